@@ -1,0 +1,239 @@
+//! The scanner's states and its structural transition function: everything
+//! outside strings, numbers and literals, which have their own small machines.
+
+use smallvec::SmallVec;
+
+use super::number::Num;
+use super::{Event, KeyScanner, ValueKind};
+use crate::error::{Error, ErrorKind};
+
+/// Where the scanner stands between two bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    /// Before the root value.
+    Root,
+    /// After `:`, or after `,` in an array: a value must follow.
+    Value,
+    /// After `[`: a value or `]`.
+    ArrayStart,
+    /// After `{`: a key or `}`.
+    ObjectStart,
+    /// After `,` in an object: a key must follow.
+    Key,
+    /// After a key: `:` must follow.
+    Colon,
+    /// After a value inside a container: `,` or the container's closing bracket.
+    AfterValue,
+    /// The root value is complete: only whitespace may follow.
+    Done,
+    /// Inside a string; the lexer state is kept beside.
+    Str(Role),
+    /// Inside a number.
+    Number(Num),
+    /// Inside `true`, `false` or `null`, with `matched` bytes of `word` read.
+    Literal { word: &'static [u8], matched: u8 },
+}
+
+/// What a string being read is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// A key of the root object: decoded as it goes, to match the targets.
+    TopKey,
+    /// A key of a nested object: checked, never matched.
+    NestedKey,
+    /// The value of target key number `key`: handed out as spans.
+    Target { key: u16 },
+    /// Any other string value: checked, not kept.
+    Plain,
+}
+
+/// The open arrays and objects, one bit each (1 for an object), so memory is
+/// depth / 8 bytes whatever the input, and nothing recurses.
+#[derive(Clone, Debug)]
+pub(crate) struct Nesting {
+    bits: SmallVec<[u64; 2]>,
+    depth: usize,
+}
+
+impl Nesting {
+    pub(crate) fn new() -> Nesting {
+        Nesting {
+            bits: SmallVec::new(),
+            depth: 0,
+        }
+    }
+
+    pub(crate) fn depth(&self) -> usize {
+        self.depth
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.bits.clear();
+        self.depth = 0;
+    }
+
+    fn push(&mut self, object: bool) {
+        let (word, bit) = (self.depth / 64, self.depth % 64);
+        if word == self.bits.len() {
+            self.bits.push(0);
+        }
+        if object {
+            self.bits[word] |= 1 << bit;
+        } else {
+            self.bits[word] &= !(1 << bit);
+        }
+        self.depth += 1;
+    }
+
+    /// Whether the innermost open container is an object; `None` at the root.
+    pub(crate) fn in_object(&self) -> Option<bool> {
+        let top = self.depth.checked_sub(1)?;
+        Some(self.bits[top / 64] >> (top % 64) & 1 == 1)
+    }
+
+    fn pop(&mut self) {
+        self.depth -= 1;
+    }
+}
+
+fn is_whitespace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+impl KeyScanner {
+    /// The structural transition: reads one byte at `self.pos` in any state
+    /// but `Str`, `Number` and `Literal`, and says which event, if any, it
+    /// completes.
+    pub(super) fn structural(&mut self, b: u8) -> Result<Option<Event>, Error> {
+        use State::*;
+        if is_whitespace(b) {
+            self.pos += 1;
+            return Ok(None);
+        }
+        let event = match (self.state, b) {
+            (ArrayStart, b']') => self.close(),
+            (Root | Value | ArrayStart, _) => return self.begin_value(b),
+            (ObjectStart | Key, b'"') => {
+                self.begin_key();
+                None
+            }
+            (ObjectStart, b'}') => self.close(),
+            (Colon, b':') => {
+                self.state = Value;
+                None
+            }
+            (AfterValue, b',') => {
+                self.state = if self.nesting.in_object() == Some(true) {
+                    Key
+                } else {
+                    Value
+                };
+                None
+            }
+            (AfterValue, b'}') if self.nesting.in_object() == Some(true) => self.close(),
+            (AfterValue, b']') if self.nesting.in_object() == Some(false) => self.close(),
+            (Done, _) => return Err(self.error_here(ErrorKind::TrailingContent)),
+            _ => return Err(self.error_here(ErrorKind::UnexpectedByte)),
+        };
+        self.pos += 1;
+        Ok(event)
+    }
+
+    /// The first byte of a value. A target key's value announces itself here.
+    fn begin_value(&mut self, b: u8) -> Result<Option<Event>, Error> {
+        let target = self.target.take();
+        let kind = match b {
+            b'{' | b'[' => {
+                if self.nesting.depth() + 1 >= self.depth_limit {
+                    return Err(self.error_here(ErrorKind::TooDeep));
+                }
+                let object = b == b'{';
+                self.nesting.push(object);
+                self.state = if object {
+                    State::ObjectStart
+                } else {
+                    State::ArrayStart
+                };
+                if object {
+                    ValueKind::Object
+                } else {
+                    ValueKind::Array
+                }
+            }
+            b'"' => {
+                self.pos += 1;
+                let Some(key) = target else {
+                    self.state = State::Str(Role::Plain);
+                    return Ok(None);
+                };
+                self.state = State::Str(Role::Target { key });
+                self.text_start = self.pos;
+                let occurrence = self.count_occurrence(key);
+                return Ok(Some(Event::ValueStart {
+                    key: usize::from(key),
+                    occurrence,
+                }));
+            }
+            b'-' | b'0'..=b'9' => {
+                self.state = State::Number(Num::start(b));
+                ValueKind::Number
+            }
+            b't' | b'f' | b'n' => {
+                let (word, kind): (&'static [u8], _) = match b {
+                    b't' => (b"true", ValueKind::Bool),
+                    b'f' => (b"false", ValueKind::Bool),
+                    _ => (b"null", ValueKind::Null),
+                };
+                self.state = State::Literal { word, matched: 1 };
+                kind
+            }
+            _ => return Err(self.error_here(ErrorKind::UnexpectedByte)),
+        };
+        self.pos += 1;
+        Ok(target.map(|key| Event::NonString {
+            key: usize::from(key),
+            occurrence: self.count_occurrence(key),
+            kind,
+        }))
+    }
+
+    fn begin_key(&mut self) {
+        let role = if self.nesting.depth() == 1 {
+            self.key_text.clear();
+            Role::TopKey
+        } else {
+            Role::NestedKey
+        };
+        self.state = State::Str(role);
+    }
+
+    /// Closes the innermost container (the caller checked it is the right one).
+    fn close(&mut self) -> Option<Event> {
+        self.nesting.pop();
+        self.value_done()
+    }
+
+    /// A value just ended: the document is complete if it was the root.
+    pub(super) fn value_done(&mut self) -> Option<Event> {
+        if self.nesting.depth() == 0 {
+            self.state = State::Done;
+            Some(Event::Complete)
+        } else {
+            self.state = State::AfterValue;
+            None
+        }
+    }
+
+    /// Bumps the occurrence count of target `key`, returning the old count.
+    fn count_occurrence(&mut self, key: u16) -> u32 {
+        let count = &mut self.occurrences[usize::from(key)];
+        let seen = *count;
+        *count = count.saturating_add(1);
+        seen
+    }
+
+    #[cold]
+    pub(super) fn error_here(&self, kind: ErrorKind) -> Error {
+        Error::new(kind, self.pos as u64)
+    }
+}

@@ -1,0 +1,598 @@
+//! Strings: the lexer that walks string text across fragment boundaries, the
+//! [`Span`] it hands out, and the decoder that turns a span into text.
+//!
+//! A string is read in two gears. The fast gear looks for the next `"` or `\`
+//! with `memchr2` and checks the run before it in bulk (no control characters,
+//! valid UTF-8). The slow gear steps one byte at a time through escapes,
+//! surrogate pairs and the tail of a UTF-8 character cut by the end of a
+//! fragment; its state survives between calls, so no byte is read twice.
+
+use crate::error::{Error, ErrorKind};
+
+/// A byte range of a target value's raw JSON string text, in the caller's
+/// buffer.
+///
+/// A span never cuts an escape sequence, the two `\uXXXX` halves of a surrogate
+/// pair, or a UTF-8 character, so its bytes can be copied as they are into
+/// another JSON string, or decoded on their own. Spans of one value, in order,
+/// concatenate to the value's raw text without its quotes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) escaped: bool,
+}
+
+impl Span {
+    /// The first byte of the span in the caller's buffer.
+    pub fn start(&self) -> usize {
+        self.start
+    }
+
+    /// One past the last byte of the span in the caller's buffer.
+    pub fn end(&self) -> usize {
+        self.end
+    }
+
+    /// The span as a range, for slicing the buffer.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+
+    /// The length of the raw text in bytes.
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Whether the span is empty (the scanner never emits empty spans).
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Whether the raw text holds a backslash escape. A span without one is
+    /// its own decoded text.
+    pub fn is_escaped(&self) -> bool {
+        self.escaped
+    }
+
+    /// The raw JSON string text: valid inside a JSON string as it is.
+    /// Empty if `input` is not the buffer the span came from and is too short.
+    pub fn raw<'a>(&self, input: &'a [u8]) -> &'a [u8] {
+        input.get(self.range()).unwrap_or_default()
+    }
+
+    /// The text borrowed from the buffer, when the span has no escape.
+    ///
+    /// Costs one UTF-8 check of the span's bytes (the crate has no `unsafe`).
+    /// `None` for an escaped span, or when `input` is not the buffer the span
+    /// came from.
+    pub fn as_str<'a>(&self, input: &'a [u8]) -> Option<&'a str> {
+        if self.escaped {
+            return None;
+        }
+        std::str::from_utf8(input.get(self.range())?).ok()
+    }
+
+    /// The decoded text: borrowed from `input` when the span has no escape,
+    /// otherwise decoded into `scratch` (cleared first), which the caller
+    /// reuses from span to span so decoding allocates only while `scratch`
+    /// grows.
+    ///
+    /// # Errors
+    /// Only when `input` is not the buffer the span came from: then the bytes
+    /// may not be valid string text, and the error says why and where.
+    pub fn decode<'a>(&self, input: &'a [u8], scratch: &'a mut String) -> Result<&'a str, Error> {
+        if let Some(text) = self.as_str(input) {
+            return Ok(text);
+        }
+        scratch.clear();
+        self.decode_into(input, scratch)?;
+        Ok(scratch)
+    }
+
+    /// Appends the decoded text to `out`.
+    ///
+    /// # Errors
+    /// As for [`decode`](Span::decode).
+    pub fn decode_into(&self, input: &[u8], out: &mut String) -> Result<(), Error> {
+        let Some(raw) = input.get(self.range()) else {
+            return Err(Error::new(ErrorKind::BufferShrunk, input.len() as u64));
+        };
+        decode_string_text(raw, self.start as u64, out)
+    }
+}
+
+/// Decodes complete raw JSON string text (no quotes) and appends it to `out`.
+/// `base` is the offset of `raw[0]`, for errors.
+pub(crate) fn decode_string_text(raw: &[u8], base: u64, out: &mut String) -> Result<(), Error> {
+    let mut at = 0;
+    while at < raw.len() {
+        let run_end = memchr::memchr(b'\\', &raw[at..]).map_or(raw.len(), |i| at + i);
+        match std::str::from_utf8(&raw[at..run_end]) {
+            Ok(text) => out.push_str(text),
+            Err(e) => {
+                let offset = base + (at + e.valid_up_to()) as u64;
+                return Err(Error::new(ErrorKind::InvalidUtf8, offset));
+            }
+        }
+        if run_end == raw.len() {
+            break;
+        }
+        let (ch, len) = decode_escape(&raw[run_end..], base + run_end as u64)?;
+        out.push(ch);
+        at = run_end + len;
+    }
+    Ok(())
+}
+
+/// Decodes one escape at the start of `raw` (which begins with `\`), with
+/// both halves of a surrogate pair. Returns the character and the bytes used.
+fn decode_escape(raw: &[u8], offset: u64) -> Result<(char, usize), Error> {
+    let bad = |kind| Error::new(kind, offset);
+    let ch = match raw.get(1) {
+        Some(&b) if b != b'u' => simple_escape(b).ok_or_else(|| bad(ErrorKind::InvalidEscape))?,
+        Some(_) => {
+            let high = hex4(raw.get(2..6)).ok_or_else(|| bad(ErrorKind::InvalidEscape))?;
+            if !is_high_surrogate(high) {
+                let ch =
+                    char::from_u32(u32::from(high)).ok_or_else(|| bad(ErrorKind::LoneSurrogate))?;
+                return Ok((ch, 6));
+            }
+            if raw.get(6..8) != Some(b"\\u") {
+                return Err(bad(ErrorKind::LoneSurrogate));
+            }
+            let low = hex4(raw.get(8..12)).ok_or_else(|| bad(ErrorKind::InvalidEscape))?;
+            let ch = combine_surrogates(high, low).ok_or_else(|| bad(ErrorKind::LoneSurrogate))?;
+            return Ok((ch, 12));
+        }
+        None => return Err(bad(ErrorKind::InvalidEscape)),
+    };
+    Ok((ch, 2))
+}
+
+/// The character a one-letter escape stands for.
+pub(crate) fn simple_escape(b: u8) -> Option<char> {
+    Some(match b {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        _ => return None,
+    })
+}
+
+fn hex4(digits: Option<&[u8]>) -> Option<u16> {
+    digits?
+        .iter()
+        .try_fold(0u16, |acc, &d| Some(acc << 4 | u16::from(hex_value(d)?)))
+}
+
+/// The value of one hex digit.
+pub(crate) fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+pub(crate) fn is_high_surrogate(unit: u16) -> bool {
+    (0xD800..=0xDBFF).contains(&unit)
+}
+
+pub(crate) fn is_low_surrogate(unit: u16) -> bool {
+    (0xDC00..=0xDFFF).contains(&unit)
+}
+
+/// The character of a high and a low surrogate, or `None` if `low` is not one.
+pub(crate) fn combine_surrogates(high: u16, low: u16) -> Option<char> {
+    if !is_low_surrogate(low) {
+        return None;
+    }
+    let code = 0x10000 + ((u32::from(high) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+    char::from_u32(code)
+}
+
+/// Where the lexer stands inside a string, between any two bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lex {
+    /// Ordinary text.
+    Text,
+    /// After a backslash.
+    Escape,
+    /// After `\u` and `digits` hex digits whose value so far is `value`.
+    Hex { digits: u8, value: u16 },
+    /// After a high surrogate escape: a `\` must follow.
+    LowBackslash { high: u16 },
+    /// After a high surrogate and `\`: a `u` must follow.
+    LowU { high: u16 },
+    /// Inside the low half's hex digits.
+    LowHex { high: u16, digits: u8, value: u16 },
+    /// Inside a UTF-8 character: `need` continuation bytes are missing and the
+    /// next one must lie in `lo..=hi` (RFC 3629's table, which rules out
+    /// overlong forms, surrogates and code points past U+10FFFF).
+    Utf8 { need: u8, lo: u8, hi: u8 },
+}
+
+/// What one call of [`StringLexer::scan`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scanned {
+    /// The closing quote, at this index.
+    Closed(usize),
+    /// The input ran out inside the string.
+    Exhausted,
+}
+
+/// Decoded text of a string being read, for key matching. Holds at most
+/// `cap` bytes; a longer key cannot match any target, so the rest is dropped.
+#[derive(Debug)]
+pub(crate) struct KeyText {
+    bytes: smallvec::SmallVec<[u8; 32]>,
+    cap: usize,
+    overflow: bool,
+}
+
+impl KeyText {
+    pub(crate) fn new(cap: usize) -> KeyText {
+        KeyText {
+            bytes: smallvec::SmallVec::with_capacity(cap),
+            cap,
+            overflow: false,
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
+        self.overflow = false;
+    }
+
+    fn push_bytes(&mut self, bytes: &[u8]) {
+        if self.overflow || self.bytes.len() + bytes.len() > self.cap {
+            self.overflow = true;
+        } else {
+            self.bytes.extend_from_slice(bytes);
+        }
+    }
+
+    fn push_char(&mut self, ch: char) {
+        self.push_bytes(ch.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+
+    /// The whole decoded key, or `None` if it outgrew every target.
+    pub(crate) fn get(&self) -> Option<&[u8]> {
+        (!self.overflow).then_some(&self.bytes[..])
+    }
+}
+
+/// The string lexer: its state, and where the unit it is inside (an escape,
+/// a surrogate pair, a UTF-8 character) began, so a span can stop before it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StringLexer {
+    pub(crate) lex: Lex,
+    pub(crate) unit_start: usize,
+    /// An escape was completed since the last [`take_escaped`](Self::take_escaped).
+    escaped: bool,
+}
+
+impl StringLexer {
+    pub(crate) fn new() -> StringLexer {
+        StringLexer {
+            lex: Lex::Text,
+            unit_start: 0,
+            escaped: false,
+        }
+    }
+
+    /// Where text that is safe to hand out ends, when the input runs out at
+    /// `pos`: before any unit still incomplete.
+    pub(crate) fn safe_end(&self, pos: usize) -> usize {
+        if self.lex == Lex::Text {
+            pos
+        } else {
+            self.unit_start
+        }
+    }
+
+    /// Whether an escape was completed since the last call: the text up to
+    /// [`safe_end`](Self::safe_end) holds a backslash then. Clears the flag.
+    pub(crate) fn take_escaped(&mut self) -> bool {
+        std::mem::take(&mut self.escaped)
+    }
+
+    /// Reads string text from `*pos` until the closing quote or the end of
+    /// `input`, checking it as JSON requires. Decoded text goes to `key` when
+    /// the string is a key that may match.
+    pub(crate) fn scan(
+        &mut self,
+        input: &[u8],
+        pos: &mut usize,
+        mut key: Option<&mut KeyText>,
+    ) -> Result<Scanned, Error> {
+        while *pos < input.len() {
+            if self.lex == Lex::Text {
+                let rest = &input[*pos..];
+                let run = memchr::memchr2(b'"', b'\\', rest).map_or(rest.len(), |i| i);
+                let ok = check_run(&rest[..run]);
+                if let Some(key) = key.as_deref_mut() {
+                    key.push_bytes(&rest[..ok]);
+                }
+                *pos += ok;
+                if ok < run {
+                    // A control character, bad UTF-8, or a character cut by the
+                    // end of the input: the slow gear finds out which.
+                    self.step(input[*pos], *pos, key.as_deref_mut())?;
+                    *pos += 1;
+                    continue;
+                }
+                match rest.get(run) {
+                    Some(b'"') => return Ok(Scanned::Closed(*pos)),
+                    Some(_) => {
+                        self.lex = Lex::Escape;
+                        self.unit_start = *pos;
+                        *pos += 1;
+                    }
+                    None => return Ok(Scanned::Exhausted),
+                }
+            } else {
+                self.step(input[*pos], *pos, key.as_deref_mut())?;
+                *pos += 1;
+            }
+        }
+        Ok(Scanned::Exhausted)
+    }
+
+    /// The slow gear: one byte at `at`, never a quote or backslash in `Text`
+    /// (the fast gear takes those).
+    fn step(&mut self, b: u8, at: usize, key: Option<&mut KeyText>) -> Result<(), Error> {
+        let fail = |kind| Err(Error::new(kind, at as u64));
+        self.lex = match self.lex {
+            Lex::Text => match b {
+                0x00..=0x1F => return fail(ErrorKind::ControlCharacter),
+                0x20..=0x7F => {
+                    if let Some(key) = key {
+                        key.push_bytes(&[b]);
+                    }
+                    Lex::Text
+                }
+                _ => {
+                    let Some((need, lo, hi)) = utf8_lead(b) else {
+                        return fail(ErrorKind::InvalidUtf8);
+                    };
+                    if let Some(key) = key {
+                        key.push_bytes(&[b]);
+                    }
+                    self.unit_start = at;
+                    Lex::Utf8 { need, lo, hi }
+                }
+            },
+            Lex::Utf8 { need, lo, hi } => {
+                if !(lo..=hi).contains(&b) {
+                    return fail(ErrorKind::InvalidUtf8);
+                }
+                if let Some(key) = key {
+                    key.push_bytes(&[b]);
+                }
+                if need == 1 {
+                    Lex::Text
+                } else {
+                    Lex::Utf8 {
+                        need: need - 1,
+                        lo: 0x80,
+                        hi: 0xBF,
+                    }
+                }
+            }
+            Lex::Escape => {
+                if b == b'u' {
+                    Lex::Hex {
+                        digits: 0,
+                        value: 0,
+                    }
+                } else {
+                    let Some(ch) = simple_escape(b) else {
+                        return fail(ErrorKind::InvalidEscape);
+                    };
+                    if let Some(key) = key {
+                        key.push_char(ch);
+                    }
+                    self.escaped = true;
+                    Lex::Text
+                }
+            }
+            Lex::Hex { digits, value } => {
+                let Some(d) = hex_value(b) else {
+                    return fail(ErrorKind::InvalidEscape);
+                };
+                let value = value << 4 | u16::from(d);
+                if digits < 3 {
+                    Lex::Hex {
+                        digits: digits + 1,
+                        value,
+                    }
+                } else if is_high_surrogate(value) {
+                    Lex::LowBackslash { high: value }
+                } else {
+                    // A low surrogate with no high one before it is refused at
+                    // the escape's backslash, like serde_json refuses it.
+                    let Some(ch) = char::from_u32(u32::from(value)) else {
+                        return Err(Error::new(ErrorKind::LoneSurrogate, self.unit_start as u64));
+                    };
+                    if let Some(key) = key {
+                        key.push_char(ch);
+                    }
+                    self.escaped = true;
+                    Lex::Text
+                }
+            }
+            Lex::LowBackslash { high } if b == b'\\' => Lex::LowU { high },
+            Lex::LowU { high } if b == b'u' => Lex::LowHex {
+                high,
+                digits: 0,
+                value: 0,
+            },
+            Lex::LowBackslash { .. } | Lex::LowU { .. } => {
+                return Err(Error::new(ErrorKind::LoneSurrogate, self.unit_start as u64));
+            }
+            Lex::LowHex {
+                high,
+                digits,
+                value,
+            } => {
+                let Some(d) = hex_value(b) else {
+                    return fail(ErrorKind::InvalidEscape);
+                };
+                let value = value << 4 | u16::from(d);
+                if digits < 3 {
+                    Lex::LowHex {
+                        high,
+                        digits: digits + 1,
+                        value,
+                    }
+                } else {
+                    let Some(ch) = combine_surrogates(high, value) else {
+                        return Err(Error::new(ErrorKind::LoneSurrogate, self.unit_start as u64));
+                    };
+                    if let Some(key) = key {
+                        key.push_char(ch);
+                    }
+                    self.escaped = true;
+                    Lex::Text
+                }
+            }
+        };
+        Ok(())
+    }
+}
+
+/// For a UTF-8 lead byte: how many continuation bytes follow, and the range
+/// the first of them must lie in (RFC 3629, section 4).
+fn utf8_lead(b: u8) -> Option<(u8, u8, u8)> {
+    Some(match b {
+        0xC2..=0xDF => (1, 0x80, 0xBF),
+        0xE0 => (2, 0xA0, 0xBF),
+        0xE1..=0xEC | 0xEE..=0xEF => (2, 0x80, 0xBF),
+        0xED => (2, 0x80, 0x9F),
+        0xF0 => (3, 0x90, 0xBF),
+        0xF1..=0xF3 => (3, 0x80, 0xBF),
+        0xF4 => (3, 0x80, 0x8F),
+        _ => return None,
+    })
+}
+
+/// How many leading bytes of `run` (which holds no `"` or `\`) are good
+/// string text, ending on a character boundary.
+///
+/// Prose is mostly ASCII, so one pass first skips the printable ASCII prefix;
+/// only from the first other byte on are control characters and UTF-8 checked.
+fn check_run(run: &[u8]) -> usize {
+    let Some(at) = first_not_printable_ascii(run) else {
+        return run.len();
+    };
+    let rest = &run[at..];
+    let clean = first_control(rest).unwrap_or(rest.len());
+    at + valid_utf8_prefix(&rest[..clean])
+}
+
+/// The length of the longest valid UTF-8 prefix of `bytes`. The common case,
+/// all valid, takes simdutf8's vector check; the standard library then finds
+/// where a bad or cut character starts.
+fn valid_utf8_prefix(bytes: &[u8]) -> usize {
+    if simdutf8::basic::from_utf8(bytes).is_ok() {
+        return bytes.len();
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(_) => bytes.len(),
+        Err(e) => e.valid_up_to(),
+    }
+}
+
+/// The index of the first byte outside printable ASCII (0x20 to 0x7F).
+fn first_not_printable_ascii(bytes: &[u8]) -> Option<usize> {
+    // `b - 0x20` wraps the control characters up past 0x5F, beside the bytes
+    // from 0x80, so one unsigned comparison finds both.
+    first_where(bytes, |b| b.wrapping_sub(0x20) >= 0x60)
+}
+
+/// The index of the first byte below 0x20.
+fn first_control(bytes: &[u8]) -> Option<usize> {
+    first_where(bytes, |b| b < 0x20)
+}
+
+/// The index of the first byte matching `hit`. Tests 32 bytes at a time with
+/// a branch-free fold the compiler turns into vector code.
+#[inline(always)]
+fn first_where(bytes: &[u8], hit: impl Fn(u8) -> bool) -> Option<usize> {
+    let mut chunks = bytes.chunks_exact(32);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        if chunk.iter().fold(false, |seen, &b| seen | hit(b)) {
+            break;
+        }
+        base += 32;
+    }
+    bytes[base..].iter().position(|&b| hit(b)).map(|i| base + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_searches_find_the_first_in_any_lane() {
+        for len in 0..100 {
+            for at in 0..len {
+                let mut bytes = vec![b'a'; len];
+                bytes[at] = 0x1F;
+                if at + 3 < len {
+                    bytes[at + 3] = 0x00;
+                }
+                assert_eq!(first_control(&bytes), Some(at));
+                for bad in [0x00, 0x1F, 0x80, 0xFF] {
+                    let mut text = vec![0x7F; len];
+                    text[at] = bad;
+                    assert_eq!(first_not_printable_ascii(&text), Some(at));
+                }
+            }
+            assert_eq!(first_control(&vec![0x20; len]), None);
+            assert_eq!(first_not_printable_ascii(&vec![b' '; len]), None);
+        }
+    }
+
+    #[test]
+    fn check_run_stops_at_the_first_bad_byte() {
+        assert_eq!(check_run(b"plain"), 5);
+        assert_eq!(check_run("café 中文 😀".as_bytes()), "café 中文 😀".len());
+        assert_eq!(check_run(b"ab\x01cd"), 2);
+        assert_eq!(check_run(b"ab\xc3\xa9\x01"), 4);
+        assert_eq!(check_run(b"ab\xe4\xb8"), 2);
+        assert_eq!(check_run(b"ab\xffcd"), 2);
+        let long = [vec![b'a'; 100], vec![0x7F, 0x0A]].concat();
+        assert_eq!(check_run(&long), 101);
+    }
+
+    #[test]
+    fn decode_handles_every_escape() {
+        let mut out = String::new();
+        decode_string_text(br#"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00z"#, 0, &mut out).unwrap();
+        assert_eq!(out, "a\"\\/\u{8}\u{c}\n\r\té\u{1F600}z");
+    }
+
+    #[test]
+    fn decode_refuses_broken_text_without_panicking() {
+        for raw in [
+            &br"\"[..],
+            br"\u12",
+            br"\ud800",
+            br"\ud800\u0041",
+            br"\x",
+            b"\xff",
+        ] {
+            assert!(decode_string_text(raw, 0, &mut String::new()).is_err());
+        }
+    }
+}
