@@ -1,0 +1,157 @@
+//! Shared by the scanner's integration tests: feeding a document in pieces,
+//! the serde_json reference, a seeded generator, and the test data folder.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use argstream::{Error, Event, KeyScanner};
+
+/// What scanning one document gave: the decoded text of the key's last string
+/// value (duplicate keys: serde_json keeps the last), or the error.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub result: Result<Option<String>, Error>,
+    pub events: Vec<Event>,
+}
+
+/// Feeds `doc` to a scanner for `key` in pieces whose lengths cycle through
+/// `plan` (a 0 in the plan is read as 1), pulling events after each piece.
+pub fn scan(doc: &[u8], key: &str, plan: &[usize]) -> Outcome {
+    let mut scanner = KeyScanner::new(&[key]);
+    let mut buf = Vec::new();
+    let mut events = Vec::new();
+    let mut text: Option<String> = None;
+    let mut sizes = plan.iter().cycle();
+    let mut fed = 0;
+    let result = loop {
+        let size = (*sizes.next().unwrap()).max(1);
+        let end = (fed + size).min(doc.len());
+        buf.extend_from_slice(&doc[fed..end]);
+        fed = end;
+        let pulled = pull(&mut scanner, &buf, &mut events, &mut text);
+        if let Err(error) = pulled {
+            break Err(error);
+        }
+        if fed == doc.len() {
+            break scanner.finish().map(|()| text.take());
+        }
+    };
+    Outcome { result, events }
+}
+
+fn pull(
+    scanner: &mut KeyScanner,
+    buf: &[u8],
+    events: &mut Vec<Event>,
+    text: &mut Option<String>,
+) -> Result<(), Error> {
+    while let Some(event) = scanner.next_event(buf)? {
+        match event {
+            Event::ValueStart { .. } => *text = Some(String::new()),
+            Event::Text(span) => {
+                assert!(!span.is_empty(), "empty span");
+                let out = text.as_mut().expect("text before ValueStart");
+                span.decode_into(buf, out)
+                    .expect("a span decodes on its own");
+                if !span.is_escaped() {
+                    assert!(span.as_str(buf).is_some(), "unescaped span borrows");
+                }
+            }
+            Event::NonString { .. } => *text = None,
+            Event::ValueEnd { .. } | Event::Complete => {}
+        }
+        events.push(event);
+    }
+    Ok(())
+}
+
+/// What serde_json says: `Err(())` if it refuses the document, else the key's
+/// string value at the top level of a root object.
+pub fn reference(doc: &[u8], key: &str) -> Result<Option<String>, String> {
+    let value: serde_json::Value = serde_json::from_slice(doc).map_err(|e| e.to_string())?;
+    Ok(value
+        .as_object()
+        .and_then(|object| object.get(key))
+        .and_then(|value| value.as_str())
+        .map(str::to_owned))
+}
+
+/// Whether serde_json refused only because a number is out of `f64` range,
+/// the one refusal the scanner deliberately does not copy.
+pub fn is_range_refusal(message: &str) -> bool {
+    message.starts_with("number out of range")
+}
+
+/// Checks the scanner against serde_json for one document and plan.
+pub fn check(doc: &[u8], key: &str, plan: &[usize]) {
+    let got = scan(doc, key, plan).result;
+    match reference(doc, key) {
+        Ok(expected) => assert_eq!(
+            got.as_ref().ok(),
+            Some(&expected),
+            "doc {:?} plan {plan:?}: got {got:?}",
+            String::from_utf8_lossy(doc)
+        ),
+        Err(message) if is_range_refusal(&message) => {}
+        Err(message) => assert!(
+            got.is_err(),
+            "doc {:?} plan {plan:?}: serde_json refuses ({message}), scanner gave {got:?}",
+            String::from_utf8_lossy(doc)
+        ),
+    }
+}
+
+/// The test data folder, or `None` (with a note on stderr) when absent.
+pub fn testdata(sub: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("ARGSTREAM_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data")));
+    let dir = root.join(sub);
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipping: test data {} not found (set ARGSTREAM_TESTDATA to the shared data folder)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// A small seeded generator (xorshift64*), so failures reproduce.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.max(1))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    pub fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    /// A fragmentation plan: piece sizes mostly 1 to 8 bytes, sometimes large.
+    pub fn plan(&mut self) -> Vec<usize> {
+        (0..1 + self.below(8))
+            .map(|_| {
+                if self.chance(10) {
+                    1 + self.below(300)
+                } else {
+                    1 + self.below(8)
+                }
+            })
+            .collect()
+    }
+}
