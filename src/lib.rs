@@ -5,5 +5,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod sse;
 
 pub use error::{Error, ErrorKind};
+pub use sse::{SseDecoder, SseEvent};
