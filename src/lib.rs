@@ -8,4 +8,4 @@ mod error;
 pub mod sse;
 
 pub use error::{Error, ErrorKind};
-pub use sse::{SseDecoder, SseEvent};
+pub use sse::{SseDecoder, SseEncoder, SseEvent, SseFrame};
