@@ -51,9 +51,11 @@
 
 mod error;
 pub mod scan;
+pub mod sse;
 
 pub use error::{Error, ErrorKind};
 pub use scan::{Event, KeyScanner, Span, ValueKind};
+pub use sse::{SseDecoder, SseEncoder, SseEvent, SseFrame};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -1,0 +1,189 @@
+//! Events to bytes: frames written into one reused [`BytesMut`] and handed out
+//! as [`Bytes`].
+
+use bytes::{Bytes, BytesMut};
+
+/// The fields of one event to encode. Build it with a struct literal:
+///
+/// ```
+/// use argstream::SseFrame;
+///
+/// let frame = SseFrame { event: Some(b"delta"), data: b"{\"text\":\"hi\"}", ..SseFrame::default() };
+/// # let _ = frame;
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SseFrame<'a> {
+    /// The `event` field, written when `Some`. SSE cannot carry a line break
+    /// in it: it is cut at its first CR or LF.
+    pub event: Option<&'a [u8]>,
+    /// The `id` field, written when `Some`, cut like `event`. A decoder
+    /// ignores an `id` that holds a NUL byte.
+    pub id: Option<&'a [u8]>,
+    /// The `retry` field: a reconnection time in milliseconds.
+    pub retry: Option<u64>,
+    /// The payload, written as one `data` line per line of it.
+    pub data: &'a [u8],
+}
+
+/// Writes server-sent event frames into one reused buffer.
+///
+/// Each `push_*` call appends one frame to the pending output; [`take`]
+/// hands out everything pending as one [`Bytes`], so a gateway can batch the
+/// frames of one read of its upstream into one write downstream. The
+/// one-frame calls [`data`] and [`done`] push and take in one step.
+///
+/// ```
+/// use argstream::SseEncoder;
+///
+/// let mut encoder = SseEncoder::new();
+/// assert_eq!(encoder.data(b"{\"a\":1}"), "data: {\"a\":1}\n\n");
+/// encoder.push_data(b"one\ntwo").push_done();
+/// assert_eq!(encoder.take(), "data: one\ndata: two\n\ndata: [DONE]\n\n");
+/// ```
+///
+/// # Cost
+///
+/// One pass over the payload (`memchr2` for line breaks) and one copy of it.
+/// No allocation per frame in steady state: [`take`] splits the written
+/// bytes off the front of the buffer, which keeps the rest of its capacity,
+/// and when that runs out `BytesMut::reserve` takes the whole allocation
+/// back, without allocating, once every [`Bytes`] handed out from it has
+/// been dropped. A caller that keeps frames alive makes the next reserve
+/// allocate a fresh buffer instead.
+///
+/// [`take`]: SseEncoder::take
+/// [`data`]: SseEncoder::data
+/// [`done`]: SseEncoder::done
+#[derive(Debug, Default)]
+pub struct SseEncoder {
+    buf: BytesMut,
+}
+
+impl SseEncoder {
+    /// An encoder with no buffer yet; the first frame allocates one.
+    pub fn new() -> SseEncoder {
+        SseEncoder::default()
+    }
+
+    /// An encoder whose buffer starts with room for `capacity` bytes: the
+    /// frames of a stream fit without growing it when that is more than the
+    /// bytes in flight at once.
+    pub fn with_capacity(capacity: usize) -> SseEncoder {
+        SseEncoder {
+            buf: BytesMut::with_capacity(capacity),
+        }
+    }
+
+    /// Appends `data: <payload>\n\n`. A payload with line breaks (`\n`,
+    /// `\r\n` or `\r`) becomes one `data` line per line, which a decoder
+    /// joins back with `\n`.
+    pub fn push_data(&mut self, payload: &[u8]) -> &mut SseEncoder {
+        self.buf.reserve(payload.len() + b"data: \n\n".len());
+        self.put_data(payload);
+        self.buf.extend_from_slice(b"\n");
+        self
+    }
+
+    /// Appends the `data: [DONE]\n\n` frame that ends an OpenAI-style stream.
+    pub fn push_done(&mut self) -> &mut SseEncoder {
+        self.buf.extend_from_slice(b"data: [DONE]\n\n");
+        self
+    }
+
+    /// Appends a frame with the fields `frame` sets, in the order `event`,
+    /// `id`, `retry`, `data`.
+    pub fn push_frame(&mut self, frame: &SseFrame<'_>) -> &mut SseEncoder {
+        let fields = frame.event.map_or(0, <[u8]>::len) + frame.id.map_or(0, <[u8]>::len);
+        self.buf.reserve(
+            fields
+                + frame.data.len()
+                + b"event: \nid: \nretry: 18446744073709551615\ndata: \n\n".len(),
+        );
+        if let Some(event) = frame.event {
+            self.put_field(b"event: ", event);
+        }
+        if let Some(id) = frame.id {
+            self.put_field(b"id: ", id);
+        }
+        if let Some(retry) = frame.retry {
+            self.put_retry(retry);
+        }
+        self.put_data(frame.data);
+        self.buf.extend_from_slice(b"\n");
+        self
+    }
+
+    /// Appends a comment line and a blank line: `: <text>\n\n`, cut at the
+    /// first line break in `text`. Decoders ignore it; proxies see traffic,
+    /// so it serves as a keep-alive.
+    pub fn push_comment(&mut self, text: &[u8]) -> &mut SseEncoder {
+        self.put_field(b": ", text);
+        self.buf.extend_from_slice(b"\n");
+        self
+    }
+
+    /// Hands out every frame pushed since the last `take` as one [`Bytes`]
+    /// (empty when there were none). No copy and no allocation.
+    pub fn take(&mut self) -> Bytes {
+        self.buf.split().freeze()
+    }
+
+    /// Pushes one data frame and takes the pending output: the frame, after
+    /// any frames pushed before it and not yet taken.
+    pub fn data(&mut self, payload: &[u8]) -> Bytes {
+        self.push_data(payload).take()
+    }
+
+    /// Pushes the `[DONE]` frame and takes the pending output.
+    pub fn done(&mut self) -> Bytes {
+        self.push_done().take()
+    }
+
+    /// The frames pushed and not yet taken.
+    pub fn pending(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// The room left in the current buffer, for checking reuse.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    fn put_data(&mut self, payload: &[u8]) {
+        let mut rest = payload;
+        loop {
+            self.buf.extend_from_slice(b"data: ");
+            let Some(end) = memchr::memchr2(b'\r', b'\n', rest) else {
+                self.buf.extend_from_slice(rest);
+                self.buf.extend_from_slice(b"\n");
+                return;
+            };
+            self.buf.extend_from_slice(&rest[..end]);
+            self.buf.extend_from_slice(b"\n");
+            let crlf = rest[end] == b'\r' && rest.get(end + 1) == Some(&b'\n');
+            rest = &rest[end + 1 + usize::from(crlf)..];
+        }
+    }
+
+    fn put_field(&mut self, prefix: &[u8], value: &[u8]) {
+        let line = memchr::memchr2(b'\r', b'\n', value).map_or(value, |end| &value[..end]);
+        self.buf.extend_from_slice(prefix);
+        self.buf.extend_from_slice(line);
+        self.buf.extend_from_slice(b"\n");
+    }
+
+    fn put_retry(&mut self, millis: u64) {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        let mut rest = millis;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        self.put_field(b"retry: ", &digits[start..]);
+    }
+}
