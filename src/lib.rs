@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod chat;
 mod error;
 
+pub use chat::{Chunk, ChunkParser, ChunkView};
 pub use error::{Error, ErrorKind};
