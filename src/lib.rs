@@ -49,10 +49,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod chat;
 mod error;
 pub mod scan;
 pub mod sse;
 
+pub use chat::{Chunk, ChunkParser, ChunkView};
 pub use error::{Error, ErrorKind};
 pub use scan::{Event, KeyScanner, Span, ValueKind};
 pub use sse::{SseDecoder, SseEncoder, SseEvent, SseFrame};

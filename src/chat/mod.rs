@@ -1,0 +1,14 @@
+//! The chat-completions layer: OpenAI-compatible streaming chunks.
+//!
+//! [`ChunkParser`] turns one SSE `data:` payload into a [`Chunk`]: the
+//! `[DONE]` sentinel, an in-stream error, or a borrowed [`ChunkView`] of a
+//! `chat.completion.chunk` whose tool-call argument fragments feed the key
+//! scanner.
+
+mod chunk;
+mod raw;
+
+pub use chunk::{
+    Choice, Choices, Chunk, ChunkParser, ChunkView, Content, ContentPart, ContentParts,
+    DEFAULT_MAX_DEPTH, Delta, ErrorCode, ErrorView, TextPieces, ToolCall, ToolCalls, Usage,
+};
