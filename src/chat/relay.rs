@@ -226,7 +226,8 @@ impl Relay {
                 self.state.end_of_stream();
             }
             Chunk::Error(error) => {
-                self.state.summary.upstream_error = error.raw_json().map(str::to_owned);
+                let raw = error.raw_json().unwrap_or("null");
+                replace_text(&mut self.state.summary.upstream_error, raw);
                 self.state.encoder.push_data(event.data());
             }
             Chunk::Data(view) => self.state.relay_chunk(&view, event.data()),
@@ -253,7 +254,7 @@ impl State {
         self.frame_head_fresh = false;
         let mut forward = false;
         if let Some(usage) = view.usage().and_then(|usage| usage.raw_json()) {
-            self.summary.usage = Some(usage.to_owned());
+            replace_text(&mut self.summary.usage, usage);
         }
         for choice in view.choices() {
             let delta = choice.delta();
@@ -364,6 +365,14 @@ impl State {
             self.done_sent = true;
         }
     }
+}
+
+/// Sets `slot` to `text`, reusing the string already there: usage arrives
+/// in every chunk with some providers, and must not cost an allocation each.
+fn replace_text(slot: &mut Option<String>, text: &str) {
+    let kept = slot.get_or_insert_with(String::new);
+    kept.clear();
+    kept.push_str(text);
 }
 
 const FRAME_TAIL: &[u8] = br#""},"finish_reason":null}]}"#;
