@@ -337,6 +337,16 @@ impl KeyScanner {
 
     fn number(&mut self, input: &[u8], mut num: number::Num) -> Result<Option<Event>, Error> {
         while let Some(&b) = input.get(self.pos) {
+            if num.takes_digits() && b.is_ascii_digit() {
+                // Digit runs are most of a number's bytes, and a digit leaves
+                // these states as they are: skip the run without stepping.
+                let rest = &input[self.pos..];
+                self.pos += rest
+                    .iter()
+                    .position(|b| !b.is_ascii_digit())
+                    .unwrap_or(rest.len());
+                continue;
+            }
             match num.step(b) {
                 number::NumStep::Continue(next) => num = next,
                 number::NumStep::Ended => return Ok(self.value_done()),

@@ -59,6 +59,12 @@ impl Num {
         matches!(self, Num::Zero | Num::Int | Num::Frac | Num::ExpInt)
     }
 
+    /// Whether a digit keeps the number in this state (inside a run of
+    /// integer, fraction or exponent digits).
+    pub(crate) fn takes_digits(self) -> bool {
+        matches!(self, Num::Int | Num::Frac | Num::ExpInt)
+    }
+
     /// The transition function.
     pub(crate) fn step(self, b: u8) -> NumStep {
         use Num::*;
@@ -95,6 +101,19 @@ mod tests {
             }
         }
         num.is_complete()
+    }
+
+    #[test]
+    fn digit_runs_stay_in_their_state() {
+        for state in [Num::Int, Num::Frac, Num::ExpInt] {
+            assert!(state.takes_digits());
+            for d in b'0'..=b'9' {
+                assert_eq!(state.step(d), NumStep::Continue(state));
+            }
+        }
+        for state in [Num::Minus, Num::Zero, Num::Dot, Num::Exp, Num::ExpSign] {
+            assert!(!state.takes_digits());
+        }
     }
 
     #[test]

@@ -316,7 +316,7 @@ impl StringLexer {
         while *pos < input.len() {
             if self.lex == Lex::Text {
                 let rest = &input[*pos..];
-                let run = memchr::memchr2(b'"', b'\\', rest).map_or(rest.len(), |i| i);
+                let run = quote_or_backslash(rest).unwrap_or(rest.len());
                 let ok = check_run(&rest[..run]);
                 if let Some(key) = key.as_deref_mut() {
                     key.push_bytes(&rest[..ok]);
@@ -469,6 +469,19 @@ impl StringLexer {
     }
 }
 
+/// The index of the first `"` or `\\` in `bytes`.
+///
+/// Fragments of streamed arguments are often a few bytes long, and for those
+/// a plain loop beats `memchr2`, whose vector search costs a dispatch and a
+/// setup that only pay over longer text.
+fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < 16 {
+        bytes.iter().position(|&b| b == b'"' || b == b'\\')
+    } else {
+        memchr::memchr2(b'"', b'\\', bytes)
+    }
+}
+
 /// For a UTF-8 lead byte: how many continuation bytes follow, and the range
 /// the first of them must lie in (RFC 3629, section 4).
 fn utf8_lead(b: u8) -> Option<(u8, u8, u8)> {
@@ -560,6 +573,22 @@ mod tests {
             }
             assert_eq!(first_control(&vec![0x20; len]), None);
             assert_eq!(first_not_printable_ascii(&vec![b' '; len]), None);
+        }
+    }
+
+    #[test]
+    fn quote_or_backslash_agrees_with_memchr2_at_every_length() {
+        for len in 0..40 {
+            for at in 0..=len {
+                for stop in [b'"', b'\\'] {
+                    let mut bytes = vec![b'a'; len];
+                    if at < len {
+                        bytes[at] = stop;
+                    }
+                    let expected = memchr::memchr2(b'"', b'\\', &bytes);
+                    assert_eq!(quote_or_backslash(&bytes), expected, "{len} {at}");
+                }
+            }
         }
     }
 
