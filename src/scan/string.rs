@@ -3,9 +3,11 @@
 //!
 //! A string is read in two gears. The fast gear looks for the next `"` or `\`
 //! with `memchr2` and checks the run before it in bulk (no control characters,
-//! valid UTF-8). The slow gear steps one byte at a time through escapes,
-//! surrogate pairs and the tail of a UTF-8 character cut by the end of a
-//! fragment; its state survives between calls, so no byte is read twice.
+//! valid UTF-8), and steps over an escape that is whole in the input. The
+//! slow gear steps one byte at a time through escapes and surrogate pairs cut
+//! by the end of a fragment, escapes in keys (whose text is matched), and the
+//! tail of a cut UTF-8 character; its state survives between calls, so no
+//! byte is read twice.
 
 use crate::error::{Error, ErrorKind};
 
@@ -331,11 +333,18 @@ impl StringLexer {
                 }
                 match rest.get(run) {
                     Some(b'"') => return Ok(Scanned::Closed(*pos)),
-                    Some(_) => {
-                        self.lex = Lex::Escape;
-                        self.unit_start = *pos;
-                        *pos += 1;
-                    }
+                    Some(_) if key.is_none() => match decode_escape(&rest[run..], 0) {
+                        // A whole, valid escape outside a key has nothing to
+                        // decode or wait for: the fast gear steps over it.
+                        // A cut or bad one goes to the slow gear, which waits
+                        // for the rest or reports it at the right offset.
+                        Ok((_, len)) => {
+                            self.escaped = true;
+                            *pos += len;
+                        }
+                        Err(_) => self.begin_escape(pos),
+                    },
+                    Some(_) => self.begin_escape(pos),
                     None => return Ok(Scanned::Exhausted),
                 }
             } else {
@@ -344,6 +353,13 @@ impl StringLexer {
             }
         }
         Ok(Scanned::Exhausted)
+    }
+
+    /// Enters the slow gear at the backslash at `*pos`.
+    fn begin_escape(&mut self, pos: &mut usize) {
+        self.lex = Lex::Escape;
+        self.unit_start = *pos;
+        *pos += 1;
     }
 
     /// The slow gear: one byte at `at`, never a quote or backslash in `Text`
@@ -515,6 +531,11 @@ fn check_run(run: &[u8]) -> usize {
 /// all valid, takes simdutf8's vector check; the standard library then finds
 /// where a bad or cut character starts.
 fn valid_utf8_prefix(bytes: &[u8]) -> usize {
+    // Under 64 bytes simdutf8 hands over to the standard library anyway, and
+    // a short run is often a fragment cut inside a character: check it once.
+    if bytes.len() < 64 {
+        return std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), str::len);
+    }
     if simdutf8::basic::from_utf8(bytes).is_ok() {
         return bytes.len();
     }
