@@ -380,3 +380,17 @@ fn the_bundled_example_stream_relays() {
     );
     assert_eq!(relayer.summary().tool_calls.len(), 2);
 }
+
+#[test]
+fn events_after_done_are_ignored() {
+    let stream = format!(
+        "{}data: [DONE]\n\n{}",
+        chunk(r#"{"content":"a"}"#),
+        chunk(r#"{"content":"late"}"#)
+    );
+    let (out, relayer, result) = relay(stream.as_bytes(), &["pre_exec_msg"], 3);
+    result.unwrap();
+    assert!(out.ends_with(b"data: [DONE]\n\n"));
+    assert_eq!(relayer.summary().content, "a");
+    assert_eq!(relayer.events(), 3);
+}

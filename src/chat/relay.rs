@@ -28,7 +28,8 @@ pub const DEFAULT_KEY: &str = "pre_exec_msg";
 ///   `model`, the span copied raw (it is already JSON string text), so the
 ///   client decodes exactly the value;
 /// - `[DONE]` is written once, when upstream sends it or, for providers that
-///   do not, at [`finish`](Relay::finish).
+///   do not, at [`finish`](Relay::finish); events after an upstream `[DONE]`
+///   are counted and ignored.
 ///
 /// The relay reads on after the finish reason, to `[DONE]` or the end of the
 /// stream, so usage sent last is collected. [`summary`](Relay::summary) holds
@@ -219,6 +220,10 @@ impl Relay {
 
     fn relay_event(&mut self, event: &SseEvent) -> Result<(), Error> {
         self.state.events += 1;
+        if self.state.summary.saw_done {
+            // The client has had `[DONE]`: nothing after it can reach it.
+            return Ok(());
+        }
         let bad_event = |_| Error::new(ErrorKind::MalformedChunk, event.offset());
         match self.parser.parse(event.data()).map_err(bad_event)? {
             Chunk::Done => {
