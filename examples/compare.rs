@@ -485,6 +485,7 @@ fn svg(series: &[Series], caption: &str) -> String {
 }
 
 fn main() {
+    counting_alloc::watch_this_thread();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
     let budget = if quick {

@@ -43,6 +43,7 @@ fn consume(parser: &mut ChunkParser, payload: &[u8]) -> usize {
 
 #[test]
 fn steady_state_parsing_does_not_allocate() {
+    counting_alloc::watch_this_thread();
     let mut parser = ChunkParser::new();
     let mut seen = 0;
     let start = ALLOCATIONS.load(Ordering::Relaxed);

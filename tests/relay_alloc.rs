@@ -19,6 +19,7 @@ fn event(delta: &str) -> String {
 
 #[test]
 fn relaying_an_event_allocates_nothing_in_steady_state() {
+    counting_alloc::watch_this_thread();
     let mut stream = event(
         r#"{"tool_calls":[{"index":0,"id":"a","function":{"name":"f","arguments":"{\"pre_exec_msg\":\""}}]}"#,
     );
@@ -71,4 +72,19 @@ fn relaying_an_event_allocates_nothing_in_steady_state() {
     );
     relay.finish().unwrap();
     assert!(relay.summary().tool_calls[0].error.is_none());
+    let first = relay.summary().clone();
+
+    // A second stream after reset reuses everything the first one grew.
+    relay.reset();
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for read in &reads {
+        relay.feed(read.clone()).unwrap();
+        drop(relay.output());
+    }
+    relay.finish().unwrap();
+    drop(relay.output());
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    println!("{allocations} allocations relaying a whole stream after reset");
+    assert_eq!(allocations, 0);
+    assert_eq!(relay.summary(), &first);
 }

@@ -1,14 +1,32 @@
 //! A global allocator that counts allocations and reallocations, for the
 //! binaries that check steady-state loops allocate nothing (the `*_alloc`
 //! tests, `examples/compare.rs`). Included with `#[path]` into each such
-//! binary, not through `common`, so only they install it; each has one
-//! counting loop, so nothing else allocates while it counts.
+//! binary, not through `common`, so only they install it. Only threads that
+//! call [`watch_this_thread`] are counted, so the test harness's own threads
+//! (output capture, the main thread) cannot disturb a count.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Allocations and reallocations so far, in the whole binary.
+/// Allocations and reallocations so far, on the watched threads.
 pub static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static WATCHED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Counts this thread's allocations from now on.
+pub fn watch_this_thread() {
+    WATCHED.with(|watched| watched.set(true));
+}
+
+fn count() {
+    // `try_with`: the allocator also runs while thread-locals are torn down.
+    if WATCHED.try_with(Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
 
 struct Counting;
 
@@ -16,7 +34,7 @@ struct Counting;
 // `GlobalAlloc` contract; the counter has no effect on the memory returned.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: forwarded with the caller's guarantees about `layout`.
         unsafe { System.alloc(layout) }
     }
@@ -27,7 +45,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: forwarded with the caller's guarantees.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
