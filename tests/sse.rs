@@ -652,3 +652,21 @@ fn the_encoder_reuses_its_buffer_once_frames_are_dropped() {
             .any(|frame| !allocation.contains(&(frame.as_ptr() as usize)))
     );
 }
+
+#[test]
+fn reset_starts_a_new_stream_from_scratch() {
+    let first = Bytes::from_static(b"\xef\xbb\xbfid: 7\nretry: 10\ndata: half a li");
+    let second = Bytes::from_static(b"\xef\xbb\xbfdata: b\r\n\r\n");
+    let mut decoder = SseDecoder::new().with_max_event_size(64);
+    decoder.feed(first);
+    assert_eq!(decoder.next_event().unwrap(), None);
+    decoder.reset();
+    assert!(!decoder.has_partial_event());
+    decoder.feed(second.clone());
+    let event = decoder.next_event().unwrap().expect("one event");
+    assert_eq!(event.data(), &Bytes::from_static(b"b"));
+    assert!(event.id().is_empty());
+    assert_eq!(event.offset(), 3);
+    assert_eq!(decoder.retry(), None);
+    assert_eq!(decoder.max_event_size(), 64);
+}

@@ -69,6 +69,10 @@ struct State {
     summary: Summary,
     /// Scanners of finished streams' calls, kept to be reused.
     spare_scanners: Vec<KeyScanner>,
+    /// Strings and call records of earlier streams, emptied, kept to be
+    /// reused so that relaying stream after stream allocates nothing new.
+    spare_strings: Vec<String>,
+    spare_calls: Vec<ToolCallSummary>,
     scanners: Vec<KeyScanner>,
     /// The start of a synthesised content chunk, up to the opening quote of
     /// the content, for the upstream chunk being relayed.
@@ -130,6 +134,8 @@ impl Relay {
                 encoder: SseEncoder::new(),
                 summary: Summary::default(),
                 spare_scanners: Vec::new(),
+                spare_strings: Vec::new(),
+                spare_calls: Vec::new(),
                 scanners: Vec::new(),
                 frame_head: Vec::new(),
                 frame_head_fresh: false,
@@ -199,8 +205,7 @@ impl Relay {
 
     /// Forgets the stream, keeping keys and allocations, to relay a new one.
     pub fn reset(&mut self) {
-        let max = self.decoder.max_event_size();
-        self.decoder = SseDecoder::new().with_max_event_size(max);
+        self.decoder.reset();
         self.state.reset();
         self.error = None;
     }
@@ -232,7 +237,12 @@ impl Relay {
             }
             Chunk::Error(error) => {
                 let raw = error.raw_json().unwrap_or("null");
-                replace_text(&mut self.state.summary.upstream_error, raw);
+                let state = &mut self.state;
+                replace_text(
+                    &mut state.summary.upstream_error,
+                    &mut state.spare_strings,
+                    raw,
+                );
                 self.state.encoder.push_data(event.data());
             }
             Chunk::Data(view) => self.state.relay_chunk(&view, event.data()),
@@ -249,7 +259,25 @@ impl Relay {
 impl State {
     fn reset(&mut self) {
         self.encoder.take();
-        self.summary = Summary::default();
+        let summary = &mut self.summary;
+        summary.content.clear();
+        let texts = [
+            &mut summary.finish_reason,
+            &mut summary.usage,
+            &mut summary.upstream_error,
+        ];
+        for mut text in texts.into_iter().filter_map(Option::take) {
+            text.clear();
+            self.spare_strings.push(text);
+        }
+        for mut call in summary.tool_calls.drain(..) {
+            call.id.clear();
+            call.name.clear();
+            call.arguments.clear();
+            call.error = None;
+            self.spare_calls.push(call);
+        }
+        summary.saw_done = false;
         self.spare_scanners.append(&mut self.scanners);
         self.done_sent = false;
         self.events = 0;
@@ -259,7 +287,7 @@ impl State {
         self.frame_head_fresh = false;
         let mut forward = false;
         if let Some(usage) = view.usage().and_then(|usage| usage.raw_json()) {
-            replace_text(&mut self.summary.usage, usage);
+            replace_text(&mut self.summary.usage, &mut self.spare_strings, usage);
         }
         for choice in view.choices() {
             let delta = choice.delta();
@@ -272,7 +300,11 @@ impl State {
             if let Some(reason) = choice.finish_reason()
                 && self.summary.finish_reason.is_none()
             {
-                self.summary.finish_reason = Some(reason.to_owned());
+                replace_text(
+                    &mut self.summary.finish_reason,
+                    &mut self.spare_strings,
+                    reason,
+                );
             }
         }
         if forward {
@@ -311,10 +343,9 @@ impl State {
         {
             return slot;
         }
-        self.summary.tool_calls.push(ToolCallSummary {
-            index,
-            ..ToolCallSummary::default()
-        });
+        let mut call = self.spare_calls.pop().unwrap_or_default();
+        call.index = index;
+        self.summary.tool_calls.push(call);
         let scanner = match self.spare_scanners.pop() {
             Some(mut scanner) => {
                 scanner.reset();
@@ -372,10 +403,11 @@ impl State {
     }
 }
 
-/// Sets `slot` to `text`, reusing the string already there: usage arrives
-/// in every chunk with some providers, and must not cost an allocation each.
-fn replace_text(slot: &mut Option<String>, text: &str) {
-    let kept = slot.get_or_insert_with(String::new);
+/// Sets `slot` to `text`, reusing the string already there or a spare one:
+/// usage arrives in every chunk with some providers, and must not cost an
+/// allocation each.
+fn replace_text(slot: &mut Option<String>, spare: &mut Vec<String>, text: &str) {
+    let kept = slot.get_or_insert_with(|| spare.pop().unwrap_or_default());
     kept.clear();
     kept.push_str(text);
 }

@@ -250,6 +250,24 @@ impl SseDecoder {
         }
     }
 
+    /// Forgets the stream, keeping the limit and the buffers' memory, to
+    /// decode a new one from its start.
+    pub fn reset(&mut self) {
+        self.reads.clear();
+        self.pos = 0;
+        self.front_offset = 0;
+        self.line.clear();
+        self.line_start = 0;
+        self.bom_matched = 0;
+        self.skip_lf = false;
+        let joined = std::mem::take(&mut self.buffers.joined);
+        self.buffers = Buffers::default();
+        self.buffers.joined = joined;
+        self.buffers.joined.clear();
+        self.failed = None;
+        self.finished = false;
+    }
+
     /// Marks the end of the body. See `# Termination` on [`SseDecoder`].
     pub fn finish(&mut self) {
         self.finished = true;
