@@ -251,3 +251,15 @@ fn root_number_completes_at_finish() {
     scanner.finish().unwrap();
     assert!(scanner.is_complete());
 }
+
+/// Why the one-piece comparison with `serde_json::from_slice::<IgnoredAny>`
+/// is not like for like: it skips strings without checking their UTF-8 or
+/// surrogates, which argstream (like serde_json's `Value`) refuses.
+#[test]
+fn serde_json_ignored_any_checks_less_than_the_scanner() {
+    for doc in [&b"[\"a\xff\xfeb\"]"[..], br#"["\ud800"]"#] {
+        assert!(serde_json::from_slice::<serde::de::IgnoredAny>(doc).is_ok());
+        assert!(serde_json::from_slice::<serde_json::Value>(doc).is_err());
+        assert!(common::scan(doc, "k", &[doc.len()]).result.is_err());
+    }
+}
