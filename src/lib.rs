@@ -42,8 +42,12 @@
 //! # }
 //! ```
 //!
-//! The layers, lowest first: [`scan`] (the key scanner). Every layer reports
-//! bad input as an [`Error`] with an [`ErrorKind`] and a byte offset, and none
+//! The layers: [`sse`] reads and writes server-sent events; [`chat`] views
+//! each chat-completion chunk and, in [`chat::Relay`], turns a provider's
+//! stream into a client's, with every tool call's target argument streamed as
+//! content; [`scan`] is the key scanner underneath. Data flows one way:
+//! bytes, events, chunks, arguments, spans, frames. Every layer reports bad
+//! input as an [`Error`] with an [`ErrorKind`] and a byte offset, and none
 //! panics on input.
 
 #![forbid(unsafe_code)]
@@ -54,7 +58,7 @@ mod error;
 pub mod scan;
 pub mod sse;
 
-pub use chat::{Chunk, ChunkParser, ChunkView};
+pub use chat::{Chunk, ChunkParser, ChunkView, Relay};
 pub use error::{Error, ErrorKind};
 pub use scan::{Event, KeyScanner, Span, ValueKind};
 pub use sse::{SseDecoder, SseEncoder, SseEvent, SseFrame};

@@ -1,0 +1,115 @@
+//! Relays an upstream chat-completions event stream to a client, turning the
+//! target argument of every tool call into content as it arrives.
+//!
+//! ```text
+//! cargo run --release --example relay -- [--key KEY]... [--chunk-bytes N] [--summary] [FILE]
+//! ```
+//!
+//! Reads upstream SSE from FILE (or stdin) in pieces of N bytes (default
+//! 8192), writes the downstream SSE to stdout ending with `data: [DONE]`, and
+//! with `--summary` prints one JSON line on stderr at the end. Exits 0 on a
+//! stream relayed in full, 1 with a one-line error otherwise.
+
+use std::io::{self, Read, Write};
+use std::process::ExitCode;
+
+use argstream::chat::{DEFAULT_KEY, Relay};
+use bytes::Bytes;
+
+const USAGE: &str = "usage: relay [--key KEY]... [--chunk-bytes N] [--summary] [FILE]";
+
+struct Options {
+    keys: Vec<String>,
+    chunk_bytes: usize,
+    summary: bool,
+    file: Option<String>,
+}
+
+fn parse_options() -> Result<Options, String> {
+    let mut options = Options {
+        keys: Vec::new(),
+        chunk_bytes: 8192,
+        summary: false,
+        file: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--key" => options.keys.push(args.next().ok_or("--key needs a value")?),
+            "--chunk-bytes" => {
+                let value = args.next().ok_or("--chunk-bytes needs a value")?;
+                options.chunk_bytes = value.parse().ok().filter(|&n| n > 0).ok_or(format!(
+                    "--chunk-bytes takes a positive whole number, not {value:?}"
+                ))?;
+            }
+            "--summary" => options.summary = true,
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            _ if options.file.is_none() && !arg.starts_with("--") => options.file = Some(arg),
+            _ => return Err(format!("unexpected argument {arg:?}\n{USAGE}")),
+        }
+    }
+    if options.keys.is_empty() {
+        options.keys.push(DEFAULT_KEY.to_owned());
+    }
+    Ok(options)
+}
+
+/// Relays the whole upstream body, writing downstream bytes as they come.
+fn relay(options: &Options, relay: &mut Relay, out: &mut impl Write) -> Result<(), String> {
+    let mut source: Box<dyn Read> = match &options.file {
+        Some(path) => Box::new(std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?),
+        None => Box::new(io::stdin().lock()),
+    };
+    let mut read = vec![0; 64 * 1024];
+    let failed = |relay: &Relay, error: argstream::Error| {
+        format!("{error} (upstream event {})", relay.events())
+    };
+    loop {
+        let n = source
+            .read(&mut read)
+            .map_err(|e| format!("read error: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        for piece in read[..n].chunks(options.chunk_bytes) {
+            let fed = relay.feed(Bytes::copy_from_slice(piece));
+            // Frames relayed before a bad event are written even then.
+            write(out, relay.output())?;
+            fed.map_err(|error| failed(relay, error))?;
+        }
+        out.flush().map_err(|e| format!("write error: {e}"))?;
+    }
+    let finished = relay.finish();
+    write(out, relay.output())?;
+    finished.map_err(|error| failed(relay, error))
+}
+
+fn write(out: &mut impl Write, bytes: Bytes) -> Result<(), String> {
+    out.write_all(&bytes)
+        .map_err(|e| format!("write error: {e}"))
+}
+
+fn main() -> ExitCode {
+    let options = match parse_options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut relayer = Relay::new(&options.keys);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let result = relay(&options, &mut relayer, &mut out);
+    let flushed = out.flush().map_err(|e| format!("write error: {e}"));
+    if options.summary {
+        eprintln!("{}", relayer.summary().to_json());
+    }
+    match result.and(flushed) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The relay allocates nothing per event in steady state: only the collected
+//! arguments and content grow, by doubling. A counting allocator checks it;
+//! this file holds one test so no other test allocates while it counts.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use argstream::chat::Relay;
+use bytes::Bytes;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn event(delta: &str) -> String {
+    format!(
+        "data: {{\"id\":\"c\",\"created\":1,\"model\":\"m\",\"choices\":[{{\"index\":0,\"delta\":{delta}}}],\"usage\":{{\"total_tokens\":5}}}}\n\n"
+    )
+}
+
+#[test]
+fn relaying_an_event_allocates_nothing_in_steady_state() {
+    let mut stream = event(
+        r#"{"tool_calls":[{"index":0,"id":"a","function":{"name":"f","arguments":"{\"pre_exec_msg\":\""}}]}"#,
+    );
+    // Inner argument text, cut inside escapes and a surrogate pair.
+    let fragments = [
+        "Let ", r#"me \""#, "che", r"ck \u00", "e9 ", r"\ud83d", r"\ude00 ",
+    ];
+    for i in 0..6000 {
+        stream.push_str(&event(&format!(
+            r#"{{"tool_calls":[{{"index":0,"function":{{"arguments":{}}}}}]}}"#,
+            serde_json::to_string(fragments[i % fragments.len()]).unwrap()
+        )));
+        if i % 3 == 0 {
+            stream.push_str(&event(r#"{"content":"text"}"#));
+        }
+    }
+    stream.push_str(&event(
+        r#"{"tool_calls":[{"index":0,"function":{"arguments":"\"}"}}]}"#,
+    ));
+    // Reads cut at odd places, made before counting starts. They share one
+    // buffer, as reads a network stack hands out do; a read that owns a `Vec`
+    // of its own would allocate the first time it is sliced, and that cost is
+    // the caller's, not the relay's.
+    let body = Bytes::from(stream);
+    let reads: Vec<Bytes> = (0..body.len())
+        .step_by(61)
+        .map(|start| body.slice(start..(start + 61).min(body.len())))
+        .collect();
+    let (warm, measured) = reads.split_at(reads.len() / 2);
+    let mut relay = Relay::new(&["pre_exec_msg"]);
+    for read in warm {
+        relay.feed(read.clone()).unwrap();
+        drop(relay.output());
+    }
+    let events_before = relay.events();
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for read in measured {
+        relay.feed(read.clone()).unwrap();
+        drop(relay.output());
+    }
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let events = relay.events() - events_before;
+    println!("{allocations} allocations over {events} events");
+    assert!(events > 3000, "{events}");
+    // The arguments and content strings double as they grow: a handful of
+    // allocations over thousands of events, none per event.
+    assert!(
+        allocations <= 4,
+        "{allocations} allocations over {events} events"
+    );
+    relay.finish().unwrap();
+    assert!(relay.summary().tool_calls[0].error.is_none());
+}
