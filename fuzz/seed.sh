@@ -7,8 +7,9 @@
 #   scan_vs_serde: a byte n, n % 16 plan bytes, the document
 #   sse_split:     a limit byte, n and n % 16 bytes of plan A, m and m % 16
 #                  bytes of plan B, the stream
-#   scan_structured: bytes that `arbitrary` reads as a generated case; the
-#                  JSON documents serve as varied starting bytes.
+#   scan_structured, relay_split: bytes that `arbitrary` reads as a
+#                  generated case; the documents and streams serve as varied
+#                  starting bytes.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -96,6 +97,7 @@ for stream in "${sse[@]}"; do
   seed sse_split '\xff\x00\x01\x01' "$stream"   # no limit near; whole vs bytewise
   seed sse_split '\x08\x01\x03\x02\x02\x07' "$stream" # limit 8; 3s vs 2,7s
   seed sse_split '\x00\x00\x01\x01' "$stream"   # limit 0
+  seed relay_split '' "$stream"
 done
 
 for dir in corpus/*/; do

@@ -6,6 +6,7 @@
 //! panics. A property that fails is an `assert!`, which libFuzzer reports as a
 //! crash with the input that broke it.
 
+pub mod chat;
 pub mod json;
 pub mod plan;
 pub mod scan;
