@@ -55,6 +55,7 @@ done
 
 echo "== summary"
 printf '%s\n' "${summary[@]}"
+echo "fuzz: $((${#targets[@]} - ${#failed[@]})) passed, ${#failed[@]} failed"
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "fuzzing found crashes in: ${failed[*]}"
   exit 1
