@@ -292,7 +292,7 @@ impl SseDecoder {
         if let Some(error) = self.failed {
             return Err(error);
         }
-        if self.bom_matched < BOM.len() && !self.strip_bom() {
+        if self.bom_matched < BOM.len() && !self.strip_bom()? {
             return Ok(None);
         }
         loop {
@@ -384,10 +384,15 @@ impl SseDecoder {
 
     /// Consumes the byte order mark, or settles that there is none. Returns
     /// `false` when the reads ended before that could be told.
-    fn strip_bom(&mut self) -> bool {
+    ///
+    /// # Errors
+    /// [`ErrorKind::EventTooLarge`] when bytes that looked like the mark's
+    /// start, moved from earlier reads into the line, are already past the
+    /// limit: every byte added to the line counts against it.
+    fn strip_bom(&mut self) -> Result<bool, Error> {
         while self.bom_matched < BOM.len() {
             let Some(read) = self.reads.front() else {
-                return false;
+                return Ok(false);
             };
             let Some(&byte) = read.get(self.pos) else {
                 self.front_offset += read.len() as u64;
@@ -397,13 +402,15 @@ impl SseDecoder {
             };
             if byte != BOM[self.bom_matched] {
                 // Not a byte order mark: what matched starts the first line.
-                if self.pos >= self.bom_matched {
-                    self.pos -= self.bom_matched;
+                let matched = std::mem::replace(&mut self.bom_matched, BOM.len());
+                if self.pos >= matched {
+                    self.pos -= matched;
+                } else if matched > self.max_event_size {
+                    return Err(self.fail());
                 } else {
-                    self.line.extend_from_slice(&BOM[..self.bom_matched]);
+                    self.line.extend_from_slice(&BOM[..matched]);
                 }
-                self.bom_matched = BOM.len();
-                return true;
+                return Ok(true);
             }
             self.pos += 1;
             self.bom_matched += 1;
@@ -411,7 +418,7 @@ impl SseDecoder {
                 self.line_start = BOM.len() as u64;
             }
         }
-        true
+        Ok(true)
     }
 
     /// Fails the decoder: the line being read puts the event past the limit.

@@ -1,0 +1,93 @@
+//! Upstream bodies, arbitrary bytes or generated chat-completion streams
+//! (see `argstream_fuzz::chat`), relayed under two fragmentation plans: the
+//! downstream bytes are identical, and so are the summary, the event count
+//! and the error; the output stays within a constant factor of the input.
+
+#![no_main]
+
+use arbitrary::Arbitrary;
+use argstream::chat::Relay;
+use argstream_fuzz::chat::ChatStream;
+use argstream_fuzz::plan::pieces;
+use bytes::Bytes;
+use libfuzzer_sys::fuzz_target;
+
+const KEYS: [&str; 2] = ["pre_exec_msg", "message"];
+
+/// Downstream bytes per upstream byte, at most, plus [`SLACK`]. A content
+/// frame copies the upstream chunk's id, created and model around a span
+/// of the arguments that chunk carried, so it is never much longer than
+/// the chunk it came from.
+const FACTOR: usize = 4;
+/// Room for the `[DONE]` frame the relay adds at the end.
+const SLACK: usize = 64;
+
+#[derive(Arbitrary, Debug)]
+enum Upstream {
+    Raw(Vec<u8>),
+    Chat(ChatStream),
+}
+
+#[derive(Arbitrary, Debug)]
+struct Case {
+    plan_a: Vec<u8>,
+    plan_b: Vec<u8>,
+    upstream: Upstream,
+}
+
+/// What relaying one body gave.
+#[derive(Debug, PartialEq)]
+struct Relayed {
+    output: Vec<u8>,
+    summary: argstream::chat::Summary,
+    events: u64,
+    result: Result<(), argstream::Error>,
+}
+
+fn relay(body: &[u8], plan: &[u8]) -> Relayed {
+    let body = Bytes::copy_from_slice(body);
+    let mut relay = Relay::new(&KEYS);
+    let mut output = Vec::new();
+    let mut result = Ok(());
+    for piece in pieces(body.len(), plan) {
+        result = relay.feed(body.slice(piece));
+        output.extend_from_slice(&relay.output());
+        if result.is_err() {
+            break;
+        }
+    }
+    if result.is_ok() {
+        result = relay.finish();
+        output.extend_from_slice(&relay.output());
+    }
+    Relayed {
+        output,
+        summary: relay.summary().clone(),
+        events: relay.events(),
+        result,
+    }
+}
+
+fuzz_target!(|case: Case| {
+    let body = match &case.upstream {
+        Upstream::Raw(bytes) => bytes.clone(),
+        Upstream::Chat(stream) => stream.to_bytes(),
+    };
+    let a = relay(&body, &case.plan_a);
+    let b = relay(&body, &case.plan_b);
+    assert_eq!(
+        a,
+        b,
+        "plans {:?} and {:?} differ on {:?}",
+        case.plan_a,
+        case.plan_b,
+        String::from_utf8_lossy(&body)
+    );
+    assert!(
+        a.output.len() <= FACTOR * body.len() + SLACK,
+        "{} bytes out for {} in: {:?}",
+        a.output.len(),
+        body.len(),
+        String::from_utf8_lossy(&body)
+    );
+});

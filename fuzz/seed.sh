@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Writes the seed corpora into fuzz/corpus/TARGET/ from the hand-written
+# cases below. Safe to run again: a seed's file name is its content's hash,
+# so nothing the fuzzer added is touched.
+#
+# Input layouts (see each target's doc comment):
+#   scan_vs_serde: a byte n, n % 16 plan bytes, the document
+#   sse_split:     a limit byte, n and n % 16 bytes of plan A, m and m % 16
+#                  bytes of plan B, the stream
+#   scan_structured, relay_split: bytes that `arbitrary` reads as a
+#                  generated case; the documents and streams serve as varied
+#                  starting bytes.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# seed TARGET PREFIX BODY: writes PREFIX then BODY (both printf %b escapes).
+seed() {
+  local dir="corpus/$1" file
+  mkdir -p "$dir"
+  file="$(mktemp)"
+  printf '%b%b' "$2" "$3" >"$file"
+  mv "$file" "$dir/seed-$(sha1sum "$file" | cut -c1-16)"
+}
+
+# JSON documents aimed at the scanner's hard cases. Keys: k and msg.
+json=(
+  '{"k":"plain"}'
+  '{"k":"esc \\" \\\\ \\/ \\b \\f \\n \\r \\t"}'
+  '{"k":"\\u00e9\\u20AC\\ud83d\\ude00 caf\\xc3\\xa9 \\xf0\\x9f\\x98\\x80"}'
+  '{"k":"lone \\ud83d"}'
+  '{"k":"lone \\ude00"}'
+  '{"k":"high then high \\ud83d\\ud83d"}'
+  '{"\\u006b":"escaped key"}'
+  '{"m\\u0073g":"escaped key msg","msg":"again"}'
+  '{"q":{"k":"nested decoy"},"k":"top"}'
+  '{"q":["k","k",{"k":1}],"k":"after an array"}'
+  '{"k":"first","k":"second"}'
+  '{"k":"string","k":7}'
+  '{"k":7,"k":"string"}'
+  '{"k":{"k":"x"},"msg":[1,2,{"msg":"y"}]}'
+  '{"note":"\\",\\"k\\":\\"not a key\\"","k":"real"}'
+  ' \t\n\r{ \t"k" \n: \r"ws" , "n" : [ ] } \n'
+  '{"k":"x"} trailing'
+  '{"k":"x"}}'
+  '{"k":"cut'
+  '{"k":"ctrl \x01"}'
+  '{"k":"bad \\x escape"}'
+  '{"k":"bad \\u12G4"}'
+  '{"k":"bad utf8 \xff \xc0\x80 \xed\xa0\x80"}'
+  '{"n":[0,-0,1.5,-1.5e10,1E+2,2e-3,123456789012345678901234567890]}'
+  '{"n":1e400,"k":"out of range"}'
+  '{"n":01}'
+  '{"n":1.}'
+  '{"n":-}'
+  '{"b":[true,false,null],"k":"lits"}'
+  '{"b":tru}'
+  '[1,2,3]'
+  '"a string root"'
+  '12'
+  '-0.5e+3'
+  'null'
+  '{}'
+  '[]'
+  ''
+  '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]'
+  '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]'
+)
+for doc in "${json[@]}"; do
+  seed scan_vs_serde '\x00' "$doc"            # one piece
+  seed scan_vs_serde '\x01\x01' "$doc"        # one byte at a time
+  seed scan_vs_serde '\x03\x02\x05\x03' "$doc" # 2, 5, 3, ...
+  seed scan_structured '' "$doc"
+done
+
+# Event streams aimed at the WHATWG rules.
+sse=(
+  'data: x\n\n'
+  'data: x\r\n\r\n'
+  'data: x\r\rdata: y\r\r'
+  'data: a\r\ndata: b\rdata: c\n\r\n\n'
+  '\xef\xbb\xbfdata: bom\n\n'
+  '\xef\xbb\xbf\xef\xbb\xbfdata: two boms\n\n'
+  '\xef\xbbdata: half a bom\n\n'
+  ': comment\ndata: x\n: another\n\n'
+  'data:x\n\ndata:  x\n\ndata:\n\ndata\n\n'
+  'event: update\ndata: 1\n\nevent:\ndata: 2\n\n'
+  'id: 1\ndata: a\n\nid\ndata: b\n\nid: a\x00b\ndata: c\n\n'
+  'retry: 1500\ndata: x\n\nretry: 15a\ndata: y\n\nretry: 99999999999999999999999\n\n'
+  'foo: bar\ndata: x\nDATA: y\ndata : z\n\n'
+  'data: unterminated'
+  'data: x\n\ndata: last event without blank line\n'
+  'data: x\r'
+  'data: \xff\xfe not utf-8\n\n'
+  'data: {"choices":[{"delta":{"content":"hi"}}]}\n\ndata: [DONE]\n\n'
+)
+for stream in "${sse[@]}"; do
+  seed sse_split '\xff\x00\x01\x01' "$stream"   # no limit near; whole vs bytewise
+  seed sse_split '\x08\x01\x03\x02\x02\x07' "$stream" # limit 8; 3s vs 2,7s
+  seed sse_split '\x00\x00\x01\x01' "$stream"   # limit 0
+  seed relay_split '' "$stream"
+done
+
+for dir in corpus/*/; do
+  echo "seeds: $(ls "$dir" | wc -l) files in $dir"
+done
