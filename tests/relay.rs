@@ -394,3 +394,20 @@ fn events_after_done_are_ignored() {
     assert_eq!(relayer.summary().content, "a");
     assert_eq!(relayer.events(), 3);
 }
+
+#[test]
+fn spans_of_one_upstream_chunk_go_out_as_one_frame() {
+    let values: String = (0..200)
+        .map(|i| format!(r#""pre_exec_msg":"{}","#, i % 10))
+        .collect();
+    let args = format!("{{{values}\"end\":1}}");
+    let stream = arguments(0, &args);
+    let (out, relayer, result) = relay(stream.as_bytes(), &["pre_exec_msg"], 4096);
+    result.unwrap();
+    let frames = payloads(&out).len();
+    assert_eq!(frames, 2, "one content chunk and [DONE]");
+    let (_, synthesised) = downstream_content(&out, stream.as_bytes());
+    assert_eq!(synthesised.len(), 200);
+    assert!(out.len() <= 4 * stream.len() + 64);
+    assert!(relayer.summary().tool_calls[0].error.is_none());
+}

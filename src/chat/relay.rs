@@ -23,10 +23,10 @@ pub const DEFAULT_KEY: &str = "pre_exec_msg";
 /// - a chunk with content, reasoning or refusal text, or an in-stream error,
 ///   is forwarded as its original payload bytes, never re-serialised;
 /// - each tool call, told apart by its `index`, has its arguments collected,
-///   and a [`KeyScanner`] finds the target keys in them; every new text span
-///   becomes a content chunk with the upstream chunk's `id`, `created` and
-///   `model`, the span copied raw (it is already JSON string text), so the
-///   client decodes exactly the value;
+///   and a [`KeyScanner`] finds the target keys in them; the new text spans
+///   an upstream chunk brings become one content chunk with that chunk's
+///   `id`, `created` and `model`, the spans copied raw (they are already JSON
+///   string text), so the client decodes exactly the value;
 /// - `[DONE]` is written once, when upstream sends it or, for providers that
 ///   do not, at [`finish`](Relay::finish); events after an upstream `[DONE]`
 ///   are counted and ignored.
@@ -74,10 +74,8 @@ struct State {
     spare_strings: Vec<String>,
     spare_calls: Vec<ToolCallSummary>,
     scanners: Vec<KeyScanner>,
-    /// The start of a synthesised content chunk, up to the opening quote of
-    /// the content, for the upstream chunk being relayed.
-    frame_head: Vec<u8>,
-    frame_head_fresh: bool,
+    /// The content chunk being written for the upstream chunk being relayed:
+    /// empty until its first span, then its head and the spans so far.
     frame: Vec<u8>,
     done_sent: bool,
     events: u64,
@@ -137,8 +135,6 @@ impl Relay {
                 spare_strings: Vec::new(),
                 spare_calls: Vec::new(),
                 scanners: Vec::new(),
-                frame_head: Vec::new(),
-                frame_head_fresh: false,
                 frame: Vec::new(),
                 done_sent: false,
                 events: 0,
@@ -284,7 +280,6 @@ impl State {
     }
 
     fn relay_chunk(&mut self, view: &ChunkView<'_>, payload: &[u8]) {
-        self.frame_head_fresh = false;
         let mut forward = false;
         if let Some(usage) = view.usage().and_then(|usage| usage.raw_json()) {
             replace_text(&mut self.summary.usage, &mut self.spare_strings, usage);
@@ -331,6 +326,14 @@ impl State {
                 }
             }
         }
+        // All the spans one upstream chunk gives, from all its calls, go out
+        // as one content chunk: fewer frames, and output stays within a small
+        // multiple of the input however short the spans are.
+        if !self.frame.is_empty() {
+            self.frame.extend_from_slice(FRAME_TAIL);
+            self.encoder.push_data(&self.frame);
+            self.frame.clear();
+        }
     }
 
     /// The slot of the call with upstream `index`, opened if new.
@@ -367,16 +370,11 @@ impl State {
         loop {
             match scanner.next_event(call.arguments.as_bytes()) {
                 Ok(Some(Event::Text(span))) => {
-                    if !self.frame_head_fresh {
-                        write_frame_head(&mut self.frame_head, view);
-                        self.frame_head_fresh = true;
+                    if self.frame.is_empty() {
+                        write_frame_head(&mut self.frame, view);
                     }
-                    self.frame.clear();
-                    self.frame.extend_from_slice(&self.frame_head);
                     self.frame
                         .extend_from_slice(span.raw(call.arguments.as_bytes()));
-                    self.frame.extend_from_slice(FRAME_TAIL);
-                    self.encoder.push_data(&self.frame);
                 }
                 Ok(Some(_)) => {}
                 Ok(None) => return,
@@ -417,7 +415,6 @@ const FRAME_TAIL: &[u8] = br#""},"finish_reason":null}]}"#;
 /// Writes the start of a content chunk that carries `view`'s id, created and
 /// model, up to the content's opening quote.
 fn write_frame_head(head: &mut Vec<u8>, view: &ChunkView<'_>) {
-    head.clear();
     head.extend_from_slice(br#"{"id":"#);
     write_json_string(head, view.id().unwrap_or(""));
     head.extend_from_slice(br#","object":"chat.completion.chunk","created":"#);
