@@ -87,6 +87,32 @@ impl Num {
     }
 }
 
+/// The index of the first byte at or after `pos` that is not an ASCII digit,
+/// or `input.len()`.
+///
+/// Fractions of floating-point numbers run to 15 or 16 digits, so eight bytes
+/// are tested at a time, as one `u64`: a byte is a digit when it is
+/// `0x30 ^ d` with `d < 10`, and `(d & 0x7F) + 0x76` sets a byte's high bit
+/// exactly when `d & 0x7F >= 10`, without a carry into the next byte.
+#[inline]
+pub(crate) fn skip_digits(input: &[u8], mut pos: usize) -> usize {
+    const LOW: u64 = u64::from_le_bytes([0x7F; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    while let Some(chunk) = input.get(pos..pos + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let d = word ^ u64::from_le_bytes([b'0'; 8]);
+        let other = (((d & LOW) + u64::from_le_bytes([0x76; 8])) | d) & HIGH;
+        if other != 0 {
+            return pos + (other.trailing_zeros() / 8) as usize;
+        }
+        pos += 8;
+    }
+    while input.get(pos).is_some_and(u8::is_ascii_digit) {
+        pos += 1;
+    }
+    pos
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +139,29 @@ mod tests {
         }
         for state in [Num::Minus, Num::Zero, Num::Dot, Num::Exp, Num::ExpSign] {
             assert!(!state.takes_digits());
+        }
+    }
+
+    #[test]
+    fn skip_digits_agrees_with_a_plain_loop() {
+        let plain = |input: &[u8], pos: usize| {
+            pos + input[pos..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count()
+        };
+        for len in 0..24 {
+            for at in 0..len {
+                for other in (0..=255u8).filter(|b| !b.is_ascii_digit()) {
+                    let mut input = b"0123456789".repeat(3)[..len].to_vec();
+                    input[at] = other;
+                    for pos in 0..=len {
+                        assert_eq!(skip_digits(&input, pos), plain(&input, pos));
+                    }
+                }
+            }
+            let digits = b"9876543210".repeat(3)[..len].to_vec();
+            assert_eq!(skip_digits(&digits, 0), len);
         }
     }
 
