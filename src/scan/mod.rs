@@ -344,38 +344,32 @@ impl KeyScanner {
     fn number(&mut self, input: &[u8], mut num: number::Num) -> Result<Option<Event>, Error> {
         let in_array = self.nesting.in_object() == Some(false);
         let mut pos = self.pos;
-        while let Some(&b) = input.get(pos) {
-            if num.takes_digits() && b.is_ascii_digit() {
-                // Digit runs are most of a number's bytes, and a digit leaves
-                // these states as they are: skip the run without stepping.
-                pos = number::skip_digits(input, pos + 1);
-                continue;
-            }
-            match num.step(b) {
-                number::NumStep::Continue(next) => num = next,
-                number::NumStep::Ended => {
+        loop {
+            match number::read(input, pos, num) {
+                number::Read::Ended(end) => {
                     if in_array
-                        && b == b','
-                        && let Some(&next) = input.get(pos + 1)
+                        && input.get(end) == Some(&b',')
+                        && let Some(&next) = input.get(end + 1)
                         && (next.is_ascii_digit() || next == b'-')
                     {
                         num = number::Num::start(next);
-                        pos += 2;
+                        pos = end + 2;
                         continue;
                     }
-                    self.pos = pos;
+                    self.pos = end;
                     return Ok(self.value_done());
                 }
-                number::NumStep::Invalid => {
-                    self.pos = pos;
+                number::Read::Invalid(at) => {
+                    self.pos = at;
                     return Err(self.error_here(ErrorKind::InvalidNumber));
                 }
+                number::Read::Exhausted(state) => {
+                    self.pos = input.len();
+                    self.state = State::Number(state);
+                    return Ok(None);
+                }
             }
-            pos += 1;
         }
-        self.pos = pos;
-        self.state = State::Number(num);
-        Ok(None)
     }
 
     fn literal(
