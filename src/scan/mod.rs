@@ -348,8 +348,7 @@ impl KeyScanner {
             match number::read(input, pos, num) {
                 number::Read::Ended(end) => {
                     if in_array
-                        && input.get(end) == Some(&b',')
-                        && let Some(&next) = input.get(end + 1)
+                        && let Some(&[b',', next]) = input.get(end..end + 2)
                         && (next.is_ascii_digit() || next == b'-')
                     {
                         num = number::Num::start(next);

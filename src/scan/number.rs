@@ -140,14 +140,18 @@ pub(crate) fn read(input: &[u8], mut pos: usize, mut num: Num) -> Read {
     }
     // frac = "." 1*digit
     if num == Dot {
-        if !next_byte!().is_ascii_digit() {
+        // At least one digit: skip the run and see that it was not empty.
+        let end = skip_digits(input, pos);
+        if end == pos {
+            next_byte!();
             return Read::Invalid(pos);
         }
         num = Frac;
-        pos += 1;
+        pos = end;
+    } else if num == Frac {
+        pos = skip_digits(input, pos);
     }
     if num == Frac {
-        pos = skip_digits(input, pos);
         if next_byte!() | 0x20 != b'e' {
             return Read::Ended(pos);
         }
@@ -275,17 +279,17 @@ mod tests {
                 .take_while(|b| b.is_ascii_digit())
                 .count()
         };
-        for len in 0..24 {
+        for len in 0..40 {
             for at in 0..len {
                 for other in (0..=255u8).filter(|b| !b.is_ascii_digit()) {
-                    let mut input = b"0123456789".repeat(3)[..len].to_vec();
+                    let mut input = b"0123456789".repeat(4)[..len].to_vec();
                     input[at] = other;
                     for pos in 0..=len {
                         assert_eq!(skip_digits(&input, pos), plain(&input, pos));
                     }
                 }
             }
-            let digits = b"9876543210".repeat(3)[..len].to_vec();
+            let digits = b"9876543210".repeat(4)[..len].to_vec();
             assert_eq!(skip_digits(&digits, 0), len);
         }
     }
