@@ -109,7 +109,7 @@ impl Span {
 pub(crate) fn decode_string_text(raw: &[u8], base: u64, out: &mut String) -> Result<(), Error> {
     let mut at = 0;
     while at < raw.len() {
-        let run_end = memchr::memchr(b'\\', &raw[at..]).map_or(raw.len(), |i| at + i);
+        let run_end = backslash(&raw[at..]).map_or(raw.len(), |i| at + i);
         match std::str::from_utf8(&raw[at..run_end]) {
             Ok(text) => out.push_str(text),
             Err(e) => {
@@ -520,6 +520,17 @@ fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
     }
 }
 
+/// The index of the first `\\` in `bytes`: a plain loop under 16 bytes, as
+/// in [`quote_or_backslash`], since spans of streamed text are often that
+/// short.
+fn backslash(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < 16 {
+        bytes.iter().position(|&b| b == b'\\')
+    } else {
+        memchr::memchr(b'\\', bytes)
+    }
+}
+
 /// For a UTF-8 lead byte: how many continuation bytes follow, and the range
 /// the first of them must lie in (RFC 3629, section 4).
 fn utf8_lead(b: u8) -> Option<(u8, u8, u8)> {
@@ -620,7 +631,7 @@ mod tests {
     }
 
     #[test]
-    fn quote_or_backslash_agrees_with_memchr2_at_every_length() {
+    fn short_searches_agree_with_memchr_at_every_length() {
         for len in 0..40 {
             for at in 0..=len {
                 for stop in [b'"', b'\\'] {
@@ -630,6 +641,8 @@ mod tests {
                     }
                     let expected = memchr::memchr2(b'"', b'\\', &bytes);
                     assert_eq!(quote_or_backslash(&bytes), expected, "{len} {at}");
+                    let expected = memchr::memchr(b'\\', &bytes);
+                    assert_eq!(backslash(&bytes), expected, "{len} {at}");
                 }
             }
         }
