@@ -2,12 +2,14 @@
 //! [`Span`] it hands out, and the decoder that turns a span into text.
 //!
 //! A string is read in two gears. The fast gear looks for the next `"` or `\`
-//! with `memchr2` and checks the run before it in bulk (no control characters,
-//! valid UTF-8), and steps over an escape that is whole in the input. The
-//! slow gear steps one byte at a time through escapes and surrogate pairs cut
-//! by the end of a fragment, escapes in keys (whose text is matched), and the
-//! tail of a cut UTF-8 character; its state survives between calls, so no
-//! byte is read twice.
+//! (a plain loop over a short fragment, `memchr2` over a long one) and checks
+//! the run before it in bulk (no control characters, valid UTF-8), steps over
+//! an escape that is whole in the input, and takes the rest of a UTF-8
+//! character cut by the last fragment's end once it has arrived. The slow
+//! gear steps one byte at a time through escapes and surrogate pairs cut by
+//! the end of a fragment, escapes in keys (whose text is matched), and bytes
+//! the fast gear refused, to find out why; its state survives between calls,
+//! so no byte is read twice.
 
 use crate::error::{Error, ErrorKind};
 
@@ -353,12 +355,34 @@ impl StringLexer {
                     Some(_) => self.begin_escape(pos),
                     None => return Ok(Scanned::Exhausted),
                 }
+            } else if let Some(tail) = self.rest_of_char(&input[*pos..]) {
+                // The rest of a character cut by the last fragment's end has
+                // arrived: take it whole. Bad or missing bytes go to the slow
+                // gear, which reports them at the right offset.
+                if let Some(key) = key.as_deref_mut() {
+                    key.push_bytes(tail);
+                }
+                self.lex = Lex::Text;
+                *pos += tail.len();
             } else {
                 self.step(input[*pos], *pos, key.as_deref_mut())?;
                 *pos += 1;
             }
         }
         Ok(Scanned::Exhausted)
+    }
+
+    /// Inside a UTF-8 character, the bytes of `rest` that complete it, when
+    /// they are all there and valid.
+    #[inline]
+    fn rest_of_char<'a>(&self, rest: &'a [u8]) -> Option<&'a [u8]> {
+        let Lex::Utf8 { need, lo, hi } = self.lex else {
+            return None;
+        };
+        let tail = rest.get(..usize::from(need))?;
+        let (&first, more) = tail.split_first()?;
+        let valid = (lo..=hi).contains(&first) && more.iter().all(|&b| b & 0xC0 == 0x80);
+        valid.then_some(tail)
     }
 
     /// Enters the slow gear at the backslash at `*pos`.
@@ -691,6 +715,20 @@ mod tests {
         (result, end, lexer.escaped, key)
     }
 
+    /// `input` through [`StringLexer::scan`] as a key, in two pieces cut at
+    /// `cut`.
+    fn scan_in_two(input: &[u8], cut: usize) -> Outcome {
+        let mut lexer = StringLexer::new();
+        let mut key = KeyText::new(64);
+        let mut pos = 0;
+        let result = match lexer.scan(&input[..cut], &mut pos, Some(&mut key)) {
+            Ok(Scanned::Exhausted) => lexer.scan(input, &mut pos, Some(&mut key)),
+            done => done,
+        };
+        let end = lexer.safe_end(pos);
+        (result, end, lexer.escaped, key.get().map(<[u8]>::to_vec))
+    }
+
     #[test]
     fn fast_gear_agrees_with_the_slow_gear() {
         let alphabet = [
@@ -742,6 +780,9 @@ mod tests {
             let slow = scan_by_steps(input);
             let key = scan_whole(input, true);
             assert_eq!(key, slow, "{input:?} as a key");
+            for cut in 0..input.len() {
+                assert_eq!(scan_in_two(input, cut), slow, "{input:?} cut at {cut}");
+            }
             let (result, end, escaped, _) = slow;
             assert_eq!(
                 scan_whole(input, false),
