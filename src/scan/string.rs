@@ -2,12 +2,14 @@
 //! [`Span`] it hands out, and the decoder that turns a span into text.
 //!
 //! A string is read in two gears. The fast gear looks for the next `"` or `\`
-//! with `memchr2` and checks the run before it in bulk (no control characters,
-//! valid UTF-8), and steps over an escape that is whole in the input. The
-//! slow gear steps one byte at a time through escapes and surrogate pairs cut
-//! by the end of a fragment, escapes in keys (whose text is matched), and the
-//! tail of a cut UTF-8 character; its state survives between calls, so no
-//! byte is read twice.
+//! (a plain loop over a short fragment, `memchr2` over a long one) and checks
+//! the run before it in bulk (no control characters, valid UTF-8), steps over
+//! an escape that is whole in the input, and takes the rest of a UTF-8
+//! character cut by the last fragment's end once it has arrived. The slow
+//! gear steps one byte at a time through escapes and surrogate pairs cut by
+//! the end of a fragment, escapes in keys (whose text is matched), and bytes
+//! the fast gear refused, to find out why; its state survives between calls,
+//! so no byte is read twice.
 
 use crate::error::{Error, ErrorKind};
 
@@ -109,7 +111,7 @@ impl Span {
 pub(crate) fn decode_string_text(raw: &[u8], base: u64, out: &mut String) -> Result<(), Error> {
     let mut at = 0;
     while at < raw.len() {
-        let run_end = memchr::memchr(b'\\', &raw[at..]).map_or(raw.len(), |i| at + i);
+        let run_end = backslash(&raw[at..]).map_or(raw.len(), |i| at + i);
         match std::str::from_utf8(&raw[at..run_end]) {
             Ok(text) => out.push_str(text),
             Err(e) => {
@@ -318,8 +320,14 @@ impl StringLexer {
         while *pos < input.len() {
             if self.lex == Lex::Text {
                 let rest = &input[*pos..];
-                let run = quote_or_backslash(rest).unwrap_or(rest.len());
-                let ok = check_run(&rest[..run]);
+                let plain = short_plain_prefix(rest);
+                let (run, ok) = if matches!(rest.get(plain), None | Some(b'"' | b'\\')) {
+                    (plain, plain)
+                } else {
+                    let tail = &rest[plain..];
+                    let run = plain + quote_or_backslash(tail).unwrap_or(tail.len());
+                    (run, plain + check_run(&rest[plain..run]))
+                };
                 if let Some(key) = key.as_deref_mut() {
                     key.push_bytes(&rest[..ok]);
                 }
@@ -347,12 +355,34 @@ impl StringLexer {
                     Some(_) => self.begin_escape(pos),
                     None => return Ok(Scanned::Exhausted),
                 }
+            } else if let Some(tail) = self.rest_of_char(&input[*pos..]) {
+                // The rest of a character cut by the last fragment's end has
+                // arrived: take it whole. Bad or missing bytes go to the slow
+                // gear, which reports them at the right offset.
+                if let Some(key) = key.as_deref_mut() {
+                    key.push_bytes(tail);
+                }
+                self.lex = Lex::Text;
+                *pos += tail.len();
             } else {
                 self.step(input[*pos], *pos, key.as_deref_mut())?;
                 *pos += 1;
             }
         }
         Ok(Scanned::Exhausted)
+    }
+
+    /// Inside a UTF-8 character, the bytes of `rest` that complete it, when
+    /// they are all there and valid.
+    #[inline]
+    fn rest_of_char<'a>(&self, rest: &'a [u8]) -> Option<&'a [u8]> {
+        let Lex::Utf8 { need, lo, hi } = self.lex else {
+            return None;
+        };
+        let tail = rest.get(..usize::from(need))?;
+        let (&first, more) = tail.split_first()?;
+        let valid = (lo..=hi).contains(&first) && more.iter().all(|&b| b & 0xC0 == 0x80);
+        valid.then_some(tail)
     }
 
     /// Enters the slow gear at the backslash at `*pos`.
@@ -485,6 +515,22 @@ impl StringLexer {
     }
 }
 
+/// How many leading bytes of a short `bytes` are printable ASCII other than
+/// `"` and `\\`: text as it is, with nothing to check. 0 for 16 bytes or
+/// more, which the searches below take faster.
+///
+/// Streamed fragments are often three or four bytes of prose, and one plain
+/// loop that stops at a quote, a backslash or any byte to check costs less
+/// than the search and the check it replaces.
+#[inline]
+fn short_plain_prefix(bytes: &[u8]) -> usize {
+    if bytes.len() >= 16 {
+        return 0;
+    }
+    let plain = |b: u8| b.wrapping_sub(0x20) < 0x60 && b != b'"' && b != b'\\';
+    bytes.iter().position(|&b| !plain(b)).unwrap_or(bytes.len())
+}
+
 /// The index of the first `"` or `\\` in `bytes`.
 ///
 /// Fragments of streamed arguments are often a few bytes long, and for those
@@ -495,6 +541,17 @@ fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
         bytes.iter().position(|&b| b == b'"' || b == b'\\')
     } else {
         memchr::memchr2(b'"', b'\\', bytes)
+    }
+}
+
+/// The index of the first `\\` in `bytes`: a plain loop under 16 bytes, as
+/// in [`quote_or_backslash`], since spans of streamed text are often that
+/// short.
+fn backslash(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < 16 {
+        bytes.iter().position(|&b| b == b'\\')
+    } else {
+        memchr::memchr(b'\\', bytes)
     }
 }
 
@@ -598,7 +655,7 @@ mod tests {
     }
 
     #[test]
-    fn quote_or_backslash_agrees_with_memchr2_at_every_length() {
+    fn short_searches_agree_with_memchr_at_every_length() {
         for len in 0..40 {
             for at in 0..=len {
                 for stop in [b'"', b'\\'] {
@@ -608,8 +665,130 @@ mod tests {
                     }
                     let expected = memchr::memchr2(b'"', b'\\', &bytes);
                     assert_eq!(quote_or_backslash(&bytes), expected, "{len} {at}");
+                    let expected = memchr::memchr(b'\\', &bytes);
+                    assert_eq!(backslash(&bytes), expected, "{len} {at}");
                 }
             }
+        }
+    }
+
+    /// What the lexer found, where text safe to hand out ends, whether an
+    /// escape was seen, and the decoded key.
+    type Outcome = (Result<Scanned, Error>, usize, bool, Option<Vec<u8>>);
+
+    /// `input` through the slow gear alone, one byte at a time: the plain
+    /// path the fast gear must agree with.
+    fn scan_by_steps(input: &[u8]) -> Outcome {
+        let mut lexer = StringLexer::new();
+        let mut key = KeyText::new(64);
+        let mut result = Ok(Scanned::Exhausted);
+        let mut pos = input.len();
+        for (at, &b) in input.iter().enumerate() {
+            pos = at;
+            if lexer.lex == Lex::Text && b == b'"' {
+                result = Ok(Scanned::Closed(at));
+                break;
+            }
+            if lexer.lex == Lex::Text && b == b'\\' {
+                lexer.lex = Lex::Escape;
+                lexer.unit_start = at;
+                continue;
+            }
+            if let Err(error) = lexer.step(b, at, Some(&mut key)) {
+                result = Err(error);
+                break;
+            }
+            pos = input.len();
+        }
+        let end = lexer.safe_end(pos);
+        (result, end, lexer.escaped, key.get().map(<[u8]>::to_vec))
+    }
+
+    /// `input` through [`StringLexer::scan`] in one piece, as a key or not.
+    fn scan_whole(input: &[u8], as_key: bool) -> Outcome {
+        let mut lexer = StringLexer::new();
+        let mut key = KeyText::new(64);
+        let mut pos = 0;
+        let result = lexer.scan(input, &mut pos, as_key.then_some(&mut key));
+        let end = lexer.safe_end(pos);
+        let key = as_key.then(|| key.get().map(<[u8]>::to_vec)).flatten();
+        (result, end, lexer.escaped, key)
+    }
+
+    /// `input` through [`StringLexer::scan`] as a key, in two pieces cut at
+    /// `cut`.
+    fn scan_in_two(input: &[u8], cut: usize) -> Outcome {
+        let mut lexer = StringLexer::new();
+        let mut key = KeyText::new(64);
+        let mut pos = 0;
+        let result = match lexer.scan(&input[..cut], &mut pos, Some(&mut key)) {
+            Ok(Scanned::Exhausted) => lexer.scan(input, &mut pos, Some(&mut key)),
+            done => done,
+        };
+        let end = lexer.safe_end(pos);
+        (result, end, lexer.escaped, key.get().map(<[u8]>::to_vec))
+    }
+
+    #[test]
+    fn fast_gear_agrees_with_the_slow_gear() {
+        let alphabet = [
+            b'a', b'"', b'\\', b'u', b'0', b'D', b'8', b'n', 0x01, 0x7F, 0xC3, 0xA9, 0xE4, 0xFF,
+        ];
+        let mut inputs: Vec<Vec<u8>> = vec![Vec::new()];
+        for len in 1..=4 {
+            let mut longer = Vec::new();
+            for input in inputs.iter().filter(|input| input.len() == len - 1) {
+                for &b in &alphabet {
+                    longer.push([&input[..], &[b]].concat());
+                }
+            }
+            inputs.extend(longer);
+        }
+        // Longer mixes, to cross the short loop's limit and the searches'
+        // blocks, from a fixed-seed generator.
+        let pieces: [&[u8]; 14] = [
+            b"ab",
+            b"plain text ",
+            br"\n",
+            br"\u00e9",
+            br"\ud83d\ude00",
+            "é".as_bytes(),
+            "中".as_bytes(),
+            "😀".as_bytes(),
+            b"\"",
+            b"\x01",
+            br"\x",
+            br"\ud800x",
+            b"\xe4\xb8",
+            b"\t",
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1D_u64;
+        for _ in 0..20_000 {
+            let mut input = Vec::new();
+            while input.len() < 40 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                input.extend_from_slice(pieces[(seed % 14) as usize]);
+                if seed.is_multiple_of(5) {
+                    break;
+                }
+            }
+            inputs.push(input);
+        }
+        for input in &inputs {
+            let slow = scan_by_steps(input);
+            let key = scan_whole(input, true);
+            assert_eq!(key, slow, "{input:?} as a key");
+            for cut in 0..input.len() {
+                assert_eq!(scan_in_two(input, cut), slow, "{input:?} cut at {cut}");
+            }
+            let (result, end, escaped, _) = slow;
+            assert_eq!(
+                scan_whole(input, false),
+                (result, end, escaped, None),
+                "{input:?}"
+            );
         }
     }
 
