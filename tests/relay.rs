@@ -411,3 +411,25 @@ fn spans_of_one_upstream_chunk_go_out_as_one_frame() {
     assert!(out.len() <= 4 * stream.len() + 64);
     assert!(relayer.summary().tool_calls[0].error.is_none());
 }
+
+#[test]
+fn ids_and_models_are_escaped_in_written_chunks() {
+    let id = "c\"1\\\n\u{1}é";
+    let payload = serde_json::json!({
+        "id": id, "created": 9, "model": "m\t\"x\"",
+        "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "{\"pre_exec_msg\":\"hi\"}"}}]}}],
+    });
+    let stream = format!("data: {payload}\n\n");
+    let (out, relayer, result) = relay(stream.as_bytes(), &["pre_exec_msg"], 3);
+    result.unwrap();
+    let written: Value = serde_json::from_slice(payloads(&out)[0]).expect("valid JSON");
+    assert_eq!(written["id"], id);
+    assert_eq!(written["model"], "m\t\"x\"");
+    assert_eq!(written["created"], 9);
+    assert_eq!(written["choices"][0]["delta"]["content"], "hi");
+    let summary: Value = serde_json::from_str(&relayer.summary().to_json()).expect("valid JSON");
+    assert_eq!(
+        summary["tool_calls"][0]["arguments"],
+        "{\"pre_exec_msg\":\"hi\"}"
+    );
+}
