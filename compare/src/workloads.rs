@@ -1,5 +1,5 @@
 //! The four workloads of the comparison with peer crates, shared by the
-//! criterion bench (`benches/peers.rs`) and `examples/compare.rs`: their
+//! criterion bench (`benches/peers.rs`) and the report (`src/main.rs`): their
 //! inputs, how the inputs are cut into fragments, and the code each side runs.
 //!
 //! Every implementation returns the length of what it extracted (decoded text
@@ -18,10 +18,10 @@ use jsonmodem::{ParseEvent, ParserOptions, PathComponent, StreamingParser};
 use serde::{Deserialize, Serialize};
 
 /// The shared test data folder: `ARGSTREAM_TESTDATA`, default `../shared/data`
-/// from the crate root.
+/// from the repository root (this crate sits one level below it).
 pub fn testdata() -> PathBuf {
     std::env::var_os("ARGSTREAM_TESTDATA").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
         PathBuf::from,
     )
 }
@@ -341,7 +341,7 @@ impl Corpus {
     }
 
     /// The bytes of all streams.
-    pub fn len(&self) -> usize {
+    pub fn total_bytes(&self) -> usize {
         self.streams.iter().map(Bytes::len).sum()
     }
 }

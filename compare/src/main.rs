@@ -3,8 +3,8 @@
 //! (under `CARGO_TARGET_DIR` when it is set).
 //!
 //! ```sh
-//! cargo run --release --example compare [-- --quick] [--only w1,w2,w3,w4]
-//! cargo run --release --example compare -- --chart docs/scaling.svg
+//! cargo run --release -p argstream-compare -- [--quick] [--only w1,w2,w3,w4]
+//! cargo run --release -p argstream-compare -- --chart docs/scaling.svg
 //! ```
 //!
 //! Each time is the median of repeated runs; a run that takes longer than the
@@ -15,10 +15,7 @@
 //! scaling chart (total time against argument length at 4-byte fragments)
 //! and writes it as SVG.
 
-#[path = "../benches/workloads/mod.rs"]
-mod workloads;
-
-#[path = "../tests/common/counting_alloc.rs"]
+#[path = "../../tests/common/counting_alloc.rs"]
 mod counting_alloc;
 
 use std::fmt::Write as _;
@@ -29,9 +26,9 @@ use std::time::{Duration, Instant};
 
 use argstream::KeyScanner;
 use argstream::chat::Relay;
+use argstream_compare::workloads::*;
 use counting_alloc::ALLOCATIONS;
 use serde::Serialize;
-use workloads::*;
 
 /// The allocations (and reallocations) `f` makes.
 fn allocations<R>(f: impl FnOnce() -> R) -> usize {
@@ -263,7 +260,7 @@ impl Run {
                 "W4 relay {} recorded streams, {events} events",
                 corpus.streams.len()
             ),
-            input_bytes: corpus.len(),
+            input_bytes: corpus.total_bytes(),
             timing,
             allocs_per_fragment: None,
             allocs_per_event: Some(allocs as f64 / events as f64),
@@ -325,10 +322,10 @@ fn machine() -> String {
     format!("{model}, {cores} cores")
 }
 
-/// `target/` under `CARGO_TARGET_DIR` when set, else the crate's own.
+/// `CARGO_TARGET_DIR` when set, else the workspace's `target/`.
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
         PathBuf::from,
     )
 }
@@ -503,8 +500,9 @@ fn main() {
     if let Some(at) = args.iter().position(|a| a == "--chart") {
         let path = args.get(at + 1).expect("--chart takes an output path");
         let series = chart_series(budget);
-        let caption =
-            format!("{machine} (shared); cargo run --release --example compare -- --chart {path}");
+        let caption = format!(
+            "{machine} (shared); cargo run --release -p argstream-compare -- --chart {path}"
+        );
         std::fs::write(path, svg(&series, &caption)).expect("chart written");
         println!("Chart written to {path}");
         return;
@@ -533,9 +531,9 @@ fn main() {
         run.w4();
     }
     let command = if quick {
-        "cargo run --release --example compare -- --quick"
+        "cargo run --release -p argstream-compare -- --quick"
     } else {
-        "cargo run --release --example compare"
+        "cargo run --release -p argstream-compare"
     };
     println!(
         "Machine: {machine}. Command: `{command}` ({:.0} s).\n",
