@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{check, scan};
+use argstream::Event;
+use common::{Outcome, check, scan, scan_pushed};
 
 const KEY: &str = "pre_exec_msg";
 
@@ -126,6 +127,32 @@ fn spans_never_split_an_escape_pair_or_character() {
                 let quoted = [&b"\""[..], raw, b"\""].concat();
                 assert!(serde_json::from_slice::<String>(&quoted).is_ok(), "{raw:?}");
             }
+        }
+    }
+}
+
+/// `push_text` must give the text and the other events `next_event` gives,
+/// and the same error at the same offset, under every split.
+#[test]
+fn push_text_agrees_with_next_event_at_every_split() {
+    let without_spans = |outcome: Outcome| Outcome {
+        result: outcome.result,
+        events: outcome
+            .events
+            .into_iter()
+            .filter(|event| !matches!(event, Event::Text(_)))
+            .collect(),
+    };
+    for doc in all_docs() {
+        let mut plans: Vec<Vec<usize>> = vec![vec![doc.len().max(1)], vec![1], vec![3]];
+        plans.extend((1..doc.len()).map(|cut| vec![cut, doc.len()]));
+        for plan in &plans {
+            assert_eq!(
+                scan_pushed(doc, KEY, plan),
+                without_spans(scan(doc, KEY, plan)),
+                "doc {:?} plan {plan:?}",
+                String::from_utf8_lossy(doc)
+            );
         }
     }
 }

@@ -98,6 +98,10 @@ fn time<R>(budget: Budget, mut f: impl FnMut() -> R) -> Timing {
     measure(budget, || (), |_| f())
 }
 
+/// The row beside W1 and W2 that times argstream's own `next_event` loop,
+/// where the argstream column times `push_text`.
+const NEXT_EVENT: &str = "argstream next_event + decode";
+
 /// One line of the table and one object of `compare.json`.
 #[derive(Serialize)]
 struct Row {
@@ -162,6 +166,7 @@ impl Run {
             let bytes = byte_pieces(&doc, &equal_cuts(&doc, n, false));
             let text = str_pieces(&doc, &equal_cuts(&doc, n, true));
             let expected = tracker.run(&bytes);
+            assert_eq!(tracker.run_events(&bytes), expected, "next_event");
             assert_eq!(jsonmodem_track(&text, W1_KEY), expected, "jsonmodem");
             assert_eq!(jiter_reparse(&text, W1_KEY), expected, "jiter");
             let timing = time(self.budget, || tracker.run(black_box(&bytes)));
@@ -173,6 +178,8 @@ impl Run {
                 allocs_per_fragment: Some(allocs as f64 / bytes.len() as f64),
                 allocs_per_event: None,
             };
+            let events = time(self.budget, || tracker.run_events(black_box(&bytes)));
+            self.push(ours.row(NEXT_EVENT, Some(events)));
             let modem = time(self.budget, || jsonmodem_track(black_box(&text), W1_KEY));
             self.push(ours.row("jsonmodem", Some(modem)));
             let jiter = time(self.budget, || jiter_reparse(black_box(&text), W1_KEY));
@@ -187,6 +194,7 @@ impl Run {
             let bytes = byte_pieces(&doc, &fixed_cuts(&doc, 4, false));
             let text = str_pieces(&doc, &fixed_cuts(&doc, 4, true));
             let expected = tracker.run(&bytes);
+            assert_eq!(tracker.run_events(&bytes), expected, "next_event");
             let timing = time(self.budget, || tracker.run(black_box(&bytes)));
             let allocs = allocations(|| tracker.run(&bytes));
             let ours = Ours {
@@ -196,8 +204,9 @@ impl Run {
                 allocs_per_fragment: Some(allocs as f64 / bytes.len() as f64),
                 allocs_per_event: None,
             };
+            let events = time(self.budget, || tracker.run_events(black_box(&bytes)));
+            self.push(ours.row(NEXT_EVENT, Some(events)));
             if kib > 64 {
-                self.push(ours.row("(argstream alone)", None));
                 continue;
             }
             assert_eq!(jsonmodem_track(&text, W2_KEY), expected, "jsonmodem");

@@ -140,8 +140,10 @@ pub fn voice_arguments(text_len: usize) -> Vec<u8> {
 // ------------------------------------------------- W1, W2: live text, argstream
 
 /// argstream's streaming loop as a gateway writes it: append the fragment to
-/// the arguments buffer, pull events, decode each span onto the live text.
-/// Kept between runs, so a run after the first allocates nothing.
+/// the arguments buffer and have the scanner append the new text to the live
+/// text ([`KeyScanner::push_text`]); or, in [`run_events`](Self::run_events),
+/// pull every event and decode each span onto the text. Kept between runs,
+/// so a run after the first allocates nothing.
 pub struct ArgstreamTracker {
     scanner: KeyScanner,
     arguments: Vec<u8>,
@@ -160,9 +162,33 @@ impl ArgstreamTracker {
         }
     }
 
-    /// Streams one document given as `pieces`; returns the decoded text's
-    /// length.
+    /// Streams one document given as `pieces` with `push_text`; returns the
+    /// decoded text's length.
     pub fn run(&mut self, pieces: &[&[u8]]) -> usize {
+        self.scanner.reset();
+        self.arguments.clear();
+        self.text.clear();
+        for piece in pieces {
+            self.arguments.extend_from_slice(piece);
+            let scanner = &mut self.scanner;
+            while let Some(event) = scanner
+                .push_text(&self.arguments, &mut self.text)
+                .expect("valid")
+            {
+                if let Event::ValueStart {
+                    occurrence: 1.., ..
+                } = event
+                {
+                    self.text.clear();
+                }
+            }
+        }
+        self.scanner.finish().expect("complete");
+        self.text.len()
+    }
+
+    /// [`run`](Self::run) with `next_event`, a span at a time.
+    pub fn run_events(&mut self, pieces: &[&[u8]]) -> usize {
         self.scanner.reset();
         self.arguments.clear();
         self.text.clear();

@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 
 use crate::error::{Error, ErrorKind};
 use state::{Nesting, Role, State};
-use string::{KeyText, Scanned, StringLexer};
+use string::{KeyText, Scanned, StringLexer, decode_string_text};
 
 pub use string::Span;
 
@@ -224,6 +224,79 @@ impl KeyScanner {
         self.run(input).map_err(|error| self.fail(error))
     }
 
+    /// Reads on like [`next_event`](KeyScanner::next_event), but appends the
+    /// decoded text of target values to `text` instead of handing it out as
+    /// [`Event::Text`]: the cheaper call for a caller that wants the text.
+    /// Returns the next other event (`ValueStart`, `ValueEnd`, `NonString`,
+    /// `Complete`), or `Ok(None)` when `input` is used up.
+    ///
+    /// One call takes a whole fragment that falls inside a value, where
+    /// `next_event` takes two (the span, then `None`). Text is appended as it
+    /// is decoded, with no span for the caller to look at. Its UTF-8 was
+    /// checked as it was read, so text with no character outside ASCII is
+    /// appended without a second check; other text is checked once, since a
+    /// `&str` costs that without `unsafe`.
+    ///
+    /// ```
+    /// use argstream::{Event, KeyScanner};
+    ///
+    /// # fn main() -> Result<(), argstream::Error> {
+    /// let mut scanner = KeyScanner::new(&["pre_exec_msg"]);
+    /// let (mut arguments, mut spoken) = (Vec::new(), String::new());
+    /// for fragment in [&br#"{"pre_exec_msg":"caf"#[..], b"\xc3", b"\xa9 \\u00", br#"e9"}"#] {
+    ///     arguments.extend_from_slice(fragment);
+    ///     while let Some(event) = scanner.push_text(&arguments, &mut spoken)? {
+    ///         if let Event::ValueStart { occurrence: 1.., .. } = event {
+    ///             spoken.clear(); // serde_json keeps the last of a repeated key
+    ///         }
+    ///     }
+    /// }
+    /// scanner.finish()?;
+    /// assert_eq!(spoken, "café é");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// With several target keys the text of each goes to the `text` of the
+    /// call that reads it: between a key's `ValueStart` and its `ValueEnd`,
+    /// pass the string that key's text belongs to.
+    ///
+    /// Calls of `push_text` and `next_event` may be mixed on one document.
+    ///
+    /// # Errors
+    /// As for [`next_event`](KeyScanner::next_event). Text read before the
+    /// error has been appended.
+    ///
+    /// # Panics
+    /// Never.
+    pub fn push_text(&mut self, input: &[u8], text: &mut String) -> Result<Option<Event>, Error> {
+        loop {
+            match self.next_event(input)? {
+                Some(Event::Text(span)) => {
+                    let raw = &input[span.range()];
+                    if span.escaped {
+                        decode_string_text(raw, span.start as u64, span.ascii, text)?;
+                    } else if span.ascii {
+                        string::push_ascii(raw, text);
+                    } else {
+                        // Checked as it was read: this cannot fail, but a
+                        // `&str` needs the check once more without `unsafe`.
+                        let checked = std::str::from_utf8(raw);
+                        text.push_str(
+                            checked.map_err(|_| self.error_here(ErrorKind::InvalidUtf8))?,
+                        );
+                    }
+                    // A span comes with its value's end waiting in `pending`,
+                    // or at the end of the input: then nothing is left to read.
+                    if self.pending.is_none() {
+                        return Ok(None);
+                    }
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
     /// Marks the end of the input.
     ///
     /// Call it once [`next_event`](KeyScanner::next_event) has returned
@@ -323,6 +396,7 @@ impl KeyScanner {
             start: self.text_start,
             end,
             escaped: self.lexer.take_escaped(),
+            ascii: !self.lexer.take_non_ascii(),
         };
         self.text_start = end;
         Some(Event::Text(span))

@@ -25,6 +25,8 @@ pub struct Span {
     pub(crate) start: usize,
     pub(crate) end: usize,
     pub(crate) escaped: bool,
+    /// Every raw byte is ASCII (escapes may still stand for other characters).
+    pub(crate) ascii: bool,
 }
 
 impl Span {
@@ -102,21 +104,35 @@ impl Span {
         let Some(raw) = input.get(self.range()) else {
             return Err(Error::new(ErrorKind::BufferShrunk, input.len() as u64));
         };
-        decode_string_text(raw, self.start as u64, out)
+        // Whether the bytes are ASCII is known only for the buffer the span
+        // came from, and `input` may be another: check them.
+        decode_string_text(raw, self.start as u64, false, out)
     }
 }
 
 /// Decodes complete raw JSON string text (no quotes) and appends it to `out`.
-/// `base` is the offset of `raw[0]`, for errors.
-pub(crate) fn decode_string_text(raw: &[u8], base: u64, out: &mut String) -> Result<(), Error> {
+/// `base` is the offset of `raw[0]`, for errors. With `ascii`, the caller
+/// knows every byte is ASCII, so the runs between escapes are appended
+/// without a UTF-8 check.
+pub(crate) fn decode_string_text(
+    raw: &[u8],
+    base: u64,
+    ascii: bool,
+    out: &mut String,
+) -> Result<(), Error> {
     let mut at = 0;
     while at < raw.len() {
         let run_end = backslash(&raw[at..]).map_or(raw.len(), |i| at + i);
-        match std::str::from_utf8(&raw[at..run_end]) {
-            Ok(text) => out.push_str(text),
-            Err(e) => {
-                let offset = base + (at + e.valid_up_to()) as u64;
-                return Err(Error::new(ErrorKind::InvalidUtf8, offset));
+        let run = &raw[at..run_end];
+        if ascii {
+            push_ascii(run, out);
+        } else {
+            match std::str::from_utf8(run) {
+                Ok(text) => out.push_str(text),
+                Err(e) => {
+                    let offset = base + (at + e.valid_up_to()) as u64;
+                    return Err(Error::new(ErrorKind::InvalidUtf8, offset));
+                }
             }
         }
         if run_end == raw.len() {
@@ -127,6 +143,25 @@ pub(crate) fn decode_string_text(raw: &[u8], base: u64, out: &mut String) -> Res
         at = run_end + len;
     }
     Ok(())
+}
+
+/// Appends bytes known to be ASCII to `out`. Without `unsafe` a `&str` costs
+/// a UTF-8 check; a short run is cheaper to push a character at a time, and
+/// a long one is checked at the standard library's ASCII speed, a word at a
+/// time, which costs less than the copy. A non-ASCII byte would become the
+/// Latin-1 character of its value, never undefined behaviour.
+pub(crate) fn push_ascii(run: &[u8], out: &mut String) {
+    if run.len() <= 16 {
+        out.reserve(run.len());
+        for &b in run {
+            out.push(char::from(b));
+        }
+    } else {
+        match std::str::from_utf8(run) {
+            Ok(text) => out.push_str(text),
+            Err(_) => out.extend(run.iter().map(|&b| char::from(b))),
+        }
+    }
 }
 
 /// Decodes one escape at the start of `raw` (which begins with `\`), with
@@ -281,6 +316,9 @@ pub(crate) struct StringLexer {
     pub(crate) unit_start: usize,
     /// An escape was completed since the last [`take_escaped`](Self::take_escaped).
     escaped: bool,
+    /// A whole character outside ASCII was read since the last
+    /// [`take_non_ascii`](Self::take_non_ascii).
+    non_ascii: bool,
 }
 
 impl StringLexer {
@@ -289,6 +327,7 @@ impl StringLexer {
             lex: Lex::Text,
             unit_start: 0,
             escaped: false,
+            non_ascii: false,
         }
     }
 
@@ -306,6 +345,13 @@ impl StringLexer {
     /// [`safe_end`](Self::safe_end) holds a backslash then. Clears the flag.
     pub(crate) fn take_escaped(&mut self) -> bool {
         std::mem::take(&mut self.escaped)
+    }
+
+    /// Whether a whole character outside ASCII was read since the last call:
+    /// the text up to [`safe_end`](Self::safe_end) holds one then. Clears the
+    /// flag.
+    pub(crate) fn take_non_ascii(&mut self) -> bool {
+        std::mem::take(&mut self.non_ascii)
     }
 
     /// Reads string text from `*pos` until the closing quote or the end of
@@ -326,7 +372,9 @@ impl StringLexer {
                 } else {
                     let tail = &rest[plain..];
                     let run = plain + quote_or_backslash(tail).unwrap_or(tail.len());
-                    (run, plain + check_run(&rest[plain..run]))
+                    let (ok, non_ascii) = check_run(&rest[plain..run]);
+                    self.non_ascii |= non_ascii;
+                    (run, plain + ok)
                 };
                 if let Some(key) = key.as_deref_mut() {
                     key.push_bytes(&rest[..ok]);
@@ -362,6 +410,7 @@ impl StringLexer {
                 if let Some(key) = key.as_deref_mut() {
                     key.push_bytes(tail);
                 }
+                self.non_ascii = true;
                 self.lex = Lex::Text;
                 *pos += tail.len();
             } else {
@@ -424,6 +473,8 @@ impl StringLexer {
                     key.push_bytes(&[b]);
                 }
                 if need == 1 {
+                    // Counted when whole, as a span never holds half of one.
+                    self.non_ascii = true;
                     Lex::Text
                 } else {
                     Lex::Utf8 {
@@ -571,17 +622,21 @@ fn utf8_lead(b: u8) -> Option<(u8, u8, u8)> {
 }
 
 /// How many leading bytes of `run` (which holds no `"` or `\`) are good
-/// string text, ending on a character boundary.
+/// string text, ending on a character boundary, and whether a byte outside
+/// ASCII is among them.
 ///
 /// Prose is mostly ASCII, so one pass first skips the printable ASCII prefix;
 /// only from the first other byte on are control characters and UTF-8 checked.
-fn check_run(run: &[u8]) -> usize {
+fn check_run(run: &[u8]) -> (usize, bool) {
     let Some(at) = first_not_printable_ascii(run) else {
-        return run.len();
+        return (run.len(), false);
     };
     let rest = &run[at..];
     let clean = first_control(rest).unwrap_or(rest.len());
-    at + valid_utf8_prefix(&rest[..clean])
+    let valid = valid_utf8_prefix(&rest[..clean]);
+    // The byte at `at` is a control character (never taken) or the lead
+    // byte of a character outside ASCII.
+    (at + valid, valid > 0)
 }
 
 /// The length of the longest valid UTF-8 prefix of `bytes`. The common case,
@@ -673,8 +728,9 @@ mod tests {
     }
 
     /// What the lexer found, where text safe to hand out ends, whether an
-    /// escape was seen, and the decoded key.
-    type Outcome = (Result<Scanned, Error>, usize, bool, Option<Vec<u8>>);
+    /// escape and a whole character outside ASCII were seen, and the decoded
+    /// key.
+    type Outcome = (Result<Scanned, Error>, usize, (bool, bool), Option<Vec<u8>>);
 
     /// `input` through the slow gear alone, one byte at a time: the plain
     /// path the fast gear must agree with.
@@ -701,7 +757,12 @@ mod tests {
             pos = input.len();
         }
         let end = lexer.safe_end(pos);
-        (result, end, lexer.escaped, key.get().map(<[u8]>::to_vec))
+        (
+            result,
+            end,
+            (lexer.escaped, lexer.non_ascii),
+            key.get().map(<[u8]>::to_vec),
+        )
     }
 
     /// `input` through [`StringLexer::scan`] in one piece, as a key or not.
@@ -712,7 +773,7 @@ mod tests {
         let result = lexer.scan(input, &mut pos, as_key.then_some(&mut key));
         let end = lexer.safe_end(pos);
         let key = as_key.then(|| key.get().map(<[u8]>::to_vec)).flatten();
-        (result, end, lexer.escaped, key)
+        (result, end, (lexer.escaped, lexer.non_ascii), key)
     }
 
     /// `input` through [`StringLexer::scan`] as a key, in two pieces cut at
@@ -726,7 +787,12 @@ mod tests {
             done => done,
         };
         let end = lexer.safe_end(pos);
-        (result, end, lexer.escaped, key.get().map(<[u8]>::to_vec))
+        (
+            result,
+            end,
+            (lexer.escaped, lexer.non_ascii),
+            key.get().map(<[u8]>::to_vec),
+        )
     }
 
     #[test]
@@ -783,10 +849,10 @@ mod tests {
             for cut in 0..input.len() {
                 assert_eq!(scan_in_two(input, cut), slow, "{input:?} cut at {cut}");
             }
-            let (result, end, escaped, _) = slow;
+            let (result, end, flags, _) = slow;
             assert_eq!(
                 scan_whole(input, false),
-                (result, end, escaped, None),
+                (result, end, flags, None),
                 "{input:?}"
             );
         }
@@ -794,21 +860,26 @@ mod tests {
 
     #[test]
     fn check_run_stops_at_the_first_bad_byte() {
-        assert_eq!(check_run(b"plain"), 5);
-        assert_eq!(check_run("café 中文 😀".as_bytes()), "café 中文 😀".len());
-        assert_eq!(check_run(b"ab\x01cd"), 2);
-        assert_eq!(check_run(b"ab\xc3\xa9\x01"), 4);
-        assert_eq!(check_run(b"ab\xe4\xb8"), 2);
-        assert_eq!(check_run(b"ab\xffcd"), 2);
+        assert_eq!(check_run(b"plain"), (5, false));
+        let mixed = "café 中文 😀".as_bytes();
+        assert_eq!(check_run(mixed), (mixed.len(), true));
+        assert_eq!(check_run(b"ab\x01cd"), (2, false));
+        assert_eq!(check_run(b"ab\xc3\xa9\x01"), (4, true));
+        assert_eq!(check_run(b"ab\xe4\xb8"), (2, false));
+        assert_eq!(check_run(b"ab\xffcd"), (2, false));
         let long = [vec![b'a'; 100], vec![0x7F, 0x0A]].concat();
-        assert_eq!(check_run(&long), 101);
+        assert_eq!(check_run(&long), (101, false));
     }
 
     #[test]
     fn decode_handles_every_escape() {
         let mut out = String::new();
-        decode_string_text(br#"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00z"#, 0, &mut out).unwrap();
-        assert_eq!(out, "a\"\\/\u{8}\u{c}\n\r\té\u{1F600}z");
+        let raw = br#"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00z"#;
+        for ascii in [false, true] {
+            out.clear();
+            decode_string_text(raw, 0, ascii, &mut out).unwrap();
+            assert_eq!(out, "a\"\\/\u{8}\u{c}\n\r\té\u{1F600}z");
+        }
     }
 
     #[test]
@@ -821,7 +892,7 @@ mod tests {
             br"\x",
             b"\xff",
         ] {
-            assert!(decode_string_text(raw, 0, &mut String::new()).is_err());
+            assert!(decode_string_text(raw, 0, false, &mut String::new()).is_err());
         }
     }
 }
