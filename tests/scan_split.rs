@@ -29,6 +29,11 @@ const DOCS: &[&str] = &[
     r#"{"pre_exec_msg":null,"x":true,"y":false,"z":-0.5e+10}"#,
     r#"{"pre_exec_msg":""}"#,
     r#"  { "n" : [ 1 , 2.5 , -3e2 , 0 ] , "pre_exec_msg" : "spaced" }  "#,
+    // Pretty-printed, with indentation runs longer than eight spaces, tabs
+    // and CRLF: the structural gear takes them in loops.
+    "{\n  \"a\": {\n          \"b\": [\n                  1,\n   \t  null\n  ]\n },\r\n\t\t\"pre_exec_msg\"  :\r\n         \"pretty\"\n}\n            ",
+    "[\n                 \n]",
+    "{\"a\":1}\n          x",
     r#"{"text":"\"pre_exec_msg\": \"not me\"","pre_exec_msg":"me"}"#,
     r#"{"pre_exec_msg":"a\\\"b\\"}"#,
     r#"{"pre_exec_msg":"\\u0041 is not an escape"}"#,

@@ -325,12 +325,12 @@ impl KeyScanner {
     }
 
     fn run(&mut self, input: &[u8]) -> Result<Option<Event>, Error> {
-        while let Some(&b) = input.get(self.pos) {
+        while self.pos < input.len() {
             let event = match self.state {
                 State::Str(role) => self.string(input, role)?,
                 State::Number(num) => self.number(input, num)?,
                 State::Literal { word, matched } => self.literal(input, word, matched)?,
-                _ => self.structural(b)?,
+                _ => self.structure(input)?,
             };
             if event.is_some() {
                 return Ok(event);

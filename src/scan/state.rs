@@ -34,6 +34,17 @@ pub(crate) enum State {
     Literal { word: &'static [u8], matched: u8 },
 }
 
+impl State {
+    /// Whether the state is between tokens, where [`KeyScanner::structure`]
+    /// reads.
+    fn is_structural(self) -> bool {
+        !matches!(
+            self,
+            State::Str(_) | State::Number(_) | State::Literal { .. }
+        )
+    }
+}
+
 /// What a string being read is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -100,16 +111,47 @@ fn is_whitespace(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
-impl KeyScanner {
-    /// The structural transition: reads one byte at `self.pos` in any state
-    /// but `Str`, `Number` and `Literal`, and says which event, if any, it
-    /// completes.
-    pub(super) fn structural(&mut self, b: u8) -> Result<Option<Event>, Error> {
-        use State::*;
-        if is_whitespace(b) {
-            self.pos += 1;
-            return Ok(None);
+/// Where the whitespace that starts at `pos` ends. Pretty-printed JSON
+/// indents with runs of spaces, taken eight at a time.
+fn skip_whitespace(input: &[u8], mut pos: usize) -> usize {
+    loop {
+        if input.get(pos..pos + 8) == Some(b"        ") {
+            pos += 8;
+            continue;
         }
+        match input.get(pos) {
+            Some(&b) if is_whitespace(b) => pos += 1,
+            _ => return pos,
+        }
+    }
+}
+
+impl KeyScanner {
+    /// The structural gear: reads from `self.pos` between tokens, taking
+    /// runs of whitespace and punctuation in one loop, until a string, a
+    /// number or a literal begins, an event is found, or the input ends.
+    ///
+    /// Pretty-printed JSON has more whitespace than anything else outside
+    /// its strings; a round trip through [`run`](KeyScanner::run) for every
+    /// byte of it cost more than the bytes.
+    pub(super) fn structure(&mut self, input: &[u8]) -> Result<Option<Event>, Error> {
+        loop {
+            self.pos = skip_whitespace(input, self.pos);
+            let Some(&b) = input.get(self.pos) else {
+                return Ok(None);
+            };
+            let event = self.structural(b)?;
+            if event.is_some() || !self.state.is_structural() {
+                return Ok(event);
+            }
+        }
+    }
+
+    /// The structural transition: reads the byte `b` at `self.pos`, which is
+    /// not whitespace, in any state but `Str`, `Number` and `Literal`, and
+    /// says which event, if any, it completes.
+    fn structural(&mut self, b: u8) -> Result<Option<Event>, Error> {
+        use State::*;
         let event = match (self.state, b) {
             (ArrayStart, b']') => self.close(),
             (Root | Value | ArrayStart, _) => return self.begin_value(b),
