@@ -126,10 +126,16 @@ fn w4(c: &mut Criterion) {
         b.iter(|| relay_corpus(&mut relay, black_box(&corpus)))
     });
     group.bench_function("eventsource_stream+serde_json", |b| {
-        b.iter(|| eventsource_corpus(black_box(&corpus)))
+        b.iter(|| eventsource_corpus(black_box(&corpus), None))
     });
     group.bench_function("sse_stream+serde_json", |b| {
-        b.iter(|| sse_stream_corpus(black_box(&corpus)))
+        b.iter(|| sse_stream_corpus(black_box(&corpus), None))
+    });
+    group.bench_function("argstream_relay_fresh_4096", |b| {
+        b.iter(|| relay_corpus_fresh(black_box(&corpus), 4096))
+    });
+    group.bench_function("sse_stream+serde_json_4096", |b| {
+        b.iter(|| sse_stream_corpus(black_box(&corpus), Some(4096)))
     });
     group.finish();
 }

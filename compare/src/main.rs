@@ -119,6 +119,9 @@ struct Row {
     allocs_per_fragment: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     allocs_per_event: Option<f64>,
+    /// Every allocation of a new relay's life, per stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allocs_per_stream: Option<f64>,
 }
 
 /// What one workload's argstream side measured, for the rows beside its peers.
@@ -128,6 +131,7 @@ struct Ours {
     timing: Timing,
     allocs_per_fragment: Option<f64>,
     allocs_per_event: Option<f64>,
+    allocs_per_stream: Option<f64>,
 }
 
 impl Ours {
@@ -143,6 +147,7 @@ impl Ours {
             speedup: theirs.map(|t| t.ns / self.timing.ns),
             allocs_per_fragment: self.allocs_per_fragment,
             allocs_per_event: self.allocs_per_event,
+            allocs_per_stream: self.allocs_per_stream,
         }
     }
 }
@@ -177,6 +182,7 @@ impl Run {
                 timing,
                 allocs_per_fragment: Some(allocs as f64 / bytes.len() as f64),
                 allocs_per_event: None,
+                allocs_per_stream: None,
             };
             let events = time(self.budget, || tracker.run_events(black_box(&bytes)));
             self.push(ours.row(NEXT_EVENT, Some(events)));
@@ -203,6 +209,7 @@ impl Run {
                 timing,
                 allocs_per_fragment: Some(allocs as f64 / bytes.len() as f64),
                 allocs_per_event: None,
+                allocs_per_stream: None,
             };
             let events = time(self.budget, || tracker.run_events(black_box(&bytes)));
             self.push(ours.row(NEXT_EVENT, Some(events)));
@@ -242,6 +249,7 @@ impl Run {
                 timing,
                 allocs_per_fragment: None,
                 allocs_per_event: None,
+                allocs_per_stream: None,
             };
             let serde = time(self.budget, || serde_ignored(black_box(doc)));
             self.push(ours.row("serde_json IgnoredAny", Some(serde)));
@@ -258,28 +266,91 @@ impl Run {
         }
     }
 
+    /// The relay over the recorded streams of every format: each stream as
+    /// one read into a relay that is reset and reused, and as a gateway
+    /// runs it, a new relay per stream fed in 4096-byte reads. Then what
+    /// setting up a relay for a new stream costs.
     fn w4(&mut self) {
-        let corpus = Corpus::load();
+        let corpora =
+            [Upstream::Chat, Upstream::Anthropic, Upstream::Responses].map(Corpus::load_format);
+        for corpus in &corpora {
+            self.relay_rows(corpus);
+        }
+        let keys = &corpora[0].keys;
+        let timing = time(self.budget, || drop(black_box(Relay::new(black_box(keys)))));
+        let allocs = allocations(|| Relay::new(keys));
+        self.push(Row {
+            workload: format!(
+                "W4 Relay::new({} keys) and drop, per new stream",
+                keys.len()
+            ),
+            input_bytes: 0,
+            argstream_ns: timing.ns,
+            argstream_reps: timing.reps,
+            peer: "(setup alone)".to_owned(),
+            peer_ns: None,
+            peer_reps: None,
+            speedup: None,
+            allocs_per_fragment: None,
+            allocs_per_event: None,
+            allocs_per_stream: Some(allocs as f64),
+        });
+    }
+
+    fn relay_rows(&mut self, corpus: &Corpus) {
+        let name = match corpus.format {
+            Upstream::Chat => "chat completions",
+            Upstream::Anthropic => "Anthropic",
+            Upstream::Responses => "Responses",
+        };
+        let streams = corpus.streams.len();
         let mut relay = Relay::new(&corpus.keys);
-        let (_, events) = relay_corpus(&mut relay, &corpus);
-        let timing = time(self.budget, || relay_corpus(&mut relay, black_box(&corpus)));
-        let allocs = allocations(|| relay_corpus(&mut relay, &corpus));
+        let (written, events) = relay_corpus(&mut relay, corpus);
+        let fresh = relay_corpus_fresh(corpus, READ);
+        assert_eq!(fresh, (written, events), "{name}: 4096-byte reads");
+
+        let timing = time(self.budget, || relay_corpus(&mut relay, black_box(corpus)));
+        let allocs = allocations(|| relay_corpus(&mut relay, corpus));
         let ours = Ours {
             workload: format!(
-                "W4 relay {} recorded streams, {events} events",
-                corpus.streams.len()
+                "W4 relay {streams} {name} streams, {events} events, one read, relay reset"
             ),
             input_bytes: corpus.total_bytes(),
             timing,
             allocs_per_fragment: None,
             allocs_per_event: Some(allocs as f64 / events as f64),
+            allocs_per_stream: None,
         };
-        let openai = time(self.budget, || eventsource_corpus(black_box(&corpus)));
+        let openai = time(self.budget, || eventsource_corpus(black_box(corpus), None));
         self.push(ours.row("eventsource-stream + serde_json", Some(openai)));
-        let tensorzero = time(self.budget, || sse_stream_corpus(black_box(&corpus)));
+        let tensorzero = time(self.budget, || sse_stream_corpus(black_box(corpus), None));
+        self.push(ours.row("sse-stream + serde_json", Some(tensorzero)));
+
+        let timing = time(self.budget, || relay_corpus_fresh(black_box(corpus), READ));
+        let allocs = allocations(|| relay_corpus_fresh(corpus, READ));
+        let ours = Ours {
+            workload: format!(
+                "W4 relay {streams} {name} streams, {READ}-byte reads, new relay per stream"
+            ),
+            input_bytes: corpus.total_bytes(),
+            timing,
+            allocs_per_fragment: None,
+            allocs_per_event: None,
+            allocs_per_stream: Some(allocs as f64 / streams as f64),
+        };
+        let openai = time(self.budget, || {
+            eventsource_corpus(black_box(corpus), Some(READ))
+        });
+        self.push(ours.row("eventsource-stream + serde_json", Some(openai)));
+        let tensorzero = time(self.budget, || {
+            sse_stream_corpus(black_box(corpus), Some(READ))
+        });
         self.push(ours.row("sse-stream + serde_json", Some(tensorzero)));
     }
 }
+
+/// The read size of the relay rows that run as a gateway does.
+const READ: usize = 4096;
 
 fn duration(ns: f64) -> String {
     match ns {
@@ -294,13 +365,23 @@ const TABLE_HEAD: &str = "| workload | argstream | argstream MiB/s | peer | peer
 
 fn table_line(row: &Row) -> String {
     let mib_s = row.input_bytes as f64 / (row.argstream_ns / 1e9) / f64::from(1 << 20);
-    let allocs = match (row.allocs_per_fragment, row.allocs_per_event) {
-        (Some(n), _) => format!("{n:.3} / fragment"),
-        (_, Some(n)) => format!("{n:.3} / event"),
+    let mib_s = if row.input_bytes > 0 {
+        format!("{mib_s:.0}")
+    } else {
+        String::new()
+    };
+    let allocs = match (
+        row.allocs_per_fragment,
+        row.allocs_per_event,
+        row.allocs_per_stream,
+    ) {
+        (Some(n), _, _) => format!("{n:.3} / fragment"),
+        (_, Some(n), _) => format!("{n:.3} / event"),
+        (_, _, Some(n)) => format!("{n:.1} / stream"),
         _ => String::new(),
     };
     format!(
-        "| {} | {} | {:.0} | {} | {} | {} | {} |",
+        "| {} | {} | {} | {} | {} | {} | {} |",
         row.workload,
         duration(row.argstream_ns),
         mib_s,
