@@ -415,7 +415,7 @@ impl KeyScanner {
     /// through [`run`](Self::run) and the structural transition for every
     /// `,` would cost more than the number itself. Target values never lie
     /// inside an array, so no event is skipped.
-    fn number(&mut self, input: &[u8], mut num: number::Num) -> Result<Option<Event>, Error> {
+    pub(super) fn number(&mut self, input: &[u8], mut num: number::Num) -> Result<Option<Event>, Error> {
         let in_array = self.nesting.in_object() == Some(false);
         let mut pos = self.pos;
         loop {
@@ -445,7 +445,7 @@ impl KeyScanner {
         }
     }
 
-    fn literal(
+    pub(super) fn literal(
         &mut self,
         input: &[u8],
         word: &'static [u8],

@@ -4,6 +4,7 @@
 use smallvec::SmallVec;
 
 use super::number::Num;
+use super::string::plain_prefix;
 use super::{Event, KeyScanner, ValueKind};
 use crate::error::{Error, ErrorKind};
 
@@ -128,22 +129,57 @@ fn skip_whitespace(input: &[u8], mut pos: usize) -> usize {
 
 impl KeyScanner {
     /// The structural gear: reads from `self.pos` between tokens, taking
-    /// runs of whitespace and punctuation in one loop, until a string, a
-    /// number or a literal begins, an event is found, or the input ends.
+    /// runs of whitespace and punctuation, numbers, literals and short plain
+    /// strings in one loop, until an event is found, the input ends, or a
+    /// string needs the lexer (a top-level key, a target value, an escape,
+    /// a byte outside printable ASCII, or a string cut by the input's end).
     ///
     /// Pretty-printed JSON has more whitespace than anything else outside
-    /// its strings; a round trip through [`run`](KeyScanner::run) for every
-    /// byte of it cost more than the bytes.
+    /// its strings, and its keys and values are mostly a few plain words; a
+    /// round trip through [`run`](KeyScanner::run) and the string lexer for
+    /// each cost more than their bytes.
     pub(super) fn structure(&mut self, input: &[u8]) -> Result<Option<Event>, Error> {
         loop {
             self.pos = skip_whitespace(input, self.pos);
             let Some(&b) = input.get(self.pos) else {
                 return Ok(None);
             };
-            let event = self.structural(b)?;
+            let mut event = self.structural(b)?;
+            if event.is_none() {
+                event = match self.state {
+                    State::Str(role @ (Role::NestedKey | Role::Plain)) => {
+                        self.short_plain_string(input, role)
+                    }
+                    State::Number(num) => self.number(input, num)?,
+                    State::Literal { word, matched } => self.literal(input, word, matched)?,
+                    _ => None,
+                };
+            }
             if event.is_some() || !self.state.is_structural() {
                 return Ok(event);
             }
+        }
+    }
+
+    /// At the first text byte of a string that is neither a top-level key
+    /// nor a target value: reads it whole when its first 64 bytes or fewer
+    /// are printable ASCII other than `\\` up to the closing quote, and
+    /// returns what its end completes. Otherwise reads the plain bytes and
+    /// leaves the rest to the lexer, whose state is still plain text.
+    fn short_plain_string(&mut self, input: &[u8], role: Role) -> Option<Event> {
+        let rest = &input[self.pos..];
+        let len = plain_prefix(rest, 64);
+        if rest.get(len) != Some(&b'"') {
+            self.pos += len;
+            return None;
+        }
+        self.pos += len + 1;
+        match role {
+            Role::NestedKey => {
+                self.state = State::Colon;
+                None
+            }
+            _ => self.value_done(),
         }
     }
 
