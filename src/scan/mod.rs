@@ -270,6 +270,10 @@ impl KeyScanner {
     /// # Panics
     /// Never.
     pub fn push_text(&mut self, input: &[u8], text: &mut String) -> Result<Option<Event>, Error> {
+        if let Some(plain) = self.plain_fragment(input) {
+            string::push_ascii(plain, text);
+            return Ok(None);
+        }
         loop {
             match self.next_event(input)? {
                 Some(Event::Text(span)) => {
@@ -295,6 +299,26 @@ impl KeyScanner {
                 other => return Ok(other),
             }
         }
+    }
+
+    /// The common fragment, taken without the state machine: inside a target
+    /// value with nothing held back, the new bytes are all printable ASCII
+    /// other than `"` and `\\`, so they are the value's text as they are.
+    /// Reads them and returns them; `None` for any other input.
+    #[inline]
+    fn plain_fragment<'a>(&mut self, input: &'a [u8]) -> Option<&'a [u8]> {
+        let fresh = matches!(self.state, State::Str(Role::Target { .. }))
+            && self.text_start == self.pos
+            && self.lexer.lex == string::Lex::Text
+            && self.pending.is_none()
+            && self.error.is_none();
+        let new = input.get(self.pos..).filter(|_| fresh)?;
+        if new.is_empty() || string::short_plain_prefix(new) < new.len() {
+            return None;
+        }
+        self.pos = input.len();
+        self.text_start = self.pos;
+        Some(new)
     }
 
     /// Marks the end of the input.
@@ -415,7 +439,11 @@ impl KeyScanner {
     /// through [`run`](Self::run) and the structural transition for every
     /// `,` would cost more than the number itself. Target values never lie
     /// inside an array, so no event is skipped.
-    pub(super) fn number(&mut self, input: &[u8], mut num: number::Num) -> Result<Option<Event>, Error> {
+    pub(super) fn number(
+        &mut self,
+        input: &[u8],
+        mut num: number::Num,
+    ) -> Result<Option<Event>, Error> {
         let in_array = self.nesting.in_object() == Some(false);
         let mut pos = self.pos;
         loop {

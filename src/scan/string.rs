@@ -592,14 +592,20 @@ pub(crate) fn is_plain(b: u8) -> bool {
 pub(crate) fn plain_prefix(bytes: &[u8], limit: usize) -> usize {
     let bytes = &bytes[..bytes.len().min(limit)];
     let mut at = 0;
-    while let Some(word) = bytes.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+    while let Some(word) = bytes
+        .get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
         if !all_plain(u64::from_le_bytes(word)) {
             break;
         }
         at += 8;
     }
     let rest = &bytes[at..];
-    at + rest.iter().position(|&b| !is_plain(b)).unwrap_or(rest.len())
+    at + rest
+        .iter()
+        .position(|&b| !is_plain(b))
+        .unwrap_or(rest.len())
 }
 
 /// Whether all eight bytes of `word` are plain. The classic tests for "some
@@ -749,7 +755,9 @@ mod tests {
     fn plain_prefix_agrees_with_a_byte_loop() {
         let plain_by_bytes = |bytes: &[u8], limit: usize| {
             let head = &bytes[..bytes.len().min(limit)];
-            head.iter().position(|&b| !is_plain(b)).unwrap_or(head.len())
+            head.iter()
+                .position(|&b| !is_plain(b))
+                .unwrap_or(head.len())
         };
         for len in 0..40 {
             for at in 0..=len {
