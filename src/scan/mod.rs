@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 
 use crate::error::{Error, ErrorKind};
 use state::{Nesting, Role, State};
-use string::{KeyText, Scanned, StringLexer, decode_string_text};
+use string::{KeyText, Lex, Scanned, StringLexer, decode_string_text};
 
 pub use string::Span;
 
@@ -270,8 +270,7 @@ impl KeyScanner {
     /// # Panics
     /// Never.
     pub fn push_text(&mut self, input: &[u8], text: &mut String) -> Result<Option<Event>, Error> {
-        if let Some(plain) = self.plain_fragment(input) {
-            string::push_ascii(plain, text);
+        if self.text_fragment(input, text) {
             return Ok(None);
         }
         loop {
@@ -302,23 +301,70 @@ impl KeyScanner {
     }
 
     /// The common fragment, taken without the state machine: inside a target
-    /// value with nothing held back, the new bytes are all printable ASCII
-    /// other than `"` and `\\`, so they are the value's text as they are.
-    /// Reads them and returns them; `None` for any other input.
+    /// value with nothing held back but the start of a character cut by the
+    /// last fragment, new bytes that hold no `"`, `\\` or control character
+    /// are the value's text as they are. Appends them, leaving a character
+    /// cut at the end to wait in the lexer as it would, and returns `true`;
+    /// `false`, having read nothing, for any other input (escapes, the end of
+    /// the value, invalid UTF-8), which the lexer reads and reports.
+    ///
+    /// Plain ASCII is appended without a UTF-8 check; other text is checked
+    /// once, by the conversion to `&str` that appends it, where the lexer
+    /// would check it and the append check it again.
     #[inline]
-    fn plain_fragment<'a>(&mut self, input: &'a [u8]) -> Option<&'a [u8]> {
+    fn text_fragment(&mut self, input: &[u8], text: &mut String) -> bool {
+        let held = match self.lexer.lex {
+            Lex::Text => self.pos,
+            Lex::Utf8 { .. } => self.lexer.unit_start,
+            _ => return false,
+        };
         let fresh = matches!(self.state, State::Str(Role::Target { .. }))
-            && self.text_start == self.pos
-            && self.lexer.lex == string::Lex::Text
+            && self.text_start == held
             && self.pending.is_none()
             && self.error.is_none();
-        let new = input.get(self.pos..).filter(|_| fresh)?;
-        if new.is_empty() || string::short_plain_prefix(new) < new.len() {
-            return None;
+        let Some(new) = input.get(self.text_start..).filter(|_| fresh) else {
+            return false;
+        };
+        if new.is_empty() || new.len() > 32 || input.len() <= self.pos {
+            return false;
+        }
+        let plain = string::short_plain_prefix(new);
+        if plain == new.len() {
+            string::push_ascii(new, text);
+            self.text_start = input.len();
+        } else {
+            if !new[plain..]
+                .iter()
+                .all(|&b| b >= 0x80 || string::is_plain(b))
+            {
+                return false;
+            }
+            let (checked, whole) = match std::str::from_utf8(new) {
+                Ok(checked) => (checked, new.len()),
+                Err(e) if e.error_len().is_none() => {
+                    // A character cut by the end: the text before it, then
+                    // its first bytes into the lexer, which waits for the rest.
+                    let whole = e.valid_up_to();
+                    let Ok(checked) = std::str::from_utf8(&new[..whole]) else {
+                        return false;
+                    };
+                    (checked, whole)
+                }
+                Err(_) => return false,
+            };
+            let mut lexer = self.lexer;
+            lexer.lex = Lex::Text;
+            for (at, &b) in (self.text_start + whole..).zip(&new[whole..]) {
+                if lexer.step(b, at, None).is_err() {
+                    return false;
+                }
+            }
+            self.lexer = lexer;
+            text.push_str(checked);
+            self.text_start += whole;
         }
         self.pos = input.len();
-        self.text_start = self.pos;
-        Some(new)
+        true
     }
 
     /// Marks the end of the input.

@@ -443,7 +443,12 @@ impl StringLexer {
 
     /// The slow gear: one byte at `at`, never a quote or backslash in `Text`
     /// (the fast gear takes those).
-    fn step(&mut self, b: u8, at: usize, key: Option<&mut KeyText>) -> Result<(), Error> {
+    pub(crate) fn step(
+        &mut self,
+        b: u8,
+        at: usize,
+        key: Option<&mut KeyText>,
+    ) -> Result<(), Error> {
         let fail = |kind| Err(Error::new(kind, at as u64));
         self.lex = match self.lex {
             Lex::Text => match b {
