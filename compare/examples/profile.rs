@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Workloads: `w1-1000`, `w1-5000`, `w2-4k`, `w2-16k`, `w3-big`,
-//! `w3-medium`, `w3-string`, `w4`. The repetitions default to 100.
+//! `w3-medium`, `w3-string`, `w4`, and serde_json's side of W3 as the
+//! yardstick: `serde-big`, `serde-medium`. The repetitions default to 100.
 
 use std::hint::black_box;
 
@@ -43,6 +44,16 @@ fn main() {
             let mut scanner = KeyScanner::new(&[W2_KEY]);
             (0..reps)
                 .map(|_| argstream_validate(&mut scanner, black_box(&doc)))
+                .sum()
+        }
+        "serde-big" | "serde-medium" => {
+            let doc = read_testdata(if name == "serde-big" {
+                "bench/big.json"
+            } else {
+                "bench/medium_response.json"
+            });
+            (0..reps)
+                .map(|_| usize::from(serde_ignored(black_box(&doc))))
                 .sum()
         }
         "w4" => {

@@ -129,10 +129,12 @@ fn skip_whitespace(input: &[u8], mut pos: usize) -> usize {
 
 impl KeyScanner {
     /// The structural gear: reads from `self.pos` between tokens, taking
-    /// runs of whitespace and punctuation, numbers, literals and short plain
-    /// strings in one loop, until an event is found, the input ends, or a
-    /// string needs the lexer (a top-level key, a target value, an escape,
-    /// a byte outside printable ASCII, or a string cut by the input's end).
+    /// runs of whitespace and punctuation, literals and short plain strings
+    /// in one loop, until an event is found, the input ends, a number
+    /// begins (its reader stays inlined in [`run`](KeyScanner::run), where
+    /// number-heavy documents want it), or a string needs the lexer (a
+    /// top-level key, a target value, an escape, a byte outside printable
+    /// ASCII, or a string cut by the input's end).
     ///
     /// Pretty-printed JSON has more whitespace than anything else outside
     /// its strings, and its keys and values are mostly a few plain words; a
@@ -150,7 +152,6 @@ impl KeyScanner {
                     State::Str(role @ (Role::NestedKey | Role::Plain)) => {
                         self.short_plain_string(input, role)
                     }
-                    State::Number(num) => self.number(input, num)?,
                     State::Literal { word, matched } => self.literal(input, word, matched)?,
                     _ => None,
                 };
