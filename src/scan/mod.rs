@@ -541,8 +541,17 @@ impl KeyScanner {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The next value of a fixed-seed xorshift generator, for tests that
+    /// must reproduce.
+    pub(crate) fn xorshift(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
 
     /// Events, and the error if any, from `doc` fed with the buffer ending
     /// at each of `ends` in turn, then `finish`.

@@ -112,15 +112,33 @@ fn is_whitespace(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
-/// Where the whitespace that starts at `pos` ends. Pretty-printed JSON
-/// indents with runs of spaces, taken eight at a time.
-fn skip_whitespace(input: &[u8], mut pos: usize) -> usize {
+/// Where the whitespace that starts at `pos` ends.
+#[inline]
+fn skip_whitespace(input: &[u8], pos: usize) -> usize {
+    match input.get(pos) {
+        Some(&b) if is_whitespace(b) => whitespace_run(input, pos),
+        _ => pos,
+    }
+}
+
+/// Where the run of whitespace at `pos` ends. Pretty-printed JSON indents
+/// with runs of spaces: at a space, the spaces that open a word of eight
+/// bytes are counted at once (its first byte is its lowest in little-endian
+/// order); other whitespace is taken a byte at a time. Kept out of line, so
+/// compact documents, which rarely come here, keep their loops tight.
+#[inline(never)]
+fn whitespace_run(input: &[u8], mut pos: usize) -> usize {
+    const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
     loop {
-        if input.get(pos..pos + 8) == Some(b"        ") {
-            pos += 8;
-            continue;
-        }
         match input.get(pos) {
+            Some(b' ') => {
+                let word = input
+                    .get(pos..pos + 8)
+                    .and_then(|w| <[u8; 8]>::try_from(w).ok());
+                pos += word.map_or(1, |word| {
+                    (u64::from_le_bytes(word) ^ SPACES).trailing_zeros() as usize / 8
+                });
+            }
             Some(&b) if is_whitespace(b) => pos += 1,
             _ => return pos,
         }
@@ -314,5 +332,36 @@ impl KeyScanner {
     #[cold]
     pub(super) fn error_here(&self, kind: ErrorKind) -> Error {
         Error::new(kind, self.pos as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skip_whitespace_agrees_with_a_byte_loop() {
+        let bytes = [b' ', b'\t', b'\n', b'\r', b'"', b'1'];
+        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+        for _ in 0..20_000 {
+            let mut input = Vec::new();
+            while input.len() < 40 {
+                let seed = crate::scan::tests::xorshift(&mut seed);
+                // Mostly spaces, in runs of any length, as indentation is.
+                let b = bytes[(seed % 8) as usize % bytes.len()];
+                let run = if b == b' ' { (seed >> 8) % 20 } else { 1 };
+                input.extend(std::iter::repeat_n(b, run as usize));
+                if seed.is_multiple_of(7) {
+                    break;
+                }
+            }
+            for pos in 0..=input.len() {
+                let expected = input[pos..]
+                    .iter()
+                    .position(|&b| !is_whitespace(b))
+                    .map_or(input.len(), |i| pos + i);
+                assert_eq!(skip_whitespace(&input, pos), expected, "{input:?} at {pos}");
+            }
+        }
     }
 }

@@ -911,9 +911,7 @@ mod tests {
         for _ in 0..20_000 {
             let mut input = Vec::new();
             while input.len() < 40 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+                let seed = crate::scan::tests::xorshift(&mut seed);
                 input.extend_from_slice(pieces[(seed % 14) as usize]);
                 if seed.is_multiple_of(5) {
                     break;
