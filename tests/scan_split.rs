@@ -34,6 +34,15 @@ const DOCS: &[&str] = &[
     "{\n  \"a\": {\n          \"b\": [\n                  1,\n   \t  null\n  ]\n },\r\n\t\t\"pre_exec_msg\"  :\r\n         \"pretty\"\n}\n            ",
     "[\n                 \n]",
     "{\"a\":1}\n          x",
+    // Nested keys right before their colon and strings right before their
+    // comma, which the structural loop takes without a turn, and the same
+    // places broken.
+    r#"{"a":{"b":"x","c":"y"},"l":["p","q"],"pre_exec_msg":"z"}"#,
+    r#"{"a":{"b":"x",}}"#,
+    r#"{"a":["x",]}"#,
+    r#"{"a":{"b"::1}}"#,
+    r#"{"a":{"b":"x",:1}}"#,
+    r#"{"a":{"b" "x"}}"#,
     r#"{"text":"\"pre_exec_msg\": \"not me\"","pre_exec_msg":"me"}"#,
     r#"{"pre_exec_msg":"a\\\"b\\"}"#,
     r#"{"pre_exec_msg":"\\u0041 is not an escape"}"#,

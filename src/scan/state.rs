@@ -112,10 +112,13 @@ fn is_whitespace(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
-/// Where the whitespace that starts at `pos` ends.
+/// Where the whitespace that starts at `pos` ends. The one space after a
+/// colon of pretty-printed JSON is taken here; longer runs in
+/// [`whitespace_run`].
 #[inline]
 fn skip_whitespace(input: &[u8], pos: usize) -> usize {
     match input.get(pos) {
+        Some(b' ') if input.get(pos + 1).is_some_and(|&b| !is_whitespace(b)) => pos + 1,
         Some(&b) if is_whitespace(b) => whitespace_run(input, pos),
         _ => pos,
     }
@@ -194,11 +197,26 @@ impl KeyScanner {
         }
         self.pos += len + 1;
         match role {
+            // A key is nearly always followed by its colon at once: the
+            // transition from `Colon` on `:`, without a turn of the loop.
+            Role::NestedKey if input.get(self.pos) == Some(&b':') => {
+                self.pos += 1;
+                self.state = State::Value;
+                None
+            }
             Role::NestedKey => {
                 self.state = State::Colon;
                 None
             }
-            _ => self.value_done(),
+            _ => {
+                let event = self.value_done();
+                // And a value by its comma: the transition from `AfterValue`.
+                if event.is_none() && input.get(self.pos) == Some(&b',') {
+                    self.pos += 1;
+                    self.state = self.after_comma();
+                }
+                event
+            }
         }
     }
 
@@ -220,11 +238,7 @@ impl KeyScanner {
                 None
             }
             (AfterValue, b',') => {
-                self.state = if self.nesting.in_object() == Some(true) {
-                    Key
-                } else {
-                    Value
-                };
+                self.state = self.after_comma();
                 None
             }
             (AfterValue, b'}') if self.nesting.in_object() == Some(true) => self.close(),
@@ -234,6 +248,16 @@ impl KeyScanner {
         };
         self.pos += 1;
         Ok(event)
+    }
+
+    /// The state after a comma between values: a key in an object, a value
+    /// in an array.
+    fn after_comma(&self) -> State {
+        if self.nesting.in_object() == Some(true) {
+            State::Key
+        } else {
+            State::Value
+        }
     }
 
     /// The first byte of a value. A target key's value announces itself here.
