@@ -124,28 +124,36 @@ fn skip_whitespace(input: &[u8], pos: usize) -> usize {
     }
 }
 
-/// Where the run of whitespace at `pos` ends. Pretty-printed JSON indents
-/// with runs of spaces: at a space, the spaces that open a word of eight
-/// bytes are counted at once (its first byte is its lowest in little-endian
-/// order); other whitespace is taken a byte at a time. Kept out of line, so
-/// compact documents, which rarely come here, keep their loops tight.
+/// Where the run of whitespace at `pos` ends. Pretty-printed JSON puts a
+/// newline and a run of spaces before nearly every key: the run is tested
+/// eight bytes at a time, each byte compared with the four whitespace bytes
+/// at once, and its end is the first byte that matches none (the word's
+/// lowest in little-endian order). Kept out of line, so compact documents,
+/// which rarely come here, keep their loops tight.
 #[inline(never)]
 fn whitespace_run(input: &[u8], mut pos: usize) -> usize {
-    const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
-    loop {
-        match input.get(pos) {
-            Some(b' ') => {
-                let word = input
-                    .get(pos..pos + 8)
-                    .and_then(|w| <[u8; 8]>::try_from(w).ok());
-                pos += word.map_or(1, |word| {
-                    (u64::from_le_bytes(word) ^ SPACES).trailing_zeros() as usize / 8
-                });
-            }
-            Some(&b) if is_whitespace(b) => pos += 1,
-            _ => return pos,
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Bit 7 of each byte of the result is set exactly when that byte of `x`
+    // is not zero: no carry crosses into the next byte.
+    let nonzero = |x: u64| (((x & (ONES * 0x7F)) + ONES * 0x7F) | x) & (ONES * 0x80);
+    while let Some(word) = input
+        .get(pos..pos + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        let x = u64::from_le_bytes(word);
+        let other = nonzero(x ^ (ONES * u64::from(b' ')))
+            & nonzero(x ^ (ONES * u64::from(b'\n')))
+            & nonzero(x ^ (ONES * u64::from(b'\t')))
+            & nonzero(x ^ (ONES * u64::from(b'\r')));
+        if other != 0 {
+            return pos + other.trailing_zeros() as usize / 8;
         }
+        pos += 8;
     }
+    while input.get(pos).is_some_and(|&b| is_whitespace(b)) {
+        pos += 1;
+    }
+    pos
 }
 
 impl KeyScanner {
