@@ -47,6 +47,9 @@ const DOCS: &[&str] = &[
     r#"{"pre_exec_msg":"a\\\"b\\"}"#,
     r#"{"pre_exec_msg":"\\u0041 is not an escape"}"#,
     r#"{"pre_exec_msg":"\ud834\udd1e clef"}"#,
+    // Raw characters right before escapes: a fragment that ends inside a
+    // character and one that brings its rest with an escape.
+    "{\"pre_exec_msg\":\"\u{e9}\\n\u{4e2d}\\\"\u{1F600}\\u00e9\u{e9}\\ud83d\\ude00\"}",
     r#"[{"pre_exec_msg":"in an array root"}]"#,
     r#""pre_exec_msg""#,
     r#"{}"#,
