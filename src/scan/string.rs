@@ -148,13 +148,15 @@ pub(crate) fn decode_string_text(
 /// Appends bytes known to be ASCII to `out`. Without `unsafe` a `&str` costs
 /// a UTF-8 check; a short run is cheaper to push a character at a time, and
 /// a long one is checked at the standard library's ASCII speed, a word at a
-/// time, which costs less than the copy. A non-ASCII byte would become the
-/// Latin-1 character of its value, never undefined behaviour.
+/// time, which costs less than the copy. Were a byte not ASCII after all, a
+/// short run would get the character of its low seven bits and a long one
+/// each byte's Latin-1 character: wrong text, never undefined behaviour.
 pub(crate) fn push_ascii(run: &[u8], out: &mut String) {
     if run.len() <= 16 {
-        out.reserve(run.len());
         for &b in run {
-            out.push(char::from(b));
+            // The mask tells the compiler what the caller knows: one byte
+            // of UTF-8 each, so `push` needs no encoding.
+            out.push(char::from(b & 0x7F));
         }
     } else {
         match std::str::from_utf8(run) {
