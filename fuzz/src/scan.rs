@@ -146,7 +146,12 @@ pub fn scan_pushed(doc: &[u8], keys: &[&str], plan: &[u8]) -> Scan {
             .as_mut()
             .expect("text after ValueStart")
             .push_str(text);
-        steps.push(Step::Text(std::mem::take(text)));
+        // Merged with text appended before the end of the last piece, as
+        // `scan` merges consecutive spans.
+        match steps.last_mut() {
+            Some(Step::Text(merged)) => merged.push_str(&std::mem::take(text)),
+            _ => steps.push(Step::Text(std::mem::take(text))),
+        }
     };
     let mut result = Ok(());
     'feed: for piece in pieces(doc.len(), plan) {
