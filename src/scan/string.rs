@@ -206,10 +206,32 @@ pub(crate) fn simple_escape(b: u8) -> Option<char> {
     })
 }
 
+/// The length of the whole, valid escape at the start of `raw` (which
+/// begins with `\\`), with both halves of a surrogate pair; `None` when it is
+/// cut by the end of `raw` or invalid. What [`decode_escape`] accepts,
+/// without making the character: the fast gear only steps over escapes.
+fn whole_escape(raw: &[u8]) -> Option<usize> {
+    match raw.get(1)? {
+        b'u' => {
+            let unit = hex4(raw.get(2..6))?;
+            if !is_high_surrogate(unit) {
+                return (!is_low_surrogate(unit)).then_some(6);
+            }
+            if raw.get(6..8) != Some(b"\\u") {
+                return None;
+            }
+            is_low_surrogate(hex4(raw.get(8..12))?).then_some(12)
+        }
+        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(2),
+        _ => None,
+    }
+}
+
+/// The value of four hex digits.
 fn hex4(digits: Option<&[u8]>) -> Option<u16> {
-    digits?
-        .iter()
-        .try_fold(0u16, |acc, &d| Some(acc << 4 | u16::from(hex_value(d)?)))
+    let [a, b, c, d] = <[u8; 4]>::try_from(digits?).ok()?;
+    let digit = |x: u8| hex_value(x).map(u16::from);
+    Some(digit(a)? << 12 | digit(b)? << 8 | digit(c)? << 4 | digit(d)?)
 }
 
 /// The value of one hex digit.
@@ -391,16 +413,16 @@ impl StringLexer {
                 }
                 match rest.get(run) {
                     Some(b'"') => return Ok(Scanned::Closed(*pos)),
-                    Some(_) if key.is_none() => match decode_escape(&rest[run..], 0) {
+                    Some(_) if key.is_none() => match whole_escape(&rest[run..]) {
                         // A whole, valid escape outside a key has nothing to
                         // decode or wait for: the fast gear steps over it.
                         // A cut or bad one goes to the slow gear, which waits
                         // for the rest or reports it at the right offset.
-                        Ok((_, len)) => {
+                        Some(len) => {
                             self.escaped = true;
                             *pos += len;
                         }
-                        Err(_) => self.begin_escape(pos),
+                        None => self.begin_escape(pos),
                     },
                     Some(_) => self.begin_escape(pos),
                     None => return Ok(Scanned::Exhausted),
@@ -958,6 +980,36 @@ mod tests {
             out.clear();
             decode_string_text(raw, 0, ascii, &mut out).unwrap();
             assert_eq!(out, "a\"\\/\u{8}\u{c}\n\r\té\u{1F600}z");
+        }
+    }
+
+    #[test]
+    fn whole_escape_accepts_what_decode_escape_accepts() {
+        let tails: [&[u8]; 12] = [
+            b"",
+            b"n",
+            b"x",
+            b"u",
+            b"u00e",
+            b"u00e9",
+            b"uD83D",
+            b"ud83d\\u",
+            b"ud83d\\ude0",
+            b"ud83d\\ude00",
+            b"udc00",
+            b"ud83d\\u0041",
+        ];
+        for tail in tails {
+            for extra in [&b""[..], b"z", b"\\n"] {
+                let raw = [&b"\\"[..], tail, extra].concat();
+                let expected = decode_escape(&raw, 0).ok().map(|(_, len)| len);
+                assert_eq!(whole_escape(&raw), expected, "{raw:?}");
+            }
+        }
+        for b in 0..=255u8 {
+            let raw = [b'\\', b];
+            let expected = decode_escape(&raw, 0).ok().map(|(_, len)| len);
+            assert_eq!(whole_escape(&raw), expected, "{raw:?}");
         }
     }
 
