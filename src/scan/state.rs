@@ -65,6 +65,9 @@ pub(crate) enum Role {
 pub(crate) struct Nesting {
     bits: SmallVec<[u64; 2]>,
     depth: usize,
+    /// The innermost container's bit, kept beside the stack: every comma
+    /// and closing bracket asks for it.
+    top_is_object: bool,
 }
 
 impl Nesting {
@@ -72,6 +75,7 @@ impl Nesting {
         Nesting {
             bits: SmallVec::new(),
             depth: 0,
+            top_is_object: false,
         }
     }
 
@@ -82,6 +86,7 @@ impl Nesting {
     pub(crate) fn clear(&mut self) {
         self.bits.clear();
         self.depth = 0;
+        self.top_is_object = false;
     }
 
     fn push(&mut self, object: bool) {
@@ -95,16 +100,20 @@ impl Nesting {
             self.bits[word] &= !(1 << bit);
         }
         self.depth += 1;
+        self.top_is_object = object;
     }
 
     /// Whether the innermost open container is an object; `None` at the root.
     pub(crate) fn in_object(&self) -> Option<bool> {
-        let top = self.depth.checked_sub(1)?;
-        Some(self.bits[top / 64] >> (top % 64) & 1 == 1)
+        (self.depth > 0).then_some(self.top_is_object)
     }
 
     fn pop(&mut self) {
         self.depth -= 1;
+        self.top_is_object = match self.depth.checked_sub(1) {
+            Some(top) => self.bits[top / 64] >> (top % 64) & 1 == 1,
+            None => false,
+        };
     }
 }
 
