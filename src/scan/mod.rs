@@ -231,11 +231,13 @@ impl KeyScanner {
     /// `Complete`), or `Ok(None)` when `input` is used up.
     ///
     /// One call takes a whole fragment that falls inside a value, where
-    /// `next_event` takes two (the span, then `None`). Text is appended as it
-    /// is decoded, with no span for the caller to look at. Its UTF-8 was
-    /// checked as it was read, so text with no character outside ASCII is
-    /// appended without a second check; other text is checked once, since a
-    /// `&str` costs that without `unsafe`.
+    /// `next_event` takes two (the span, then `None`), and a fragment with no
+    /// quote, backslash or control character is taken without the state
+    /// machine. Text is appended as it is decoded, with no span for the
+    /// caller to look at. A short run the scanner has seen to be ASCII is
+    /// appended with no UTF-8 check; other text is checked once more, since
+    /// a `&str` costs that without `unsafe` (and a fragment taken whole is
+    /// checked only then).
     ///
     /// ```
     /// use argstream::{Event, KeyScanner};
