@@ -1,0 +1,94 @@
+//! `argstream.Relay`: the crate's [`Relay`] with `bytes` in and out and the
+//! summary as a dict.
+
+use argstream::chat::Relay;
+use bytes::Bytes;
+use pyo3::exceptions::PyValueError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use crate::DETACH_AT;
+use crate::error::{borrow, borrow_mut, to_py};
+use crate::shim::{Format, RelayOptions, ToolCallMode};
+
+const WHAT: &str = "Relay";
+
+/// Relays a model's event stream to a client as chat-completion chunks,
+/// with the chosen tool-call arguments streamed as content.
+#[pyclass(module = "argstream", name = "Relay")]
+pub struct PyRelay {
+    relay: Relay,
+}
+
+#[pymethods]
+impl PyRelay {
+    #[new]
+    #[pyo3(signature = (keys, *, from_ = "auto", tool_calls = "hide"))]
+    fn new(keys: &Bound<'_, PyAny>, from_: &str, tool_calls: &str) -> PyResult<PyRelay> {
+        let format = match from_ {
+            "auto" => None,
+            name => Some(name.parse::<Format>().map_err(|_| {
+                PyValueError::new_err(format!(
+                    "from_ must be \"auto\", \"openai-chat\", \"openai-responses\" or \
+                     \"anthropic\", not {name:?}"
+                ))
+            })?),
+        };
+        let mode = tool_calls.parse::<ToolCallMode>().map_err(|_| {
+            PyValueError::new_err(format!(
+                "tool_calls must be \"hide\" or \"forward\", not {tool_calls:?}"
+            ))
+        })?;
+        let relay = Relay::new(&crate::keys_of(keys)?)
+            .with_format(format)?
+            .with_tool_calls(mode)?;
+        Ok(PyRelay { relay })
+    }
+
+    /// Reads one upstream read and returns the downstream SSE bytes it
+    /// completes (often b"").
+    fn feed<'py>(slf: &Bound<'py, Self>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let py = slf.py();
+        let mut this = borrow_mut(slf, WHAT)?;
+        let relay = &mut this.relay;
+        let read = Bytes::copy_from_slice(data);
+        let fed = if data.len() >= DETACH_AT {
+            py.detach(|| relay.feed(read))
+        } else {
+            relay.feed(read)
+        };
+        fed.map_err(|error| to_py(py, error))?;
+        Ok(PyBytes::new(py, &relay.output()))
+    }
+
+    /// Marks the end of the upstream body and returns the last downstream bytes.
+    fn finish<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyBytes>> {
+        let py = slf.py();
+        let mut this = borrow_mut(slf, WHAT)?;
+        this.relay.finish().map_err(|error| to_py(py, error))?;
+        Ok(PyBytes::new(py, &this.relay.output()))
+    }
+
+    /// What was collected so far, as a dict.
+    fn summary<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        let py = slf.py();
+        let line = borrow(slf, WHAT)?.relay.summary().to_json();
+        let json = py.import(intern!(py, "json"))?;
+        Ok(json
+            .call_method1(intern!(py, "loads"), (line,))?
+            .cast_into::<PyDict>()?)
+    }
+
+    /// Forgets the stream, keeping keys and options, to relay a new one.
+    fn reset(slf: &Bound<'_, Self>) -> PyResult<()> {
+        borrow_mut(slf, WHAT)?.relay.reset();
+        Ok(())
+    }
+
+    /// How many upstream events have been read.
+    #[getter]
+    fn events(slf: &Bound<'_, Self>) -> PyResult<u64> {
+        Ok(borrow(slf, WHAT)?.relay.events())
+    }
+}

@@ -1,0 +1,255 @@
+//! `argstream.KeyScanner`: the crate's [`KeyScanner`] over a buffer the
+//! binding keeps, fed `str` or `bytes` fragments.
+
+use std::ops::Range;
+
+use argstream::{Error, Event, KeyScanner};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+
+use crate::DETACH_AT;
+use crate::error::{borrow, borrow_mut, to_py};
+
+const WHAT: &str = "KeyScanner";
+
+/// Streams the string values of chosen top-level keys out of a JSON object
+/// that arrives in fragments.
+#[pyclass(module = "argstream", name = "KeyScanner")]
+pub struct PyKeyScanner {
+    scanner: KeyScanner,
+    /// The document so far: the scanner's spans are ranges of it.
+    document: Vec<u8>,
+    /// Decoded text of the current call, reused from call to call.
+    text: String,
+    /// The key index and occurrence of the value whose text comes next.
+    current: Option<(usize, u32)>,
+    /// The error the scanner failed with, so a failed scanner refuses
+    /// further fragments without storing them.
+    error: Option<Error>,
+}
+
+/// A fragment's bytes: a `str` as UTF-8, `bytes` as they are.
+fn fragment_bytes<'a>(fragment: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
+    if let Ok(text) = fragment.cast::<PyString>() {
+        return Ok(text.to_str()?.as_bytes());
+    }
+    if let Ok(bytes) = fragment.cast::<PyBytes>() {
+        return Ok(bytes.as_bytes());
+    }
+    Err(PyTypeError::new_err(format!(
+        "a fragment must be str or bytes, not {}",
+        fragment.get_type().name()?
+    )))
+}
+
+/// One piece of text by value: key index, occurrence, decoded text.
+type Piece = (usize, u32, String);
+
+impl PyKeyScanner {
+    /// Appends a fragment (unless the scanner has failed) and pulls what is
+    /// new with `drain`, with the interpreter released for long fragments.
+    fn pull<R: Send>(
+        &mut self,
+        py: Python<'_>,
+        fragment: &[u8],
+        drain: fn(&mut Self) -> Result<R, Error>,
+    ) -> PyResult<R> {
+        if let Some(error) = self.error {
+            return Err(to_py(py, error));
+        }
+        self.document.extend_from_slice(fragment);
+        let pulled = if fragment.len() >= DETACH_AT {
+            py.detach(|| drain(self))
+        } else {
+            drain(self)
+        };
+        pulled.map_err(|error| {
+            self.error = Some(error);
+            // The scanner never reads the document again: free it.
+            self.document = Vec::new();
+            to_py(py, error)
+        })
+    }
+
+    /// The new text, all values together. A lone span without an escape
+    /// (the common case for short fragments) is returned as its range of the
+    /// document, to be converted without a copy; anything else is decoded
+    /// into `self.text`.
+    fn drain_text(&mut self) -> Result<Option<Range<usize>>, Error> {
+        self.text.clear();
+        let mut borrowed = None;
+        while let Some(event) = self.scanner.next_event(&self.document)? {
+            match event {
+                Event::ValueStart { key, occurrence } => self.current = Some((key, occurrence)),
+                Event::Text(span) => {
+                    if self.text.is_empty() && borrowed.is_none() && !span.is_escaped() {
+                        borrowed = Some(span.range());
+                        continue;
+                    }
+                    if let Some(range) = borrowed.take() {
+                        self.text.push_str(as_text(&self.document, range)?);
+                    }
+                    span.decode_into(&self.document, &mut self.text)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(borrowed)
+    }
+
+    /// The new text by value. A value's first piece comes with its opening
+    /// quote, even while its text is still empty.
+    fn drain_pieces(&mut self) -> Result<Vec<Piece>, Error> {
+        let mut pieces: Vec<Piece> = Vec::new();
+        while let Some(event) = self.scanner.next_event(&self.document)? {
+            match event {
+                Event::ValueStart { key, occurrence } => {
+                    self.current = Some((key, occurrence));
+                    pieces.push((key, occurrence, String::new()));
+                }
+                Event::Text(span) => {
+                    if pieces.is_empty() {
+                        // The value began in an earlier fragment.
+                        let (key, occurrence) = self.current.unwrap_or_default();
+                        pieces.push((key, occurrence, String::new()));
+                    }
+                    if let Some((_, _, text)) = pieces.last_mut() {
+                        span.decode_into(&self.document, text)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(pieces)
+    }
+}
+
+/// The text of an unescaped span. The scanner has checked it is UTF-8; it is
+/// checked again because the crate hands out no unchecked text.
+fn as_text(document: &[u8], range: Range<usize>) -> Result<&str, Error> {
+    let start = range.start;
+    std::str::from_utf8(&document[range]).map_err(|e| {
+        Error::new(
+            argstream::ErrorKind::InvalidUtf8,
+            (start + e.valid_up_to()) as u64,
+        )
+    })
+}
+
+#[pymethods]
+impl PyKeyScanner {
+    /// KeyScanner(keys)
+    ///
+    /// A scanner for the string values of `keys` (one key as a str, or a
+    /// list of them) at the top level of one JSON object.
+    #[new]
+    fn new(keys: &Bound<'_, PyAny>) -> PyResult<PyKeyScanner> {
+        Ok(PyKeyScanner {
+            scanner: KeyScanner::new(&crate::keys_of(keys)?),
+            document: Vec::new(),
+            text: String::new(),
+            current: None,
+            error: None,
+        })
+    }
+
+    /// Reads the next fragment and returns the decoded text of the target
+    /// values that it completes, or "".
+    fn feed<'py>(
+        slf: &Bound<'py, Self>,
+        fragment: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyString>> {
+        let py = slf.py();
+        let mut this = borrow_mut(slf, WHAT)?;
+        let this = &mut *this;
+        match this.pull(py, fragment_bytes(fragment)?, Self::drain_text)? {
+            Some(range) => {
+                let text = as_text(&this.document, range).map_err(|e| to_py(py, e))?;
+                Ok(PyString::new(py, text))
+            }
+            None => Ok(PyString::new(py, &this.text)),
+        }
+    }
+
+    /// Reads the next fragment and returns its text by value: a list of
+    /// (key, occurrence, text) tuples.
+    fn feed_pieces<'py>(
+        slf: &Bound<'py, Self>,
+        fragment: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let py = slf.py();
+        let mut this = borrow_mut(slf, WHAT)?;
+        let this = &mut *this;
+        let pieces = this.pull(py, fragment_bytes(fragment)?, Self::drain_pieces)?;
+        let tuples = pieces.into_iter().map(|(key, occurrence, text)| {
+            let name = this.scanner.key(key).unwrap_or_default();
+            PyTuple::new(
+                py,
+                [
+                    PyString::new(py, name).into_any(),
+                    occurrence.into_pyobject(py)?.into_any(),
+                    PyString::new(py, &text).into_any(),
+                ],
+            )
+        });
+        PyList::new(py, tuples.collect::<PyResult<Vec<_>>>()?)
+    }
+
+    /// Marks the end of the document; raises if it is incomplete.
+    fn finish(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        let mut this = borrow_mut(slf, WHAT)?;
+        let this = &mut *this;
+        this.scanner.finish().map_err(|error| {
+            this.error = Some(error);
+            to_py(py, error)
+        })
+    }
+
+    /// Forgets the document, keeping the keys, to scan a new one.
+    fn reset(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let mut this = borrow_mut(slf, WHAT)?;
+        this.scanner.reset();
+        this.document.clear();
+        this.current = None;
+        this.error = None;
+        Ok(())
+    }
+
+    /// Whether the document has been read to its end.
+    #[getter]
+    fn complete(slf: &Bound<'_, Self>) -> PyResult<bool> {
+        Ok(borrow(slf, WHAT)?.scanner.is_complete())
+    }
+
+    /// How many bytes of the document (UTF-8, for str fragments) have been read.
+    #[getter]
+    fn offset(slf: &Bound<'_, Self>) -> PyResult<u64> {
+        Ok(borrow(slf, WHAT)?.scanner.offset())
+    }
+
+    /// The target keys, in the order given.
+    #[getter]
+    fn keys(slf: &Bound<'_, Self>) -> PyResult<Vec<String>> {
+        let this = borrow(slf, WHAT)?;
+        Ok((0..)
+            .map_while(|i| this.scanner.key(i).map(str::to_owned))
+            .collect())
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let keys = PyList::new(slf.py(), Self::keys(slf)?)?;
+        let this = borrow(slf, WHAT)?;
+        Ok(format!(
+            "KeyScanner({}, offset={}, complete={})",
+            keys.repr()?,
+            this.scanner.offset(),
+            if this.scanner.is_complete() {
+                "True"
+            } else {
+                "False"
+            }
+        ))
+    }
+}
