@@ -1,0 +1,64 @@
+"""The names and types the module promises, and its typing files."""
+
+import importlib.resources
+import inspect
+
+import argstream
+
+
+def test_the_public_names():
+    assert set(argstream.__all__) == {"ArgstreamError", "KeyScanner", "Relay", "__version__"}
+    assert issubclass(argstream.ArgstreamError, ValueError)
+    for cls in (argstream.KeyScanner, argstream.Relay, argstream.ArgstreamError):
+        assert cls.__module__ == "argstream"
+        assert cls.__doc__
+    assert isinstance(argstream.__version__, str)
+
+
+def test_every_method_has_a_docstring_and_a_stub():
+    stub = (importlib.resources.files("argstream") / "_argstream.pyi").read_text()
+    for cls in (argstream.KeyScanner, argstream.Relay):
+        assert f"class {cls.__name__}" in stub
+        for name, member in inspect.getmembers(cls):
+            if name.startswith("_"):
+                continue
+            assert member.__doc__ if not isinstance(member, (bool, int)) else True, name
+            assert f"def {name}(" in stub, name
+
+
+def test_the_package_is_typed():
+    assert (importlib.resources.files("argstream") / "py.typed").is_file()
+
+
+def test_keys_are_a_str_or_a_list_of_str():
+    assert argstream.KeyScanner("a").keys == ["a"]
+    assert argstream.KeyScanner(["a", "b"]).keys == ["a", "b"]
+    assert argstream.KeyScanner(("a", "b")).keys == ["a", "b"]
+    scanner = argstream.KeyScanner([])
+    assert scanner.feed('{"a":"x"}') == "" and scanner.complete
+
+
+def test_feed_returns_str_and_feed_pieces_tuples():
+    scanner = argstream.KeyScanner("a")
+    assert type(scanner.feed(b"")) is str and scanner.feed("") == ""
+    pieces = scanner.feed_pieces('{"a":"x')
+    assert pieces == [("a", 0, "x")] and type(pieces[0]) is tuple
+    assert repr(scanner) == "KeyScanner(['a'], offset=7, complete=False)"
+
+
+def test_offset_counts_utf8_bytes_and_complete_follows_the_closing_brace():
+    scanner = argstream.KeyScanner("a")
+    scanner.feed('{"a":"\u00e9\U0001F600"')
+    assert scanner.offset == len('{"a":"\u00e9\U0001F600"'.encode())
+    assert not scanner.complete
+    scanner.feed("}  ")
+    assert scanner.complete
+    scanner.finish()
+
+
+def test_relay_options():
+    for from_ in ("auto", "openai-chat"):
+        relay = argstream.Relay(["pre_exec_msg"], from_=from_, tool_calls="hide")
+        assert relay.feed(b"") == b""
+        assert relay.finish() == b"data: [DONE]\n\n"
+        assert relay.summary()["tool_calls"] == []
