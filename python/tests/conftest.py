@@ -8,7 +8,7 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
-def testdata(relative: str) -> pathlib.Path | None:
+def shared_data(relative: str) -> pathlib.Path | None:
     """The shared test data folder `relative`, from ARGSTREAM_TESTDATA
     (default ../shared/data from the repository root), or None if absent."""
     root = pathlib.Path(os.environ.get("ARGSTREAM_TESTDATA", REPO.parent / "shared" / "data"))
@@ -18,7 +18,7 @@ def testdata(relative: str) -> pathlib.Path | None:
 
 def require_testdata(relative: str) -> pathlib.Path:
     """The folder, or a skip that says which folder is missing and why."""
-    path = testdata(relative)
+    path = shared_data(relative)
     if path is None:
         pytest.skip(
             f"test data {relative!r} not found under ARGSTREAM_TESTDATA "
