@@ -55,13 +55,19 @@
 
 pub mod chat;
 mod error;
+mod raw;
+pub mod relay;
 pub mod scan;
 pub mod sse;
+mod tape;
+pub mod upstream;
 
-pub use chat::{Chunk, ChunkParser, ChunkView, Relay};
+pub use chat::{Chunk, ChunkParser, ChunkView};
 pub use error::{Error, ErrorKind};
+pub use relay::{Relay, Summary, ToolCallMode, ToolCallSummary};
 pub use scan::{Event, KeyScanner, Span, ValueKind};
 pub use sse::{SseDecoder, SseEncoder, SseEvent, SseFrame};
+pub use upstream::Format;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

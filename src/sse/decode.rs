@@ -363,6 +363,28 @@ impl SseDecoder {
             || self.buffers.start.is_some()
     }
 
+    /// After [`finish`](SseDecoder::finish) and a drained
+    /// [`next_event`](SseDecoder::next_event): the event the body ended
+    /// inside, as if a blank line had closed it (its last line closed by the
+    /// end of the body), or `None` when there is none.
+    ///
+    /// WHATWG discards such an event, and a browser would. A relay may want
+    /// it: some servers and recordings end the last event without its blank
+    /// line, and the caller can still tell a whole event from a cut-off one
+    /// by reading it.
+    pub fn take_unterminated_event(&mut self) -> Option<SseEvent> {
+        if !self.finished || self.failed.is_some() || !self.reads.is_empty() {
+            return None;
+        }
+        if !self.line.is_empty() {
+            let line = self.line.split().freeze();
+            if let Some(event) = self.buffers.line(&line, 0..line.len(), self.line_start) {
+                return Some(event);
+            }
+        }
+        self.buffers.dispatch()
+    }
+
     /// The last event ID buffer: the value of the latest `id` field scanned
     /// (including one in a block that dispatched nothing), empty if none.
     pub fn last_event_id(&self) -> &Bytes {
