@@ -11,7 +11,6 @@
 mod error;
 mod relay;
 mod scanner;
-mod shim;
 
 use pyo3::prelude::*;
 

@@ -1,7 +1,7 @@
 //! `argstream.Relay`: the crate's [`Relay`] with `bytes` in and out and the
 //! summary as a dict.
 
-use argstream::chat::Relay;
+use argstream::{Format, Relay, ToolCallMode};
 use bytes::Bytes;
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
@@ -10,7 +10,6 @@ use pyo3::types::{PyBytes, PyDict};
 
 use crate::DETACH_AT;
 use crate::error::{borrow, borrow_mut, to_py};
-use crate::shim::{Format, RelayOptions, ToolCallMode};
 
 const WHAT: &str = "Relay";
 
@@ -41,8 +40,8 @@ impl PyRelay {
             ))
         })?;
         let relay = Relay::new(&crate::keys_of(keys)?)
-            .with_format(format)?
-            .with_tool_calls(mode)?;
+            .with_format(format)
+            .with_tool_calls(mode);
         Ok(PyRelay { relay })
     }
 
@@ -80,10 +79,37 @@ impl PyRelay {
             .cast_into::<PyDict>()?)
     }
 
+    /// Ends the client's stream with one error event (unless it has already
+    /// ended) and returns the downstream bytes not yet taken, that event
+    /// included.
+    fn write_error<'py>(
+        slf: &Bound<'py, Self>,
+        error_type: &str,
+        message: &str,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let py = slf.py();
+        let mut this = borrow_mut(slf, WHAT)?;
+        this.relay.write_error(error_type, message);
+        Ok(PyBytes::new(py, &this.relay.output()))
+    }
+
     /// Forgets the stream, keeping keys and options, to relay a new one.
     fn reset(slf: &Bound<'_, Self>) -> PyResult<()> {
         borrow_mut(slf, WHAT)?.relay.reset();
         Ok(())
+    }
+
+    /// The upstream format, given or detected: "openai-chat",
+    /// "openai-responses", "anthropic", or None until known.
+    #[getter]
+    fn format(slf: &Bound<'_, Self>) -> PyResult<Option<&'static str>> {
+        Ok(borrow(slf, WHAT)?.relay.format().map(Format::name))
+    }
+
+    /// Whether the client's stream has ended ([DONE] or an error event).
+    #[getter]
+    fn ended(slf: &Bound<'_, Self>) -> PyResult<bool> {
+        Ok(borrow(slf, WHAT)?.relay.is_ended())
     }
 
     /// How many upstream events have been read.

@@ -3,6 +3,8 @@
 import importlib.resources
 import inspect
 
+import pytest
+
 import argstream
 
 
@@ -57,8 +59,33 @@ def test_offset_counts_utf8_bytes_and_complete_follows_the_closing_brace():
 
 
 def test_relay_options():
-    for from_ in ("auto", "openai-chat"):
-        relay = argstream.Relay(["pre_exec_msg"], from_=from_, tool_calls="hide")
-        assert relay.feed(b"") == b""
-        assert relay.finish() == b"data: [DONE]\n\n"
-        assert relay.summary()["tool_calls"] == []
+    for from_ in ("auto", "openai-chat", "openai-responses", "anthropic"):
+        for tool_calls in ("hide", "forward"):
+            relay = argstream.Relay(["pre_exec_msg"], from_=from_, tool_calls=tool_calls)
+            assert relay.format == (None if from_ == "auto" else from_)
+            assert relay.feed(b"") == b""
+            assert not relay.ended
+
+
+def test_an_empty_upstream_is_cut_off_and_ends_with_an_error_event():
+    relay = argstream.Relay("pre_exec_msg")
+    out = relay.finish()
+    assert out.startswith(b'data: {"error":') and out.endswith(b"\n\n")
+    assert relay.ended
+    assert relay.summary()["error"] is not None
+
+
+def test_write_error_returns_what_was_relayed_before_a_bad_event():
+    relay = argstream.Relay("pre_exec_msg")
+    good = b'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'
+    with pytest.raises(argstream.ArgstreamError) as bad:
+        relay.feed(good + b"data: [1, 2]\n\n")
+    assert (bad.value.kind, bad.value.offset) == ("malformed_chunk", len(good))
+    out = relay.write_error("upstream_error", "the model's stream broke")
+    frames = out.split(b"\n\n")
+    assert good.rstrip(b"\n") in frames
+    assert frames[-2] == (
+        b'data: {"error":{"message":"the model\'s stream broke","type":"upstream_error","code":null}}'
+    )
+    assert relay.ended
+    assert relay.write_error("again", "ignored") == b""

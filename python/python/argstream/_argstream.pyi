@@ -17,8 +17,9 @@ class ArgstreamError(ValueError):
             ``"unexpected_byte"``, ``"invalid_number"``, ``"invalid_literal"``,
             ``"invalid_escape"``, ``"lone_surrogate"``, ``"invalid_utf8"``,
             ``"control_character"``, ``"too_deep"``, ``"trailing_content"``,
-            ``"event_too_large"``, ``"malformed_chunk"``, or a kind added by a
-            later version.
+            ``"event_too_large"``, ``"malformed_chunk"``, ``"too_many_calls"``,
+            ``"arguments_too_large"`` (in a call's summary), or a kind added
+            by a later version.
         offset: The byte offset of the first bad byte, counted from the first
             byte fed, in UTF-8 (a ``str`` fragment counts its UTF-8 bytes).
             For ``"truncated"``, the length of the input.
@@ -177,11 +178,14 @@ class Relay:
 
         Raises:
             ArgstreamError: an upstream event that is not what its format
-                defines (kind ``"malformed_chunk"``) or is too large
-                (``"event_too_large"``), with the upstream byte offset where
-                the event began. The relay then stays failed. Invalid
+                defines (kind ``"malformed_chunk"``), is too large
+                (``"event_too_large"``) or opens more than 1024 tool calls
+                (``"too_many_calls"``), with the upstream byte offset where
+                the event began. The relay then stays failed; call
+                ``write_error`` to end the client's stream. Invalid
                 arguments in one tool call are not raised: they stop that
-                call's streaming and are recorded in ``summary()``.
+                call's streaming and are recorded in ``summary()``, as are
+                an upstream error event and a cut-off upstream.
             RuntimeError: another thread is using the relay.
         """
 
@@ -207,8 +211,29 @@ class Relay:
         The same fields as the Rust ``Summary::to_json()`` line.
         """
 
+    def write_error(self, error_type: str, message: str) -> bytes:
+        """Ends the client's stream with one error event,
+        ``data: {"error": {"message": message, "type": error_type, ...}}``,
+        unless it has already ended, and returns the downstream bytes not yet
+        returned, that event included.
+
+        For the gateway's own faults: after ``feed`` or ``finish`` raised
+        (the frames relayed before the bad event come out here), or when the
+        upstream connection broke or went silent. ``message`` goes to the
+        client: keep request bodies and secrets out of it.
+        """
+
     def reset(self) -> None:
         """Forgets the stream, keeping keys and options, to relay a new one."""
+
+    @property
+    def format(self) -> Literal["openai-chat", "openai-responses", "anthropic"] | None:
+        """The upstream format, as given or once detected; ``None`` before."""
+
+    @property
+    def ended(self) -> bool:
+        """Whether the client's stream has ended: ``[DONE]`` or an error
+        event was written. Nothing more will be written after it."""
 
     @property
     def events(self) -> int:
