@@ -8,11 +8,14 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
+def data_root() -> pathlib.Path:
+    return pathlib.Path(os.environ.get("ARGSTREAM_TESTDATA", REPO.parent / "shared" / "data"))
+
+
 def shared_data(relative: str) -> pathlib.Path | None:
     """The shared test data folder `relative`, from ARGSTREAM_TESTDATA
     (default ../shared/data from the repository root), or None if absent."""
-    root = pathlib.Path(os.environ.get("ARGSTREAM_TESTDATA", REPO.parent / "shared" / "data"))
-    path = root / relative
+    path = data_root() / relative
     return path if path.exists() else None
 
 
@@ -21,7 +24,7 @@ def require_testdata(relative: str) -> pathlib.Path:
     path = shared_data(relative)
     if path is None:
         pytest.skip(
-            f"test data {relative!r} not found under ARGSTREAM_TESTDATA "
-            f"(default {REPO.parent / 'shared' / 'data'}): set it to the shared data folder"
+            f"test data {relative!r} not found under {data_root()}: set ARGSTREAM_TESTDATA "
+            f"to the shared data folder (default: ../shared/data from the repository root)"
         )
     return path
