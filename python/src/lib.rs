@@ -12,7 +12,11 @@ mod error;
 mod relay;
 mod scanner;
 
+use std::borrow::Cow;
+
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyString};
 
 /// Fragments at least this long are scanned with the interpreter released
 /// (`Python::detach`), so other Python threads run meanwhile. Shorter ones
@@ -29,10 +33,28 @@ fn argstream_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
+/// The bytes of an input: a `str` as UTF-8 and `bytes` borrowed, a
+/// `bytearray` copied (it can change under a borrow).
+fn input_bytes<'a>(input: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+    if let Ok(text) = input.cast::<PyString>() {
+        return Ok(Cow::Borrowed(text.to_str()?.as_bytes()));
+    }
+    if let Ok(bytes) = input.cast::<PyBytes>() {
+        return Ok(Cow::Borrowed(bytes.as_bytes()));
+    }
+    if let Ok(array) = input.cast::<PyByteArray>() {
+        return Ok(Cow::Owned(array.to_vec()));
+    }
+    Err(PyTypeError::new_err(format!(
+        "expected str, bytes or bytearray, not {}",
+        input.get_type().name()?
+    )))
+}
+
 /// The target keys of a constructor: one key as a `str`, or a list of them.
 /// (A `str` is a sequence too, so it is told apart first.)
 fn keys_of(keys: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
-    if let Ok(key) = keys.cast::<pyo3::types::PyString>() {
+    if let Ok(key) = keys.cast::<PyString>() {
         return Ok(vec![key.to_str()?.to_owned()]);
     }
     keys.extract()

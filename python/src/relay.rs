@@ -47,11 +47,15 @@ impl PyRelay {
 
     /// Reads one upstream read and returns the downstream SSE bytes it
     /// completes (often b"").
-    fn feed<'py>(slf: &Bound<'py, Self>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    fn feed<'py>(
+        slf: &Bound<'py, Self>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let py = slf.py();
+        let data = crate::input_bytes(data)?;
         let mut this = borrow_mut(slf, WHAT)?;
         let relay = &mut this.relay;
-        let read = Bytes::copy_from_slice(data);
+        let read = Bytes::copy_from_slice(&data);
         let fed = if data.len() >= DETACH_AT {
             py.detach(|| relay.feed(read))
         } else {

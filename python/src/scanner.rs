@@ -4,9 +4,8 @@
 use std::ops::Range;
 
 use argstream::{Error, Event, KeyScanner};
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyList, PyString, PyTuple};
 
 use crate::DETACH_AT;
 use crate::error::{borrow, borrow_mut, to_py};
@@ -27,20 +26,6 @@ pub struct PyKeyScanner {
     /// The error the scanner failed with, so a failed scanner refuses
     /// further fragments without storing them.
     error: Option<Error>,
-}
-
-/// A fragment's bytes: a `str` as UTF-8, `bytes` as they are.
-fn fragment_bytes<'a>(fragment: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
-    if let Ok(text) = fragment.cast::<PyString>() {
-        return Ok(text.to_str()?.as_bytes());
-    }
-    if let Ok(bytes) = fragment.cast::<PyBytes>() {
-        return Ok(bytes.as_bytes());
-    }
-    Err(PyTypeError::new_err(format!(
-        "a fragment must be str or bytes, not {}",
-        fragment.get_type().name()?
-    )))
 }
 
 /// One piece of text by value: key index, occurrence, decoded text.
@@ -163,7 +148,7 @@ impl PyKeyScanner {
         let py = slf.py();
         let mut this = borrow_mut(slf, WHAT)?;
         let this = &mut *this;
-        match this.pull(py, fragment_bytes(fragment)?, Self::drain_text)? {
+        match this.pull(py, &crate::input_bytes(fragment)?, Self::drain_text)? {
             Some(range) => {
                 let text = as_text(&this.document, range).map_err(|e| to_py(py, e))?;
                 Ok(PyString::new(py, text))
@@ -181,7 +166,7 @@ impl PyKeyScanner {
         let py = slf.py();
         let mut this = borrow_mut(slf, WHAT)?;
         let this = &mut *this;
-        let pieces = this.pull(py, fragment_bytes(fragment)?, Self::drain_pieces)?;
+        let pieces = this.pull(py, &crate::input_bytes(fragment)?, Self::drain_pieces)?;
         let tuples = pieces.into_iter().map(|(key, occurrence, text)| {
             let name = this.scanner.key(key).unwrap_or_default();
             PyTuple::new(

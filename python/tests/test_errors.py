@@ -117,10 +117,12 @@ def test_wrong_argument_types_are_type_errors():
     with pytest.raises(TypeError):
         argstream.KeyScanner(["a", 3])
     scanner = argstream.KeyScanner("a")
-    for fragment in (3, None, bytearray(b"{}"), ["{}"]):
+    for fragment in (3, None, memoryview(b"{}"), ["{}"]):
         with pytest.raises(TypeError):
             scanner.feed(fragment)
-    assert scanner.feed("{}") == ""
+        with pytest.raises(TypeError):
+            argstream.Relay("a").feed(fragment)
+    assert scanner.feed(bytearray(b'{"a":"b')) == "b"
 
 
 def test_a_relay_refuses_a_malformed_chunk_and_stays_failed():

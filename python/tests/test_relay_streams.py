@@ -143,6 +143,10 @@ def test_every_stream_relays_the_same_whatever_the_reads_cut(fmt):
             for piece in (1, 7, 4096):
                 out, _ = relay(upstream, "pre_exec_msg", piece, **options)
                 assert out == whole, f"{path.name}: reads of {piece} bytes change the output"
+            text = upstream.decode()
+            r = argstream.Relay("pre_exec_msg", **options)
+            out = b"".join(r.feed(text[i : i + 5]) for i in range(0, len(text), 5)) + r.finish()
+            assert out == whole, f"{path.name}: fed as str"
             _, chunks, done = downstream(whole)
             if not done:
                 assert "error" in chunks[-1], f"{path.name}: neither [DONE] nor an error event"

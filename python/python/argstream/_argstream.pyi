@@ -70,24 +70,24 @@ class KeyScanner:
         """A scanner for the string values of ``keys``: one key as a ``str``,
         or a list of keys."""
 
-    def feed(self, fragment: str | bytes) -> str:
+    def feed(self, fragment: str | bytes | bytearray) -> str:
         """Reads the next fragment and returns the decoded new text of the
         target values since the last call, or ``""``.
 
-        ``bytes`` may end anywhere, even inside a UTF-8 character, an escape
-        or a surrogate pair: the incomplete part comes out with the next
-        fragment. A ``str`` is read as its UTF-8 encoding. With several keys,
+        ``bytes`` (or ``bytearray``) may end anywhere, even inside a UTF-8
+        character, an escape or a surrogate pair: the incomplete part comes
+        out with the next fragment. A ``str`` is read as its UTF-8 encoding. With several keys,
         or a key given twice in the document, the texts of all values are
         concatenated; use ``feed_pieces`` to tell them apart.
 
         Raises:
             ArgstreamError: the fragment makes the document invalid. Text
                 before the bad byte in the same fragment is not returned.
-            TypeError: the fragment is neither ``str`` nor ``bytes``.
+            TypeError: the fragment is not ``str``, ``bytes`` or ``bytearray``.
             RuntimeError: another thread is using the scanner.
         """
 
-    def feed_pieces(self, fragment: str | bytes) -> list[tuple[str, int, str]]:
+    def feed_pieces(self, fragment: str | bytes | bytearray) -> list[tuple[str, int, str]]:
         """Like ``feed``, but returns the new text by value, as a list of
         ``(key, occurrence, text)`` tuples in document order.
 
@@ -172,9 +172,10 @@ class Relay:
             ValueError: an unknown ``from_`` or ``tool_calls`` name.
         """
 
-    def feed(self, data: bytes) -> bytes:
+    def feed(self, data: bytes | bytearray | str) -> bytes:
         """Reads the next piece of the upstream body and returns the
         downstream bytes it completes (whole SSE frames, often ``b""``).
+        A ``str`` is read as its UTF-8 encoding.
 
         Raises:
             ArgstreamError: an upstream event that is not what its format
