@@ -13,8 +13,25 @@ use crate::error::{borrow, borrow_mut, to_py};
 
 const WHAT: &str = "Relay";
 
-/// Relays a model's event stream to a client as chat-completion chunks,
-/// with the chosen tool-call arguments streamed as content.
+/// Relays a model's streamed response to a client as OpenAI
+/// chat-completion chunks, with the chosen string arguments of every tool
+/// call streamed as content while they arrive.
+///
+/// from_ names the upstream format ("openai-chat", "openai-responses",
+/// "anthropic") or "auto" to detect it; tool_calls is "hide" (the client
+/// sees only content) or "forward" (the calls go out as tool_calls deltas).
+/// The client's stream ends with one finish chunk, a usage chunk if upstream
+/// sent usage, and data: [DONE]; or, for an upstream error or a cut-off
+/// upstream, with one error event and no [DONE].
+///
+/// Threads: one relay per response stream; a call from a second thread
+/// while one runs raises RuntimeError.
+///
+///     relay = Relay("pre_exec_msg")
+///     async for read in upstream_body:
+///         await send(relay.feed(read))
+///     await send(relay.finish())
+///     log(relay.summary())
 #[pyclass(module = "argstream", name = "Relay")]
 pub struct PyRelay {
     relay: Relay,
@@ -45,8 +62,15 @@ impl PyRelay {
         Ok(PyRelay { relay })
     }
 
-    /// Reads one upstream read and returns the downstream SSE bytes it
-    /// completes (often b"").
+    /// Reads the next piece of the upstream body (bytes, or str as UTF-8)
+    /// and returns the downstream SSE bytes it completes (often b"").
+    ///
+    /// Raises ArgstreamError for an upstream event its format does not
+    /// define ("malformed_chunk"), one too large ("event_too_large") or too
+    /// many calls ("too_many_calls"), at the upstream byte offset where the
+    /// event began; the relay then stays failed, and write_error ends the
+    /// client's stream. Bad arguments in one call are not raised: they are
+    /// in summary().
     fn feed<'py>(
         slf: &Bound<'py, Self>,
         data: &Bound<'py, PyAny>,
@@ -65,7 +89,8 @@ impl PyRelay {
         Ok(PyBytes::new(py, &relay.output()))
     }
 
-    /// Marks the end of the upstream body and returns the last downstream bytes.
+    /// Marks the end of the upstream body and returns the last downstream
+    /// bytes: data: [DONE], or the error event of a cut-off upstream.
     fn finish<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyBytes>> {
         let py = slf.py();
         let mut this = borrow_mut(slf, WHAT)?;
@@ -73,7 +98,9 @@ impl PyRelay {
         Ok(PyBytes::new(py, &this.relay.output()))
     }
 
-    /// What was collected so far, as a dict.
+    /// What was collected so far, as a dict with the fields of the Rust
+    /// Summary::to_json() line: content, finish_reason, tool_calls (index,
+    /// id, name, arguments, error), usage, error.
     fn summary<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
         let py = slf.py();
         let line = borrow(slf, WHAT)?.relay.summary().to_json();

@@ -12,8 +12,30 @@ use crate::error::{borrow, borrow_mut, to_py};
 
 const WHAT: &str = "KeyScanner";
 
-/// Streams the string values of chosen top-level keys out of a JSON object
-/// that arrives in fragments.
+/// Streams the string values of chosen keys out of a JSON object that
+/// arrives in fragments, as decoded text.
+///
+/// Give it the keys (one str, or a list), feed it each fragment (str or
+/// bytes, cut anywhere), and it returns the new text of those values:
+/// escapes resolved, surrogate pairs joined, never cut inside an escape, a
+/// pair or a UTF-8 character. Each byte is read once: linear time.
+///
+/// Keys match at the top level of the root object only, never in nested
+/// objects or inside strings. A key given twice in the document gives both
+/// values (feed_pieces tells them apart); a non-string value gives no text.
+/// The document is checked as strictly as json.loads checks it; the first
+/// bad byte raises ArgstreamError, and the scanner stays failed.
+///
+/// Memory: the document fed so far, nothing else that grows.
+///
+/// Threads: one scanner per stream. A call from a second thread while one
+/// runs (fragments of 64 KiB and more are scanned with the interpreter
+/// released) raises RuntimeError and leaves the scanner untouched.
+///
+///     scanner = KeyScanner("pre_exec_msg")
+///     for fragment in fragments:
+///         speak(scanner.feed(fragment))   # "" when nothing is new
+///     scanner.finish()                    # raises if it was cut off
 #[pyclass(module = "argstream", name = "KeyScanner")]
 pub struct PyKeyScanner {
     scanner: KeyScanner,
@@ -139,8 +161,15 @@ impl PyKeyScanner {
         })
     }
 
-    /// Reads the next fragment and returns the decoded text of the target
-    /// values that it completes, or "".
+    /// Reads the next fragment and returns the decoded new text of the
+    /// target values since the last call, or "".
+    ///
+    /// bytes may end anywhere (inside a character, an escape, a surrogate
+    /// pair): the incomplete part comes with the next fragment. A str is
+    /// read as UTF-8. Raises ArgstreamError for a fragment that makes the
+    /// document invalid (text before the bad byte in that fragment is not
+    /// returned), TypeError for a fragment that is not str, bytes or
+    /// bytearray, RuntimeError while another thread uses the scanner.
     fn feed<'py>(
         slf: &Bound<'py, Self>,
         fragment: &Bound<'py, PyAny>,
@@ -157,8 +186,13 @@ impl PyKeyScanner {
         }
     }
 
-    /// Reads the next fragment and returns its text by value: a list of
-    /// (key, occurrence, text) tuples.
+    /// Like feed, but returns the new text by value: a list of
+    /// (key, occurrence, text) tuples in document order.
+    ///
+    /// occurrence counts the key's earlier values in the document (0 for the
+    /// first). A value's first piece comes with its opening quote, even while
+    /// its text is still ""; a value that goes on in later fragments gives
+    /// further pieces with the same key and occurrence. Raises as feed does.
     fn feed_pieces<'py>(
         slf: &Bound<'py, Self>,
         fragment: &Bound<'py, PyAny>,
@@ -181,7 +215,10 @@ impl PyKeyScanner {
         PyList::new(py, tuples.collect::<PyResult<Vec<_>>>()?)
     }
 
-    /// Marks the end of the document; raises if it is incomplete.
+    /// Marks the end of the document.
+    ///
+    /// Raises ArgstreamError with kind "truncated" if the document is
+    /// incomplete (a cut-off stream), or the scanner's earlier error.
     fn finish(slf: &Bound<'_, Self>) -> PyResult<()> {
         let py = slf.py();
         let mut this = borrow_mut(slf, WHAT)?;
@@ -202,13 +239,14 @@ impl PyKeyScanner {
         Ok(())
     }
 
-    /// Whether the document has been read to its end.
+    /// Whether the document has been read to its end (its closing brace).
     #[getter]
     fn complete(slf: &Bound<'_, Self>) -> PyResult<bool> {
         Ok(borrow(slf, WHAT)?.scanner.is_complete())
     }
 
-    /// How many bytes of the document (UTF-8, for str fragments) have been read.
+    /// How many bytes of the document have been read (UTF-8 bytes for str
+    /// fragments): all bytes fed so far, until the scanner fails.
     #[getter]
     fn offset(slf: &Bound<'_, Self>) -> PyResult<u64> {
         Ok(borrow(slf, WHAT)?.scanner.offset())
