@@ -73,6 +73,68 @@ def chat_reference(upstream: bytes):
     return content, list(calls.values()), interleaved
 
 
+def sse_events(body: bytes) -> list[dict]:
+    """The JSON payloads of an SSE body, one per `data:` line, that parse."""
+    events = []
+    for payload in payloads(body):
+        try:
+            event = json.loads(payload)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+    return events
+
+
+def anthropic_reference(upstream: bytes):
+    """Text deltas, and each tool_use block's partial_json concatenated."""
+    content, calls, blocks, interleaved = "", [], {}, False
+    for event in sse_events(upstream):
+        kind = event.get("type")
+        if kind == "content_block_start" and (event.get("content_block") or {}).get("type") == "tool_use":
+            blocks[event.get("index")] = len(calls)
+            calls.append("")
+        elif kind == "content_block_delta":
+            delta = event.get("delta") or {}
+            if delta.get("type") == "text_delta":
+                interleaved |= bool(calls)
+                content += delta.get("text", "")
+            elif delta.get("type") == "input_json_delta" and event.get("index") in blocks:
+                slot = blocks[event["index"]]
+                interleaved |= slot != len(calls) - 1
+                calls[slot] += delta.get("partial_json", "")
+    return content, calls, interleaved
+
+
+def responses_reference(upstream: bytes):
+    """Output text deltas, and each function call's argument deltas (or its
+    arguments.done when no delta came)."""
+    content, calls, items, interleaved = "", [], {}, False
+    done: dict[int, str] = {}
+    for event in sse_events(upstream):
+        kind = event.get("type")
+        item = event.get("item") or {}
+        if kind == "response.output_item.added" and item.get("type") == "function_call":
+            items[item.get("id")] = items[event.get("output_index")] = len(calls)
+            calls.append("")
+        elif kind == "response.output_text.delta":
+            interleaved |= bool(calls)
+            content += event.get("delta", "")
+        elif kind == "response.function_call_arguments.delta":
+            slot = items.get(event.get("item_id"), items.get(event.get("output_index")))
+            if slot is not None:
+                interleaved |= slot != len(calls) - 1
+                calls[slot] += event.get("delta", "")
+        elif kind == "response.function_call_arguments.done":
+            slot = items.get(event.get("item_id"), items.get(event.get("output_index")))
+            if slot is not None:
+                done[slot] = event.get("arguments", "")
+    for slot, arguments in done.items():
+        if not calls[slot]:
+            calls[slot] = arguments
+    return content, calls, interleaved
+
+
 def pick_key(calls: list[str]) -> str:
     """The first top-level string key of the first call with such a key: a
     key the stream really streams."""
@@ -155,11 +217,19 @@ def test_every_stream_relays_the_same_whatever_the_reads_cut(fmt):
             json.dumps(summary)
 
 
-def test_every_chat_stream_streams_its_values_and_sums_up_like_json_loads():
+REFERENCES = {
+    "openai-compatible": chat_reference,
+    "anthropic": anthropic_reference,
+    "openai-responses": responses_reference,
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_stream_streams_its_values_and_sums_up_like_json_loads(fmt):
     with_targets = 0
-    for path in streams("openai-compatible"):
+    for path in streams(fmt):
         upstream = path.read_bytes()
-        content, calls, interleaved = chat_reference(upstream)
+        content, calls, interleaved = REFERENCES[fmt](upstream)
         key = pick_key(calls)
         spoken = targets(calls, key)
         with_targets += bool(spoken)
@@ -173,13 +243,16 @@ def test_every_chat_stream_streams_its_values_and_sums_up_like_json_loads():
         summary = r.summary()
         assert summary["content"] == content, path.name
         assert [call["arguments"] for call in summary["tool_calls"]] == calls, path.name
+        assert [call["index"] for call in summary["tool_calls"]] == list(range(len(calls)))
         for call in summary["tool_calls"]:
             try:
                 valid = not call["arguments"].strip() or json.loads(call["arguments"]) is not None
             except ValueError:
                 valid = False
             assert (call["error"] is None) == valid, (path.name, call)
-    assert with_targets > 40, f"only {with_targets} streams had a target value"
+    assert with_targets > {"openai-compatible": 40, "anthropic": 5, "openai-responses": 5}[fmt], (
+        f"only {with_targets} streams had a target value"
+    )
 
 
 def test_the_bundled_voice_agent_stream():
