@@ -1,6 +1,10 @@
 """Every error kind, with its byte offset, the same under every split, as str
-and as bytes; a failed scanner or relay stays failed."""
+and as bytes; a failed scanner or relay stays failed.
 
+The one kind Python cannot meet is "buffer_shrunk": the binding keeps the
+document itself and only ever appends to it."""
+
+import json
 import pathlib
 
 import pytest
@@ -157,3 +161,38 @@ def test_unknown_relay_options_are_value_errors():
         argstream.Relay("a", tool_calls="show")
     with pytest.raises(TypeError):
         argstream.Relay("a", "openai-chat")
+
+
+def call_event(index: int, arguments: str) -> bytes:
+    escaped = json.dumps(arguments)
+    return (
+        b'data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":%d,"id":"c%d",'
+        b'"function":{"name":"f","arguments":%s}}]}}]}\n\n' % (index, index, escaped.encode())
+    )
+
+
+def test_a_relay_refuses_more_calls_than_its_limit():
+    relay = argstream.Relay("a")
+    events = [call_event(i, "{}") for i in range(1025)]
+    fed = b"".join(events[:1024])
+    relay.feed(fed)
+    with pytest.raises(argstream.ArgstreamError) as many:
+        relay.feed(events[1024])
+    assert (many.value.kind, many.value.offset) == ("too_many_calls", len(fed))
+    assert len(relay.summary()["tool_calls"]) == 1024
+
+
+def test_arguments_past_their_limit_stop_only_that_call():
+    relay = argstream.Relay("a")
+    out = relay.feed(call_event(0, '{"a":"'))
+    piece = "x" * (1 << 20)
+    for _ in range(17):
+        out += relay.feed(call_event(0, piece))
+    out += relay.feed(call_event(1, '{"a":"next call"}'))
+    out += relay.feed(b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}\n\n')
+    out += relay.feed(b"data: [DONE]\n\n") + relay.finish()
+    assert out.endswith(b"data: [DONE]\n\n")
+    assert b'"content":"next call"' in out
+    first, second = relay.summary()["tool_calls"]
+    assert "larger than the limit" in first["error"]
+    assert second["error"] is None and second["arguments"] == '{"a":"next call"}'
