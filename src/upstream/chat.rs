@@ -93,8 +93,14 @@ fn chunk(view: &ChunkView<'_>, sink: &mut impl Sink) -> Result<(), Error> {
 }
 
 /// A chunk that carries only deltas of one choice (no finish, no usage) can
-/// go to the client as it is: it says nothing the relay must rewrite.
+/// go to the client as it is: it says nothing the relay must rewrite. It must
+/// name itself a `chat.completion.chunk`: the OpenAI SDK's stream helper
+/// drops chunks that do not, and some providers (Azure, Copilot) leave
+/// `object` out.
 fn is_forwardable(view: &ChunkView<'_>) -> bool {
+    if view.object() != Some("chat.completion.chunk") {
+        return false;
+    }
     let mut choices = view.choices();
     let Some(choice) = choices.next() else {
         return false;

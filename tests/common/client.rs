@@ -57,8 +57,9 @@ pub fn read(out: &[u8]) -> Client {
             client.errors.push(error.clone());
             continue;
         }
-        // Forwarded upstream chunks may lack `object` and `created`, as some
-        // providers' do; the SDK does not require them.
+        // The OpenAI SDK's stream helper drops any chunk that does not say
+        // it is one.
+        assert_eq!(chunk["object"], "chat.completion.chunk", "{chunk}");
         client
             .ids
             .push((chunk["id"].clone(), chunk["model"].clone()));
