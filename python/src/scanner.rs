@@ -1,9 +1,7 @@
 //! `argstream.KeyScanner`: the crate's [`KeyScanner`] over a buffer the
 //! binding keeps, fed `str` or `bytes` fragments.
 
-use std::ops::Range;
-
-use argstream::{Error, Event, KeyScanner};
+use argstream::{Error, Event, KeyScanner, Span};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
 
@@ -80,10 +78,10 @@ impl PyKeyScanner {
     }
 
     /// The new text, all values together. A lone span without an escape
-    /// (the common case for short fragments) is returned as its range of the
-    /// document, to be converted without a copy; anything else is decoded
-    /// into `self.text`.
-    fn drain_text(&mut self) -> Result<Option<Range<usize>>, Error> {
+    /// (the common case for short fragments) is returned, to be converted
+    /// straight from the document; anything else is decoded into
+    /// `self.text`.
+    fn drain_text(&mut self) -> Result<Option<Span>, Error> {
         self.text.clear();
         let mut borrowed = None;
         while let Some(event) = self.scanner.next_event(&self.document)? {
@@ -91,11 +89,11 @@ impl PyKeyScanner {
                 Event::ValueStart { key, occurrence } => self.current = Some((key, occurrence)),
                 Event::Text(span) => {
                     if self.text.is_empty() && borrowed.is_none() && !span.is_escaped() {
-                        borrowed = Some(span.range());
+                        borrowed = Some(span);
                         continue;
                     }
-                    if let Some(range) = borrowed.take() {
-                        self.text.push_str(as_text(&self.document, range)?);
+                    if let Some(first) = borrowed.take() {
+                        first.decode_into(&self.document, &mut self.text)?;
                     }
                     span.decode_into(&self.document, &mut self.text)?;
                 }
@@ -132,18 +130,6 @@ impl PyKeyScanner {
     }
 }
 
-/// The text of an unescaped span. The scanner has checked it is UTF-8; it is
-/// checked again because the crate hands out no unchecked text.
-fn as_text(document: &[u8], range: Range<usize>) -> Result<&str, Error> {
-    let start = range.start;
-    std::str::from_utf8(&document[range]).map_err(|e| {
-        Error::new(
-            argstream::ErrorKind::InvalidUtf8,
-            (start + e.valid_up_to()) as u64,
-        )
-    })
-}
-
 #[pymethods]
 impl PyKeyScanner {
     /// KeyScanner(keys)
@@ -177,13 +163,13 @@ impl PyKeyScanner {
         let py = slf.py();
         let mut this = borrow_mut(slf, WHAT)?;
         let this = &mut *this;
-        match this.pull(py, &crate::input_bytes(fragment)?, Self::drain_text)? {
-            Some(range) => {
-                let text = as_text(&this.document, range).map_err(|e| to_py(py, e))?;
-                Ok(PyString::new(py, text))
-            }
-            None => Ok(PyString::new(py, &this.text)),
-        }
+        let text = match this.pull(py, &crate::input_bytes(fragment)?, Self::drain_text)? {
+            Some(span) => span
+                .decode(&this.document, &mut this.text)
+                .map_err(|error| to_py(py, error))?,
+            None => &this.text,
+        };
+        Ok(PyString::new(py, text))
     }
 
     /// Like feed, but returns the new text by value: a list of
