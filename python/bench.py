@@ -3,6 +3,7 @@
 today; prints a markdown table.
 
     python bench.py [--quick] [--limit SECONDS]
+    valgrind --tool=callgrind python bench.py --feed-loop N [--noop]
 
 The document is `{"pre_exec_msg": "<text>", "city": "Lisbon"}`, the text
 with escapes (\\" and \\n) and non-ASCII characters every few words. Each
@@ -21,6 +22,10 @@ Every contender's text is checked against json.loads. A contender whose next
 size would take longer than --limit seconds (estimated from its last size,
 assuming quadratic time) is skipped from there on, and the table says so.
 Peers that are not installed are left out with a note.
+
+--feed-loop N only feeds N 4-character pieces (or, with --noop, calls a
+no-op C method N times in the same loop), for counting instructions per
+feed under callgrind: the difference between N and 0, divided by N.
 """
 
 from __future__ import annotations
@@ -143,6 +148,15 @@ def per_feed_overhead(feeds: int = 200_000) -> tuple[float, float]:
     return best / feeds * 1e9, bare / feeds * 1e9
 
 
+def feed_loop(feeds: int, noop: bool) -> None:
+    pieces = ["abcd"] * feeds
+    scanner = argstream.KeyScanner(KEY)
+    scanner.feed('{"pre_exec_msg":"')
+    call = str.isascii if noop else scanner.feed
+    for piece in pieces:
+        call(piece)
+
+
 def timed(run, pieces: list[str], want: str, repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -166,7 +180,12 @@ def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     options.add_argument("--quick", action="store_true", help="sizes 2, 8 and 64 KiB only")
     options.add_argument("--limit", type=float, default=20.0, help="skip a run estimated longer (seconds)")
+    options.add_argument("--feed-loop", type=int, metavar="N", help="only feed N pieces (for callgrind)")
+    options.add_argument("--noop", action="store_true", help="with --feed-loop: call a no-op instead")
     args = options.parse_args()
+    if args.feed_loop is not None:
+        feed_loop(args.feed_loop, args.noop)
+        return
     sizes = QUICK_SIZES if args.quick else SIZES
     runs, notes = contenders()
     names = list(runs)
