@@ -20,6 +20,11 @@ const WHAT: &str = "Relay";
 /// from_ names the upstream format ("openai-chat", "openai-responses",
 /// "anthropic") or "auto" to detect it; tool_calls is "hide" (the client
 /// sees only content) or "forward" (the calls go out as tool_calls deltas).
+/// finish=False leaves out the finish chunk, the usage chunk and [DONE]
+/// (for chaining responses into one client stream); created is the
+/// `created` time written for formats without one; max_event_size (16 MiB),
+/// max_arguments (16 MiB per call) and max_calls (1024) are the limits,
+/// None for the default.
 /// The client's stream ends with one finish chunk, a usage chunk if upstream
 /// sent usage, and data: [DONE]; or, for an upstream error or a cut-off
 /// upstream, with one error event and no [DONE].
@@ -40,8 +45,28 @@ pub struct PyRelay {
 #[pymethods]
 impl PyRelay {
     #[new]
-    #[pyo3(signature = (keys, *, from_ = "auto", tool_calls = "hide"))]
-    fn new(keys: &Bound<'_, PyAny>, from_: &str, tool_calls: &str) -> PyResult<PyRelay> {
+    #[pyo3(signature = (
+        keys,
+        *,
+        from_ = "auto",
+        tool_calls = "hide",
+        finish = true,
+        created = 0,
+        max_event_size = None,
+        max_arguments = None,
+        max_calls = None,
+    ))]
+    #[allow(clippy::too_many_arguments)] // Python keywords, one per option
+    fn new(
+        keys: &Bound<'_, PyAny>,
+        from_: &str,
+        tool_calls: &str,
+        finish: bool,
+        created: u64,
+        max_event_size: Option<usize>,
+        max_arguments: Option<usize>,
+        max_calls: Option<usize>,
+    ) -> PyResult<PyRelay> {
         let format = match from_ {
             "auto" => None,
             name => Some(name.parse::<Format>().map_err(|_| {
@@ -56,9 +81,20 @@ impl PyRelay {
                 "tool_calls must be \"hide\" or \"forward\", not {tool_calls:?}"
             ))
         })?;
-        let relay = Relay::new(&crate::keys_of(keys)?)
+        let mut relay = Relay::new(&crate::keys_of(keys)?)
             .with_format(format)
-            .with_tool_calls(mode);
+            .with_tool_calls(mode)
+            .with_finish(finish)
+            .with_created(created);
+        if let Some(max) = max_event_size {
+            relay = relay.with_max_event_size(max);
+        }
+        if let Some(max) = max_arguments {
+            relay = relay.with_max_arguments(max);
+        }
+        if let Some(max) = max_calls {
+            relay = relay.with_max_calls(max);
+        }
         Ok(PyRelay { relay })
     }
 

@@ -1,6 +1,7 @@
 //! `argstream.KeyScanner`: the crate's [`KeyScanner`] over a buffer the
 //! binding keeps, fed `str` or `bytes` fragments.
 
+use argstream::scan::DEFAULT_DEPTH_LIMIT;
 use argstream::{Error, Event, KeyScanner, Span};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
@@ -24,7 +25,8 @@ const WHAT: &str = "KeyScanner";
 /// The document is checked as strictly as json.loads checks it; the first
 /// bad byte raises ArgstreamError, and the scanner stays failed.
 ///
-/// Memory: the document fed so far, nothing else that grows.
+/// Memory: the document fed so far, nothing else that grows. Nesting deeper
+/// than depth_limit (keyword, default 128) raises "too_deep".
 ///
 /// Threads: one scanner per stream. A call from a second thread while one
 /// runs (fragments of 64 KiB and more are scanned with the interpreter
@@ -135,11 +137,13 @@ impl PyKeyScanner {
     /// KeyScanner(keys)
     ///
     /// A scanner for the string values of `keys` (one key as a str, or a
-    /// list of them) at the top level of one JSON object.
+    /// list of them) at the top level of one JSON object, refusing nesting
+    /// deeper than `depth_limit` (default 128, as json.loads and serde_json).
     #[new]
-    fn new(keys: &Bound<'_, PyAny>) -> PyResult<PyKeyScanner> {
+    #[pyo3(signature = (keys, *, depth_limit = DEFAULT_DEPTH_LIMIT))]
+    fn new(keys: &Bound<'_, PyAny>, depth_limit: usize) -> PyResult<PyKeyScanner> {
         Ok(PyKeyScanner {
-            scanner: KeyScanner::new(&crate::keys_of(keys)?),
+            scanner: KeyScanner::new(&crate::keys_of(keys)?).with_depth_limit(depth_limit),
             document: Vec::new(),
             text: String::new(),
             current: None,

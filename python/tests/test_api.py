@@ -3,6 +3,7 @@
 import importlib.resources
 import inspect
 import json
+import pathlib
 
 import pytest
 
@@ -90,3 +91,42 @@ def test_write_error_returns_what_was_relayed_before_a_bad_event():
     )
     assert relay.ended
     assert relay.write_error("again", "ignored") == b""
+
+
+def test_depth_limit():
+    assert argstream.KeyScanner("a", depth_limit=3).feed('{"a":"x","b":[1]}') == "x"
+    with pytest.raises(argstream.ArgstreamError) as deep:
+        argstream.KeyScanner("a", depth_limit=3).feed('{"b":[[1]]}')
+    assert (deep.value.kind, deep.value.offset) == ("too_deep", 6)
+
+
+EXAMPLES = pathlib.Path(__file__).parents[2] / "examples" / "data"
+
+
+def test_relay_finish_and_created():
+    upstream = (EXAMPLES / "voice_agent_anthropic.sse").read_bytes()
+    chained = argstream.Relay("pre_exec_msg", finish=False, created=7)
+    out = chained.feed(upstream) + chained.finish()
+    assert b"[DONE]" not in out and b'"finish_reason":"stop"' not in out
+    assert b'"created":7,' in out
+    whole = argstream.Relay("pre_exec_msg")
+    out = whole.feed(upstream) + whole.finish()
+    assert out.endswith(b"data: [DONE]\n\n") and b'"created":0,' in out
+    assert whole.format == "anthropic"
+
+
+def test_relay_limits():
+    call = b'data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":%d,"function":{"arguments":"{}"}}]}}]}\n\n'
+    relay = argstream.Relay("a", max_calls=1)
+    relay.feed(call % 0)
+    with pytest.raises(argstream.ArgstreamError) as many:
+        relay.feed(call % 1)
+    assert many.value.kind == "too_many_calls"
+    with pytest.raises(argstream.ArgstreamError) as big:
+        argstream.Relay("a", max_event_size=64).feed(call % 0)
+    assert big.value.kind == "event_too_large"
+    relay = argstream.Relay("a", max_arguments=1)
+    relay.feed(call % 0)
+    assert "larger than the limit" in relay.summary()["tool_calls"][0]["error"]
+    with pytest.raises(OverflowError):
+        argstream.Relay("a", max_calls=-1)

@@ -66,9 +66,11 @@ class KeyScanner:
         scanner.finish()                   # raises if the document was cut off
     """
 
-    def __init__(self, keys: str | list[str]) -> None:
+    def __init__(self, keys: str | list[str], *, depth_limit: int = 128) -> None:
         """A scanner for the string values of ``keys``: one key as a ``str``,
-        or a list of keys."""
+        or a list of keys. Arrays and objects nested ``depth_limit`` deep
+        (the root counts) are refused with kind ``"too_deep"``; the default
+        accepts what ``json.loads`` accepts."""
 
     def feed(self, fragment: str | bytes | bytearray) -> str:
         """Reads the next fragment and returns the decoded new text of the
@@ -160,6 +162,11 @@ class Relay:
         *,
         from_: Literal["auto", "openai-chat", "openai-responses", "anthropic"] = "auto",
         tool_calls: Literal["hide", "forward"] = "hide",
+        finish: bool = True,
+        created: int = 0,
+        max_event_size: int | None = None,
+        max_arguments: int | None = None,
+        max_calls: int | None = None,
     ) -> None:
         """A relay for the string values of ``keys`` (top-level keys of each
         tool call's arguments).
@@ -167,6 +174,15 @@ class Relay:
         ``from_`` names the upstream format, or ``"auto"`` to tell it from
         the first event. ``tool_calls`` says whether the client sees the tool
         calls (``"forward"``) or only the streamed values (``"hide"``).
+
+        The other options: ``finish=False`` leaves out the finish chunk, the
+        usage chunk and ``[DONE]``, for a gateway that chains several
+        responses into one client stream; ``created`` is the ``created``
+        time written for formats that have none (Anthropic). The limits,
+        ``None`` for the default: ``max_event_size`` (16 MiB, one upstream
+        event, ``"event_too_large"``), ``max_arguments`` (16 MiB, one call's
+        arguments; past it the call stops streaming, see ``summary()``),
+        ``max_calls`` (1024 calls in one response, ``"too_many_calls"``).
 
         Raises:
             ValueError: an unknown ``from_`` or ``tool_calls`` name.
