@@ -11,6 +11,8 @@ use crate::error::{borrow, borrow_mut, to_py};
 
 const WHAT: &str = "KeyScanner";
 
+const _: () = assert!(DEFAULT_DEPTH_LIMIT == 128, "update depth_limit's default");
+
 /// Streams the string values of chosen keys out of a JSON object that
 /// arrives in fragments, as decoded text.
 ///
@@ -140,7 +142,9 @@ impl PyKeyScanner {
     /// list of them) at the top level of one JSON object, refusing nesting
     /// deeper than `depth_limit` (default 128, as json.loads and serde_json).
     #[new]
-    #[pyo3(signature = (keys, *, depth_limit = DEFAULT_DEPTH_LIMIT))]
+    // The default written out, so that Python's signature shows it; the
+    // assertion below keeps it the crate's.
+    #[pyo3(signature = (keys, *, depth_limit = 128))]
     fn new(keys: &Bound<'_, PyAny>, depth_limit: usize) -> PyResult<PyKeyScanner> {
         Ok(PyKeyScanner {
             scanner: KeyScanner::new(&crate::keys_of(keys)?).with_depth_limit(depth_limit),

@@ -2,6 +2,8 @@
 
 from typing import Any, Literal, final
 
+__all__ = ["ArgstreamError", "KeyScanner", "Relay", "__version__"]
+
 __version__: str
 
 class ArgstreamError(ValueError):
@@ -66,7 +68,7 @@ class KeyScanner:
         scanner.finish()                   # raises if the document was cut off
     """
 
-    def __init__(self, keys: str | list[str], *, depth_limit: int = 128) -> None:
+    def __new__(cls, keys: str | list[str], *, depth_limit: int = 128) -> KeyScanner:
         """A scanner for the string values of ``keys``: one key as a ``str``,
         or a list of keys. Arrays and objects nested ``depth_limit`` deep
         (the root counts) are refused with kind ``"too_deep"``; the default
@@ -156,8 +158,8 @@ class Relay:
         log(relay.summary())
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         keys: str | list[str],
         *,
         from_: Literal["auto", "openai-chat", "openai-responses", "anthropic"] = "auto",
@@ -167,7 +169,7 @@ class Relay:
         max_event_size: int | None = None,
         max_arguments: int | None = None,
         max_calls: int | None = None,
-    ) -> None:
+    ) -> Relay:
         """A relay for the string values of ``keys`` (top-level keys of each
         tool call's arguments).
 
