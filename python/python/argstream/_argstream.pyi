@@ -20,8 +20,9 @@ class ArgstreamError(ValueError):
             ``"invalid_escape"``, ``"lone_surrogate"``, ``"invalid_utf8"``,
             ``"control_character"``, ``"too_deep"``, ``"trailing_content"``,
             ``"event_too_large"``, ``"malformed_chunk"``, ``"too_many_calls"``,
-            ``"arguments_too_large"`` (in a call's summary), or a kind added
-            by a later version.
+            or a kind added by a later version. (A relay reports a tool
+            call's bad or oversized arguments in ``summary()``, as a
+            message, rather than raising.)
         offset: The byte offset of the first bad byte, counted from the first
             byte fed, in UTF-8 (a ``str`` fragment counts its UTF-8 bytes).
             For ``"truncated"``, the length of the input.
