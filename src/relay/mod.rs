@@ -385,13 +385,19 @@ impl Relay {
         state.verbatim = None;
         state.verbatim_ok = true;
         state.ending = Ending::No;
+        // The decoders name bytes of the event's data; the relay names bytes
+        // of the stream. Any fault in the JSON is a malformed event.
         self.decoder
             .decode(event, state)
             .map_err(|error| match error.kind() {
-                ErrorKind::MalformedChunk | ErrorKind::TooDeep => {
-                    Error::new(error.kind(), event.offset())
+                ErrorKind::TooManyCalls => error,
+                ErrorKind::TooDeep => {
+                    Error::new(ErrorKind::TooDeep, event.data_offset() + error.offset())
                 }
-                _ => error,
+                _ => Error::new(
+                    ErrorKind::MalformedChunk,
+                    event.data_offset() + error.offset(),
+                ),
             })?;
         state.write_event(event.data());
         Ok(())
