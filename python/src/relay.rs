@@ -103,9 +103,9 @@ impl PyRelay {
     ///
     /// Raises ArgstreamError for an upstream event its format does not
     /// define ("malformed_chunk"), one too large ("event_too_large") or too
-    /// many calls ("too_many_calls"), at the upstream byte offset where the
-    /// event began; the relay then stays failed, and write_error ends the
-    /// client's stream. Bad arguments in one call are not raised: they are
+    /// many calls ("too_many_calls"), with the upstream byte offset of the
+    /// byte that made it bad; the relay then stays failed, and write_error
+    /// ends the client's stream. Bad arguments in one call are not raised: they are
     /// in summary().
     fn feed<'py>(
         slf: &Bound<'py, Self>,

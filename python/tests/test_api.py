@@ -82,7 +82,8 @@ def test_write_error_returns_what_was_relayed_before_a_bad_event():
     good = b'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'
     with pytest.raises(argstream.ArgstreamError) as bad:
         relay.feed(good + b"data: [1, 2]\n\n")
-    assert (bad.value.kind, bad.value.offset) == ("malformed_chunk", len(good))
+    # The offset of the bad byte: the data's first, as the root is no object.
+    assert (bad.value.kind, bad.value.offset) == ("malformed_chunk", len(good) + len("data: "))
     out = relay.write_error("upstream_error", "the model's stream broke")
     frames = out.split(b"\n\n")
     assert json.loads(frames[-3][len(b"data: "):])["choices"][0]["delta"]["content"] == "hi"

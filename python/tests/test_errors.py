@@ -136,11 +136,13 @@ def test_a_relay_refuses_a_malformed_chunk_and_stays_failed():
     assert b'"content":"hi"' in out
     with pytest.raises(argstream.ArgstreamError) as bad:
         relay.feed(b'data: {"choices": 5}\n\n')
-    assert (bad.value.kind, bad.value.offset) == ("malformed_chunk", len(good))
+    # The offset names the bad byte: the 5 where an array belongs.
+    at = len(good) + len('data: {"choices": ')
+    assert (bad.value.kind, bad.value.offset) == ("malformed_chunk", at)
     for call in (lambda: relay.feed(good), relay.finish):
         with pytest.raises(argstream.ArgstreamError) as again:
             call()
-        assert (again.value.kind, again.value.offset) == ("malformed_chunk", len(good))
+        assert (again.value.kind, again.value.offset) == ("malformed_chunk", at)
 
 
 def test_a_relay_refuses_an_event_larger_than_its_limit():

@@ -200,8 +200,9 @@ class Relay:
             ArgstreamError: an upstream event that is not what its format
                 defines (kind ``"malformed_chunk"``), is too large
                 (``"event_too_large"``) or opens more than 1024 tool calls
-                (``"too_many_calls"``), with the upstream byte offset where
-                the event began. The relay then stays failed; call
+                (``"too_many_calls"``), with the upstream byte offset of
+                the byte that made it bad (for a malformed event, the bad
+                byte in its JSON). The relay then stays failed; call
                 ``write_error`` to end the client's stream. Invalid
                 arguments in one tool call are not raised: they stop that
                 call's streaming and are recorded in ``summary()``, as are
