@@ -262,6 +262,12 @@ impl Relay {
         self
     }
 
+    /// [`with_created`](Relay::with_created) for a relay kept between
+    /// streams: a gateway that reuses relays sets each request's time.
+    pub fn set_created(&mut self, created: u64) {
+        self.state.writer.default_created = created;
+    }
+
     /// The upstream format, once given or detected.
     pub fn format(&self) -> Option<Format> {
         self.decoder.format()
