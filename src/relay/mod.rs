@@ -118,8 +118,9 @@ impl fmt::Display for ToolCallMode {
 ///
 /// # Errors
 /// An event that is not its format's JSON stops the relay:
-/// [`feed`](Relay::feed) returns [`ErrorKind::MalformedChunk`] at the byte
-/// offset where the event began, and the relay stays failed. Frames for the
+/// [`feed`](Relay::feed) returns [`ErrorKind::MalformedChunk`] at the stream
+/// offset of the bad byte (a syntax error, or where a field of the wrong type
+/// starts), and the relay stays failed. Frames for the
 /// events before it are still in [`output`](Relay::output), and
 /// [`write_error`](Relay::write_error) ends the client's stream properly.
 /// Invalid arguments in one tool call, or arguments past
@@ -284,7 +285,7 @@ impl Relay {
     /// # Errors
     /// [`ErrorKind::MalformedChunk`] (or the SSE decoder's
     /// [`ErrorKind::EventTooLarge`], or [`ErrorKind::TooManyCalls`]) with the
-    /// upstream byte offset of the bad event. The relay then stays failed;
+    /// upstream byte offset of the bad byte. The relay then stays failed;
     /// take [`output`](Relay::output) for what was relayed before it.
     pub fn feed(&mut self, read: Bytes) -> Result<(), Error> {
         if let Some(error) = self.error {
