@@ -57,11 +57,15 @@ pub mod chat;
 mod error;
 pub mod scan;
 pub mod sse;
+#[cfg(feature = "stream")]
+pub mod stream;
 
 pub use chat::{Chunk, ChunkParser, ChunkView, Relay};
 pub use error::{Error, ErrorKind};
 pub use scan::{Event, KeyScanner, Span, ValueKind};
 pub use sse::{SseDecoder, SseEncoder, SseEvent, SseFrame};
+#[cfg(feature = "stream")]
+pub use stream::{RelayStream, RelayStreamError};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
