@@ -61,5 +61,19 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     writeln!(stdout, "listening on {address}")?;
     stdout.flush()?;
     drop(stdout);
-    axum::serve(listener, proxy::router(config, upstream)).await
+    axum::serve(without_nagle(listener), proxy::router(config, upstream)).await
+}
+
+/// Frames are small and each must leave at once: Nagle's algorithm would
+/// hold a frame back until the client acknowledged the one before (tens of
+/// milliseconds with delayed ACKs).
+pub fn without_nagle(
+    listener: TcpListener,
+) -> impl axum::serve::Listener<Addr = std::net::SocketAddr> {
+    use axum::serve::ListenerExt as _;
+    listener.tap_io(|connection| {
+        if let Err(error) = connection.set_nodelay(true) {
+            tracing::warn!(%error, "cannot set TCP_NODELAY");
+        }
+    })
 }

@@ -193,7 +193,7 @@ impl MockUpstream {
     /// Serves on `listener` until the runtime stops.
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         let router = Router::new().fallback(replay).with_state(Arc::new(self));
-        axum::serve(listener, router).await
+        axum::serve(crate::without_nagle(listener), router).await
     }
 
     /// Binds an ephemeral loopback port, serves there on a spawned task,

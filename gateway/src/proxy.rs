@@ -8,7 +8,7 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -50,11 +50,47 @@ const HOP_BY_HOP_HEADERS: [HeaderName; 5] = [
     header::UPGRADE,
 ];
 
+/// Relays kept between streams: [`Relay::reset`] keeps a relay's buffers,
+/// so a busy gateway relays stream after stream without allocating them
+/// anew. As many are kept as streams were open at once, up to this many.
+const MAX_SPARE_RELAYS: usize = 1024;
+
 /// What every request shares.
 struct Gateway {
     config: Config,
     upstream: String,
     client: reqwest::Client,
+    spare_relays: Mutex<Vec<Relay>>,
+}
+
+impl Gateway {
+    /// A relay as configured: a spare one, or a new one.
+    fn relay(&self) -> Relay {
+        let spare = self
+            .spare_relays
+            .lock()
+            .ok()
+            .and_then(|mut spares| spares.pop());
+        spare.unwrap_or_else(|| {
+            let relay = relay_compat::with_tool_calls(
+                Relay::new(&self.config.keys),
+                self.config.tool_calls,
+            );
+            match self.config.max_event_bytes {
+                Some(max) => relay.with_max_event_size(max),
+                None => relay,
+            }
+        })
+    }
+
+    fn give_back(&self, mut relay: Relay) {
+        relay.reset();
+        if let Ok(mut spares) = self.spare_relays.lock()
+            && spares.len() < MAX_SPARE_RELAYS
+        {
+            spares.push(relay);
+        }
+    }
 }
 
 /// The gateway's routes, forwarding to `upstream` (a base URL).
@@ -69,6 +105,7 @@ pub fn router(config: Config, upstream: String) -> Router {
         config,
         upstream,
         client,
+        spare_relays: Mutex::new(Vec::new()),
     });
     let mut router = Router::new().route("/healthz", get(|| async { "ok\n" }));
     for route in ROUTES {
@@ -146,18 +183,13 @@ async fn forward(
             .expect("headers copied from a valid response");
     }
 
-    let relay =
-        relay_compat::with_tool_calls(Relay::new(&gateway.config.keys), gateway.config.tool_calls);
-    let relay = match gateway.config.max_event_bytes {
-        Some(max) => relay.with_max_event_size(max),
-        None => relay,
-    };
+    let relay = gateway.relay();
     let body = Relayed {
-        frames: RelayStream::new(
+        frames: Some(RelayStream::new(
             IdleTimeout::new(upstream.bytes_stream(), idle_timeout),
             relay,
-        ),
-        ended: false,
+        )),
+        gateway,
         log,
     };
     (
@@ -193,8 +225,9 @@ fn without_url(error: reqwest::Error) -> String {
 /// An event-stream response: upstream reads relayed, then at a fault one
 /// error event, then the end.
 struct Relayed<S> {
-    frames: RelayStream<IdleTimeout<S>>,
-    ended: bool,
+    /// `None` once the response has ended.
+    frames: Option<RelayStream<IdleTimeout<S>>>,
+    gateway: Arc<Gateway>,
     log: RequestLog,
 }
 
@@ -206,18 +239,17 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        if this.ended {
+        let Some(relayed) = this.frames.as_mut() else {
             return Poll::Ready(None);
-        }
-        let frames = match Pin::new(&mut this.frames).poll_next(cx) {
+        };
+        let frames = match Pin::new(&mut *relayed).poll_next(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Some(Ok(frames))) => frames,
             Poll::Ready(None) => {
-                this.ended = true;
+                this.end();
                 return Poll::Ready(None);
             }
             Poll::Ready(Some(Err(error))) => {
-                this.ended = true;
                 let (error_type, message) = match &error {
                     RelayStreamError::Transport(UpstreamError::Idle(_)) => {
                         ("upstream_timeout", error.to_string())
@@ -228,7 +260,9 @@ where
                     RelayStreamError::Relay(_) => ("invalid_upstream_event", error.to_string()),
                 };
                 this.log.error = Some(message.clone());
-                relay_compat::write_error(this.frames.relay_mut(), error_type, &message)
+                let frames = relay_compat::write_error(relayed.relay_mut(), error_type, &message);
+                this.end();
+                frames
             }
         };
         this.log.bytes += frames.len() as u64;
@@ -237,10 +271,15 @@ where
     }
 }
 
-impl<S> Drop for Relayed<S> {
-    fn drop(&mut self) {
-        let relay = self.frames.relay();
-        self.log.format = relay_compat::format(relay);
+impl<S> Relayed<S> {
+    /// Logs what the relay saw, drops the upstream, and keeps the relay
+    /// for another stream.
+    fn end(&mut self) {
+        let Some(frames) = self.frames.take() else {
+            return;
+        };
+        let relay = frames.into_relay();
+        self.log.format = relay_compat::format(&relay);
         self.log.events = relay.events();
         self.log.calls = relay
             .summary()
@@ -252,7 +291,15 @@ impl<S> Drop for Relayed<S> {
             })
             .collect::<Vec<_>>()
             .join(",");
-        self.log.client_gone = !self.ended;
+        self.gateway.give_back(relay);
+    }
+}
+
+impl<S> Drop for Relayed<S> {
+    fn drop(&mut self) {
+        // Still relaying: the client went away first.
+        self.log.client_gone = self.frames.is_some();
+        self.end();
     }
 }
 

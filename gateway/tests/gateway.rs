@@ -130,7 +130,13 @@ async fn gateway(upstream: &str, args: &[&str]) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let upstream = config.upstream.clone().unwrap();
-    tokio::spawn(async move { axum::serve(listener, proxy::router(config, upstream)).await });
+    tokio::spawn(async move {
+        axum::serve(
+            argstream_gateway::without_nagle(listener),
+            proxy::router(config, upstream),
+        )
+        .await
+    });
     address
 }
 
