@@ -14,7 +14,6 @@
 //!
 //! Everything runs on loopback; every loop stops at a count or a deadline.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
@@ -326,139 +325,194 @@ enum Expect {
     Passed,
 }
 
-/// Streams one request and checks it; a frame whose stamp is readable
-/// gives one latency sample.
-async fn one_stream(
-    client: &reqwest::Client,
-    url: &str,
-    index: usize,
-    delay: Duration,
-    epoch: Instant,
-    cases: &[Case],
+/// Where requests go.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    url: &'a str,
     expect: Expect,
-    deadline: Instant,
-    tally: &mut Tally,
-) {
-    let case = &cases[index % cases.len()];
-    let body = format!(
-        r#"{{"model":"mock","stream":true,"replay":{index},"delay_us":{},"stamp":true}}"#,
-        delay.as_micros()
-    );
-    let started = Instant::now();
-    let request = client.post(format!("{url}{ROUTE}")).body(body).send();
-    let patience = deadline.saturating_duration_since(started);
-    let mut response = match tokio::time::timeout(patience, request).await {
-        Ok(Ok(response)) => response,
-        Ok(Err(_)) => {
-            tally.failed += 1;
-            return;
-        }
-        Err(_) => {
-            tally.cut += 1;
-            return;
-        }
-    };
-    let mut received = Vec::new();
-    let mut scanned = 0;
-    let mut first = true;
-    loop {
-        let patience = deadline.saturating_duration_since(Instant::now());
-        let chunk = match tokio::time::timeout(patience, response.chunk()).await {
-            Ok(Ok(Some(chunk))) => chunk,
-            Ok(Ok(None)) => break,
+}
+
+/// How a run loads a target.
+#[derive(Clone, Copy)]
+struct Load {
+    concurrency: usize,
+    /// The pause the mock makes between a stream's events.
+    delay: Duration,
+    run_time: Duration,
+    /// At most this many streams are started.
+    max_streams: usize,
+}
+
+/// What every run shares: the client, the stamps' clock, the expected
+/// bodies.
+#[derive(Clone)]
+struct Bench {
+    client: reqwest::Client,
+    epoch: Instant,
+    cases: Arc<Vec<Case>>,
+}
+
+impl Bench {
+    /// Streams one request and checks it; a frame whose stamp is readable
+    /// gives one latency sample. A stream still going at `deadline` is
+    /// dropped and counted as cut.
+    async fn one_stream(
+        &self,
+        target: Target<'_>,
+        index: usize,
+        delay: Duration,
+        deadline: Instant,
+        tally: &mut Tally,
+    ) {
+        let case = &self.cases[index % self.cases.len()];
+        let body = format!(
+            r#"{{"model":"mock","stream":true,"replay":{index},"delay_us":{},"stamp":true}}"#,
+            delay.as_micros()
+        );
+        let started = Instant::now();
+        let request = self
+            .client
+            .post(format!("{}{ROUTE}", target.url))
+            .body(body)
+            .send();
+        let mut response = match tokio::time::timeout(
+            deadline.saturating_duration_since(started),
+            request,
+        )
+        .await
+        {
+            Ok(Ok(response)) => response,
             Ok(Err(_)) => {
                 tally.failed += 1;
                 return;
             }
-            // The run is over: the stream is dropped unfinished, and not
-            // counted.
             Err(_) => {
                 tally.cut += 1;
                 return;
             }
         };
-        let now = epoch.elapsed().as_micros() as u64;
-        if first {
-            tally.ttfb_us.push(started.elapsed().as_micros() as u32);
-            first = false;
-        }
-        received.extend_from_slice(&chunk);
-        while let Some(end) = memchr::memmem::find(&received[scanned..], b"\n\n") {
-            let frame = &received[scanned..scanned + end];
-            if let Some(stamp) = stamp_of(frame) {
-                tally
-                    .frame_latency_us
-                    .push(now.saturating_sub(stamp).min(u32::MAX as u64) as u32);
-            }
-            tally.frames += 1;
-            scanned += end + 2;
-        }
-    }
-    tally.streams += 1;
-    tally.events += case.events;
-    let wanted = match expect {
-        Expect::Relayed => &case.relayed,
-        Expect::Passed => &case.passed,
-    };
-    if unstamp(&received) != *wanted {
-        tally.wrong += 1;
-        if tally.wrong_names.len() < 5 {
-            tally.wrong_names.push(case.name.clone());
-        }
-    }
-}
-
-/// `concurrency` workers, each streaming one request after another until
-/// `run_time` has passed (or `max_streams` in all have been started).
-#[allow(clippy::too_many_arguments)]
-async fn drive(
-    client: &reqwest::Client,
-    url: &str,
-    concurrency: usize,
-    delay: Duration,
-    run_time: Duration,
-    max_streams: usize,
-    epoch: Instant,
-    cases: &Arc<Vec<Case>>,
-    expect: Expect,
-) -> Tally {
-    let next = Arc::new(AtomicUsize::new(0));
-    let deadline = Instant::now() + run_time;
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (client, url, next, cases) =
-            (client.clone(), url.to_owned(), next.clone(), cases.clone());
-        workers.push(tokio::spawn(async move {
-            let mut tally = Tally::default();
-            while Instant::now() < deadline {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                if index >= max_streams {
-                    break;
+        let mut received = Vec::new();
+        let mut scanned = 0;
+        loop {
+            let patience = deadline.saturating_duration_since(Instant::now());
+            let chunk = match tokio::time::timeout(patience, response.chunk()).await {
+                Ok(Ok(Some(chunk))) => chunk,
+                Ok(Ok(None)) => break,
+                Ok(Err(_)) => {
+                    tally.failed += 1;
+                    return;
                 }
-                one_stream(
-                    &client, &url, index, delay, epoch, &cases, expect, deadline, &mut tally,
-                )
-                .await;
+                Err(_) => {
+                    tally.cut += 1;
+                    return;
+                }
+            };
+            let now = self.epoch.elapsed().as_micros() as u64;
+            if received.is_empty() {
+                tally.ttfb_us.push(started.elapsed().as_micros() as u32);
             }
-            tally
-        }));
-    }
-    let mut tally = Tally::default();
-    for worker in workers {
-        if let Ok(worker) = worker.await {
-            tally.merge(worker);
+            received.extend_from_slice(&chunk);
+            while let Some(end) = memchr::memmem::find(&received[scanned..], b"\n\n") {
+                if let Some(stamp) = stamp_of(&received[scanned..scanned + end]) {
+                    let latency = now.saturating_sub(stamp).min(u64::from(u32::MAX));
+                    tally.frame_latency_us.push(latency as u32);
+                }
+                tally.frames += 1;
+                scanned += end + 2;
+            }
+        }
+        tally.streams += 1;
+        tally.events += case.events;
+        let wanted = match target.expect {
+            Expect::Relayed => &case.relayed,
+            Expect::Passed => &case.passed,
+        };
+        if unstamp(&received) != *wanted {
+            tally.wrong += 1;
+            if tally.wrong_names.len() < 5 {
+                tally.wrong_names.push(case.name.clone());
+            }
         }
     }
-    tally
+
+    /// `load.concurrency` workers, each streaming one request after another
+    /// until the run time has passed or `load.max_streams` have started.
+    async fn drive(&self, target: Target<'_>, load: Load) -> Tally {
+        let next = Arc::new(AtomicUsize::new(0));
+        let deadline = Instant::now() + load.run_time;
+        let mut workers = Vec::new();
+        for _ in 0..load.concurrency {
+            let (bench, url, next) = (self.clone(), target.url.to_owned(), next.clone());
+            let expect = target.expect;
+            workers.push(tokio::spawn(async move {
+                let target = Target { url: &url, expect };
+                let mut tally = Tally::default();
+                while Instant::now() < deadline {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= load.max_streams {
+                        break;
+                    }
+                    bench
+                        .one_stream(target, index, load.delay, deadline, &mut tally)
+                        .await;
+                }
+                tally
+            }));
+        }
+        let mut tally = Tally::default();
+        for worker in workers {
+            if let Ok(worker) = worker.await {
+                tally.merge(worker);
+            }
+        }
+        tally
+    }
 }
 
-fn percentile(samples: &mut [u32], p: f64) -> f64 {
-    if samples.is_empty() {
-        return f64::NAN;
+/// Percentiles of one set of samples, in microseconds.
+#[derive(Clone, Copy, Debug)]
+struct Percentiles {
+    p50: f64,
+    p99: f64,
+    p999: f64,
+}
+
+impl Percentiles {
+    fn of(samples: &mut [u32]) -> Percentiles {
+        samples.sort_unstable();
+        let at = |p: f64| {
+            if samples.is_empty() {
+                return f64::NAN;
+            }
+            let rank = ((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
+            f64::from(samples[rank - 1])
+        };
+        Percentiles {
+            p50: at(0.5),
+            p99: at(0.99),
+            p999: at(0.999),
+        }
     }
-    samples.sort_unstable();
-    let rank = ((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
-    f64::from(samples[rank - 1])
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({"p50": self.p50, "p99": self.p99, "p999": self.p999})
+    }
+}
+
+/// Frame latency through both gateways at one concurrency.
+struct LatencyRow {
+    concurrency: usize,
+    passthrough: Percentiles,
+    relay: Percentiles,
+    /// Latency samples (stamped frames) behind each.
+    samples: (usize, usize),
+}
+
+/// One gateway at saturation.
+struct Saturation {
+    frames_per_s: f64,
+    streams_per_s: f64,
+    cpu_ns_per_event: f64,
 }
 
 /// Opens `count` streams that the mock holds after their first event,
@@ -500,9 +554,14 @@ async fn idle_rss(
     Ok((after.saturating_sub(before)) as f64 / count as f64)
 }
 
+/// Rounds each A/B comparison is split into, alternating the gateways so
+/// that a change in the machine's other load falls on both alike.
+fn rounds(plan: &Plan) -> u32 {
+    if plan.quick { 2 } else { 4 }
+}
+
 async fn run(plan: Plan) -> Result<(), String> {
     let (recordings, cases) = load_cases()?;
-    let cases = Arc::new(cases);
     eprintln!(
         "loadgen: {} recorded streams, {} events; pause between events {} ms",
         recordings.len(),
@@ -524,221 +583,136 @@ async fn run(plan: Plan) -> Result<(), String> {
         .tcp_nodelay(true)
         .build()
         .map_err(|error| error.to_string())?;
-
-    let targets = [
-        ("mock", mock_url.as_str(), Expect::Passed),
-        ("passthrough", passing.url.as_str(), Expect::Passed),
-        ("relay", relaying.url.as_str(), Expect::Relayed),
-    ];
+    let bench = Bench {
+        client: client.clone(),
+        epoch,
+        cases: Arc::new(cases),
+    };
+    let mock = Target {
+        url: &mock_url,
+        expect: Expect::Passed,
+    };
+    let passthrough = Target {
+        url: &passing.url,
+        expect: Expect::Passed,
+    };
+    let relay = Target {
+        url: &relaying.url,
+        expect: Expect::Relayed,
+    };
     let mut checked = Tally::default();
-    let mut report = serde_json::Map::new();
 
     // Warm each target's connections and allocator first.
-    for (_, url, expect) in targets {
-        let tally = drive(
-            &client,
-            url,
-            8,
-            Duration::ZERO,
-            Duration::from_secs(1),
-            400,
-            epoch,
-            &cases,
-            expect,
-        )
-        .await;
-        checked.merge(tally);
+    let warm_up = Load {
+        concurrency: 8,
+        delay: Duration::ZERO,
+        run_time: Duration::from_secs(1),
+        max_streams: 400,
+    };
+    for target in [mock, passthrough, relay] {
+        checked.merge(bench.drive(target, warm_up).await);
     }
 
-    eprintln!("loadgen: time to first byte, concurrency 1");
-    let mut ttfb: HashMap<&str, Tally> = HashMap::new();
+    eprintln!(
+        "loadgen: time to first byte, concurrency 1, {} requests each",
+        plan.ttfb_requests
+    );
+    let mut ttfb = [Tally::default(), Tally::default(), Tally::default()];
     for index in 0..plan.ttfb_requests {
-        for (name, url, expect) in targets {
-            let mut tally = Tally::default();
+        for (target, tally) in [mock, passthrough, relay].into_iter().zip(&mut ttfb) {
             let deadline = Instant::now() + Duration::from_secs(30);
-            one_stream(
-                &client,
-                url,
-                index,
-                Duration::ZERO,
-                epoch,
-                &cases,
-                expect,
-                deadline,
-                &mut tally,
-            )
-            .await;
-            ttfb.entry(name).or_default().merge(tally);
+            bench
+                .one_stream(target, index, Duration::ZERO, deadline, tally)
+                .await;
         }
     }
-    let mut ttfb_p = HashMap::new();
-    for (name, tally) in &mut ttfb {
-        let samples = &mut tally.ttfb_us;
-        ttfb_p.insert(*name, (percentile(samples, 0.5), percentile(samples, 0.99)));
-    }
-    for (_, tally) in ttfb.drain() {
-        checked.merge(Tally {
-            ttfb_us: Vec::new(),
-            ..tally
-        });
-    }
+    let [ttfb_mock, ttfb_pass, ttfb_relay] = ttfb.map(|mut tally| {
+        let percentiles = Percentiles::of(&mut tally.ttfb_us);
+        checked.merge(tally);
+        percentiles
+    });
 
-    let mut latency_rows = Vec::new();
+    let mut latency = Vec::new();
     for concurrency in [1, 64, 512] {
         eprintln!("loadgen: frame latency, concurrency {concurrency}");
-        let mut row = Vec::new();
-        for (name, url, expect) in &targets[1..] {
-            let started = Instant::now();
-            let mut tally = drive(
-                &client,
-                url,
-                concurrency,
-                plan.delay,
-                plan.run_time,
-                usize::MAX,
-                epoch,
-                &cases,
-                *expect,
-            )
-            .await;
-            eprintln!(
-                "loadgen:   {name}: {} streams done, {} cut at the deadline, in {:.1} s",
-                tally.streams,
-                tally.cut,
-                started.elapsed().as_secs_f64()
-            );
-            let samples = &mut tally.frame_latency_us;
-            let p = (
-                percentile(samples, 0.5),
-                percentile(samples, 0.99),
-                percentile(samples, 0.999),
-            );
-            row.push((*name, p, tally.streams, samples.len()));
-            checked.merge(Tally {
-                frame_latency_us: Vec::new(),
-                ..tally
-            });
+        let load = Load {
+            concurrency,
+            delay: plan.delay,
+            run_time: plan.run_time / rounds(&plan),
+            max_streams: usize::MAX,
+        };
+        let (mut pass, mut relayed) = (Tally::default(), Tally::default());
+        for _ in 0..rounds(&plan) {
+            pass.merge(bench.drive(passthrough, load).await);
+            relayed.merge(bench.drive(relay, load).await);
         }
-        latency_rows.push((concurrency, row));
+        eprintln!(
+            "loadgen:   {} + {} streams done, {} + {} cut at the deadline",
+            pass.streams, relayed.streams, pass.cut, relayed.cut
+        );
+        latency.push(LatencyRow {
+            concurrency,
+            passthrough: Percentiles::of(&mut pass.frame_latency_us),
+            relay: Percentiles::of(&mut relayed.frame_latency_us),
+            samples: (pass.frame_latency_us.len(), relayed.frame_latency_us.len()),
+        });
+        checked.merge(pass);
+        checked.merge(relayed);
     }
 
     eprintln!(
         "loadgen: saturation, concurrency {}",
         plan.saturation_concurrency
     );
-    let mut saturation = Vec::new();
-    for (gateway, name, expect) in [
-        (&passing, "passthrough", Expect::Passed),
-        (&relaying, "relay", Expect::Relayed),
-    ] {
-        let cpu_before = gateway.cpu_time();
-        let started = Instant::now();
-        let tally = drive(
-            &client,
-            &gateway.url,
-            plan.saturation_concurrency,
-            Duration::ZERO,
-            plan.run_time,
-            usize::MAX,
-            epoch,
-            &cases,
-            expect,
-        )
-        .await;
-        let elapsed = started.elapsed().as_secs_f64();
-        let cpu = (gateway.cpu_time() - cpu_before).as_secs_f64();
-        // Upstream events are the same work for both gateways: the unit
-        // of CPU per frame. Downstream frames differ (the relay hides some).
-        let events = tally.events;
-        saturation.push((
-            name,
-            tally.frames as f64 / elapsed,
-            tally.streams as f64 / elapsed,
-            cpu * 1e9 / events.max(1) as f64,
-            events,
-        ));
-        checked.merge(tally);
+    let load = Load {
+        concurrency: plan.saturation_concurrency,
+        delay: Duration::ZERO,
+        run_time: plan.run_time / rounds(&plan),
+        max_streams: usize::MAX,
+    };
+    let mut totals = [
+        (Tally::default(), 0.0, Duration::ZERO),
+        (Tally::default(), 0.0, Duration::ZERO),
+    ];
+    for _ in 0..rounds(&plan) {
+        for ((gateway, target), total) in [(&passing, passthrough), (&relaying, relay)]
+            .into_iter()
+            .zip(&mut totals)
+        {
+            let cpu_before = gateway.cpu_time();
+            let started = Instant::now();
+            total.0.merge(bench.drive(target, load).await);
+            total.1 += started.elapsed().as_secs_f64();
+            total.2 += gateway.cpu_time().saturating_sub(cpu_before);
+        }
     }
+    // Upstream events are the same work for both gateways, so they are the
+    // unit of CPU per frame; downstream frames differ (the relay hides some).
+    let [pass_saturation, relay_saturation] = totals.map(|(tally, seconds, cpu)| {
+        let saturation = Saturation {
+            frames_per_s: tally.frames as f64 / seconds,
+            streams_per_s: tally.streams as f64 / seconds,
+            cpu_ns_per_event: cpu.as_nanos() as f64 / tally.events.max(1) as f64,
+        };
+        checked.merge(tally);
+        saturation
+    });
 
     eprintln!("loadgen: {} idle streams held open", plan.idle_streams);
     let rss_pass = idle_rss(&client, &passing, plan.idle_streams).await?;
     let rss_relay = idle_rss(&client, &relaying, plan.idle_streams).await?;
 
-    // The table.
-    let mut table = String::new();
-    let _ = writeln!(
-        table,
-        "| measure | mock direct | passthrough | relay | added by the relay | target |"
+    println!(
+        "{}",
+        table(
+            &plan,
+            [ttfb_mock, ttfb_pass, ttfb_relay],
+            &latency,
+            [&pass_saturation, &relay_saturation],
+            (rss_pass, rss_relay),
+            &checked
+        )
     );
-    let _ = writeln!(table, "| --- | ---: | ---: | ---: | ---: | --- |");
-    let (mock_p50, mock_p99) = ttfb_p["mock"];
-    let (pass_p50, pass_p99) = ttfb_p["passthrough"];
-    let (relay_p50, relay_p99) = ttfb_p["relay"];
-    let _ = writeln!(
-        table,
-        "| time to first byte p50, c=1 (µs) | {mock_p50:.0} | {pass_p50:.0} | {relay_p50:.0} | {:.0} vs mock | |",
-        relay_p50 - mock_p50
-    );
-    let _ = writeln!(
-        table,
-        "| time to first byte p99, c=1 (µs) | {mock_p99:.0} | {pass_p99:.0} | {relay_p99:.0} | {:.0} vs mock | ≤ 300 |",
-        relay_p99 - mock_p99
-    );
-    let mut latency_json = Vec::new();
-    for (concurrency, row) in &latency_rows {
-        let (_, pass, pass_streams, pass_frames) = row[0];
-        let (_, relay, relay_streams, relay_frames) = row[1];
-        let target = match concurrency {
-            64 => "≤ 100",
-            512 => "≤ 1000",
-            _ => "",
-        };
-        for (label, pass_value, relay_value, target) in [
-            ("p50", pass.0, relay.0, ""),
-            ("p99", pass.1, relay.1, target),
-            ("p99.9", pass.2, relay.2, ""),
-        ] {
-            let _ = writeln!(
-                table,
-                "| frame latency {label}, c={concurrency} (µs) | | {pass_value:.0} | {relay_value:.0} | {:.0} | {target} |",
-                relay_value - pass_value
-            );
-        }
-        latency_json.push(serde_json::json!({
-            "concurrency": concurrency,
-            "passthrough_us": {"p50": pass.0, "p99": pass.1, "p999": pass.2, "streams": pass_streams, "frames": pass_frames},
-            "relay_us": {"p50": relay.0, "p99": relay.1, "p999": relay.2, "streams": relay_streams, "frames": relay_frames},
-            "added_us": {"p50": relay.0 - pass.0, "p99": relay.1 - pass.1, "p999": relay.2 - pass.2},
-        }));
-    }
-    let (_, pass_fps, pass_sps, pass_cpu, _) = saturation[0];
-    let (_, relay_fps, relay_sps, relay_cpu, _) = saturation[1];
-    let _ = writeln!(
-        table,
-        "| frames/s at saturation, c={} | | {pass_fps:.0} | {relay_fps:.0} | | |",
-        plan.saturation_concurrency
-    );
-    let _ = writeln!(
-        table,
-        "| streams/s at saturation | | {pass_sps:.0} | {relay_sps:.0} | | |"
-    );
-    let _ = writeln!(
-        table,
-        "| gateway CPU per upstream event (ns) | | {pass_cpu:.0} | {relay_cpu:.0} | {:+.0}% | ≤ +10% |",
-        (relay_cpu / pass_cpu - 1.0) * 100.0
-    );
-    let _ = writeln!(
-        table,
-        "| RSS per idle open stream, {} open (KiB) | | {rss_pass:.1} | {rss_relay:.1} | {:.1} | ≤ 64 |",
-        plan.idle_streams,
-        rss_relay - rss_pass
-    );
-    let _ = writeln!(
-        table,
-        "| streams checked / wrong / failed | | | {} / {} / {} | | 0 wrong |",
-        checked.streams, checked.wrong, checked.failed
-    );
-    println!("{table}");
     if !checked.wrong_names.is_empty() {
         eprintln!(
             "loadgen: wrong streams, first few: {:?}",
@@ -746,36 +720,34 @@ async fn run(plan: Plan) -> Result<(), String> {
         );
     }
 
-    report.insert("quick".into(), plan.quick.into());
-    report.insert("delay_ms".into(), (plan.delay.as_millis() as u64).into());
-    report.insert("run_secs".into(), plan.run_time.as_secs().into());
-    report.insert("recorded_streams".into(), cases.len().into());
-    report.insert(
-        "ttfb_us".into(),
-        serde_json::json!({
-            "mock": {"p50": mock_p50, "p99": mock_p99},
-            "passthrough": {"p50": pass_p50, "p99": pass_p99},
-            "relay": {"p50": relay_p50, "p99": relay_p99},
-            "added_p99_vs_mock": relay_p99 - mock_p99,
-        }),
-    );
-    report.insert("frame_latency".into(), latency_json.into());
-    report.insert(
-        "saturation".into(),
-        serde_json::json!({
+    let report = serde_json::json!({
+        "quick": plan.quick,
+        "delay_ms": plan.delay.as_millis() as u64,
+        "run_secs": plan.run_time.as_secs(),
+        "recorded_streams": bench.cases.len(),
+        "ttfb_us": {
+            "concurrency": 1,
+            "requests": plan.ttfb_requests,
+            "mock": ttfb_mock.json(),
+            "passthrough": ttfb_pass.json(),
+            "relay": ttfb_relay.json(),
+            "added_vs_mock": {"p50": ttfb_relay.p50 - ttfb_mock.p50, "p99": ttfb_relay.p99 - ttfb_mock.p99},
+        },
+        "frame_latency_us": latency.iter().map(|row| serde_json::json!({
+            "concurrency": row.concurrency,
+            "passthrough": row.passthrough.json(),
+            "relay": row.relay.json(),
+            "added": {"p50": row.relay.p50 - row.passthrough.p50, "p99": row.relay.p99 - row.passthrough.p99, "p999": row.relay.p999 - row.passthrough.p999},
+            "samples": {"passthrough": row.samples.0, "relay": row.samples.1},
+        })).collect::<Vec<_>>(),
+        "saturation": {
             "concurrency": plan.saturation_concurrency,
-            "passthrough": {"frames_per_s": pass_fps, "streams_per_s": pass_sps, "cpu_ns_per_event": pass_cpu},
-            "relay": {"frames_per_s": relay_fps, "streams_per_s": relay_sps, "cpu_ns_per_event": relay_cpu},
-        }),
-    );
-    report.insert(
-        "rss_kib_per_idle_stream".into(),
-        serde_json::json!({"open": plan.idle_streams, "passthrough": rss_pass, "relay": rss_relay}),
-    );
-    report.insert(
-        "checked".into(),
-        serde_json::json!({"streams": checked.streams, "frames": checked.frames, "wrong": checked.wrong, "failed": checked.failed}),
-    );
+            "passthrough": {"frames_per_s": pass_saturation.frames_per_s, "streams_per_s": pass_saturation.streams_per_s, "cpu_ns_per_upstream_event": pass_saturation.cpu_ns_per_event},
+            "relay": {"frames_per_s": relay_saturation.frames_per_s, "streams_per_s": relay_saturation.streams_per_s, "cpu_ns_per_upstream_event": relay_saturation.cpu_ns_per_event},
+        },
+        "rss_kib_per_idle_stream": {"open": plan.idle_streams, "passthrough": rss_pass, "relay": rss_relay},
+        "checked": {"streams": checked.streams, "frames": checked.frames, "wrong": checked.wrong, "failed": checked.failed, "cut_at_deadline": checked.cut},
+    });
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let json_path = root.join("target/gateway.json");
     let _ = std::fs::create_dir_all(root.join("target"));
@@ -785,7 +757,7 @@ async fn run(plan: Plan) -> Result<(), String> {
     )
     .map_err(|error| format!("{}: {error}", json_path.display()))?;
     let svg_path = root.join("docs/gateway.svg");
-    std::fs::write(&svg_path, chart(&latency_rows))
+    std::fs::write(&svg_path, chart(&latency))
         .map_err(|error| format!("{}: {error}", svg_path.display()))?;
     eprintln!(
         "loadgen: wrote {} and {}",
@@ -801,13 +773,124 @@ async fn run(plan: Plan) -> Result<(), String> {
     Ok(())
 }
 
+/// The markdown table of one run.
+fn table(
+    plan: &Plan,
+    [mock, pass, relay]: [Percentiles; 3],
+    latency: &[LatencyRow],
+    [pass_saturation, relay_saturation]: [&Saturation; 2],
+    (rss_pass, rss_relay): (f64, f64),
+    checked: &Tally,
+) -> String {
+    let mut table = String::new();
+    let mut row = |cells: [String; 6]| {
+        let _ = writeln!(table, "| {} |", cells.join(" | "));
+    };
+    let blank = String::new;
+    row([
+        "measure",
+        "mock direct",
+        "passthrough",
+        "relay",
+        "added by the relay",
+        "target",
+    ]
+    .map(String::from));
+    row(["---", "---:", "---:", "---:", "---:", "---"].map(String::from));
+    row([
+        "time to first byte p50, c=1 (µs)".into(),
+        format!("{:.0}", mock.p50),
+        format!("{:.0}", pass.p50),
+        format!("{:.0}", relay.p50),
+        format!("{:.0} vs mock", relay.p50 - mock.p50),
+        blank(),
+    ]);
+    row([
+        "time to first byte p99, c=1 (µs)".into(),
+        format!("{:.0}", mock.p99),
+        format!("{:.0}", pass.p99),
+        format!("{:.0}", relay.p99),
+        format!("{:.0} vs mock", relay.p99 - mock.p99),
+        "≤ 300 added".into(),
+    ]);
+    for line in latency {
+        let target = match line.concurrency {
+            64 => "≤ 100 added",
+            512 => "≤ 1000 added",
+            _ => "",
+        };
+        for (label, pass, relay, target) in [
+            ("p50", line.passthrough.p50, line.relay.p50, ""),
+            ("p99", line.passthrough.p99, line.relay.p99, target),
+        ] {
+            row([
+                format!("frame latency {label}, c={} (µs)", line.concurrency),
+                blank(),
+                format!("{pass:.0}"),
+                format!("{relay:.0}"),
+                format!("{:.0}", relay - pass),
+                target.into(),
+            ]);
+        }
+    }
+    row([
+        format!("frames/s at saturation, c={}", plan.saturation_concurrency),
+        blank(),
+        format!("{:.0}", pass_saturation.frames_per_s),
+        format!("{:.0}", relay_saturation.frames_per_s),
+        blank(),
+        blank(),
+    ]);
+    row([
+        "streams/s at saturation".into(),
+        blank(),
+        format!("{:.0}", pass_saturation.streams_per_s),
+        format!("{:.0}", relay_saturation.streams_per_s),
+        blank(),
+        blank(),
+    ]);
+    row([
+        "gateway CPU per upstream event (ns)".into(),
+        blank(),
+        format!("{:.0}", pass_saturation.cpu_ns_per_event),
+        format!("{:.0}", relay_saturation.cpu_ns_per_event),
+        format!(
+            "{:+.0}%",
+            (relay_saturation.cpu_ns_per_event / pass_saturation.cpu_ns_per_event - 1.0) * 100.0
+        ),
+        "≤ +10%".into(),
+    ]);
+    row([
+        format!("RSS per idle open stream, {} open (KiB)", plan.idle_streams),
+        blank(),
+        format!("{rss_pass:.1}"),
+        format!("{rss_relay:.1}"),
+        format!("{:.1}", rss_relay - rss_pass),
+        "≤ 64".into(),
+    ]);
+    row([
+        "streams checked exact / wrong / failed".into(),
+        blank(),
+        blank(),
+        format!(
+            "{} / {} / {}",
+            checked.streams - checked.wrong,
+            checked.wrong,
+            checked.failed
+        ),
+        blank(),
+        "0 wrong".into(),
+    ]);
+    table
+}
+
 /// A bar chart of the frame latency p50 and p99 through each gateway at
 /// each concurrency, on a log scale, as a small self-contained SVG.
-fn chart(rows: &[(usize, Vec<(&str, (f64, f64, f64), u64, usize)>)]) -> String {
+fn chart(rows: &[LatencyRow]) -> String {
     let (width, height, left, bottom, top) = (640.0, 300.0, 70.0, 250.0, 40.0);
     let max = rows
         .iter()
-        .flat_map(|(_, row)| row.iter().map(|(_, p, _, _)| p.1))
+        .flat_map(|row| [row.passthrough.p99, row.relay.p99])
         .filter(|value| value.is_finite())
         .fold(10.0f64, f64::max);
     let decades = max.log10().ceil().max(1.0);
@@ -818,8 +901,8 @@ fn chart(rows: &[(usize, Vec<(&str, (f64, f64, f64), u64, usize)>)]) -> String {
 <text x="{left}" y="20" font-size="14">Frame latency through the gateway, µs (log scale): upstream send to client arrival</text>
 "##
     );
-    for decade in 0..=decades as u32 {
-        let value = 10f64.powi(decade as i32);
+    for decade in 0..=decades as i32 {
+        let value = 10f64.powi(decade);
         let _ = writeln!(
             svg,
             r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{value}</text>"##,
@@ -831,49 +914,51 @@ fn chart(rows: &[(usize, Vec<(&str, (f64, f64, f64), u64, usize)>)]) -> String {
     }
     let group = (width - left - 20.0) / rows.len().max(1) as f64;
     let bar = group / 6.0;
-    let colours = [
+    let series = [
         ("passthrough", "#9db4d6", "#4a6fa5"),
         ("relay", "#f4b183", "#c55a11"),
     ];
-    for (g, (concurrency, row)) in rows.iter().enumerate() {
+    for (g, row) in rows.iter().enumerate() {
         let x0 = left + g as f64 * group + bar;
-        for (i, (name, p, _, _)) in row.iter().enumerate() {
-            let (_, light, dark) = colours
-                .iter()
-                .find(|(n, _, _)| n == name)
-                .copied()
-                .unwrap_or(("", "#ccc", "#888"));
-            for (j, (value, colour)) in [(p.0, light), (p.1, dark)].into_iter().enumerate() {
+        for (i, (percentiles, (name, light, dark))) in
+            [row.passthrough, row.relay].iter().zip(series).enumerate()
+        {
+            for (j, (label, value, colour)) in [
+                ("p50", percentiles.p50, light),
+                ("p99", percentiles.p99, dark),
+            ]
+            .into_iter()
+            .enumerate()
+            {
                 let x = x0 + (i * 2 + j) as f64 * bar;
                 let top_y = y(value);
                 let _ = writeln!(
                     svg,
-                    r##"<rect x="{x:.1}" y="{top_y:.1}" width="{:.1}" height="{:.1}" fill="{colour}"><title>{name} {} {value:.0} µs</title></rect>"##,
+                    r##"<rect x="{x:.1}" y="{top_y:.1}" width="{:.1}" height="{:.1}" fill="{colour}"><title>{name} {label} {value:.0} µs</title></rect>"##,
                     bar - 2.0,
                     bottom - top_y,
-                    if j == 0 { "p50" } else { "p99" }
                 );
             }
         }
         let _ = writeln!(
             svg,
-            r##"<text x="{:.1}" y="{}" text-anchor="middle">{concurrency} streams</text>"##,
+            r##"<text x="{:.1}" y="{}" text-anchor="middle">{} streams</text>"##,
             x0 + 2.0 * bar,
-            bottom + 18.0
+            bottom + 18.0,
+            row.concurrency
         );
     }
-    let mut legend_x = left;
-    for (name, light, dark) in colours {
+    for (k, (name, light, dark)) in series.into_iter().enumerate() {
+        let x = left + k as f64 * 180.0;
         let _ = writeln!(
             svg,
-            r##"<rect x="{legend_x}" y="{}" width="10" height="10" fill="{light}"/><rect x="{}" y="{}" width="10" height="10" fill="{dark}"/><text x="{}" y="{}">{name} p50 / p99</text>"##,
+            r##"<rect x="{x}" y="{}" width="10" height="10" fill="{light}"/><rect x="{}" y="{}" width="10" height="10" fill="{dark}"/><text x="{}" y="{}">{name} p50 / p99</text>"##,
             bottom + 30.0,
-            legend_x + 12.0,
+            x + 12.0,
             bottom + 30.0,
-            legend_x + 28.0,
+            x + 28.0,
             bottom + 39.0
         );
-        legend_x += 180.0;
     }
     svg.push_str("</svg>\n");
     svg
