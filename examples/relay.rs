@@ -1,25 +1,36 @@
-//! Relays an upstream chat-completions event stream to a client, turning the
-//! target argument of every tool call into content as it arrives.
+//! Relays an upstream event stream (OpenAI chat completions, OpenAI Responses
+//! or Anthropic Messages) to a client as OpenAI chat-completion chunks,
+//! turning the target argument of every tool call into content as it
+//! arrives.
 //!
 //! ```text
-//! cargo run --release --example relay -- [--key KEY]... [--chunk-bytes N] [--summary] [FILE]
+//! cargo run --release --example relay -- [--from auto|openai-chat|openai-responses|anthropic]
+//!     [--key KEY]... [--tool-calls hide|forward] [--no-finish] [--chunk-bytes N] [--summary] [FILE]
 //! ```
 //!
 //! Reads upstream SSE from FILE (or stdin) in pieces of N bytes (default
-//! 8192), writes the downstream SSE to stdout ending with `data: [DONE]`, and
-//! with `--summary` prints one JSON line on stderr at the end. Exits 0 on a
-//! stream relayed in full, 1 with a one-line error otherwise.
+//! 8192) and writes the downstream SSE to stdout: it ends with the finish
+//! chunk, a usage chunk when upstream gave usage, and `data: [DONE]` (none of
+//! the three with `--no-finish`), or with an error event when upstream
+//! reported an error or was cut off. With `--summary` it prints one JSON line
+//! on stderr at the end. Exits 0 on a stream relayed in full (an upstream
+//! error included), 1 with a one-line error when the relay refused an event.
 
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
-use argstream::chat::{DEFAULT_KEY, Relay};
+use argstream::chat::DEFAULT_KEY;
+use argstream::{Format, Relay, ToolCallMode};
 use bytes::Bytes;
 
-const USAGE: &str = "usage: relay [--key KEY]... [--chunk-bytes N] [--summary] [FILE]";
+const USAGE: &str = "usage: relay [--from auto|openai-chat|openai-responses|anthropic] [--key KEY]... \
+[--tool-calls hide|forward] [--no-finish] [--chunk-bytes N] [--summary] [FILE]";
 
 struct Options {
     keys: Vec<String>,
+    from: Option<Format>,
+    tool_calls: ToolCallMode,
+    finish: bool,
     chunk_bytes: usize,
     summary: bool,
     file: Option<String>,
@@ -28,6 +39,9 @@ struct Options {
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         keys: Vec::new(),
+        from: None,
+        tool_calls: ToolCallMode::Hide,
+        finish: true,
         chunk_bytes: 8192,
         summary: false,
         file: None,
@@ -42,6 +56,18 @@ fn parse_options() -> Result<Options, String> {
                     "--chunk-bytes takes a positive whole number, not {value:?}"
                 ))?;
             }
+            "--from" => {
+                let value = args.next().ok_or("--from needs a value")?;
+                options.from = match value.as_str() {
+                    "auto" => None,
+                    name => Some(name.parse().map_err(|e| format!("--from: {e}"))?),
+                };
+            }
+            "--tool-calls" => {
+                let value = args.next().ok_or("--tool-calls needs a value")?;
+                options.tool_calls = value.parse().map_err(|e| format!("--tool-calls: {e}"))?;
+            }
+            "--no-finish" => options.finish = false,
             "--summary" => options.summary = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
             _ if options.file.is_none() && !arg.starts_with("--") => options.file = Some(arg),
@@ -97,7 +123,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut relayer = Relay::new(&options.keys);
+    let mut relayer = Relay::new(&options.keys)
+        .with_format(options.from)
+        .with_tool_calls(options.tool_calls)
+        .with_finish(options.finish);
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let result = relay(&options, &mut relayer, &mut out);

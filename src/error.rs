@@ -32,8 +32,15 @@ pub enum ErrorKind {
     BufferShrunk,
     /// A server-sent event larger than the configured limit.
     EventTooLarge,
-    /// A chat-completion chunk that is not the JSON object the protocol defines.
+    /// An upstream event (a chat-completion chunk, an Anthropic or a Responses
+    /// event) that is not the JSON object its protocol defines.
     MalformedChunk,
+    /// One tool call's arguments outgrew the relay's limit
+    /// ([`Relay::with_max_arguments`](crate::Relay::with_max_arguments)).
+    ArgumentsTooLarge,
+    /// A response opened more tool calls than the relay's limit
+    /// ([`Relay::with_max_calls`](crate::Relay::with_max_calls)).
+    TooManyCalls,
 }
 
 impl ErrorKind {
@@ -52,7 +59,9 @@ impl ErrorKind {
             ErrorKind::TrailingContent => "content after the end of the document",
             ErrorKind::BufferShrunk => "input buffer shrank between calls",
             ErrorKind::EventTooLarge => "event larger than the limit",
-            ErrorKind::MalformedChunk => "malformed chat-completion chunk",
+            ErrorKind::MalformedChunk => "malformed upstream event",
+            ErrorKind::ArgumentsTooLarge => "tool call arguments larger than the limit",
+            ErrorKind::TooManyCalls => "more tool calls than the limit",
         }
     }
 }

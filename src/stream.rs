@@ -37,8 +37,8 @@ use core::task::{Context, Poll};
 use bytes::Bytes;
 use futures_core::{FusedStream, Stream};
 
-use crate::chat::Relay;
 use crate::error::Error;
+use crate::relay::Relay;
 
 /// A [`Relay`] driven by a stream of upstream reads: a stream of downstream
 /// bytes, each item one or more whole SSE frames.

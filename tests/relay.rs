@@ -1,23 +1,22 @@
-//! The relay over every recorded stream and over hand-written hard cases.
-//! The reference is serde_json on the upstream payloads, with a plain line
-//! split for SSE (the recorded streams use `\n` line ends).
+//! The relay over every recorded stream of the three formats and over
+//! hand-written hard cases. The reference is serde_json on the upstream
+//! events (tests/common/upstream.rs) and a client that reads the output the
+//! way the OpenAI SDK accumulates it (tests/common/client.rs).
 
 mod common;
 
-use std::collections::HashSet;
-
-use argstream::ErrorKind;
-use argstream::chat::Relay;
+use argstream::{ErrorKind, Relay, ToolCallMode};
 use bytes::Bytes;
+use common::client::{self, payloads};
+use common::upstream::{self, Reference};
 use serde_json::Value;
 
 /// Relays `upstream` fed in pieces of `piece` bytes.
-fn relay(
+fn relay_with(
+    mut relay: Relay,
     upstream: &[u8],
-    keys: &[&str],
     piece: usize,
 ) -> (Vec<u8>, Relay, Result<(), argstream::Error>) {
-    let mut relay = Relay::new(keys);
     let mut out = Vec::new();
     for read in upstream.chunks(piece.max(1)) {
         let fed = relay.feed(Bytes::copy_from_slice(read));
@@ -31,90 +30,19 @@ fn relay(
     (out, relay, finished)
 }
 
-/// The `data:` payloads of an SSE body whose lines end in `\n` (one payload
-/// per `data:` line; the recorded streams never use multi-line data).
-fn payloads(body: &[u8]) -> Vec<&[u8]> {
-    body.split(|&b| b == b'\n')
-        .filter_map(|line| line.strip_prefix(b"data:"))
-        .map(|data| data.strip_prefix(b" ").unwrap_or(data))
-        .collect()
-}
-
-fn content_of(chunk: &Value) -> String {
-    let mut text = String::new();
-    for choice in chunk["choices"].as_array().into_iter().flatten() {
-        let delta = if choice.get("delta").is_some() {
-            &choice["delta"]
-        } else {
-            &choice["message"]
-        };
-        match &delta["content"] {
-            Value::String(s) => text.push_str(s),
-            Value::Array(parts) => {
-                for part in parts {
-                    if part["type"] == "text" {
-                        text.push_str(part["text"].as_str().unwrap_or(""));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    text
-}
-
-/// What serde_json makes of the upstream stream: the content, and each tool
-/// call's index and concatenated arguments, in order of first appearance.
-struct Expected {
-    content: String,
-    calls: Vec<(u64, String)>,
-    /// Some content comes after a tool-call fragment.
-    interleaved: bool,
-}
-
-fn expected(upstream: &[u8]) -> Expected {
-    let mut expected = Expected {
-        content: String::new(),
-        calls: Vec::new(),
-        interleaved: false,
-    };
-    for payload in payloads(upstream) {
-        let Ok(chunk) = serde_json::from_slice::<Value>(payload) else {
-            continue;
-        };
-        let content = content_of(&chunk);
-        expected.interleaved |= !content.is_empty() && !expected.calls.is_empty();
-        expected.content.push_str(&content);
-        for choice in chunk["choices"].as_array().into_iter().flatten() {
-            let delta = if choice.get("delta").is_some() {
-                &choice["delta"]
-            } else {
-                &choice["message"]
-            };
-            for call in delta["tool_calls"].as_array().into_iter().flatten() {
-                let index = call["index"].as_u64().unwrap_or(0);
-                let slot = match expected.calls.iter().position(|(i, _)| *i == index) {
-                    Some(slot) => slot,
-                    None => {
-                        expected.calls.push((index, String::new()));
-                        expected.calls.len() - 1
-                    }
-                };
-                expected.interleaved |= slot + 1 != expected.calls.len();
-                if let Some(arguments) = call["function"]["arguments"].as_str() {
-                    expected.calls[slot].1.push_str(arguments);
-                }
-            }
-        }
-    }
-    expected
+fn relay(
+    upstream: &[u8],
+    keys: &[&str],
+    piece: usize,
+) -> (Vec<u8>, Relay, Result<(), argstream::Error>) {
+    relay_with(Relay::new(keys), upstream, piece)
 }
 
 /// The first top-level string key of the first call's arguments: a key the
 /// recorded stream really streams, to use as the target.
-fn pick_key(calls: &[(u64, String)]) -> Option<String> {
-    calls.iter().find_map(|(_, arguments)| {
-        let value: Value = serde_json::from_str(arguments).ok()?;
+fn pick_key(reference: &Reference) -> Option<String> {
+    reference.calls.iter().find_map(|call| {
+        let value: Value = serde_json::from_str(&call.arguments).ok()?;
         value
             .as_object()?
             .iter()
@@ -123,30 +51,36 @@ fn pick_key(calls: &[(u64, String)]) -> Option<String> {
     })
 }
 
-/// Downstream content split by source: forwarded upstream chunks, and the
-/// chunks the relay wrote from spans.
-fn downstream_content(out: &[u8], upstream: &[u8]) -> (String, String) {
-    let originals: HashSet<&[u8]> = payloads(upstream).into_iter().collect();
-    let (mut forwarded, mut synthesised) = (String::new(), String::new());
-    for payload in payloads(out) {
-        if payload == b"[DONE]" {
-            continue;
-        }
-        let chunk: Value = serde_json::from_slice(payload).expect("downstream chunks are JSON");
-        if originals.contains(payload) {
-            forwarded.push_str(&content_of(&chunk));
-        } else {
-            assert_eq!(chunk["object"], "chat.completion.chunk");
-            assert_eq!(chunk["choices"][0]["delta"]["role"], "assistant");
-            synthesised.push_str(&content_of(&chunk));
+/// Whether `whole` interleaves `a` and `b`, each in order.
+fn is_shuffle(whole: &str, a: &str, b: &str) -> bool {
+    let (w, a, b): (Vec<char>, Vec<char>, Vec<char>) = (
+        whole.chars().collect(),
+        a.chars().collect(),
+        b.chars().collect(),
+    );
+    if w.len() != a.len() + b.len() {
+        return false;
+    }
+    // can[j]: whole[..i+j] interleaves a[..i] and b[..j].
+    let mut can = vec![false; b.len() + 1];
+    can[0] = true;
+    for j in 1..=b.len() {
+        can[j] = can[j - 1] && b[j - 1] == w[j - 1];
+    }
+    for i in 1..=a.len() {
+        can[0] = can[0] && a[i - 1] == w[i - 1];
+        for j in 1..=b.len() {
+            can[j] =
+                (can[j] && a[i - 1] == w[i + j - 1]) || (can[j - 1] && b[j - 1] == w[i + j - 1]);
         }
     }
-    (forwarded, synthesised)
+    can[b.len()]
 }
 
-#[test]
-fn every_recorded_stream_relays_exactly_at_feed_sizes_1_7_4096() {
-    let Some(dir) = common::testdata("streams/openai-compatible") else {
+/// Every recorded stream of `dir`, relayed at feed sizes 1, 7, 4096 and
+/// whole, with calls hidden and forwarded, checked against the reference.
+fn corpus(dir: &str, format: &str) {
+    let Some(dir) = common::testdata(dir) else {
         return;
     };
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -154,66 +88,173 @@ fn every_recorded_stream_relays_exactly_at_feed_sizes_1_7_4096() {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    let mut with_targets = 0;
+    let (mut with_targets, mut with_calls) = (0, 0);
     for path in &files {
         let upstream = std::fs::read(path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy();
-        let expected = expected(&upstream);
-        let key = pick_key(&expected.calls).unwrap_or_else(|| "pre_exec_msg".to_owned());
-        let targets: String = expected
+        let reference = upstream::reference(&upstream);
+        assert_eq!(reference.format, format, "{name}");
+        let key = pick_key(&reference).unwrap_or_else(|| "pre_exec_msg".to_owned());
+        let targets: String = reference
             .calls
             .iter()
-            .filter_map(|(_, arguments)| {
-                let value: Value = serde_json::from_str(arguments).ok()?;
+            .filter_map(|call| {
+                let value: Value = serde_json::from_str(&call.arguments).ok()?;
                 value.get(&key)?.as_str().map(str::to_owned)
             })
             .collect();
         with_targets += usize::from(!targets.is_empty());
+        with_calls += usize::from(!reference.calls.is_empty());
         let (whole, relayer, result) = relay(&upstream, &[&key], upstream.len());
         result.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(relayer.format().map(|f| f.name()), Some(format), "{name}");
         for piece in [1, 7, 4096] {
             let (out, _, result) = relay(&upstream, &[&key], piece);
             result.unwrap_or_else(|e| panic!("{name} at {piece}: {e}"));
             assert_eq!(out, whole, "{name}: feed size {piece} changes the output");
         }
-        assert!(whole.ends_with(b"data: [DONE]\n\n"), "{name}");
-        let (forwarded, synthesised) = downstream_content(&whole, &upstream);
-        assert_eq!(forwarded, expected.content, "{name}: content");
-        if !expected.interleaved {
-            assert_eq!(synthesised, targets, "{name}: target text");
+        let seen = client::read(&whole);
+        assert_eq!(seen.after_end, 0, "{name}: frames after the end");
+        assert_eq!(seen.roles, ["assistant"], "{name}: one role");
+        assert_eq!(seen.reasoning, reference.reasoning, "{name}: reasoning");
+        assert_eq!(seen.refusal, reference.refusal, "{name}: refusal");
+        assert!(seen.calls.is_empty(), "{name}: calls hidden");
+        if reference.error {
+            assert_eq!((seen.errors.len(), seen.done), (1, 0), "{name}");
+        } else if reference.finish.is_none() {
+            // Cut off: an error, no finish and no [DONE].
+            assert_eq!((seen.errors.len(), seen.done), (1, 0), "{name}: cut off");
+            assert!(seen.finish_reasons.is_empty(), "{name}");
+        } else {
+            assert!(whole.ends_with(b"data: [DONE]\n\n"), "{name}");
+            assert_eq!((seen.errors.len(), seen.done), (0, 1), "{name}");
+            let want = match reference.finish.as_deref() {
+                Some("tool_calls") => "stop",
+                other => other.unwrap(),
+            };
+            assert_eq!(seen.finish_reasons, [want], "{name}: one finish chunk");
+            assert_eq!(
+                seen.usage.len(),
+                usize::from(reference.usage),
+                "{name}: usage"
+            );
+        }
+        // Content: the answer text and the target values, each in order.
+        let (plain, _, _) = relay(&upstream, &["\u{0}no such key"], 4096);
+        assert_eq!(
+            client::read(&plain).content,
+            reference.text,
+            "{name}: content"
+        );
+        if !reference.interleaved {
+            assert!(
+                is_shuffle(&seen.content, &reference.text, &targets),
+                "{name}: content {:?} is not text {:?} with targets {:?}",
+                seen.content,
+                reference.text,
+                targets
+            );
         }
         let summary = relayer.summary();
-        assert_eq!(summary.content, expected.content, "{name}");
-        let got: Vec<(u64, &str)> = summary
+        assert_eq!(summary.content, reference.text, "{name}");
+        assert_eq!(
+            summary.finish_reason, reference.finish,
+            "{name}: summary finish"
+        );
+        let got: Vec<(u32, &str, &str, &str)> = summary
             .tool_calls
             .iter()
-            .map(|call| (u64::from(call.index), call.arguments.as_str()))
+            .map(|c| {
+                (
+                    c.index,
+                    c.id.as_str(),
+                    c.name.as_str(),
+                    c.arguments.as_str(),
+                )
+            })
             .collect();
-        let want: Vec<(u64, &str)> = expected
+        let want: Vec<(u32, &str, &str, &str)> = reference
             .calls
             .iter()
-            .map(|(i, a)| (*i, a.as_str()))
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    i as u32,
+                    c.id.as_str(),
+                    c.name.as_str(),
+                    c.arguments.as_str(),
+                )
+            })
             .collect();
-        assert_eq!(got, want, "{name}: arguments");
+        assert_eq!(got, want, "{name}: calls");
         for call in &summary.tool_calls {
             let valid = call.arguments.trim().is_empty()
                 || serde_json::from_str::<Value>(&call.arguments).is_ok();
             assert_eq!(
                 call.error.is_none(),
                 valid,
-                "{name}: call {} error {:?}",
+                "{name}: call {} {:?}",
                 call.index,
                 call.error
             );
         }
         let summary_json: Value =
             serde_json::from_str(&summary.to_json()).expect("summary is JSON");
-        assert_eq!(summary_json["content"], expected.content.as_str());
+        assert_eq!(summary_json["content"], reference.text.as_str());
+
+        // Forwarded: the client gets the calls whole, and the finish as is.
+        let forward = Relay::new(&[&key]).with_tool_calls(ToolCallMode::Forward);
+        let (out, _, result) = relay_with(forward, &upstream, 7);
+        result.unwrap();
+        let seen = client::read(&out);
+        let calls: Vec<(String, String, String)> = seen
+            .calls
+            .iter()
+            .map(|c| (c.id.clone(), c.name.clone(), c.arguments.clone()))
+            .collect();
+        let want: Vec<(String, String, String)> = reference
+            .calls
+            .iter()
+            .map(|c| (c.id.clone(), c.name.clone(), c.arguments.clone()))
+            .collect();
+        assert_eq!(calls, want, "{name}: forwarded calls");
+        if !reference.error && reference.finish.is_some() {
+            assert_eq!(
+                seen.finish_reasons,
+                [reference.finish.clone().unwrap()],
+                "{name}"
+            );
+        }
+
+        // Without finish: no finish, usage or [DONE].
+        let chained = Relay::new(&[&key]).with_finish(false);
+        let (out, _, result) = relay_with(chained, &upstream, 4096);
+        result.unwrap();
+        let seen = client::read(&out);
+        assert!(
+            seen.finish_reasons.is_empty() && seen.usage.is_empty() && seen.done == 0,
+            "{name}"
+        );
     }
-    assert!(
-        with_targets > 40,
-        "only {with_targets} streams had a target value"
+    eprintln!(
+        "{format}: {} streams, {with_calls} with calls, {with_targets} with a target value",
+        files.len()
     );
+}
+
+#[test]
+fn every_recorded_chat_stream_relays_exactly() {
+    corpus("streams/openai-compatible", "openai-chat");
+}
+
+#[test]
+fn every_recorded_anthropic_stream_relays_exactly() {
+    corpus("streams/anthropic", "anthropic");
+}
+
+#[test]
+fn every_recorded_responses_stream_relays_exactly() {
+    corpus("streams/openai-responses", "openai-responses");
 }
 
 fn chunk(delta: &str) -> String {
@@ -252,9 +293,7 @@ fn escapes_split_across_chunks_reach_the_client_decoded_exactly() {
     for piece in [1, 2, 3, 7, 4096] {
         let (out, relayer, result) = relay(stream.as_bytes(), &["pre_exec_msg"], piece);
         result.unwrap();
-        let (forwarded, synthesised) = downstream_content(&out, stream.as_bytes());
-        assert_eq!(forwarded, "Hi");
-        assert_eq!(synthesised, "a \"q\" \\ / \n é 😀 中 é");
+        assert_eq!(client::read(&out).content, "Hia \"q\" \\ / \n é 😀 中 é");
         assert_eq!(relayer.summary().tool_calls[0].arguments, args);
         assert_eq!(relayer.summary().tool_calls[0].name, "speak");
         assert!(out.ends_with(b"data: [DONE]\n\n"));
@@ -298,9 +337,7 @@ fn invalid_arguments_stop_only_that_call() {
     stream.push_str(&chunk(r#"{"content":"after"}"#));
     let (out, relayer, result) = relay(stream.as_bytes(), &["pre_exec_msg"], 4);
     result.unwrap();
-    let (forwarded, synthesised) = downstream_content(&out, stream.as_bytes());
-    assert_eq!(forwarded, "after");
-    assert_eq!(synthesised, "ok still relayed");
+    assert_eq!(client::read(&out).content, "ok still relayedafter");
     let error = relayer.summary().tool_calls[0].error.unwrap();
     assert_eq!(
         (error.kind(), error.offset()),
@@ -324,8 +361,7 @@ fn a_malformed_chunk_is_an_error_naming_the_event_and_keeps_what_was_relayed() {
             (ErrorKind::MalformedChunk, good.len() as u64)
         );
         assert_eq!(relayer.events(), 2);
-        let (forwarded, _) = downstream_content(&out, stream.as_bytes());
-        assert_eq!(forwarded, "kept");
+        assert_eq!(client::read(&out).content, "kept");
         assert!(!out.ends_with(b"[DONE]\n\n"));
     }
 }
@@ -355,11 +391,10 @@ fn provider_habits() {
         assert_eq!(summary.tool_calls[0].id, "t");
         assert!(!summary.saw_done);
         assert!(out.ends_with(b"data: [DONE]\n\n"));
-        let text = String::from_utf8(out).unwrap();
-        assert!(
-            text.contains(r#""delta":{"role":"assistant","content":"b"}"#),
-            "{text}"
-        );
+        let seen = client::read(&out);
+        assert_eq!(seen.content, "ab");
+        assert_eq!(seen.finish_reasons, ["stop"]);
+        assert_eq!(seen.usage.len(), 1);
     }
 }
 
@@ -372,11 +407,9 @@ fn the_bundled_example_stream_relays() {
     .unwrap();
     let (out, relayer, result) = relay(&upstream, &["pre_exec_msg"], 7);
     result.unwrap();
-    let (forwarded, synthesised) = downstream_content(&out, &upstream);
-    assert_eq!(forwarded, "Sure, checking now.");
     assert_eq!(
-        synthesised,
-        "Let me check the \"feels like\" forecast for Lisbon — café weather 😀.\nOne moment!And the tides, too."
+        client::read(&out).content,
+        "Sure, checking now.Let me check the \"feels like\" forecast for Lisbon — café weather 😀.\nOne moment!And the tides, too."
     );
     assert_eq!(relayer.summary().tool_calls.len(), 2);
 }
@@ -405,9 +438,8 @@ fn spans_of_one_upstream_chunk_go_out_as_one_frame() {
     let (out, relayer, result) = relay(stream.as_bytes(), &["pre_exec_msg"], 4096);
     result.unwrap();
     let frames = payloads(&out).len();
-    assert_eq!(frames, 2, "one content chunk and [DONE]");
-    let (_, synthesised) = downstream_content(&out, stream.as_bytes());
-    assert_eq!(synthesised.len(), 200);
+    assert_eq!(frames, 2, "one content chunk and the cut-off error");
+    assert_eq!(client::read(&out).content.len(), 200);
     assert!(out.len() <= 4 * stream.len() + 64);
     assert!(relayer.summary().tool_calls[0].error.is_none());
 }
@@ -432,4 +464,38 @@ fn ids_and_models_are_escaped_in_written_chunks() {
         summary["tool_calls"][0]["arguments"],
         "{\"pre_exec_msg\":\"hi\"}"
     );
+}
+
+#[test]
+fn the_bundled_anthropic_and_responses_examples_relay() {
+    let spoken =
+        "Let me check the \"feels like\" forecast for Lisbon — café weather 😀.\nOne moment!";
+    for (file, format) in [
+        ("voice_agent_anthropic.sse", "anthropic"),
+        ("voice_agent_responses.sse", "openai-responses"),
+    ] {
+        let path = format!("{}/examples/data/{file}", env!("CARGO_MANIFEST_DIR"));
+        let upstream = std::fs::read(path).unwrap();
+        let (whole, _, _) = relay(&upstream, &["pre_exec_msg"], upstream.len());
+        for piece in [1, 3, 7, 4096] {
+            let (out, relayer, result) = relay(&upstream, &["pre_exec_msg"], piece);
+            result.unwrap();
+            assert_eq!(out, whole, "{file} at {piece}");
+            assert_eq!(relayer.format().unwrap().name(), format);
+            let seen = client::read(&out);
+            assert_eq!(seen.content, format!("Sure, checking now.{spoken}"));
+            assert!(seen.reasoning.len() > 20);
+            assert_eq!(seen.finish_reasons, ["stop"]);
+            assert_eq!(seen.usage.len(), 1);
+            assert_eq!(seen.usage[0]["prompt_tokens_details"]["cached_tokens"], 128);
+            assert_eq!(seen.done, 1);
+            let call = &relayer.summary().tool_calls[0];
+            assert_eq!((call.index, call.name.as_str()), (0, "get_weather"));
+            assert_eq!(call.error, None);
+            assert_eq!(
+                relayer.summary().finish_reason.as_deref(),
+                Some("tool_calls")
+            );
+        }
+    }
 }

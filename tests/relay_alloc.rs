@@ -7,7 +7,7 @@ mod counting_alloc;
 
 use std::sync::atomic::Ordering;
 
-use argstream::chat::Relay;
+use argstream::Relay;
 use bytes::Bytes;
 use counting_alloc::ALLOCATIONS;
 
@@ -39,6 +39,9 @@ fn relaying_an_event_allocates_nothing_in_steady_state() {
     stream.push_str(&event(
         r#"{"tool_calls":[{"index":0,"function":{"arguments":"\"}"}}]}"#,
     ));
+    stream.push_str(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\ndata: [DONE]\n\n",
+    );
     // Reads cut at odd places, made before counting starts. They share one
     // buffer, as reads a network stack hands out do; a read that owns a `Vec`
     // of its own would allocate the first time it is sliced, and that cost is

@@ -81,6 +81,24 @@ const WORLD: &[u8] = b"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",
 const STOP: &[u8] = b"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
 const DONE: &[u8] = b"data: [DONE]\n\n";
 
+/// What a plain `Relay` gives after each read: the frames that read
+/// completed.
+fn relayed_per_read(reads: &[&[u8]]) -> Vec<Bytes> {
+    let mut relay = Relay::default();
+    let outputs: Vec<Bytes> = reads
+        .iter()
+        .map(|read| {
+            relay.feed(Bytes::copy_from_slice(read)).unwrap();
+            relay.output()
+        })
+        .collect();
+    assert!(
+        outputs.iter().all(|frames| !frames.is_empty()),
+        "each read completes a frame"
+    );
+    outputs
+}
+
 /// The bytes a plain `Relay` gives for the reads in one piece: what the
 /// adapter must give too, however the reads arrive.
 fn relayed_whole(reads: &[&[u8]]) -> Vec<u8> {
@@ -103,13 +121,14 @@ fn yields_the_frames_of_a_read_before_polling_the_next() {
     let Poll::Ready(Some(Ok(first))) = poll_once(&mut stream) else {
         panic!("the first read completes a frame");
     };
-    assert_eq!(&first[..], HELLO, "a content chunk is forwarded as it came");
+    let expected = relayed_per_read(&[HELLO, WORLD]);
+    assert_eq!(first, expected[0]);
     assert_eq!(log.borrow().polls, 1, "only one read was polled");
 
     let Poll::Ready(Some(Ok(second))) = poll_once(&mut stream) else {
         panic!("the second read completes a frame");
     };
-    assert_eq!(&second[..], WORLD);
+    assert_eq!(second, expected[1]);
     assert_eq!(log.borrow().polls, 2);
 }
 
@@ -122,7 +141,7 @@ fn a_read_that_completes_no_frame_polls_the_next_read_at_once() {
     let Poll::Ready(Some(Ok(frame))) = poll_once(&mut stream) else {
         panic!("the two halves make one frame");
     };
-    assert_eq!(&frame[..], HELLO);
+    assert_eq!(frame, relayed_per_read(&[HELLO])[0]);
     assert_eq!(log.borrow().polls, 2);
 }
 
@@ -136,7 +155,7 @@ fn pending_upstream_is_pending_downstream_and_keeps_the_partial_event() {
     let Poll::Ready(Some(Ok(frame))) = poll_once(&mut stream) else {
         panic!("the rest of the event arrives");
     };
-    assert_eq!(&frame[..], HELLO);
+    assert_eq!(frame, relayed_per_read(&[HELLO])[0]);
 }
 
 #[test]
@@ -214,7 +233,7 @@ fn a_malformed_event_yields_the_frames_before_it_then_the_relay_error() {
     let Poll::Ready(Some(Ok(frame))) = poll_once(&mut stream) else {
         panic!("the good event before the bad one is relayed");
     };
-    assert_eq!(&frame[..], HELLO);
+    assert_eq!(frame, relayed_per_read(&[HELLO])[0]);
     assert!(
         log.borrow().dropped,
         "the upstream is dropped at the relay's error"

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::relay_compat::ToolCallMode;
+use argstream::ToolCallMode;
 
 /// The default `--listen` address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";

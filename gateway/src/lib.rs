@@ -15,17 +15,14 @@ pub mod config;
 pub mod idle;
 pub mod mock;
 pub mod proxy;
-pub mod relay_compat;
 
 pub use config::{Config, ConfigError};
 pub use mock::{MockUpstream, Recording};
 
 /// The example streams the embedded mock replays: one for each route.
 const BUNDLED_CHAT: &[u8] = include_bytes!("../../examples/data/voice_agent.sse");
-// SHIM: issue 8 adds voice_agent_anthropic.sse and voice_agent_responses.sse;
-// until they are on main the Messages and Responses routes replay the chat one.
-const BUNDLED_MESSAGES: &[u8] = BUNDLED_CHAT;
-const BUNDLED_RESPONSES: &[u8] = BUNDLED_CHAT;
+const BUNDLED_MESSAGES: &[u8] = include_bytes!("../../examples/data/voice_agent_anthropic.sse");
+const BUNDLED_RESPONSES: &[u8] = include_bytes!("../../examples/data/voice_agent_responses.sse");
 
 /// The pause between the embedded mock's events: slow enough to watch the
 /// text arrive with `curl -N`, quick enough to finish in about a second.

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use argstream::{Relay, RelayStream, RelayStreamError};
+use argstream::{Format, Relay, RelayStream, RelayStreamError};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -24,7 +24,6 @@ use futures_core::Stream;
 
 use crate::config::Config;
 use crate::idle::{IdleTimeout, UpstreamError};
-use crate::relay_compat;
 
 /// The routes forwarded, each to the same path on the upstream.
 pub const ROUTES: [&str; 3] = ["/v1/chat/completions", "/v1/responses", "/v1/messages"];
@@ -72,10 +71,7 @@ impl Gateway {
             .ok()
             .and_then(|mut spares| spares.pop());
         spare.unwrap_or_else(|| {
-            let relay = relay_compat::with_tool_calls(
-                Relay::new(&self.config.keys),
-                self.config.tool_calls,
-            );
+            let relay = Relay::new(&self.config.keys).with_tool_calls(self.config.tool_calls);
             match self.config.max_event_bytes {
                 Some(max) => relay.with_max_event_size(max),
                 None => relay,
@@ -260,8 +256,14 @@ where
                     RelayStreamError::Relay(_) => ("invalid_upstream_event", error.to_string()),
                 };
                 this.log.error = Some(message.clone());
-                let frames = relay_compat::write_error(relayed.relay_mut(), error_type, &message);
+                let relay = relayed.relay_mut();
+                relay.write_error(error_type, &message);
+                let frames = relay.output();
                 this.end();
+                if frames.is_empty() {
+                    // The client's stream had ended already.
+                    return Poll::Ready(None);
+                }
                 frames
             }
         };
@@ -279,7 +281,7 @@ impl<S> Relayed<S> {
             return;
         };
         let relay = frames.into_relay();
-        self.log.format = relay_compat::format(&relay);
+        self.log.format = relay.format();
         self.log.events = relay.events();
         self.log.calls = relay
             .summary()
@@ -339,7 +341,7 @@ struct RequestLog {
     route: String,
     started: Instant,
     status: u16,
-    format: Option<&'static str>,
+    format: Option<Format>,
     events: u64,
     frames: u64,
     bytes: u64,
@@ -383,7 +385,7 @@ impl Drop for RequestLog {
         tracing::info!(
             route = %self.route,
             status = self.status,
-            format = self.format.unwrap_or("-"),
+            format = %self.format.map_or_else(|| "-".to_owned(), |format| format.to_string()),
             events = self.events,
             frames = self.frames,
             bytes = self.bytes,

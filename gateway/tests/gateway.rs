@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use argstream::Relay;
-use argstream_gateway::{Config, MockUpstream, Recording, proxy};
+use argstream::{Format, Relay, ToolCallMode};
+use argstream_gateway::{Config, bundled_mock, proxy};
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -183,32 +183,94 @@ fn assert_ends_with_error(body: &str, relayed: &[u8], error_type: &str) {
     assert!(!body.contains("[DONE]"));
 }
 
-fn relayed_offline(upstream: &[u8]) -> Vec<u8> {
+/// What the relay has written for `upstream` before its end.
+fn relayed_so_far(upstream: &[u8]) -> Vec<u8> {
     let mut relay = Relay::default();
+    relay.feed(Bytes::copy_from_slice(upstream)).unwrap();
+    relay.output().to_vec()
+}
+
+/// Reads the response's body until it has `length` bytes (or it ends),
+/// without waiting for more; gives the body to read on.
+async fn first_bytes(
+    response: reqwest::Response,
+    length: usize,
+) -> (
+    impl futures_util::Stream<Item = reqwest::Result<Bytes>>,
+    Vec<u8>,
+) {
+    let mut body = Box::pin(response.bytes_stream());
+    let mut received = Vec::new();
+    while received.len() < length {
+        match tokio::time::timeout(PATIENCE / 2, body.next()).await {
+            Ok(Some(Ok(read))) => received.extend_from_slice(&read),
+            _ => break,
+        }
+    }
+    (body, received)
+}
+
+fn relayed_offline(upstream: &[u8], relay: Relay) -> Vec<u8> {
+    let mut relay = relay;
     relay.feed(Bytes::copy_from_slice(upstream)).unwrap();
     relay.finish().unwrap();
     relay.output().to_vec()
 }
 
-#[tokio::test]
-async fn relays_each_route_exactly_as_the_relay_does() {
-    let recording = include_bytes!("../../examples/data/voice_agent.sse");
-    let mut mock = MockUpstream::new();
-    for route in proxy::ROUTES {
-        mock = mock.route(route, vec![Recording::new(recording)]);
-    }
-    let upstream = format!("http://{}", mock.spawn().await.unwrap());
-    let gateway = gateway(&upstream, &[]).await;
-    for route in proxy::ROUTES {
+/// The example stream of each route's format, as the embedded mock has it.
+const EXAMPLES: [(&str, &[u8], Format); 3] = [
+    (
+        "/v1/chat/completions",
+        include_bytes!("../../examples/data/voice_agent.sse"),
+        Format::OpenAiChat,
+    ),
+    (
+        "/v1/responses",
+        include_bytes!("../../examples/data/voice_agent_responses.sse"),
+        Format::OpenAiResponses,
+    ),
+    (
+        "/v1/messages",
+        include_bytes!("../../examples/data/voice_agent_anthropic.sse"),
+        Format::Anthropic,
+    ),
+];
+
+async fn relays_each_format_as_the_relay_does(args: &[&str], mode: ToolCallMode) {
+    let upstream = bundled_mock()
+        .with_delay(Duration::ZERO)
+        .spawn()
+        .await
+        .unwrap();
+    let gateway = gateway(&format!("http://{upstream}"), args).await;
+    for (route, example, format) in EXAMPLES {
         let response = post(gateway, route, r#"{"stream":true}"#).await;
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
-        assert_eq!(
-            body_of(response).await.as_bytes(),
-            relayed_offline(recording),
-            "{route}"
-        );
+        let expected = relayed_offline(example, Relay::default().with_tool_calls(mode));
+        assert_eq!(body_of(response).await.as_bytes(), expected, "{route}");
+        let mut detected = Relay::default();
+        detected.feed(Bytes::from_static(example)).unwrap();
+        assert_eq!(detected.format(), Some(format), "{route}");
     }
+}
+
+#[tokio::test]
+async fn relays_each_format_with_tool_calls_hidden() {
+    relays_each_format_as_the_relay_does(&[], ToolCallMode::Hide).await;
+}
+
+#[tokio::test]
+async fn relays_each_format_with_tool_calls_forwarded() {
+    for (route, example, _) in EXAMPLES {
+        let forwarded = relayed_offline(
+            example,
+            Relay::default().with_tool_calls(ToolCallMode::Forward),
+        );
+        let hidden = relayed_offline(example, Relay::default());
+        assert_ne!(forwarded, hidden, "{route}: the example has a tool call");
+    }
+    relays_each_format_as_the_relay_does(&["--tool-calls", "forward"], ToolCallMode::Forward).await;
 }
 
 #[tokio::test]
@@ -221,18 +283,12 @@ async fn sends_each_frame_as_soon_as_upstream_completes_it() {
     ])
     .await;
     let gateway = gateway(&upstream, &[]).await;
-    let mut body = post(gateway, "/v1/chat/completions", "{}")
-        .await
-        .bytes_stream();
-    let first = tokio::time::timeout(PATIENCE / 2, body.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let response = post(gateway, "/v1/chat/completions", "{}").await;
+    let (_body, first) = first_bytes(response, relayed_so_far(HELLO).len()).await;
     assert_eq!(
-        &first[..],
-        HELLO,
-        "the frame arrives while upstream is still open"
+        first,
+        relayed_so_far(HELLO),
+        "the frames arrive while upstream is still open"
     );
 }
 
@@ -247,7 +303,7 @@ async fn upstream_break_off_ends_with_an_error_event() {
     .await;
     let gateway = gateway(&upstream, &[]).await;
     let body = body_of(post(gateway, "/v1/chat/completions", "{}").await).await;
-    assert_ends_with_error(&body, HELLO, "upstream_error");
+    assert_ends_with_error(&body, &relayed_so_far(HELLO), "upstream_error");
 }
 
 #[tokio::test]
@@ -263,7 +319,7 @@ async fn malformed_upstream_event_ends_with_an_error_event() {
     .await;
     let gateway = gateway(&upstream, &[]).await;
     let body = body_of(post(gateway, "/v1/chat/completions", "{}").await).await;
-    assert_ends_with_error(&body, HELLO, "invalid_upstream_event");
+    assert_ends_with_error(&body, &relayed_so_far(HELLO), "invalid_upstream_event");
 }
 
 #[tokio::test]
@@ -277,7 +333,7 @@ async fn oversized_upstream_event_ends_with_an_error_event() {
     .await;
     let gateway = gateway(&upstream, &["--max-event-bytes", "1024"]).await;
     let body = body_of(post(gateway, "/v1/chat/completions", "{}").await).await;
-    assert_ends_with_error(&body, HELLO, "invalid_upstream_event");
+    assert_ends_with_error(&body, &relayed_so_far(HELLO), "invalid_upstream_event");
 }
 
 #[tokio::test]
@@ -290,7 +346,7 @@ async fn upstream_silent_past_the_idle_timeout_ends_with_an_error_event() {
     .await;
     let gateway = gateway(&upstream, &["--idle-timeout-ms", "200"]).await;
     let body = body_of(post(gateway, "/v1/chat/completions", "{}").await).await;
-    assert_ends_with_error(&body, HELLO, "upstream_timeout");
+    assert_ends_with_error(&body, &relayed_so_far(HELLO), "upstream_timeout");
 }
 
 #[tokio::test]
@@ -334,15 +390,9 @@ async fn client_disconnect_drops_the_upstream_request() {
     ])
     .await;
     let gateway = gateway(&upstream, &[]).await;
-    let mut body = post(gateway, "/v1/chat/completions", "{}")
-        .await
-        .bytes_stream();
-    let first = tokio::time::timeout(PATIENCE, body.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert_eq!(&first[..], HELLO);
+    let response = post(gateway, "/v1/chat/completions", "{}").await;
+    let (body, first) = first_bytes(response, relayed_so_far(HELLO).len()).await;
+    assert_eq!(first, relayed_so_far(HELLO));
     drop(body);
     // Upstream is silent: only the client's going away can close it.
     tokio::time::timeout(PATIENCE, closed_rx)
@@ -439,7 +489,7 @@ async fn forwards_the_body_and_the_auth_headers_to_the_same_path() {
     let response = request.send().await.unwrap();
     assert_eq!(
         body_of(response).await.as_bytes(),
-        relayed_offline(&[HELLO, STOP, DONE].concat())
+        relayed_offline(&[HELLO, STOP, DONE].concat(), Relay::default())
     );
     let seen = seen.await.unwrap();
     assert!(

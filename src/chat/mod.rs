@@ -6,11 +6,9 @@
 //! scanner.
 
 mod chunk;
-mod raw;
-mod relay;
 
+pub use crate::relay::{DEFAULT_KEY, Relay, Summary, ToolCallSummary};
 pub use chunk::{
     Choice, Choices, Chunk, ChunkParser, ChunkView, Content, ContentPart, ContentParts,
     DEFAULT_MAX_DEPTH, Delta, ErrorCode, ErrorView, TextPieces, ToolCall, ToolCalls, Usage,
 };
-pub use relay::{DEFAULT_KEY, Relay, Summary, ToolCallSummary};

@@ -171,7 +171,11 @@ struct Buffers {
     /// Holds the joined data of an event with more than one `data` line, or
     /// of one whose line spanned reads. Reused: split off at dispatch.
     joined: BytesMut,
-    event: Option<Bytes>,
+    /// The event type buffer, copied: a slice of a line that spanned reads
+    /// would pin that line's buffer until dispatch, so that the next line
+    /// spanning reads (the data) had to allocate anew. Names are short; the
+    /// copy is cheap and the buffer is reclaimed once the event is dropped.
+    event: Option<BytesMut>,
     last_event_id: Bytes,
     /// The `retry` field of the event being built.
     event_retry: Option<u64>,
@@ -261,9 +265,14 @@ impl SseDecoder {
         self.bom_matched = 0;
         self.skip_lf = false;
         let joined = std::mem::take(&mut self.buffers.joined);
+        let event = self.buffers.event.take();
         self.buffers = Buffers::default();
         self.buffers.joined = joined;
         self.buffers.joined.clear();
+        self.buffers.event = event.map(|mut name| {
+            name.clear();
+            name
+        });
         self.failed = None;
         self.finished = false;
     }
@@ -361,6 +370,28 @@ impl SseDecoder {
         !self.line.is_empty()
             || (1..BOM.len()).contains(&self.bom_matched)
             || self.buffers.start.is_some()
+    }
+
+    /// After [`finish`](SseDecoder::finish) and a drained
+    /// [`next_event`](SseDecoder::next_event): the event the body ended
+    /// inside, as if a blank line had closed it (its last line closed by the
+    /// end of the body), or `None` when there is none.
+    ///
+    /// WHATWG discards such an event, and a browser would. A relay may want
+    /// it: some servers and recordings end the last event without its blank
+    /// line, and the caller can still tell a whole event from a cut-off one
+    /// by reading it.
+    pub fn take_unterminated_event(&mut self) -> Option<SseEvent> {
+        if !self.finished || self.failed.is_some() || !self.reads.is_empty() {
+            return None;
+        }
+        if !self.line.is_empty() {
+            let line = self.line.split().freeze();
+            if let Some(event) = self.buffers.line(&line, 0..line.len(), self.line_start) {
+                return Some(event);
+            }
+        }
+        self.buffers.dispatch()
     }
 
     /// The last event ID buffer: the value of the latest `id` field scanned
@@ -466,7 +497,11 @@ impl Buffers {
         };
         match name {
             b"data" => self.push_data(source, value),
-            b"event" => self.event = Some(source.slice(value)),
+            b"event" => {
+                let name = self.event.get_or_insert_with(BytesMut::new);
+                name.clear();
+                name.extend_from_slice(&source[value]);
+            }
             b"id" if memchr::memchr(0, &source[value.clone()]).is_none() => {
                 self.last_event_id = source.slice(value);
             }
@@ -503,7 +538,11 @@ impl Buffers {
     /// per-event buffers either way (the last event ID carries over).
     fn dispatch(&mut self) -> Option<SseEvent> {
         let start = self.start.take();
-        let event = self.event.take().filter(|event| !event.is_empty());
+        let event = self
+            .event
+            .as_mut()
+            .map(|name| name.split().freeze())
+            .filter(|name| !name.is_empty());
         let retry = self.event_retry.take();
         let data = match std::mem::take(&mut self.data) {
             Data::None => return None,

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod client;
+pub mod upstream;
+
 use std::path::PathBuf;
 
 use argstream::{Error, Event, KeyScanner};

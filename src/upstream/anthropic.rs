@@ -1,0 +1,137 @@
+//! Anthropic Messages: `message_start`, then content blocks (`text`,
+//! `tool_use`, `thinking`, `server_tool_use`, ...) opened by
+//! `content_block_start`, filled by `content_block_delta` and closed by
+//! `content_block_stop`, then `message_delta` with the stop reason and
+//! cumulative usage, and `message_stop`. `ping` may come anywhere, and
+//! `error` mid-stream.
+//!
+//! A `server_tool_use` block is a tool the provider runs itself (web search,
+//! code execution): its input is not a call for the client, so it opens no
+//! call, and the `input_json_delta`s of its block are dropped by the relay as
+//! fragments of a call never opened.
+
+use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage, text};
+use crate::Error;
+use crate::raw::value_at;
+use crate::sse::SseEvent;
+use crate::tape::{At, Doc, TapeParser};
+
+pub(super) fn decode(
+    tape: &mut TapeParser,
+    event: &SseEvent,
+    sink: &mut impl Sink,
+) -> Result<(), Error> {
+    let data = event.data();
+    super::typed_event(tape, event, |doc, root, kind| {
+        match kind {
+            b"message_start" => {
+                let message = doc.get_object(root, "message")?;
+                sink.event(Upstream::Response {
+                    id: doc.str(message, "id")?,
+                    model: doc.str(message, "model")?,
+                    created: None,
+                })?;
+                usage(
+                    &doc,
+                    doc.get_object(message, "usage")?,
+                    data,
+                    &["message", "usage"],
+                    sink,
+                )
+            }
+            b"content_block_start" => {
+                let index = doc.unsigned(root, "index")?;
+                let block = doc.get_object(root, "content_block")?;
+                match doc.str(block, "type")? {
+                    Some("tool_use") => sink.event(Upstream::Call(CallDelta {
+                        call: CallRef { index, item: None },
+                        opens: true,
+                        id: doc.str(block, "id")?,
+                        name: doc.str(block, "name")?,
+                        arguments: None,
+                    })),
+                    Some("text") => text(doc.str(block, "text")?, Upstream::Text, sink),
+                    Some("thinking") => {
+                        text(doc.str(block, "thinking")?, Upstream::Reasoning, sink)
+                    }
+                    _ => Ok(()),
+                }
+            }
+            b"content_block_delta" => {
+                let index = doc.unsigned(root, "index")?;
+                let delta = doc.get_object(root, "delta")?;
+                match doc.str(delta, "type")? {
+                    Some("text_delta") => text(doc.str(delta, "text")?, Upstream::Text, sink),
+                    Some("thinking_delta") => {
+                        text(doc.str(delta, "thinking")?, Upstream::Reasoning, sink)
+                    }
+                    Some("input_json_delta") => sink.event(Upstream::Call(CallDelta {
+                        call: CallRef { index, item: None },
+                        opens: false,
+                        id: None,
+                        name: None,
+                        arguments: doc.str(delta, "partial_json")?,
+                    })),
+                    // signature_delta, citations_delta: nothing for the client.
+                    _ => Ok(()),
+                }
+            }
+            b"message_delta" => {
+                let delta = doc.get_object(root, "delta")?;
+                usage(&doc, doc.get_object(root, "usage")?, data, &["usage"], sink)?;
+                match doc.str(delta, "stop_reason")? {
+                    Some(reason) => sink.event(Upstream::Finish(finish(reason))),
+                    None => Ok(()),
+                }
+            }
+            b"message_stop" => sink.event(Upstream::End),
+            b"error" => {
+                let error = doc.get_object(root, "error")?;
+                sink.event(Upstream::Error(UpstreamError {
+                    message: doc.str(error, "message")?,
+                    error_type: doc.str(error, "type")?,
+                    code: None,
+                    raw: value_at(data, &["error"]).unwrap_or("null"),
+                }))
+            }
+            // ping, content_block_stop, and event types yet to come.
+            _ => Ok(()),
+        }
+    })
+}
+
+/// Anthropic counts input tokens apart from those written to or read from
+/// the prompt cache; OpenAI's `prompt_tokens` counts them all.
+fn usage(
+    doc: &Doc<'_, '_>,
+    at: Option<At>,
+    data: &[u8],
+    path: &[&str],
+    sink: &mut impl Sink,
+) -> Result<(), Error> {
+    if at.is_none() {
+        return Ok(());
+    }
+    let input = doc.unsigned(at, "input_tokens")?;
+    let created = doc.unsigned(at, "cache_creation_input_tokens")?;
+    let read = doc.unsigned(at, "cache_read_input_tokens")?;
+    let prompt = input.map(|input| input + created.unwrap_or(0) + read.unwrap_or(0));
+    sink.event(Upstream::Usage(Usage {
+        prompt,
+        completion: doc.unsigned(at, "output_tokens")?,
+        total: None,
+        cached: read,
+        raw: value_at(data, path).unwrap_or("null"),
+        openai_shape: false,
+    }))
+}
+
+fn finish(reason: &str) -> Finish<'_> {
+    match reason {
+        "end_turn" | "stop_sequence" | "pause_turn" => Finish::Stop,
+        "max_tokens" | "model_context_window_exceeded" => Finish::Length,
+        "tool_use" => Finish::ToolCalls,
+        "refusal" => Finish::ContentFilter,
+        other => Finish::Other(other),
+    }
+}

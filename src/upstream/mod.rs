@@ -1,0 +1,371 @@
+//! Upstream formats in, one provider-neutral event model out.
+//!
+//! A model's streamed answer reaches a gateway in one of three shapes:
+//! OpenAI chat completions (`chat.completion.chunk`), OpenAI Responses
+//! (`response.*` events) or Anthropic Messages (`message_start`,
+//! `content_block_delta`, ...). Each has a decoder here, one file a format,
+//! that turns one server-sent event into a few [`Upstream`] events: answer
+//! text, reasoning, a tool call's id, name and argument fragments, the
+//! finish, usage, an error, the end. Everything after the decoders (the
+//! calls, their key scanners, the summary, the downstream writer in
+//! [`relay`](crate::relay)) sees only these events and never the format.
+
+mod anthropic;
+mod chat;
+mod responses;
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::Error;
+use crate::sse::SseEvent;
+
+use crate::tape;
+pub use crate::tape::Code;
+
+/// An upstream wire format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// OpenAI chat completions: `data: {chat.completion.chunk}` events and
+    /// `data: [DONE]`; the format most providers speak.
+    OpenAiChat,
+    /// The OpenAI Responses API: `response.output_text.delta`,
+    /// `response.function_call_arguments.delta`, ..., ending with
+    /// `response.completed` (no `[DONE]`).
+    OpenAiResponses,
+    /// Anthropic Messages: `message_start`, `content_block_delta` with
+    /// `input_json_delta`, ..., `message_stop`.
+    Anthropic,
+}
+
+impl Format {
+    /// The format's name on the command line: `openai-chat`,
+    /// `openai-responses` or `anthropic`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::OpenAiChat => "openai-chat",
+            Format::OpenAiResponses => "openai-responses",
+            Format::Anthropic => "anthropic",
+        }
+    }
+
+    /// The format of a stream whose first meaningful event has SSE type
+    /// `event_type` and JSON `type` member `kind` (either may be empty), or
+    /// `None` when that event does not tell (a `ping` or an `error`).
+    ///
+    /// Anthropic's events are named `message_*` and `content_block_*`; every
+    /// Responses event is named `response.*`; anything else is taken as
+    /// chat completions, whose chunks carry no `type`.
+    pub fn detect(event_type: &[u8], kind: &[u8]) -> Option<Format> {
+        let name = if kind.is_empty() { event_type } else { kind };
+        match name {
+            b"ping" | b"error" => None,
+            _ if name.starts_with(b"message_") || name.starts_with(b"content_block_") => {
+                Some(Format::Anthropic)
+            }
+            _ if name.starts_with(b"response.") => Some(Format::OpenAiResponses),
+            _ => Some(Format::OpenAiChat),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A format name that is not one of [`Format::name`]'s.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownFormat(pub String);
+
+impl fmt::Display for UnknownFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown format {:?}: expected openai-chat, openai-responses or anthropic",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownFormat {}
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(name: &str) -> Result<Format, UnknownFormat> {
+        match name {
+            "openai-chat" | "openai" | "chat" => Ok(Format::OpenAiChat),
+            "openai-responses" | "responses" => Ok(Format::OpenAiResponses),
+            "anthropic" => Ok(Format::Anthropic),
+            _ => Err(UnknownFormat(name.to_owned())),
+        }
+    }
+}
+
+/// One provider-neutral event, borrowed from the upstream event it came
+/// from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Upstream<'a> {
+    /// Who answers: the response's id, model and creation time, as far as
+    /// this event names them.
+    Response {
+        /// The message, response or completion id.
+        id: Option<&'a str>,
+        /// The model.
+        model: Option<&'a str>,
+        /// Unix seconds.
+        created: Option<u64>,
+    },
+    /// Answer text, decoded.
+    Text(&'a str),
+    /// Reasoning text (Anthropic thinking, Responses reasoning summaries,
+    /// chat `reasoning_content`), decoded.
+    Reasoning(&'a str),
+    /// Refusal text, decoded.
+    Refusal(&'a str),
+    /// A tool call starts, or more of it arrives.
+    Call(CallDelta<'a>),
+    /// A tool call's whole arguments (Responses' `arguments.done`): its
+    /// arguments when no fragment came.
+    CallDone {
+        /// Which call.
+        call: CallRef<'a>,
+        /// The arguments, whole.
+        arguments: &'a str,
+    },
+    /// Why the answer ended.
+    Finish(Finish<'a>),
+    /// Token counts; the latest wins, field by field.
+    Usage(Usage<'a>),
+    /// An error upstream reported in the stream.
+    Error(UpstreamError<'a>),
+    /// The format's end of the response (`[DONE]`, `message_stop`,
+    /// `response.completed`).
+    End,
+    /// The upstream event is already a downstream chunk (chat completions):
+    /// its payload may be forwarded as it is, instead of what the events
+    /// after it (from the same upstream event) would be written as.
+    Verbatim {
+        /// The chunk's JSON.
+        payload: &'a [u8],
+        /// Whether it carries the message's `role`.
+        role: bool,
+    },
+}
+
+/// Which tool call an event is about: its position among the response's
+/// outputs (chat `index`, Anthropic content block index, Responses
+/// `output_index`), or the Responses item id when the position is missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallRef<'a> {
+    /// The call's position key in its format.
+    pub index: Option<u64>,
+    /// The Responses output item id.
+    pub item: Option<&'a str>,
+}
+
+/// Part of a tool call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallDelta<'a> {
+    /// Which call.
+    pub call: CallRef<'a>,
+    /// Whether this event may open a call not seen before. Anthropic and
+    /// Responses announce a call before its fragments, so a fragment for an
+    /// unannounced position (a server-side tool's input) is not a call of
+    /// the client's; chat completions open a call with its first fragment.
+    pub opens: bool,
+    /// The call id, when this event names it.
+    pub id: Option<&'a str>,
+    /// The function name, or a piece of it.
+    pub name: Option<&'a str>,
+    /// An argument fragment: raw JSON text, possibly cut anywhere.
+    pub arguments: Option<&'a str>,
+}
+
+/// Why the answer ended, in OpenAI's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finish<'a> {
+    /// `stop`: a natural end or a stop sequence.
+    Stop,
+    /// `length`: a token limit.
+    Length,
+    /// `tool_calls`: the model waits for tool results.
+    ToolCalls,
+    /// `content_filter`: refused or filtered.
+    ContentFilter,
+    /// Responses' `completed`: `tool_calls` when the response made calls,
+    /// `stop` otherwise.
+    Completed,
+    /// A chat provider's own word, passed on as it is.
+    Other(&'a str),
+}
+
+/// Token counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage<'a> {
+    /// Input tokens, cached ones included.
+    pub prompt: Option<u64>,
+    /// Output tokens.
+    pub completion: Option<u64>,
+    /// Both; the sum when upstream does not say.
+    pub total: Option<u64>,
+    /// Input tokens read from a cache.
+    pub cached: Option<u64>,
+    /// The usage object as upstream sent it.
+    pub raw: &'a str,
+    /// Whether `raw` already has OpenAI chat's shape and may go downstream
+    /// as it is.
+    pub openai_shape: bool,
+}
+
+/// An error upstream reported in the stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UpstreamError<'a> {
+    /// Its message.
+    pub message: Option<&'a str>,
+    /// Its type (`overloaded_error`, `server_error`, ...).
+    pub error_type: Option<&'a str>,
+    /// Its code.
+    pub code: Option<Code<'a>>,
+    /// The error object as upstream sent it.
+    pub raw: &'a str,
+}
+
+/// Where decoded events go.
+pub trait Sink {
+    /// Takes one event.
+    fn event(&mut self, event: Upstream<'_>) -> Result<(), Error>;
+}
+
+/// Decodes one upstream stream, event by event, in a format given or
+/// detected from its first events.
+#[derive(Debug)]
+pub struct Decoder {
+    format: Option<Format>,
+    chat: chat::ChatDecoder,
+    tape: tape::TapeParser,
+}
+
+impl Default for Decoder {
+    fn default() -> Decoder {
+        Decoder::new(None)
+    }
+}
+
+impl Decoder {
+    /// A decoder for `format`, or one that detects it when `None`.
+    pub fn new(format: Option<Format>) -> Decoder {
+        Decoder {
+            format,
+            chat: chat::ChatDecoder::new(),
+            tape: tape::TapeParser::new(),
+        }
+    }
+
+    /// The format, once given or detected.
+    pub fn format(&self) -> Option<Format> {
+        self.format
+    }
+
+    /// Forgets a detected format; a given one stays.
+    pub fn reset(&mut self, given: Option<Format>) {
+        self.format = given;
+    }
+
+    /// Decodes one server-sent event into `sink`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::MalformedChunk`](crate::ErrorKind::MalformedChunk) or
+    /// [`ErrorKind::TooDeep`](crate::ErrorKind::TooDeep) for an event that
+    /// is not its format's JSON, with the offset in the payload where known;
+    /// and whatever `sink` returns.
+    pub fn decode(&mut self, event: &SseEvent, sink: &mut impl Sink) -> Result<(), Error> {
+        let data = event.data();
+        let format = match self.format {
+            Some(format) => format,
+            None => {
+                let kind = peek_type(data);
+                match Format::detect(event.event().map_or(&b""[..], |e| e), kind) {
+                    Some(format) => *self.format.insert(format),
+                    // A ping says nothing; an error reads the same in every format.
+                    None => return self.decode_undetected(event, sink),
+                }
+            }
+        };
+        match format {
+            Format::OpenAiChat => self.chat.decode(data, sink),
+            Format::Anthropic => anthropic::decode(&mut self.tape, event, sink),
+            Format::OpenAiResponses => responses::decode(&mut self.tape, event, sink),
+        }
+    }
+
+    fn decode_undetected(&mut self, event: &SseEvent, sink: &mut impl Sink) -> Result<(), Error> {
+        let data = event.data();
+        if data.trim_ascii().is_empty() {
+            return Ok(());
+        }
+        self.tape.parse(data, |doc| {
+            let root = doc.root()?;
+            if doc.str(Some(root), "type")? == Some("ping") {
+                return Ok(());
+            }
+            // `{"type":"error","error":{...}}` (Anthropic), `{"error":{...}}`
+            // (chat), or `{"type":"error","code":...,"message":...}` (Responses).
+            let (at, raw) = match doc.object(doc.get(Some(root), "error")?) {
+                Ok(Some(at)) => (at, crate::raw::value_at(data, &["error"]).unwrap_or("null")),
+                _ => (root, std::str::from_utf8(data).unwrap_or("null")),
+            };
+            sink.event(Upstream::Error(UpstreamError {
+                message: doc.str(Some(at), "message")?,
+                error_type: doc.str(Some(at), "type")?,
+                code: doc.code(Some(at), "code")?,
+                raw,
+            }))
+        })
+    }
+}
+
+/// Parses an event of a format that names each event's type in its `type`
+/// member (or, failing that, in the SSE event name), and hands `read` the
+/// document, its root object and the type. An event without data is
+/// skipped.
+fn typed_event(
+    tape: &mut tape::TapeParser,
+    event: &SseEvent,
+    read: impl FnOnce(tape::Doc<'_, '_>, Option<tape::At>, &[u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let data = event.data();
+    if data.trim_ascii().is_empty() {
+        return Ok(());
+    }
+    tape.parse(data, |doc| {
+        let root = Some(doc.root()?);
+        let kind = match doc.str(root, "type")? {
+            Some(kind) => kind.as_bytes(),
+            None => event.event_type(),
+        };
+        read(doc, root, kind)
+    })
+}
+
+/// Passes non-empty `text` on as the event `wrap` makes of it.
+fn text<'a>(
+    text: Option<&'a str>,
+    wrap: fn(&'a str) -> Upstream<'a>,
+    sink: &mut impl Sink,
+) -> Result<(), Error> {
+    match text.filter(|text| !text.is_empty()) {
+        Some(text) => sink.event(wrap(text)),
+        None => Ok(()),
+    }
+}
+
+/// The value of a top-level `"type"` member if the payload starts like an
+/// object that has one early; enough to tell formats apart without a parse.
+fn peek_type(data: &[u8]) -> &[u8] {
+    crate::raw::top_level_value(data, "type")
+        .and_then(|value| value.strip_prefix('"')?.strip_suffix('"'))
+        .map_or(&b""[..], str::as_bytes)
+}

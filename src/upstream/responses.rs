@@ -1,0 +1,134 @@
+//! The OpenAI Responses API: `response.created`, output items opened by
+//! `response.output_item.added` (a `function_call` item is a tool call, with
+//! `call_id` and `name`), filled by `response.function_call_arguments.delta`,
+//! `response.output_text.delta`, `response.refusal.delta` and the reasoning
+//! deltas, and an end: `response.completed`, `response.incomplete` or
+//! `response.failed`, with usage inside `response`. No `[DONE]`.
+//!
+//! Reasoning items usually come first, so a call's `output_index` is rarely
+//! 0. Unknown event types and members (`obfuscation`, `sequence_number`, ...)
+//! are ignored.
+
+use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage, text};
+use crate::Error;
+use crate::raw::value_at;
+use crate::sse::SseEvent;
+use crate::tape::{At, Doc, TapeParser};
+
+pub(super) fn decode(
+    tape: &mut TapeParser,
+    event: &SseEvent,
+    sink: &mut impl Sink,
+) -> Result<(), Error> {
+    let data = event.data();
+    super::typed_event(tape, event, |doc, root, kind| {
+        let Some(name) = kind.strip_prefix(b"response.") else {
+            return match kind {
+                b"error" => sink.event(Upstream::Error(UpstreamError {
+                    message: doc.str(root, "message")?,
+                    error_type: doc.str(root, "type")?,
+                    code: doc.code(root, "code")?,
+                    raw: std::str::from_utf8(data).unwrap_or("null"),
+                })),
+                _ => Ok(()),
+            };
+        };
+        let call = || -> Result<CallRef<'_>, Error> {
+            Ok(CallRef {
+                index: doc.unsigned(root, "output_index")?,
+                item: doc.str(root, "item_id")?,
+            })
+        };
+        match name {
+            b"created" | b"in_progress" => {
+                let response = doc.get_object(root, "response")?;
+                sink.event(Upstream::Response {
+                    id: doc.str(response, "id")?,
+                    model: doc.str(response, "model")?,
+                    created: doc.unsigned(response, "created_at")?,
+                })
+            }
+            b"output_item.added" => {
+                let item = doc.get_object(root, "item")?;
+                if doc.str(item, "type")? != Some("function_call") {
+                    return Ok(());
+                }
+                sink.event(Upstream::Call(CallDelta {
+                    call: CallRef {
+                        index: doc.unsigned(root, "output_index")?,
+                        item: doc.str(item, "id")?,
+                    },
+                    opens: true,
+                    id: doc.str(item, "call_id")?,
+                    name: doc.str(item, "name")?,
+                    arguments: None,
+                }))
+            }
+            b"function_call_arguments.delta" => sink.event(Upstream::Call(CallDelta {
+                call: call()?,
+                opens: false,
+                id: None,
+                name: None,
+                arguments: doc.str(root, "delta")?,
+            })),
+            b"function_call_arguments.done" => match doc.str(root, "arguments")? {
+                Some(arguments) => sink.event(Upstream::CallDone {
+                    call: call()?,
+                    arguments,
+                }),
+                None => Ok(()),
+            },
+            b"output_text.delta" => text(doc.str(root, "delta")?, Upstream::Text, sink),
+            b"refusal.delta" => text(doc.str(root, "delta")?, Upstream::Refusal, sink),
+            b"reasoning_summary_text.delta" | b"reasoning_text.delta" => {
+                text(doc.str(root, "delta")?, Upstream::Reasoning, sink)
+            }
+            b"completed" | b"incomplete" | b"failed" => {
+                let response = doc.get_object(root, "response")?;
+                usage(&doc, doc.get_object(response, "usage")?, data, sink)?;
+                match name {
+                    b"completed" => sink.event(Upstream::Finish(Finish::Completed))?,
+                    b"incomplete" => {
+                        let details = doc.get_object(response, "incomplete_details")?;
+                        let finish = match doc.str(details, "reason")? {
+                            Some("content_filter") => Finish::ContentFilter,
+                            _ => Finish::Length,
+                        };
+                        sink.event(Upstream::Finish(finish))?;
+                    }
+                    _ => {
+                        let error = doc.get_object(response, "error")?;
+                        return sink.event(Upstream::Error(UpstreamError {
+                            message: doc.str(error, "message")?,
+                            error_type: doc.str(error, "type")?,
+                            code: doc.code(error, "code")?,
+                            raw: value_at(data, &["response", "error"]).unwrap_or("null"),
+                        }));
+                    }
+                }
+                sink.event(Upstream::End)
+            }
+            _ => Ok(()),
+        }
+    })
+}
+
+fn usage(
+    doc: &Doc<'_, '_>,
+    at: Option<At>,
+    data: &[u8],
+    sink: &mut impl Sink,
+) -> Result<(), Error> {
+    if at.is_none() {
+        return Ok(());
+    }
+    let details = doc.get_object(at, "input_tokens_details")?;
+    sink.event(Upstream::Usage(Usage {
+        prompt: doc.unsigned(at, "input_tokens")?,
+        completion: doc.unsigned(at, "output_tokens")?,
+        total: doc.unsigned(at, "total_tokens")?,
+        cached: doc.unsigned(details, "cached_tokens")?,
+        raw: value_at(data, &["response", "usage"]).unwrap_or("null"),
+        openai_shape: false,
+    }))
+}
