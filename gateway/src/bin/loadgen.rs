@@ -14,6 +14,7 @@
 //!
 //! Everything runs on loopback; every loop stops at a count or a deadline.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
@@ -27,7 +28,15 @@ use argstream_gateway::{Config, MockUpstream, Recording};
 use bytes::Bytes;
 use tokio::sync::Mutex;
 
-const ROUTE: &str = "/v1/chat/completions";
+/// The recorded streams of each format, and the route they are replayed on.
+/// Only chat chunks carry a `created` number to stamp: the latency runs use
+/// those; every format is checked for exactness.
+const FORMATS: [(&str, &str); 3] = [
+    ("/v1/chat/completions", "streams/openai-compatible"),
+    ("/v1/messages", "streams/anthropic"),
+    ("/v1/responses", "streams/openai-responses"),
+];
+const CHAT: &str = FORMATS[0].0;
 const STAMP_FIELD: &[u8] = b"\"created\":";
 
 /// How long and how hard to push.
@@ -44,6 +53,9 @@ struct Plan {
     idle_streams: usize,
     /// The concurrency of the saturation run.
     saturation_concurrency: usize,
+    /// How many times every recording of every format is relayed and
+    /// checked, at the end.
+    passes: usize,
 }
 
 impl Plan {
@@ -56,6 +68,7 @@ impl Plan {
             ttfb_requests: if quick { 200 } else { 2_000 },
             idle_streams: 1_000,
             saturation_concurrency: 64,
+            passes: if quick { 1 } else { 10 },
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -70,6 +83,7 @@ impl Plan {
                 "--delay-ms" => plan.delay = Duration::from_millis(number()?),
                 "--run-secs" => plan.run_time = Duration::from_secs(number()?.clamp(1, 600)),
                 "--ttfb-requests" => plan.ttfb_requests = number()?.clamp(1, 100_000) as usize,
+                "--passes" => plan.passes = number()?.clamp(1, 1_000) as usize,
                 "--idle-streams" => plan.idle_streams = number()?.clamp(1, 5_000) as usize,
                 _ => return Err(format!("unknown argument {arg:?}")),
             }
@@ -87,7 +101,7 @@ fn main() -> std::process::ExitCode {
         Ok(plan) => plan,
         Err(message) => {
             eprintln!(
-                "loadgen: {message}\nusage: loadgen [--quick] [--delay-ms N] [--run-secs N] [--ttfb-requests N] [--idle-streams N]"
+                "loadgen: {message}\nusage: loadgen [--quick] [--delay-ms N] [--run-secs N] [--ttfb-requests N] [--idle-streams N] [--passes N]"
             );
             return std::process::ExitCode::from(2);
         }
@@ -139,8 +153,8 @@ fn testdata() -> PathBuf {
     }
 }
 
-fn load_cases() -> Result<(Vec<Recording>, Vec<Case>), String> {
-    let folder = testdata().join("streams/openai-compatible");
+fn load_cases(folder: &str) -> Result<(Vec<Recording>, Vec<Case>), String> {
+    let folder = testdata().join(folder);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&folder)
         .map_err(|error| format!("{}: {error} (set ARGSTREAM_TESTDATA)", folder.display()))?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
@@ -166,8 +180,8 @@ fn load_cases() -> Result<(Vec<Recording>, Vec<Case>), String> {
                 .to_string_lossy()
                 .into_owned(),
             events: recording.len() as u64,
-            relayed: relay.output().to_vec(),
-            passed: upstream,
+            relayed: unstamp(&relay.output()),
+            passed: unstamp(&upstream),
         });
         recordings.push(recording);
     }
@@ -329,6 +343,7 @@ enum Expect {
 #[derive(Clone, Copy)]
 struct Target<'a> {
     url: &'a str,
+    route: &'static str,
     expect: Expect,
 }
 
@@ -349,7 +364,7 @@ struct Load {
 struct Bench {
     client: reqwest::Client,
     epoch: Instant,
-    cases: Arc<Vec<Case>>,
+    cases: Arc<HashMap<&'static str, Vec<Case>>>,
 }
 
 impl Bench {
@@ -364,7 +379,8 @@ impl Bench {
         deadline: Instant,
         tally: &mut Tally,
     ) {
-        let case = &self.cases[index % self.cases.len()];
+        let cases = &self.cases[target.route];
+        let case = &cases[index % cases.len()];
         let body = format!(
             r#"{{"model":"mock","stream":true,"replay":{index},"delay_us":{},"stamp":true}}"#,
             delay.as_micros()
@@ -372,7 +388,7 @@ impl Bench {
         let started = Instant::now();
         let request = self
             .client
-            .post(format!("{}{ROUTE}", target.url))
+            .post(format!("{}{}", target.url, target.route))
             .body(body)
             .send();
         let mut response = match tokio::time::timeout(
@@ -443,9 +459,13 @@ impl Bench {
         let mut workers = Vec::new();
         for _ in 0..load.concurrency {
             let (bench, url, next) = (self.clone(), target.url.to_owned(), next.clone());
-            let expect = target.expect;
+            let (route, expect) = (target.route, target.expect);
             workers.push(tokio::spawn(async move {
-                let target = Target { url: &url, expect };
+                let target = Target {
+                    url: &url,
+                    route,
+                    expect,
+                };
                 let mut tally = Tally::default();
                 while Instant::now() < deadline {
                     let index = next.fetch_add(1, Ordering::Relaxed);
@@ -530,7 +550,7 @@ async fn idle_rss(
         let (client, url, opened) = (client.clone(), gateway.url.clone(), opened.clone());
         openers.push(tokio::spawn(async move {
             let body = format!(r#"{{"stream":true,"replay":{index},"hold_ms":30000}}"#);
-            let request = client.post(format!("{url}{ROUTE}")).body(body).send();
+            let request = client.post(format!("{url}{CHAT}")).body(body).send();
             let Ok(Ok(mut response)) = tokio::time::timeout(Duration::from_secs(20), request).await
             else {
                 return;
@@ -561,17 +581,23 @@ fn rounds(plan: &Plan) -> u32 {
 }
 
 async fn run(plan: Plan) -> Result<(), String> {
-    let (recordings, cases) = load_cases()?;
+    let epoch = Instant::now();
+    let mut mock = MockUpstream::new().with_epoch(epoch);
+    let mut cases = HashMap::new();
+    for (route, folder) in FORMATS {
+        let (recordings, route_cases) = load_cases(folder)?;
+        eprintln!(
+            "loadgen: {route}: {} recorded streams, {} events",
+            recordings.len(),
+            recordings.iter().map(Recording::len).sum::<usize>(),
+        );
+        mock = mock.route(route, recordings);
+        cases.insert(route, route_cases);
+    }
     eprintln!(
-        "loadgen: {} recorded streams, {} events; pause between events {} ms",
-        recordings.len(),
-        recordings.iter().map(Recording::len).sum::<usize>(),
+        "loadgen: pause between events {} ms in the latency runs",
         plan.delay.as_millis()
     );
-    let epoch = Instant::now();
-    let mock = MockUpstream::new()
-        .with_epoch(epoch)
-        .route(ROUTE, recordings);
     let mock_url = format!(
         "http://{}",
         mock.spawn().await.map_err(|error| error.to_string())?
@@ -590,14 +616,17 @@ async fn run(plan: Plan) -> Result<(), String> {
     };
     let mock = Target {
         url: &mock_url,
+        route: CHAT,
         expect: Expect::Passed,
     };
     let passthrough = Target {
         url: &passing.url,
+        route: CHAT,
         expect: Expect::Passed,
     };
     let relay = Target {
         url: &relaying.url,
+        route: CHAT,
         expect: Expect::Relayed,
     };
     let mut checked = Tally::default();
@@ -698,6 +727,25 @@ async fn run(plan: Plan) -> Result<(), String> {
         saturation
     });
 
+    eprintln!(
+        "loadgen: every format's recordings through the relay, {} passes",
+        plan.passes
+    );
+    for (route, _) in FORMATS {
+        let load = Load {
+            concurrency: plan.saturation_concurrency,
+            delay: Duration::ZERO,
+            run_time: plan.run_time * 3,
+            max_streams: bench.cases[route].len() * plan.passes,
+        };
+        let tally = bench.drive(Target { route, ..relay }, load).await;
+        eprintln!(
+            "loadgen:   {route}: {} streams, {} wrong, {} failed, {} cut",
+            tally.streams, tally.wrong, tally.failed, tally.cut
+        );
+        checked.merge(tally);
+    }
+
     eprintln!("loadgen: {} idle streams held open", plan.idle_streams);
     let rss_pass = idle_rss(&client, &passing, plan.idle_streams).await?;
     let rss_relay = idle_rss(&client, &relaying, plan.idle_streams).await?;
@@ -724,7 +772,7 @@ async fn run(plan: Plan) -> Result<(), String> {
         "quick": plan.quick,
         "delay_ms": plan.delay.as_millis() as u64,
         "run_secs": plan.run_time.as_secs(),
-        "recorded_streams": bench.cases.len(),
+        "recorded_streams": FORMATS.map(|(route, _)| (route, bench.cases[route].len())).into_iter().collect::<HashMap<_, _>>(),
         "ttfb_us": {
             "concurrency": 1,
             "requests": plan.ttfb_requests,
