@@ -298,6 +298,12 @@ fn stamp_of(frame: &[u8]) -> Option<u64> {
         .ok()
 }
 
+/// A finish chunk (a `finish_reason` string) or a usage chunk (no choices).
+fn is_end_frame(frame: &[u8]) -> bool {
+    memchr::memmem::find(frame, b"\"finish_reason\":\"").is_some()
+        || memchr::memmem::find(frame, b"\"choices\":[]").is_some()
+}
+
 /// What a set of streams measured.
 #[derive(Default)]
 struct Tally {
@@ -311,6 +317,10 @@ struct Tally {
     cut: u64,
     /// Per frame: arrival minus send stamp, in microseconds.
     frame_latency_us: Vec<u32>,
+    /// The same for the finish and usage chunks, which the relay writes
+    /// only at the upstream's end (so that there is exactly one of each,
+    /// after everything else): they wait for the upstream's last event.
+    end_frame_latency_us: Vec<u32>,
     /// Per stream: request to first body byte, in microseconds.
     ttfb_us: Vec<u32>,
     wrong_names: Vec<String>,
@@ -325,6 +335,7 @@ impl Tally {
         self.failed += other.failed;
         self.cut += other.cut;
         self.frame_latency_us.extend(other.frame_latency_us);
+        self.end_frame_latency_us.extend(other.end_frame_latency_us);
         self.ttfb_us.extend(other.ttfb_us);
         if self.wrong_names.len() < 5 {
             self.wrong_names.extend(other.wrong_names);
@@ -429,9 +440,14 @@ impl Bench {
             }
             received.extend_from_slice(&chunk);
             while let Some(end) = memchr::memmem::find(&received[scanned..], b"\n\n") {
-                if let Some(stamp) = stamp_of(&received[scanned..scanned + end]) {
-                    let latency = now.saturating_sub(stamp).min(u64::from(u32::MAX));
-                    tally.frame_latency_us.push(latency as u32);
+                let frame = &received[scanned..scanned + end];
+                if let Some(stamp) = stamp_of(frame) {
+                    let latency = now.saturating_sub(stamp).min(u64::from(u32::MAX)) as u32;
+                    if is_end_frame(frame) {
+                        tally.end_frame_latency_us.push(latency);
+                    } else {
+                        tally.frame_latency_us.push(latency);
+                    }
                 }
                 tally.frames += 1;
                 scanned += end + 2;
@@ -526,6 +542,9 @@ struct LatencyRow {
     relay: Percentiles,
     /// Latency samples (stamped frames) behind each.
     samples: (usize, usize),
+    /// The same over every frame, finish and usage chunks included.
+    passthrough_all: Percentiles,
+    relay_all: Percentiles,
 }
 
 /// One gateway at saturation.
@@ -679,8 +698,15 @@ async fn run(plan: Plan) -> Result<(), String> {
             "loadgen:   {} + {} streams done, {} + {} cut at the deadline",
             pass.streams, relayed.streams, pass.cut, relayed.cut
         );
+        let all = |tally: &Tally| {
+            let mut all = tally.frame_latency_us.clone();
+            all.extend_from_slice(&tally.end_frame_latency_us);
+            Percentiles::of(&mut all)
+        };
         latency.push(LatencyRow {
             concurrency,
+            passthrough_all: all(&pass),
+            relay_all: all(&relayed),
             passthrough: Percentiles::of(&mut pass.frame_latency_us),
             relay: Percentiles::of(&mut relayed.frame_latency_us),
             samples: (pass.frame_latency_us.len(), relayed.frame_latency_us.len()),
@@ -787,6 +813,7 @@ async fn run(plan: Plan) -> Result<(), String> {
             "relay": row.relay.json(),
             "added": {"p50": row.relay.p50 - row.passthrough.p50, "p99": row.relay.p99 - row.passthrough.p99, "p999": row.relay.p999 - row.passthrough.p999},
             "samples": {"passthrough": row.samples.0, "relay": row.samples.1},
+            "with_finish_and_usage_chunks": {"passthrough": row.passthrough_all.json(), "relay": row.relay_all.json()},
         })).collect::<Vec<_>>(),
         "saturation": {
             "concurrency": plan.saturation_concurrency,
@@ -870,6 +897,12 @@ fn table(
         for (label, pass, relay, target) in [
             ("p50", line.passthrough.p50, line.relay.p50, ""),
             ("p99", line.passthrough.p99, line.relay.p99, target),
+            (
+                "p99 with finish/usage chunks",
+                line.passthrough_all.p99,
+                line.relay_all.p99,
+                "",
+            ),
         ] {
             row([
                 format!("frame latency {label}, c={} (µs)", line.concurrency),
