@@ -97,6 +97,9 @@ fn main() -> std::process::ExitCode {
     if args.first().map(String::as_str) == Some("--as-gateway") {
         return serve_as_gateway(&args[1..]);
     }
+    if args.first().map(String::as_str) == Some("--serve-mock") {
+        return serve_mock();
+    }
     let plan = match Plan::from_args(&args) {
         Ok(plan) => plan,
         Err(message) => {
@@ -134,6 +137,33 @@ fn serve_as_gateway(args: &[String]) -> std::process::ExitCode {
     match runtime.block_on(argstream_gateway::run(config)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(_) => std::process::ExitCode::FAILURE,
+    }
+}
+
+/// Only the mock upstream, for a gateway measured on its own (under
+/// callgrind, say: `gateway/callgrind.sh`). Prints `mock on ADDR`, serves
+/// until stdin closes or for at most 30 minutes.
+fn serve_mock() -> std::process::ExitCode {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    let served = runtime.block_on(async {
+        let mut mock = MockUpstream::new();
+        for (route, folder) in FORMATS {
+            mock = mock.route(route, load_cases(folder)?.0);
+        }
+        let address = mock.spawn().await.map_err(|error| error.to_string())?;
+        println!("mock on {address}");
+        let stdin_closed = tokio::task::spawn_blocking(|| {
+            std::io::copy(&mut std::io::stdin(), &mut std::io::sink())
+        });
+        let _ = tokio::time::timeout(Duration::from_secs(30 * 60), stdin_closed).await;
+        Ok::<(), String>(())
+    });
+    match served {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("loadgen: {message}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 
@@ -1023,7 +1053,7 @@ fn chart(rows: &[LatencyRow]) -> String {
         }
         let _ = writeln!(
             svg,
-            r##"<text x="{:.1}" y="{}" text-anchor="middle">{} streams</text>"##,
+            r##"<text x="{:.1}" y="{}" text-anchor="middle">concurrency {}</text>"##,
             x0 + 2.0 * bar,
             bottom + 18.0,
             row.concurrency
