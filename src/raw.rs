@@ -4,17 +4,6 @@
 
 use memchr::memchr2;
 
-/// The text of the value at `path` (member names, outermost first) in `doc`,
-/// a JSON object that is known to be valid: `["response", "usage"]` is the
-/// `usage` member of the top-level `response` object.
-pub(crate) fn value_at<'a>(doc: &'a [u8], path: &[&str]) -> Option<&'a str> {
-    let mut value = std::str::from_utf8(doc).ok()?;
-    for key in path {
-        value = top_level_value(value.as_bytes(), key)?;
-    }
-    Some(value)
-}
-
 /// The text of the value of the last top-level member named `key` in `doc`,
 /// a JSON object that is known to be valid.
 ///
@@ -120,7 +109,7 @@ fn value_end(doc: &[u8], start: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{top_level_value, value_at};
+    use super::top_level_value;
 
     #[test]
     fn finds_top_level_members_only() {
@@ -130,12 +119,6 @@ mod tests {
         assert_eq!(top_level_value(doc, "s"), Some(r#""\"usage\"""#));
         assert_eq!(top_level_value(doc, "x"), None);
         assert_eq!(top_level_value(br#"{"usage":null}"#, "usage"), Some("null"));
-        let nested = br#"{"usage":1,"response":{"id":"r","usage":{"total_tokens":3}}}"#;
-        assert_eq!(
-            value_at(nested, &["response", "usage"]),
-            Some(r#"{"total_tokens":3}"#)
-        );
-        assert_eq!(value_at(nested, &["response", "nope"]), None);
     }
 
     #[test]

@@ -1,132 +1,420 @@
-//! A reusable simd-json tape for the upstream decoders that read events of a
-//! fixed shape (Anthropic, Responses): parse one payload, then look fields up
-//! by key, level by level, with no recursion on input.
+//! The chunk walker: one pass over one complete upstream event's JSON, with
+//! the key scanner's own lexers (strings, escapes, UTF-8, numbers), that
+//! checks it as strictly as the scanner does and lays it out as a flat tape
+//! of byte positions. The decoders then look fields up by key, level by
+//! level, with no recursion on input.
+//!
+//! Positions come for free: a value's raw text is a slice of the payload (a
+//! relay passes `usage` on byte for byte), and an error, in the syntax or in
+//! a field's type, names the byte where it is. Escaped strings are decoded
+//! into one buffer the parser reuses, so after warm-up an event costs no
+//! allocation.
 
-use simd_json::{Buffers, ErrorType, INPUT_PADDING, Node, StaticNode, Tape};
-
+use crate::scan::number::{self, Num, Read};
+use crate::scan::string::{Scanned, StringLexer, decode_string_text};
 use crate::{Error, ErrorKind};
 
-/// The nesting depth accepted in one event, as for chat chunks.
-const MAX_DEPTH: usize = 128;
+/// The nesting depth accepted in one event: the key scanner's default,
+/// which is serde_json's.
+const MAX_DEPTH: usize = crate::scan::DEFAULT_DEPTH_LIMIT;
 
-/// Owns the buffers one parse needs, so that after warm-up parsing an event
-/// allocates nothing.
-pub(crate) struct TapeParser {
-    scratch: Vec<u8>,
-    buffers: Buffers,
-    spare: Tape<'static>,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Object,
+    Array,
+    String,
+    Number,
+    True,
+    False,
+    Null,
 }
 
-impl std::fmt::Debug for TapeParser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TapeParser")
-            .field("scratch_capacity", &self.scratch.capacity())
-            .finish_non_exhaustive()
-    }
+/// One value on the tape.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    kind: Kind,
+    /// A string with escapes, decoded into the parser's buffer.
+    escaped: bool,
+    /// The value's first byte (a string's opening quote).
+    start: u32,
+    /// Just past the value's last byte.
+    end: u32,
+    /// A container: the tape index just past its last node. A string with
+    /// escapes: where its decoded text starts in the decoded buffer.
+    next: u32,
+    /// A string with escapes: where its decoded text ends.
+    decoded_end: u32,
+}
+
+/// Walks payloads onto a tape it keeps, with buffers that are reused.
+#[derive(Debug, Default)]
+pub(crate) struct TapeParser {
+    nodes: Vec<Node>,
+    open: Vec<usize>,
+    decoded: String,
+}
+
+/// Where the walker stands between two values.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Value,
+    Key,
+    AfterValue,
 }
 
 impl TapeParser {
     pub(crate) fn new() -> TapeParser {
-        TapeParser {
-            scratch: Vec::new(),
-            buffers: Buffers::with_max_depth(0, MAX_DEPTH),
-            spare: Tape(Vec::new()),
-        }
+        TapeParser::default()
     }
 
-    /// Parses `payload` and hands its tape to `read`.
+    /// Walks `payload` and hands its tape to `read`.
     ///
     /// # Errors
-    /// [`ErrorKind::MalformedChunk`] at the offset simd-json names when the
-    /// payload is not JSON, or [`ErrorKind::TooDeep`]; and whatever `read`
+    /// The scanner's kinds ([`ErrorKind::UnexpectedByte`],
+    /// [`ErrorKind::InvalidEscape`], [`ErrorKind::TooDeep`], ...) at the
+    /// offset in `payload` of the first bad byte; and whatever `read`
     /// returns.
     pub(crate) fn parse<R>(
         &mut self,
         payload: &[u8],
-        read: impl FnOnce(Doc<'_, '_>) -> Result<R, Error>,
+        read: impl FnOnce(Doc<'_>) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        let TapeParser {
-            scratch,
-            buffers,
-            spare,
-        } = self;
-        scratch.clear();
-        scratch.extend_from_slice(payload);
-        scratch.resize(payload.len() + INPUT_PADDING, b' ');
-        let mut tape = std::mem::replace(spare, Tape(Vec::new())).reset();
-        let result = match simd_json::fill_tape_padded(scratch, payload.len(), buffers, &mut tape) {
-            Ok(()) => read(Doc { nodes: &tape.0 }),
-            Err(err) => Err(json_error(&err, payload.len())),
+        self.walk(payload)?;
+        read(Doc {
+            input: payload,
+            nodes: &self.nodes,
+            decoded: &self.decoded,
+        })
+    }
+
+    fn walk(&mut self, input: &[u8]) -> Result<(), Error> {
+        if u32::try_from(input.len()).is_err() {
+            // Positions are kept in 32 bits; no event is 4 GiB.
+            return Err(Error::new(ErrorKind::EventTooLarge, u64::from(u32::MAX)));
+        }
+        self.nodes.clear();
+        self.open.clear();
+        self.decoded.clear();
+        let fail = |kind, at: usize| Err(Error::new(kind, at as u64));
+        let mut pos = skip_space(input, 0);
+        let mut expect = Expect::Value;
+        loop {
+            let Some(&b) = input.get(pos) else {
+                if expect == Expect::AfterValue && self.open.is_empty() {
+                    return Ok(());
+                }
+                return fail(ErrorKind::Truncated, pos);
+            };
+            match expect {
+                Expect::Value => {
+                    expect = Expect::AfterValue;
+                    pos = match b {
+                        b'{' | b'[' => {
+                            if self.open.len() + 1 >= MAX_DEPTH {
+                                return fail(ErrorKind::TooDeep, pos);
+                            }
+                            let kind = if b == b'{' { Kind::Object } else { Kind::Array };
+                            self.open.push(self.nodes.len());
+                            self.push(kind, pos, pos + 1);
+                            let inner = skip_space(input, pos + 1);
+                            match (kind, input.get(inner)) {
+                                (Kind::Object, Some(b'}')) | (Kind::Array, Some(b']')) => {
+                                    self.close(inner)
+                                }
+                                (Kind::Object, _) => {
+                                    expect = Expect::Key;
+                                    inner
+                                }
+                                _ => {
+                                    expect = Expect::Value;
+                                    inner
+                                }
+                            }
+                        }
+                        b'"' => self.string(input, pos)?,
+                        b'-' | b'0'..=b'9' => match number::read(input, pos + 1, Num::start(b)) {
+                            Read::Ended(end) => self.push(Kind::Number, pos, end),
+                            Read::Exhausted(num) if num.is_complete() => {
+                                self.push(Kind::Number, pos, input.len())
+                            }
+                            Read::Exhausted(_) => return fail(ErrorKind::Truncated, input.len()),
+                            Read::Invalid(at) => return fail(ErrorKind::InvalidNumber, at),
+                        },
+                        b't' => self.literal(input, pos, b"true", Kind::True)?,
+                        b'f' => self.literal(input, pos, b"false", Kind::False)?,
+                        b'n' => self.literal(input, pos, b"null", Kind::Null)?,
+                        _ => return fail(ErrorKind::UnexpectedByte, pos),
+                    };
+                }
+                Expect::Key => {
+                    if b != b'"' {
+                        return fail(ErrorKind::UnexpectedByte, pos);
+                    }
+                    pos = skip_space(input, self.string(input, pos)?);
+                    match input.get(pos) {
+                        Some(b':') => pos += 1,
+                        Some(_) => return fail(ErrorKind::UnexpectedByte, pos),
+                        None => return fail(ErrorKind::Truncated, pos),
+                    }
+                    expect = Expect::Value;
+                }
+                Expect::AfterValue => {
+                    let Some(&top) = self.open.last() else {
+                        return fail(ErrorKind::TrailingContent, pos);
+                    };
+                    let in_object = self.nodes[top].kind == Kind::Object;
+                    match b {
+                        b',' => {
+                            expect = if in_object {
+                                Expect::Key
+                            } else {
+                                Expect::Value
+                            };
+                            pos += 1;
+                        }
+                        b'}' if in_object => pos = self.close(pos),
+                        b']' if !in_object => pos = self.close(pos),
+                        _ => return fail(ErrorKind::UnexpectedByte, pos),
+                    }
+                }
+            }
+            pos = skip_space(input, pos);
+        }
+    }
+
+    fn push(&mut self, kind: Kind, start: usize, end: usize) -> usize {
+        self.nodes.push(Node {
+            kind,
+            start: start as u32,
+            end: end as u32,
+            next: 0,
+            decoded_end: 0,
+            escaped: false,
+        });
+        end
+    }
+
+    /// Closes the innermost container at its closing byte `at`.
+    fn close(&mut self, at: usize) -> usize {
+        if let Some(index) = self.open.pop() {
+            let next = self.nodes.len();
+            let node = &mut self.nodes[index];
+            node.end = (at + 1) as u32;
+            node.next = next as u32;
+        }
+        at + 1
+    }
+
+    /// The string whose opening quote is at `open`; returns the index past
+    /// its closing quote.
+    fn string(&mut self, input: &[u8], open: usize) -> Result<usize, Error> {
+        // Keys and most values are short printable ASCII: a plain loop finds
+        // their end for less than the lexer's setup. Anything else (an
+        // escape, a control character, a byte past ASCII) goes to the lexer
+        // from where the loop stopped, in its plain-text state.
+        let mut pos = plain_ascii_run(input, open + 1);
+        while let Some(&b) = input.get(pos) {
+            match b {
+                b'"' => {
+                    self.push(Kind::String, open, pos + 1);
+                    return Ok(pos + 1);
+                }
+                b'\\' | 0x00..=0x1F | 0x80..=0xFF => break,
+                _ => pos += 1,
+            }
+        }
+        let mut lexer = StringLexer::new();
+        let close = match lexer.scan(input, &mut pos, None)? {
+            Scanned::Closed(close) => close,
+            Scanned::Exhausted => return Err(Error::new(ErrorKind::Truncated, input.len() as u64)),
         };
-        *spare = tape.reset();
-        result
+        let index = self.nodes.len();
+        self.push(Kind::String, open, close + 1);
+        if lexer.take_escaped() {
+            let from = self.decoded.len();
+            decode_string_text(
+                &input[open + 1..close],
+                (open + 1) as u64,
+                &mut self.decoded,
+            )?;
+            let node = &mut self.nodes[index];
+            node.next = from as u32;
+            node.decoded_end = self.decoded.len() as u32;
+            node.escaped = true;
+        }
+        Ok(close + 1)
+    }
+
+    fn literal(
+        &mut self,
+        input: &[u8],
+        at: usize,
+        word: &[u8],
+        kind: Kind,
+    ) -> Result<usize, Error> {
+        for (i, &want) in word.iter().enumerate() {
+            match input.get(at + i) {
+                Some(&b) if b == want => {}
+                Some(_) => return Err(Error::new(ErrorKind::InvalidLiteral, (at + i) as u64)),
+                None => return Err(Error::new(ErrorKind::Truncated, input.len() as u64)),
+            }
+        }
+        Ok(self.push(kind, at, at + word.len()))
     }
 }
 
-/// Maps simd-json's error to ours, keeping the offset it names.
-#[cold]
-pub(crate) fn json_error(err: &simd_json::Error, len: usize) -> Error {
-    let kind = match err.error() {
-        ErrorType::DepthLimitExceeded => ErrorKind::TooDeep,
-        _ => ErrorKind::MalformedChunk,
-    };
-    Error::new(kind, err.index().min(len) as u64)
+/// Skips, eight bytes at a time, the printable ASCII from `pos` that is
+/// neither a quote nor a backslash: the plain text of most strings. Returns
+/// where a word holding any other byte begins, for the byte loop to finish.
+#[inline]
+fn plain_ascii_run(input: &[u8], mut pos: usize) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    while let Some(word) = input.get(pos..pos + 8) {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        let quote = has_zero(w ^ u64::from_ne_bytes([b'"'; 8]));
+        let backslash = has_zero(w ^ u64::from_ne_bytes([b'\\'; 8]));
+        // A byte below 0x20 borrows into its high bit; one past ASCII has it.
+        let other = (w.wrapping_sub(u64::from_ne_bytes([0x20; 8])) | w) & HIGH;
+        let hits = quote | backslash | other;
+        if hits != 0 {
+            // The lowest flagged lane is exact: no lane below it borrowed.
+            return pos + (hits.trailing_zeros() / 8) as usize;
+        }
+        pos += 8;
+    }
+    pos
 }
 
-/// A JSON value of the wrong type where the protocol fixes one. The tape
-/// keeps no positions; the relay reports the event's own offset.
-#[cold]
-pub(crate) fn malformed() -> Error {
-    Error::new(ErrorKind::MalformedChunk, 0)
+/// Skips JSON whitespace from `pos`.
+#[inline]
+fn skip_space(input: &[u8], mut pos: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = input.get(pos) {
+        pos += 1;
+    }
+    pos
 }
 
-/// One parsed payload: tape positions and typed lookups. Values read as
-/// `None` when absent or `null`; a value of another type is an error.
-#[derive(Clone, Copy)]
-pub(crate) struct Doc<'t, 'a> {
-    nodes: &'t [Node<'a>],
+/// A field of the wrong type, at the byte where its value starts.
+#[cold]
+fn wrong_type(at: usize) -> Error {
+    Error::new(ErrorKind::MalformedChunk, at as u64)
 }
 
 /// A position on the tape.
 pub(crate) type At = usize;
 
-impl<'t, 'a> Doc<'t, 'a> {
+/// One walked payload: typed lookups by key. Values read as `None` when
+/// absent or `null`; a value of another type is
+/// [`ErrorKind::MalformedChunk`] at the byte where it starts.
+#[derive(Clone, Copy)]
+pub(crate) struct Doc<'t> {
+    input: &'t [u8],
+    nodes: &'t [Node],
+    decoded: &'t str,
+}
+
+impl<'t> Doc<'t> {
     /// The root, which must be an object.
     pub(crate) fn root(&self) -> Result<At, Error> {
         match self.nodes.first() {
-            Some(Node::Object { .. }) => Ok(0),
-            _ => Err(malformed()),
+            Some(node) if node.kind == Kind::Object => Ok(0),
+            _ => Err(wrong_type(0)),
         }
     }
 
-    /// The value of the last member `key` of the object at `at`, or `None`
-    /// when the member is absent or `null`.
+    /// The value of the last member `key` of the object at `at` (as
+    /// serde_json keeps the last of repeated keys), or `None` when the
+    /// member is absent or `null`.
     pub(crate) fn get(&self, at: Option<At>, key: &str) -> Result<Option<At>, Error> {
         let Some(at) = at else { return Ok(None) };
-        let Some(&Node::Object { len, .. }) = self.nodes.get(at) else {
-            return Err(malformed());
-        };
         let mut found = None;
-        let mut pos = at + 1;
-        for _ in 0..len {
-            let Some(&Node::String(name)) = self.nodes.get(pos) else {
-                return Err(malformed());
-            };
-            let value = pos + 1;
-            if name == key {
+        for (name, value) in self.members(at)? {
+            if self.is_key(name, key) {
                 found = Some(value);
             }
-            pos = value + self.width(value);
         }
-        Ok(found.filter(|&value| !self.is_null(value)))
+        Ok(found.filter(|&value| self.nodes[value].kind != Kind::Null))
+    }
+
+    /// The values of the members `keys` of the object at `at`, in one pass
+    /// over its members: the last of repeated keys, `None` for absent or
+    /// `null`.
+    pub(crate) fn pick<const N: usize>(
+        &self,
+        at: Option<At>,
+        keys: [&str; N],
+    ) -> Result<[Option<At>; N], Error> {
+        let mut found = [None; N];
+        let Some(at) = at else { return Ok(found) };
+        for (name, value) in self.members(at)? {
+            if let Some(slot) = keys.iter().position(|key| self.is_key(name, key)) {
+                found[slot] = (self.nodes[value].kind != Kind::Null).then_some(value);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The unsigned integer at `at`; `None` for absent.
+    pub(crate) fn unsigned_at(&self, at: Option<At>) -> Result<Option<u64>, Error> {
+        at.map(|at| {
+            self.integer(at)
+                .ok_or_else(|| wrong_type(self.nodes[at].start as usize))
+        })
+        .transpose()
+    }
+
+    /// The integer at `at`, which must fit a `u32` (an index); `None` for
+    /// absent.
+    pub(crate) fn small_at(&self, at: Option<At>) -> Result<Option<u32>, Error> {
+        at.map(|at| {
+            self.integer(at)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| wrong_type(self.nodes[at].start as usize))
+        })
+        .transpose()
+    }
+
+    /// The `(key, value)` positions of the object at `at`.
+    pub(crate) fn members(&self, at: At) -> Result<Members<'_, 't>, Error> {
+        let node = &self.nodes[at];
+        if node.kind != Kind::Object {
+            return Err(wrong_type(node.start as usize));
+        }
+        Ok(Members {
+            doc: self,
+            at: at + 1,
+            end: (node.next as usize),
+        })
+    }
+
+    /// The element positions of the array at `at`; `None` is empty.
+    pub(crate) fn elements(&self, at: Option<At>) -> Result<Elements<'_, 't>, Error> {
+        let Some(at) = at else {
+            return Ok(Elements {
+                doc: self,
+                at: 0,
+                end: 0,
+            });
+        };
+        let node = &self.nodes[at];
+        if node.kind != Kind::Array {
+            return Err(wrong_type(node.start as usize));
+        }
+        Ok(Elements {
+            doc: self,
+            at: at + 1,
+            end: (node.next as usize),
+        })
     }
 
     /// The object at `at`, or `None` for absent or `null`.
     pub(crate) fn object(&self, at: Option<At>) -> Result<Option<At>, Error> {
-        match at.map(|at| self.nodes.get(at)) {
+        match at.map(|at| &self.nodes[at]) {
             None => Ok(None),
-            Some(Some(Node::Object { .. })) => Ok(at),
-            Some(_) => Err(malformed()),
+            Some(node) if node.kind == Kind::Object => Ok(at),
+            Some(node) => Err(wrong_type(node.start as usize)),
         }
     }
 
@@ -135,48 +423,164 @@ impl<'t, 'a> Doc<'t, 'a> {
         self.object(self.get(at, key)?)
     }
 
-    /// The string member `key` of the object at `at`.
-    pub(crate) fn str(&self, at: Option<At>, key: &str) -> Result<Option<&'a str>, Error> {
-        match self.get(at, key)?.map(|value| &self.nodes[value]) {
+    /// The string member `key` of the object at `at`, decoded.
+    pub(crate) fn str(&self, at: Option<At>, key: &str) -> Result<Option<&'t str>, Error> {
+        self.string(self.get(at, key)?)
+    }
+
+    /// The string at `at`, decoded; `None` for absent.
+    pub(crate) fn string(&self, at: Option<At>) -> Result<Option<&'t str>, Error> {
+        match at {
             None => Ok(None),
-            Some(&Node::String(text)) => Ok(Some(text)),
-            Some(_) => Err(malformed()),
+            Some(at) => match self.text(at) {
+                Some(text) => Ok(Some(text)),
+                None => Err(wrong_type(self.nodes[at].start as usize)),
+            },
         }
+    }
+
+    /// Whether the value at `at` is a string.
+    pub(crate) fn is_string(&self, at: At) -> bool {
+        self.nodes[at].kind == Kind::String
     }
 
     /// The non-negative integer member `key` of the object at `at`.
     pub(crate) fn unsigned(&self, at: Option<At>, key: &str) -> Result<Option<u64>, Error> {
-        match self.get(at, key)?.map(|value| &self.nodes[value]) {
+        match self.get(at, key)? {
             None => Ok(None),
-            Some(&Node::Static(StaticNode::U64(n))) => Ok(Some(n)),
-            Some(&Node::Static(StaticNode::I64(n))) => {
-                u64::try_from(n).map(Some).map_err(|_| malformed())
-            }
-            Some(_) => Err(malformed()),
+            Some(value) => self
+                .integer(value)
+                .map(Some)
+                .ok_or_else(|| wrong_type(self.nodes[value].start as usize)),
         }
     }
 
     /// The member `key` of the object at `at` if it is a string or an
     /// integer (an error `code` is either), `None` for anything else.
-    pub(crate) fn code(&self, at: Option<At>, key: &str) -> Result<Option<Code<'a>>, Error> {
-        Ok(match self.get(at, key)?.map(|value| &self.nodes[value]) {
-            Some(&Node::String(text)) => Some(Code::Text(text)),
-            Some(&Node::Static(StaticNode::U64(n))) => i64::try_from(n).ok().map(Code::Number),
-            Some(&Node::Static(StaticNode::I64(n))) => Some(Code::Number(n)),
+    pub(crate) fn code(&self, at: Option<At>, key: &str) -> Result<Option<Code<'t>>, Error> {
+        let Some(value) = self.get(at, key)? else {
+            return Ok(None);
+        };
+        let node = &self.nodes[value];
+        Ok(match node.kind {
+            Kind::String => self.text(value).map(Code::Text),
+            Kind::Number => {
+                let raw = &self.input[(node.start as usize)..(node.end as usize)];
+                std::str::from_utf8(raw)
+                    .ok()
+                    .and_then(|n| n.parse().ok())
+                    .map(Code::Number)
+            }
             _ => None,
         })
     }
 
-    /// The number of tape nodes the value at `at` spans, itself included.
-    fn width(&self, at: At) -> usize {
-        match self.nodes.get(at) {
-            Some(&Node::Object { count, .. } | &Node::Array { count, .. }) => count + 1,
-            _ => 1,
+    /// The value at `at` exactly as the payload wrote it.
+    pub(crate) fn raw(&self, at: At) -> &'t str {
+        let node = &self.nodes[at];
+        // The walker checked the payload's UTF-8 inside strings, and outside
+        // them only ASCII is allowed, so this never fails.
+        std::str::from_utf8(&self.input[(node.start as usize)..(node.end as usize)])
+            .unwrap_or("null")
+    }
+
+    /// Whether the key at `at` is `key`: raw bytes when it has no escape,
+    /// so that looking a member up costs no UTF-8 check.
+    fn is_key(&self, at: At, key: &str) -> bool {
+        let node = &self.nodes[at];
+        if node.escaped {
+            self.decoded
+                .get((node.next as usize)..(node.decoded_end as usize))
+                == Some(key)
+        } else {
+            // Lengths first: most members are told apart without a compare.
+            (node.end as usize) - (node.start as usize) - 2 == key.len()
+                && self
+                    .input
+                    .get((node.start as usize) + 1..(node.end as usize) - 1)
+                    == Some(key.as_bytes())
         }
     }
 
-    fn is_null(&self, at: At) -> bool {
-        matches!(self.nodes.get(at), Some(Node::Static(StaticNode::Null)))
+    /// A string's decoded text; `None` if the value is not a string.
+    fn text(&self, at: At) -> Option<&'t str> {
+        let node = &self.nodes[at];
+        if node.kind != Kind::String {
+            return None;
+        }
+        if node.escaped {
+            return self
+                .decoded
+                .get((node.next as usize)..(node.decoded_end as usize));
+        }
+        // Checked by the walker; the check here is the price of no `unsafe`.
+        simdutf8::basic::from_utf8(&self.input[(node.start as usize) + 1..(node.end as usize) - 1])
+            .ok()
+    }
+
+    /// A non-negative integer that fits `u64`.
+    fn integer(&self, at: At) -> Option<u64> {
+        let node = &self.nodes[at];
+        if node.kind != Kind::Number {
+            return None;
+        }
+        let digits = &self.input[(node.start as usize)..(node.end as usize)];
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        digits.iter().try_fold(0u64, |n, &d| {
+            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        })
+    }
+
+    /// The tape index just past the value at `at` and everything in it.
+    fn after(&self, at: At) -> usize {
+        let node = &self.nodes[at];
+        match node.kind {
+            Kind::Object | Kind::Array => node.next as usize,
+            _ => at + 1,
+        }
+    }
+}
+
+/// The members of an object: `(key, value)` tape positions.
+pub(crate) struct Members<'d, 't> {
+    doc: &'d Doc<'t>,
+    at: usize,
+    end: usize,
+}
+
+impl Iterator for Members<'_, '_> {
+    type Item = (At, At);
+
+    fn next(&mut self) -> Option<(At, At)> {
+        if self.at >= self.end {
+            return None;
+        }
+        let key = self.at;
+        let value = key + 1;
+        self.at = self.doc.after(value);
+        Some((key, value))
+    }
+}
+
+/// The elements of an array.
+pub(crate) struct Elements<'d, 't> {
+    doc: &'d Doc<'t>,
+    at: usize,
+    end: usize,
+}
+
+impl Iterator for Elements<'_, '_> {
+    type Item = At;
+
+    fn next(&mut self) -> Option<At> {
+        if self.at >= self.end {
+            return None;
+        }
+        let value = self.at;
+        self.at = self.doc.after(value);
+        Some(value)
     }
 }
 
@@ -187,4 +591,85 @@ pub enum Code<'a> {
     Text(&'a str),
     /// A numeric code (`429`).
     Number(i64),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TapeParser;
+    use crate::ErrorKind;
+
+    fn walks(doc: &[u8]) -> Result<(), crate::Error> {
+        TapeParser::new().parse(doc, |_| Ok(()))
+    }
+
+    /// The walker accepts exactly what serde_json accepts, on every
+    /// JSONTestSuite file (`y_`, `n_` and the implementation-defined `i_`),
+    /// but numbers out of `f64` range, which it never converts.
+    #[test]
+    fn agrees_with_serde_json_on_json_test_suite() {
+        let root = std::env::var_os("ARGSTREAM_TESTDATA")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data").into());
+        let Ok(dir) = std::fs::read_dir(root.join("JSONTestSuite/test_parsing")) else {
+            eprintln!("skipping: JSONTestSuite not found (set ARGSTREAM_TESTDATA)");
+            return;
+        };
+        let mut checked = 0;
+        for entry in dir {
+            let path = entry.unwrap().path();
+            let doc = std::fs::read(&path).unwrap();
+            let reference = serde_json::from_slice::<serde_json::Value>(&doc);
+            let got = walks(&doc);
+            match reference {
+                Ok(_) => assert!(got.is_ok(), "{}: {got:?}", path.display()),
+                Err(e) if e.to_string().starts_with("number out of range") => {}
+                Err(e) => assert!(got.is_err(), "{}: serde_json says {e}", path.display()),
+            }
+            checked += 1;
+        }
+        assert!(checked > 300);
+    }
+
+    #[test]
+    fn errors_name_the_byte() {
+        let cases: [(&[u8], ErrorKind, u64); 9] = [
+            (br#"{"a":1,}"#, ErrorKind::UnexpectedByte, 7),
+            (br#"{"a":"\q"}"#, ErrorKind::InvalidEscape, 7),
+            (br#"{"a":01}"#, ErrorKind::InvalidNumber, 6),
+            (br#"{"a":tru}"#, ErrorKind::InvalidLiteral, 8),
+            (br#"{"a":1} x"#, ErrorKind::TrailingContent, 8),
+            (br#"{"a":"#, ErrorKind::Truncated, 5),
+            (b"{\"a\":\"\xff\"}", ErrorKind::InvalidUtf8, 6),
+            (b"{\"a\":\"\x01\"}", ErrorKind::ControlCharacter, 6),
+            (br#"{"a" 1}"#, ErrorKind::UnexpectedByte, 5),
+        ];
+        for (doc, kind, offset) in cases {
+            let error = walks(doc).unwrap_err();
+            assert_eq!(
+                (error.kind(), error.offset()),
+                (kind, offset),
+                "{:?}",
+                String::from_utf8_lossy(doc)
+            );
+        }
+        let deep = [b'['; 200];
+        assert_eq!(walks(&deep).unwrap_err().kind(), ErrorKind::TooDeep);
+    }
+
+    #[test]
+    fn looks_fields_up_with_raw_spans_and_decoded_strings() {
+        let doc =
+            br#" {"a": {"b": [1, "x\u00e9", null, {"c": true}]}, "s": "p\"q", "a": {"n": 42}} "#;
+        TapeParser::new()
+            .parse(doc, |doc| {
+                let root = Some(doc.root()?);
+                assert_eq!(doc.unsigned(doc.get(root, "a")?, "n")?, Some(42));
+                assert_eq!(doc.str(root, "s")?, Some("p\"q"));
+                assert_eq!(doc.raw(doc.get(root, "s")?.unwrap()), r#""p\"q""#);
+                assert_eq!(doc.str(root, "missing")?, None);
+                assert!(doc.str(root, "a").is_err(), "an object is not a string");
+                Ok(())
+            })
+            .unwrap();
+    }
 }

@@ -347,7 +347,7 @@ fn invalid_arguments_stop_only_that_call() {
 }
 
 #[test]
-fn a_malformed_chunk_is_an_error_naming_the_event_and_keeps_what_was_relayed() {
+fn a_malformed_chunk_is_an_error_naming_the_byte_and_keeps_what_was_relayed() {
     let good = chunk(r#"{"content":"kept"}"#);
     let stream = format!(
         "{good}data: {{\"choices\": 5}}\n\n{}",
@@ -356,9 +356,11 @@ fn a_malformed_chunk_is_an_error_naming_the_event_and_keeps_what_was_relayed() {
     for piece in [1, 7, 4096] {
         let (out, relayer, result) = relay(stream.as_bytes(), &["pre_exec_msg"], piece);
         let error = result.unwrap_err();
+        // The offset names the `5`, where an array should be.
+        let at = good.len() + "data: {\"choices\": ".len();
         assert_eq!(
             (error.kind(), error.offset()),
-            (ErrorKind::MalformedChunk, good.len() as u64)
+            (ErrorKind::MalformedChunk, at as u64)
         );
         assert_eq!(relayer.events(), 2);
         assert_eq!(client::read(&out).content, "kept");
@@ -497,5 +499,31 @@ fn the_bundled_anthropic_and_responses_examples_relay() {
                 Some("tool_calls")
             );
         }
+    }
+}
+
+#[test]
+fn a_syntax_error_names_its_byte_in_the_stream() {
+    let good = chunk(r#"{"content":"kept"}"#);
+    for (bad, inside) in [
+        (
+            r#"{"choices":[{"delta":{"content":"a\q"}}]}"#,
+            r#"{"choices":[{"delta":{"content":"a\"#.len(),
+        ),
+        (
+            r#"{"id":"x","created":01}"#,
+            r#"{"id":"x","created":0"#.len(),
+        ),
+        ("{\"choices\":[]} trailing", "{\"choices\":[]} ".len()),
+    ] {
+        let stream = format!("{good}: comment\ndata: {bad}\n\n");
+        let (_, _, result) = relay(stream.as_bytes(), &["pre_exec_msg"], 3);
+        let error = result.unwrap_err();
+        let at = good.len() + ": comment\ndata: ".len() + inside;
+        assert_eq!(
+            (error.kind(), error.offset()),
+            (ErrorKind::MalformedChunk, at as u64),
+            "{bad}"
+        );
     }
 }

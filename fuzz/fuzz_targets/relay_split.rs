@@ -1,7 +1,7 @@
-//! Upstream bodies, arbitrary bytes or generated chat-completion streams
-//! (see `argstream_fuzz::chat`), relayed under two fragmentation plans: the
-//! downstream bytes are identical, and so are the summary, the event count
-//! and the error; the output stays within a constant factor of the input.
+//! Upstream bodies, arbitrary bytes or generated streams of the three
+//! formats (see `argstream_fuzz::chat`), relayed under two fragmentation
+//! plans: the downstream bytes are identical, and so are the summary, the
+//! event count and the error; the output stays linear in the input.
 
 #![no_main]
 
@@ -14,13 +14,17 @@ use libfuzzer_sys::fuzz_target;
 
 const KEYS: [&str; 2] = ["pre_exec_msg", "message"];
 
-/// Downstream bytes per upstream byte, at most, plus [`SLACK`]. A content
-/// frame copies the upstream chunk's id, created and model around a span
-/// of the arguments that chunk carried, so it is never much longer than
-/// the chunk it came from.
+/// Downstream bytes per upstream byte, at most, plus [`PER_EVENT`] per
+/// upstream event. A chat content frame copies the upstream chunk's id,
+/// created and model around the spans that chunk carried; a frame written
+/// for an Anthropic or Responses event repeats the response's id and model,
+/// which the relay cuts to 256 bytes each.
 const FACTOR: usize = 4;
-/// Room for the `[DONE]` frame the relay adds at the end.
-const SLACK: usize = 64;
+/// A chunk's fixed JSON, plus a 256-byte id and model.
+const PER_EVENT: usize = 200 + 2 * 256;
+/// The role chunk, the finish chunk, the usage chunk and `[DONE]`, or an
+/// error event, at the end.
+const SLACK: usize = 4 * PER_EVENT;
 
 #[derive(Arbitrary, Debug)]
 enum Upstream {
@@ -84,7 +88,7 @@ fuzz_target!(|case: Case| {
         String::from_utf8_lossy(&body)
     );
     assert!(
-        a.output.len() <= FACTOR * body.len() + SLACK,
+        a.output.len() <= FACTOR * body.len() + PER_EVENT * a.events as usize + SLACK,
         "{} bytes out for {} in: {:?}",
         a.output.len(),
         body.len(),

@@ -1,7 +1,8 @@
-//! A generator of chat-completion event streams for the relay: content,
-//! tool calls whose arguments are generated documents (see [`crate::json`])
-//! cut into fragments and interleaved, finish reasons, usage, `[DONE]`,
-//! comments, and some damage.
+//! A generator of upstream event streams for the relay, in each of its three
+//! formats (chat completions, Anthropic Messages, OpenAI Responses): content,
+//! reasoning, tool calls whose arguments are generated documents (see
+//! [`crate::json`]) cut into fragments and interleaved, finish reasons,
+//! usage, the format's end, comments, errors, and some damage.
 
 use arbitrary::Arbitrary;
 use serde_json::{Value, json};
@@ -26,6 +27,14 @@ pub struct ChatStream {
     pub done: bool,
     /// `\n`, `\r\n` or `\r` line ends.
     pub line_end: u8,
+    /// The wire format: chat completions, Anthropic or Responses.
+    pub format: u8,
+}
+
+/// One piece of a tool call.
+enum Piece {
+    Start { index: usize, name: String },
+    Arguments { index: usize, fragment: String },
 }
 
 /// One tool call.
@@ -66,32 +75,32 @@ impl ChatStream {
             1 => b"\r\n",
             _ => b"\r",
         };
-        // Every call's fragments, in order per call.
-        let mut queues: Vec<Vec<Value>> = self
+        // Every call's pieces, in order per call.
+        let mut queues: Vec<Vec<Piece>> = self
             .calls
             .iter()
             .enumerate()
             .map(|(index, call)| {
                 let text = String::from_utf8_lossy(&call.arguments.to_bytes()).into_owned();
-                let fragments = char_pieces(&text, &call.cuts);
-                let mut deltas: Vec<Value> = fragments
-                    .iter()
-                    .map(|fragment| {
-                        json!({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]})
-                    })
+                let mut pieces: Vec<Piece> = char_pieces(&text, &call.cuts)
+                    .into_iter()
+                    .map(|fragment| Piece::Arguments { index, fragment })
                     .collect();
-                deltas.insert(
+                pieces.insert(
                     0,
-                    json!({"tool_calls": [{"index": index, "id": format!("call_{index}"),
-                        "type": "function", "function": {"name": call.name, "arguments": ""}}]}),
+                    Piece::Start {
+                        index,
+                        name: call.name.clone(),
+                    },
                 );
-                deltas.reverse();
-                deltas
+                pieces.reverse();
+                pieces
             })
             .collect();
         let mut extras = self.extras.iter();
         let mut state = self.order | 1;
         let mut out = Vec::new();
+        self.start(end, &mut out);
         loop {
             state ^= state << 13;
             state ^= state >> 7;
@@ -108,13 +117,81 @@ impl ChatStream {
                 continue;
             }
             let call = live[(state >> 8) as usize % live.len()];
-            let delta = queues[call].pop().expect("live queues are not empty");
-            self.frame(&self.chunk(delta, Value::Null), end, &mut out);
+            let piece = queues[call].pop().expect("live queues are not empty");
+            self.piece(piece, end, &mut out);
         }
         if self.done {
-            frame_bytes(b"[DONE]", end, &mut out);
+            self.end(end, &mut out);
         }
         out
+    }
+
+    fn start(&self, end: &[u8], out: &mut Vec<u8>) {
+        match self.format % 3 {
+            0 => {}
+            1 => self.event(
+                &json!({"type": "message_start", "message": {"id": self.id, "model": self.model,
+                    "usage": {"input_tokens": 3, "output_tokens": 1}}}),
+                end,
+                out,
+            ),
+            _ => self.event(
+                &json!({"type": "response.created", "response": {"id": self.id, "model": self.model,
+                    "created_at": 7}}),
+                end,
+                out,
+            ),
+        }
+    }
+
+    fn end(&self, end: &[u8], out: &mut Vec<u8>) {
+        match self.format % 3 {
+            0 => frame_bytes(b"[DONE]", end, out),
+            1 => self.event(&json!({"type": "message_stop"}), end, out),
+            _ => self.event(
+                &json!({"type": "response.completed", "response": {"id": self.id,
+                    "usage": {"input_tokens": 3, "output_tokens": 5, "total_tokens": 8}}}),
+                end,
+                out,
+            ),
+        }
+    }
+
+    fn piece(&self, piece: Piece, end: &[u8], out: &mut Vec<u8>) {
+        let event = match (self.format % 3, piece) {
+            (0, Piece::Start { index, name }) => self.chunk(
+                json!({"tool_calls": [{"index": index, "id": format!("call_{index}"),
+                    "type": "function", "function": {"name": name, "arguments": ""}}]}),
+                Value::Null,
+            ),
+            (0, Piece::Arguments { index, fragment }) => self.chunk(
+                json!({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}),
+                Value::Null,
+            ),
+            (1, Piece::Start { index, name }) => json!({"type": "content_block_start",
+                "index": index, "content_block": {"type": "tool_use",
+                "id": format!("toolu_{index}"), "name": name, "input": {}}}),
+            (1, Piece::Arguments { index, fragment }) => json!({"type": "content_block_delta",
+                "index": index, "delta": {"type": "input_json_delta", "partial_json": fragment}}),
+            (_, Piece::Start { index, name }) => json!({"type": "response.output_item.added",
+                "output_index": index + 1, "item": {"type": "function_call",
+                "id": format!("fc_{index}"), "call_id": format!("call_{index}"), "name": name,
+                "arguments": ""}}),
+            (_, Piece::Arguments { index, fragment }) => json!({
+                "type": "response.function_call_arguments.delta", "output_index": index + 1,
+                "item_id": format!("fc_{index}"), "delta": fragment}),
+        };
+        self.event(&event, end, out);
+    }
+
+    /// Writes an event, named by its `type` where the format names events.
+    fn event(&self, event: &Value, end: &[u8], out: &mut Vec<u8>) {
+        if let Some(kind) = event["type"].as_str() {
+            out.extend_from_slice(b"event: ");
+            out.extend_from_slice(kind.as_bytes());
+            out.extend_from_slice(end);
+        }
+        self.frame(event, end, out);
     }
 
     fn chunk(&self, delta: Value, finish: Value) -> Value {
@@ -127,33 +204,52 @@ impl ChatStream {
     }
 
     fn extra(&self, extra: &Extra, end: &[u8], out: &mut Vec<u8>) {
-        match extra {
-            Extra::Content(text) => {
-                self.frame(&self.chunk(json!({"content": text}), Value::Null), end, out)
-            }
-            Extra::Reasoning(text) => self.frame(
-                &self.chunk(json!({"reasoning_content": text}), Value::Null),
-                end,
-                out,
-            ),
-            Extra::Finish(tools) => {
-                let reason = if *tools { "tool_calls" } else { "stop" };
-                self.frame(&self.chunk(json!({}), json!(reason)), end, out);
-            }
-            Extra::Usage(prompt, completion) => self.frame(
-                &json!({"id": self.id, "object": "chat.completion.chunk", "created": 7,
-                    "model": self.model, "choices": [],
-                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion}}),
-                end,
-                out,
-            ),
-            Extra::Comment => {
+        let event = match (self.format % 3, extra) {
+            (_, Extra::Comment) => {
                 out.extend_from_slice(b": keep-alive");
                 out.extend_from_slice(end);
+                return;
             }
-            Extra::Error(message) => self.frame(&json!({"error": {"message": message}}), end, out),
-            Extra::Garbage(bytes) => frame_bytes(bytes, end, out),
-        }
+            (_, Extra::Garbage(bytes)) => return frame_bytes(bytes, end, out),
+            (0, Extra::Content(text)) => self.chunk(json!({"content": text}), Value::Null),
+            (0, Extra::Reasoning(text)) => {
+                self.chunk(json!({"reasoning_content": text}), Value::Null)
+            }
+            (0, Extra::Finish(tools)) => {
+                let reason = if *tools { "tool_calls" } else { "stop" };
+                self.chunk(json!({}), json!(reason))
+            }
+            (0, Extra::Usage(prompt, completion)) => {
+                json!({"id": self.id, "object": "chat.completion.chunk", "created": 7,
+                    "model": self.model, "choices": [],
+                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion}})
+            }
+            (0, Extra::Error(message)) => json!({"error": {"message": message}}),
+            (1, Extra::Content(text)) => json!({"type": "content_block_delta", "index": 999,
+                "delta": {"type": "text_delta", "text": text}}),
+            (1, Extra::Reasoning(text)) => json!({"type": "content_block_delta", "index": 998,
+                "delta": {"type": "thinking_delta", "thinking": text}}),
+            (1, Extra::Finish(tools)) => {
+                let reason = if *tools { "tool_use" } else { "end_turn" };
+                json!({"type": "message_delta", "delta": {"stop_reason": reason},
+                    "usage": {"output_tokens": 9}})
+            }
+            (1, Extra::Usage(_, completion)) => json!({"type": "message_delta", "delta": {},
+                "usage": {"output_tokens": completion}}),
+            (1, Extra::Error(message)) => json!({"type": "error",
+                "error": {"type": "overloaded_error", "message": message}}),
+            (_, Extra::Content(text)) => json!({"type": "response.output_text.delta",
+                "output_index": 0, "item_id": "msg", "delta": text}),
+            (_, Extra::Reasoning(text)) => json!({"type": "response.reasoning_summary_text.delta",
+                "output_index": 0, "item_id": "rs", "delta": text}),
+            (_, Extra::Finish(_)) => json!({"type": "response.incomplete",
+                "response": {"incomplete_details": {"reason": "max_output_tokens"}}}),
+            (_, Extra::Usage(..)) => json!({"type": "response.in_progress",
+                "response": {"id": self.id, "model": self.model}}),
+            (_, Extra::Error(message)) => json!({"type": "error", "code": "server_error",
+                "message": message}),
+        };
+        self.event(&event, end, out);
     }
 }
 

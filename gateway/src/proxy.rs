@@ -10,7 +10,7 @@ use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use argstream::{Format, Relay, RelayStream, RelayStreamError};
 use axum::Router;
@@ -179,7 +179,13 @@ async fn forward(
             .expect("headers copied from a valid response");
     }
 
-    let relay = gateway.relay();
+    let mut relay = gateway.relay();
+    // The `created` of chunks whose upstream format has none (Anthropic):
+    // the time the request came.
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    relay.set_created(now.as_secs());
     let body = Relayed {
         frames: Some(RelayStream::new(
             IdleTimeout::new(upstream.bytes_stream(), idle_timeout),

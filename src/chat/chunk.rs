@@ -10,10 +10,9 @@
 
 use std::ops::Range;
 
-use simd_json::{Buffers, INPUT_PADDING, Node, StaticNode, Tape};
+use simd_json::{Buffers, ErrorType, INPUT_PADDING, Node, StaticNode, Tape};
 
 use crate::raw::top_level_value;
-use crate::tape::json_error;
 use crate::{Error, ErrorKind};
 
 /// The nesting depth [`ChunkParser::new`] accepts. Chunks nest about six
@@ -164,6 +163,16 @@ impl ChunkParser {
             })),
         }
     }
+}
+
+/// Maps simd-json's error to ours, keeping the offset it names.
+#[cold]
+fn json_error(err: &simd_json::Error, len: usize) -> Error {
+    let kind = match err.error() {
+        ErrorType::DepthLimitExceeded => ErrorKind::TooDeep,
+        _ => ErrorKind::MalformedChunk,
+    };
+    Error::new(kind, err.index().min(len) as u64)
 }
 
 /// A chunk whose JSON parsed but does not have the protocol's shape.

@@ -118,8 +118,9 @@ impl fmt::Display for ToolCallMode {
 ///
 /// # Errors
 /// An event that is not its format's JSON stops the relay:
-/// [`feed`](Relay::feed) returns [`ErrorKind::MalformedChunk`] at the byte
-/// offset where the event began, and the relay stays failed. Frames for the
+/// [`feed`](Relay::feed) returns [`ErrorKind::MalformedChunk`] at the stream
+/// offset of the bad byte (a syntax error, or where a field of the wrong type
+/// starts), and the relay stays failed. Frames for the
 /// events before it are still in [`output`](Relay::output), and
 /// [`write_error`](Relay::write_error) ends the client's stream properly.
 /// Invalid arguments in one tool call, or arguments past
@@ -262,6 +263,12 @@ impl Relay {
         self
     }
 
+    /// [`with_created`](Relay::with_created) for a relay kept between
+    /// streams: a gateway that reuses relays sets each request's time.
+    pub fn set_created(&mut self, created: u64) {
+        self.state.writer.default_created = created;
+    }
+
     /// The upstream format, once given or detected.
     pub fn format(&self) -> Option<Format> {
         self.decoder.format()
@@ -278,7 +285,7 @@ impl Relay {
     /// # Errors
     /// [`ErrorKind::MalformedChunk`] (or the SSE decoder's
     /// [`ErrorKind::EventTooLarge`], or [`ErrorKind::TooManyCalls`]) with the
-    /// upstream byte offset of the bad event. The relay then stays failed;
+    /// upstream byte offset of the bad byte. The relay then stays failed;
     /// take [`output`](Relay::output) for what was relayed before it.
     pub fn feed(&mut self, read: Bytes) -> Result<(), Error> {
         if let Some(error) = self.error {
@@ -385,13 +392,19 @@ impl Relay {
         state.verbatim = None;
         state.verbatim_ok = true;
         state.ending = Ending::No;
+        // The decoders name bytes of the event's data; the relay names bytes
+        // of the stream. Any fault in the JSON is a malformed event.
         self.decoder
             .decode(event, state)
             .map_err(|error| match error.kind() {
-                ErrorKind::MalformedChunk | ErrorKind::TooDeep => {
-                    Error::new(error.kind(), event.offset())
+                ErrorKind::TooManyCalls => error,
+                ErrorKind::TooDeep => {
+                    Error::new(ErrorKind::TooDeep, event.data_offset() + error.offset())
                 }
-                _ => error,
+                _ => Error::new(
+                    ErrorKind::MalformedChunk,
+                    event.data_offset() + error.offset(),
+                ),
             })?;
         state.write_event(event.data());
         Ok(())

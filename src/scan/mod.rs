@@ -5,9 +5,9 @@
 //! reports the string values of chosen keys of the root object as [`Span`]s
 //! of that buffer, the moment their bytes arrive.
 
-mod number;
+pub(crate) mod number;
 mod state;
-mod string;
+pub(crate) mod string;
 
 use smallvec::SmallVec;
 

@@ -27,6 +27,7 @@ pub struct SseEvent {
     id: Bytes,
     retry: Option<u64>,
     offset: u64,
+    data_offset: u64,
 }
 
 impl SseEvent {
@@ -82,6 +83,14 @@ impl SseEvent {
     /// of the event's first field line, for error messages upstream.
     pub fn offset(&self) -> u64 {
         self.offset
+    }
+
+    /// The byte offset in the stream of the first byte of the event's data
+    /// (after `data:` and its optional space). When the data is one line,
+    /// as in every LLM provider's stream, `data()[i]` was sent at
+    /// `data_offset() + i`, so an error found in the data can name its byte.
+    pub fn data_offset(&self) -> u64 {
+        self.data_offset
     }
 }
 
@@ -183,6 +192,8 @@ struct Buffers {
     retry: Option<u64>,
     /// The offset of the event's first field line, once it has one.
     start: Option<u64>,
+    /// The offset of the first byte of the event's first data value.
+    data_start: Option<u64>,
 }
 
 /// The data buffer. WHATWG appends value and LF per line and drops the final
@@ -496,7 +507,11 @@ impl Buffers {
             None => (line, range.end..range.end),
         };
         match name {
-            b"data" => self.push_data(source, value),
+            b"data" => {
+                self.data_start
+                    .get_or_insert(start + (value.start - range.start) as u64);
+                self.push_data(source, value);
+            }
             b"event" => {
                 let name = self.event.get_or_insert_with(BytesMut::new);
                 name.clear();
@@ -538,6 +553,7 @@ impl Buffers {
     /// per-event buffers either way (the last event ID carries over).
     fn dispatch(&mut self) -> Option<SseEvent> {
         let start = self.start.take();
+        let data_start = self.data_start.take();
         let event = self
             .event
             .as_mut()
@@ -555,6 +571,7 @@ impl Buffers {
             id: self.last_event_id.clone(),
             retry,
             offset: start.unwrap_or_default(),
+            data_offset: data_start.or(start).unwrap_or_default(),
         })
     }
 }

@@ -12,7 +12,6 @@
 
 use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage, text};
 use crate::Error;
-use crate::raw::value_at;
 use crate::sse::SseEvent;
 use crate::tape::{At, Doc, TapeParser};
 
@@ -21,7 +20,6 @@ pub(super) fn decode(
     event: &SseEvent,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {
-    let data = event.data();
     super::typed_event(tape, event, |doc, root, kind| {
         match kind {
             b"message_start" => {
@@ -31,13 +29,7 @@ pub(super) fn decode(
                     model: doc.str(message, "model")?,
                     created: None,
                 })?;
-                usage(
-                    &doc,
-                    doc.get_object(message, "usage")?,
-                    data,
-                    &["message", "usage"],
-                    sink,
-                )
+                usage(&doc, doc.get_object(message, "usage")?, sink)
             }
             b"content_block_start" => {
                 let index = doc.unsigned(root, "index")?;
@@ -78,7 +70,7 @@ pub(super) fn decode(
             }
             b"message_delta" => {
                 let delta = doc.get_object(root, "delta")?;
-                usage(&doc, doc.get_object(root, "usage")?, data, &["usage"], sink)?;
+                usage(&doc, doc.get_object(root, "usage")?, sink)?;
                 match doc.str(delta, "stop_reason")? {
                     Some(reason) => sink.event(Upstream::Finish(finish(reason))),
                     None => Ok(()),
@@ -91,7 +83,7 @@ pub(super) fn decode(
                     message: doc.str(error, "message")?,
                     error_type: doc.str(error, "type")?,
                     code: None,
-                    raw: value_at(data, &["error"]).unwrap_or("null"),
+                    raw: error.map_or("null", |at| doc.raw(at)),
                 }))
             }
             // ping, content_block_stop, and event types yet to come.
@@ -102,16 +94,10 @@ pub(super) fn decode(
 
 /// Anthropic counts input tokens apart from those written to or read from
 /// the prompt cache; OpenAI's `prompt_tokens` counts them all.
-fn usage(
-    doc: &Doc<'_, '_>,
-    at: Option<At>,
-    data: &[u8],
-    path: &[&str],
-    sink: &mut impl Sink,
-) -> Result<(), Error> {
-    if at.is_none() {
+fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Error> {
+    let Some(usage) = at else {
         return Ok(());
-    }
+    };
     let input = doc.unsigned(at, "input_tokens")?;
     let created = doc.unsigned(at, "cache_creation_input_tokens")?;
     let read = doc.unsigned(at, "cache_read_input_tokens")?;
@@ -121,7 +107,7 @@ fn usage(
         completion: doc.unsigned(at, "output_tokens")?,
         total: None,
         cached: read,
-        raw: value_at(data, path).unwrap_or("null"),
+        raw: doc.raw(usage),
         openai_shape: false,
     }))
 }

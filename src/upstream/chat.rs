@@ -1,124 +1,193 @@
 //! OpenAI chat completions: each `data:` payload is a `chat.completion.chunk`,
 //! an `{"error":...}` object, or `[DONE]`.
+//!
+//! Read with the chunk walker (`crate::tape`), which checks the whole payload
+//! as strictly as the key scanner does, then takes out only the fields the
+//! relay uses. A known field of the wrong type is an error at its byte; a
+//! `null` one is taken as absent; unknown fields are skipped.
 
 use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage};
 use crate::Error;
-use crate::chat::{Chunk, ChunkParser, ChunkView, ErrorCode};
+use crate::tape::{At, Doc, TapeParser};
 
-#[derive(Debug)]
-pub(super) struct ChatDecoder {
-    parser: ChunkParser,
-}
-
-impl ChatDecoder {
-    pub(super) fn new() -> ChatDecoder {
-        ChatDecoder {
-            parser: ChunkParser::new(),
-        }
+pub(super) fn decode(
+    tape: &mut TapeParser,
+    data: &[u8],
+    sink: &mut impl Sink,
+) -> Result<(), Error> {
+    if data.trim_ascii() == b"[DONE]" {
+        return sink.event(Upstream::End);
     }
-
-    pub(super) fn decode(&mut self, data: &[u8], sink: &mut impl Sink) -> Result<(), Error> {
-        match self.parser.parse(data)? {
-            Chunk::Done => sink.event(Upstream::End),
-            Chunk::Error(error) => sink.event(Upstream::Error(UpstreamError {
-                message: error.message(),
-                error_type: error.error_type(),
-                code: error.code().map(|code| match code {
-                    ErrorCode::Text(text) => super::Code::Text(text),
-                    ErrorCode::Number(n) => super::Code::Number(n),
-                }),
-                raw: error.raw_json().unwrap_or("null"),
-            })),
-            Chunk::Data(view) => chunk(&view, sink),
+    tape.parse(data, |doc| {
+        let root = Some(doc.root()?);
+        let [error, id, model, created, object, usage, choices] = doc.pick(
+            root,
+            [
+                "error", "id", "model", "created", "object", "usage", "choices",
+            ],
+        )?;
+        if let Some(error) = error {
+            return sink.event(Upstream::Error(upstream_error(&doc, error)?));
         }
-    }
-}
-
-fn chunk(view: &ChunkView<'_>, sink: &mut impl Sink) -> Result<(), Error> {
-    sink.event(Upstream::Response {
-        id: view.id(),
-        model: view.model(),
-        created: view.created(),
-    })?;
-    if is_forwardable(view) {
-        let role = view.choices().any(|choice| choice.delta().role().is_some());
-        sink.event(Upstream::Verbatim {
-            payload: view.payload(),
-            role,
+        sink.event(Upstream::Response {
+            id: doc.string(id)?,
+            model: doc.string(model)?,
+            created: doc.unsigned_at(created)?,
         })?;
-    }
-    for choice in view.choices() {
-        let delta = choice.delta();
-        if let Some(text) = delta.reasoning().filter(|text| !text.is_empty()) {
-            sink.event(Upstream::Reasoning(text))?;
+        let usage = doc.object(usage)?;
+        // Each choice and its delta, looked up once.
+        let mut verbatim = doc.string(object)? == Some("chat.completion.chunk") && usage.is_none();
+        let mut role = false;
+        let mut count = 0;
+        for choice in doc.elements(choices)? {
+            let [index, finish, delta, message] = doc.pick(
+                doc.object(Some(choice))?,
+                ["index", "finish_reason", "delta", "message"],
+            )?;
+            let index = doc.small_at(index)?.unwrap_or(0);
+            let delta = doc.object(delta)?;
+            count += 1;
+            verbatim &= count == 1 && index == 0 && finish.is_none() && delta.is_some();
+            let fields = doc.pick(
+                doc.object(delta.or(message))?,
+                [
+                    "role",
+                    "content",
+                    "reasoning_content",
+                    "reasoning",
+                    "refusal",
+                    "tool_calls",
+                ],
+            )?;
+            role = fields[0].is_some();
+            verbatim &= role || fields[1..].iter().flatten().any(|&at| carries(&doc, at));
         }
-        for text in delta.text().filter(|text| !text.is_empty()) {
-            sink.event(Upstream::Text(text))?;
+        if verbatim {
+            sink.event(Upstream::Verbatim {
+                payload: data,
+                role,
+            })?;
         }
-        if let Some(text) = delta.refusal().filter(|text| !text.is_empty()) {
-            sink.event(Upstream::Refusal(text))?;
+        for choice in doc.elements(choices)? {
+            let [delta, message] = doc.pick(Some(choice), ["delta", "message"])?;
+            // A provider that sends the whole answer in one chunk sends a
+            // `message` instead of a `delta`.
+            deltas(&doc, doc.object(delta.or(message))?, sink)?;
         }
-        for call in choice.tool_calls() {
-            sink.event(Upstream::Call(CallDelta {
-                call: CallRef {
-                    index: Some(u64::from(call.index())),
-                    item: None,
-                },
-                opens: true,
-                id: call.id().filter(|id| !id.is_empty()),
-                name: call.name().filter(|name| !name.is_empty()),
-                arguments: call.arguments(),
+        if let Some(at) = usage {
+            let [prompt, completion, total] = doc.pick(
+                usage,
+                ["prompt_tokens", "completion_tokens", "total_tokens"],
+            )?;
+            sink.event(Upstream::Usage(Usage {
+                prompt: doc.unsigned_at(prompt)?,
+                completion: doc.unsigned_at(completion)?,
+                total: doc.unsigned_at(total)?,
+                cached: None,
+                raw: doc.raw(at),
+                openai_shape: true,
             }))?;
         }
-    }
-    if let Some(usage) = view.usage()
-        && let Some(raw) = usage.raw_json()
-    {
-        let (prompt, completion) = (usage.prompt_tokens(), usage.completion_tokens());
-        sink.event(Upstream::Usage(Usage {
-            prompt,
-            completion,
-            total: usage.total_tokens(),
-            cached: None,
-            raw,
-            openai_shape: true,
-        }))?;
-    }
-    for choice in view.choices() {
-        if let Some(reason) = choice.finish_reason() {
-            sink.event(Upstream::Finish(finish(reason)))?;
+        for choice in doc.elements(choices)? {
+            // The empty string some providers send means "not yet".
+            let [reason] = doc.pick(Some(choice), ["finish_reason"])?;
+            if let Some(reason) = doc.string(reason)?.filter(|r| !r.is_empty()) {
+                sink.event(Upstream::Finish(finish(reason)))?;
+            }
         }
+        Ok(())
+    })
+}
+
+/// An in-stream `error`: an object, or a bare string taken as its message.
+fn upstream_error<'t>(doc: &Doc<'t>, at: At) -> Result<UpstreamError<'t>, Error> {
+    if doc.is_string(at) {
+        return Ok(UpstreamError {
+            message: doc.string(Some(at))?,
+            error_type: None,
+            code: None,
+            raw: doc.raw(at),
+        });
+    }
+    let error = doc.object(Some(at))?;
+    Ok(UpstreamError {
+        message: doc.str(error, "message")?,
+        error_type: doc.str(error, "type")?,
+        code: doc.code(error, "code")?,
+        raw: doc.raw(at),
+    })
+}
+
+/// What one choice's delta carries: reasoning, text, refusal, tool calls.
+fn deltas(doc: &Doc<'_>, delta: Option<At>, sink: &mut impl Sink) -> Result<(), Error> {
+    let [reasoning_content, reasoning, content, refusal, tool_calls] = doc.pick(
+        delta,
+        [
+            "reasoning_content",
+            "reasoning",
+            "content",
+            "refusal",
+            "tool_calls",
+        ],
+    )?;
+    // `reasoning_content` (DeepSeek, vLLM), else `reasoning` (OpenRouter,
+    // Groq, llama.cpp).
+    let reasoning = match doc.string(reasoning_content)? {
+        Some(text) => Some(text),
+        None => doc.string(reasoning)?,
+    };
+    super::text(reasoning, Upstream::Reasoning, sink)?;
+    match content {
+        Some(content) if doc.is_string(content) => {
+            super::text(doc.string(Some(content))?, Upstream::Text, sink)?;
+        }
+        content => {
+            for part in doc.elements(content)? {
+                let [kind, text] = doc.pick(doc.object(Some(part))?, ["type", "text"])?;
+                let text = doc.string(text)?;
+                if doc.string(kind)? == Some("text") {
+                    super::text(text, Upstream::Text, sink)?;
+                }
+            }
+        }
+    }
+    super::text(doc.string(refusal)?, Upstream::Refusal, sink)?;
+    for call in doc.elements(tool_calls)? {
+        let [index, id, kind, function] =
+            doc.pick(doc.object(Some(call))?, ["index", "id", "type", "function"])?;
+        // Checked for its type, as a strict reader would; not used.
+        doc.string(kind)?;
+        let [name, arguments] = doc.pick(doc.object(function)?, ["name", "arguments"])?;
+        sink.event(Upstream::Call(CallDelta {
+            call: CallRef {
+                index: Some(u64::from(doc.small_at(index)?.unwrap_or(0))),
+                item: None,
+            },
+            opens: true,
+            id: doc.string(id)?.filter(|id| !id.is_empty()),
+            name: doc.string(name)?.filter(|name| !name.is_empty()),
+            arguments: doc.string(arguments)?,
+        }))?;
     }
     Ok(())
 }
 
-/// A chunk that carries only deltas of one choice (no finish, no usage) can
-/// go to the client as it is: it says nothing the relay must rewrite. It must
-/// name itself a `chat.completion.chunk`: the OpenAI SDK's stream helper
-/// drops chunks that do not, and some providers (Azure, Copilot) leave
-/// `object` out.
-fn is_forwardable(view: &ChunkView<'_>) -> bool {
-    if view.object() != Some("chat.completion.chunk") {
-        return false;
+/// Whether a delta's field carries something: text that is not empty,
+/// content parts or tool calls.
+///
+/// A `chat.completion.chunk` (checked by the caller: the OpenAI SDK's stream
+/// helper drops chunks that do not name themselves one, and Azure and
+/// Copilot leave `object` out) with one choice that carries only such deltas,
+/// no finish and no usage, says nothing the relay must rewrite: it may go to
+/// the client as it came.
+fn carries(doc: &Doc<'_>, at: At) -> bool {
+    if doc.is_string(at) {
+        doc.string(Some(at))
+            .is_ok_and(|text| text.is_some_and(|t| !t.is_empty()))
+    } else {
+        doc.elements(Some(at))
+            .is_ok_and(|mut all| all.next().is_some())
     }
-    let mut choices = view.choices();
-    let Some(choice) = choices.next() else {
-        return false;
-    };
-    if choices.next().is_some()
-        || choice.index() != 0
-        || choice.is_message()
-        || choice.finish_reason().is_some()
-        || view.usage().is_some()
-    {
-        return false;
-    }
-    let delta = choice.delta();
-    delta.role().is_some()
-        || delta.text().any(|text| !text.is_empty())
-        || delta.reasoning().is_some_and(|text| !text.is_empty())
-        || delta.refusal().is_some_and(|text| !text.is_empty())
-        || delta.tool_calls().len() > 0
 }
 
 fn finish(reason: &str) -> Finish<'_> {

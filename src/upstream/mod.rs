@@ -244,7 +244,6 @@ pub trait Sink {
 #[derive(Debug)]
 pub struct Decoder {
     format: Option<Format>,
-    chat: chat::ChatDecoder,
     tape: tape::TapeParser,
 }
 
@@ -259,7 +258,6 @@ impl Decoder {
     pub fn new(format: Option<Format>) -> Decoder {
         Decoder {
             format,
-            chat: chat::ChatDecoder::new(),
             tape: tape::TapeParser::new(),
         }
     }
@@ -295,7 +293,7 @@ impl Decoder {
             }
         };
         match format {
-            Format::OpenAiChat => self.chat.decode(data, sink),
+            Format::OpenAiChat => chat::decode(&mut self.tape, data, sink),
             Format::Anthropic => anthropic::decode(&mut self.tape, event, sink),
             Format::OpenAiResponses => responses::decode(&mut self.tape, event, sink),
         }
@@ -314,8 +312,8 @@ impl Decoder {
             // `{"type":"error","error":{...}}` (Anthropic), `{"error":{...}}`
             // (chat), or `{"type":"error","code":...,"message":...}` (Responses).
             let (at, raw) = match doc.object(doc.get(Some(root), "error")?) {
-                Ok(Some(at)) => (at, crate::raw::value_at(data, &["error"]).unwrap_or("null")),
-                _ => (root, std::str::from_utf8(data).unwrap_or("null")),
+                Ok(Some(at)) => (at, doc.raw(at)),
+                _ => (root, doc.raw(root)),
             };
             sink.event(Upstream::Error(UpstreamError {
                 message: doc.str(Some(at), "message")?,
@@ -334,7 +332,7 @@ impl Decoder {
 fn typed_event(
     tape: &mut tape::TapeParser,
     event: &SseEvent,
-    read: impl FnOnce(tape::Doc<'_, '_>, Option<tape::At>, &[u8]) -> Result<(), Error>,
+    read: impl FnOnce(tape::Doc<'_>, Option<tape::At>, &[u8]) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let data = event.data();
     if data.trim_ascii().is_empty() {

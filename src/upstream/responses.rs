@@ -11,7 +11,6 @@
 
 use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage, text};
 use crate::Error;
-use crate::raw::value_at;
 use crate::sse::SseEvent;
 use crate::tape::{At, Doc, TapeParser};
 
@@ -20,7 +19,6 @@ pub(super) fn decode(
     event: &SseEvent,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {
-    let data = event.data();
     super::typed_event(tape, event, |doc, root, kind| {
         let Some(name) = kind.strip_prefix(b"response.") else {
             return match kind {
@@ -28,7 +26,7 @@ pub(super) fn decode(
                     message: doc.str(root, "message")?,
                     error_type: doc.str(root, "type")?,
                     code: doc.code(root, "code")?,
-                    raw: std::str::from_utf8(data).unwrap_or("null"),
+                    raw: root.map_or("null", |at| doc.raw(at)),
                 })),
                 _ => Ok(()),
             };
@@ -85,7 +83,7 @@ pub(super) fn decode(
             }
             b"completed" | b"incomplete" | b"failed" => {
                 let response = doc.get_object(root, "response")?;
-                usage(&doc, doc.get_object(response, "usage")?, data, sink)?;
+                usage(&doc, doc.get_object(response, "usage")?, sink)?;
                 match name {
                     b"completed" => sink.event(Upstream::Finish(Finish::Completed))?,
                     b"incomplete" => {
@@ -102,7 +100,7 @@ pub(super) fn decode(
                             message: doc.str(error, "message")?,
                             error_type: doc.str(error, "type")?,
                             code: doc.code(error, "code")?,
-                            raw: value_at(data, &["response", "error"]).unwrap_or("null"),
+                            raw: error.map_or("null", |at| doc.raw(at)),
                         }));
                     }
                 }
@@ -113,22 +111,17 @@ pub(super) fn decode(
     })
 }
 
-fn usage(
-    doc: &Doc<'_, '_>,
-    at: Option<At>,
-    data: &[u8],
-    sink: &mut impl Sink,
-) -> Result<(), Error> {
-    if at.is_none() {
+fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Error> {
+    let Some(usage) = at else {
         return Ok(());
-    }
+    };
     let details = doc.get_object(at, "input_tokens_details")?;
     sink.event(Upstream::Usage(Usage {
         prompt: doc.unsigned(at, "input_tokens")?,
         completion: doc.unsigned(at, "output_tokens")?,
         total: doc.unsigned(at, "total_tokens")?,
         cached: doc.unsigned(details, "cached_tokens")?,
-        raw: value_at(data, &["response", "usage"]).unwrap_or("null"),
+        raw: doc.raw(usage),
         openai_shape: false,
     }))
 }
