@@ -6,6 +6,9 @@
 //! The binary reads top to bottom in [`run`]: the configuration, the
 //! upstream (given, or the embedded [`mock`]), the listener, then serve.
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
 use std::io::Write as _;
 use std::time::Duration;
 

@@ -1,5 +1,7 @@
 //! `argstream-gateway`: see the crate docs and `--help`.
 
+#![forbid(unsafe_code)]
+
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
 

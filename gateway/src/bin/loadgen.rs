@@ -14,6 +14,8 @@
 //!
 //! Everything runs on loopback; every loop stops at a count or a deadline.
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::BufRead as _;
