@@ -637,6 +637,25 @@ pub(crate) fn plain_prefix(bytes: &[u8], limit: usize) -> usize {
         .unwrap_or(rest.len())
 }
 
+/// Whether every byte of `bytes` is plain ([`is_plain`]). Fragments of
+/// three to eight bytes are the commonest a model streams: from four bytes
+/// on, two overlapping 4-byte words, the first and the last, are tested as
+/// one 8-byte word.
+#[inline]
+pub(crate) fn all_plain_bytes(bytes: &[u8]) -> bool {
+    let len = bytes.len();
+    if (4..=8).contains(&len) {
+        let word = |at: usize| {
+            let four = bytes
+                .get(at..at + 4)
+                .and_then(|w| <[u8; 4]>::try_from(w).ok());
+            u64::from(u32::from_le_bytes(four.unwrap_or([b' '; 4])))
+        };
+        return all_plain(word(0) | word(len - 4) << 32);
+    }
+    plain_prefix(bytes, len) == len
+}
+
 /// Whether all eight bytes of `word` are plain. The classic tests for "some
 /// byte is zero" and "some byte is below n" (exact for whether any byte
 /// matches, though not for which one): a control character, a byte from
@@ -777,6 +796,22 @@ mod tests {
             }
             assert_eq!(first_control(&vec![0x20; len]), None);
             assert_eq!(first_not_printable_ascii(&vec![b' '; len]), None);
+        }
+    }
+
+    #[test]
+    fn all_plain_bytes_agrees_with_a_byte_loop() {
+        for len in 0..20 {
+            for at in 0..=len {
+                for stop in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    if at < len {
+                        bytes[at] = stop;
+                    }
+                    let expected = bytes.iter().all(|&b| is_plain(b));
+                    assert_eq!(all_plain_bytes(&bytes), expected, "{bytes:?}");
+                }
+            }
         }
     }
 
