@@ -151,6 +151,10 @@ pub(crate) fn decode_string_text(
 /// time, which costs less than the copy. Were a byte not ASCII after all, a
 /// short run would get the character of its low seven bits and a long one
 /// each byte's Latin-1 character: wrong text, never undefined behaviour.
+// Always inlined, like `scan`, `whole_escape` and `hex4`: with a second
+// caller in the chunk walker the compiler kept them out of line, and the
+// scanner's per-fragment and per-escape paths paid for the calls.
+#[inline(always)]
 pub(crate) fn push_ascii(run: &[u8], out: &mut String) {
     if run.len() <= 16 {
         for &b in run {
@@ -210,6 +214,7 @@ pub(crate) fn simple_escape(b: u8) -> Option<char> {
 /// begins with `\\`), with both halves of a surrogate pair; `None` when it is
 /// cut by the end of `raw` or invalid. What [`decode_escape`] accepts,
 /// without making the character: the fast gear only steps over escapes.
+#[inline(always)]
 fn whole_escape(raw: &[u8]) -> Option<usize> {
     match raw.get(1)? {
         b'u' => {
@@ -228,6 +233,7 @@ fn whole_escape(raw: &[u8]) -> Option<usize> {
 }
 
 /// The value of four hex digits.
+#[inline(always)]
 fn hex4(digits: Option<&[u8]>) -> Option<u16> {
     let [a, b, c, d] = <[u8; 4]>::try_from(digits?).ok()?;
     let digit = |x: u8| hex_value(x).map(u16::from);
@@ -381,6 +387,7 @@ impl StringLexer {
     /// Reads string text from `*pos` until the closing quote or the end of
     /// `input`, checking it as JSON requires. Decoded text goes to `key` when
     /// the string is a key that may match.
+    #[inline(always)]
     pub(crate) fn scan(
         &mut self,
         input: &[u8],
