@@ -59,6 +59,8 @@ mod raw;
 pub mod relay;
 pub mod scan;
 pub mod sse;
+#[cfg(feature = "stream")]
+pub mod stream;
 mod tape;
 pub mod upstream;
 
@@ -67,6 +69,8 @@ pub use error::{Error, ErrorKind};
 pub use relay::{Relay, Summary, ToolCallMode, ToolCallSummary};
 pub use scan::{Event, KeyScanner, Span, ValueKind};
 pub use sse::{SseDecoder, SseEncoder, SseEvent, SseFrame};
+#[cfg(feature = "stream")]
+pub use stream::{RelayStream, RelayStreamError};
 pub use upstream::Format;
 
 /// The README's examples, compiled and run as doctests.

@@ -1,0 +1,229 @@
+//! The gateway's command line.
+
+use std::fmt;
+use std::time::Duration;
+
+use argstream::ToolCallMode;
+
+/// The default `--listen` address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The default `--idle-timeout-ms`: how long upstream may stay silent.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_millis(60_000);
+/// The default `--max-body-bytes`: the largest request body forwarded.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 << 20;
+
+/// What the gateway was asked to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The address to listen on.
+    pub listen: String,
+    /// The upstream's base URL; `None` starts the embedded mock upstream.
+    pub upstream: Option<String>,
+    /// The tool-call argument keys streamed to the client as content.
+    pub keys: Vec<String>,
+    /// Whether tool calls reach the client.
+    pub tool_calls: ToolCallMode,
+    /// How long upstream may stay silent, before the response or within it.
+    pub idle_timeout: Duration,
+    /// The largest upstream event the relay accepts; `None` keeps the
+    /// relay's default.
+    pub max_event_bytes: Option<usize>,
+    /// The largest request body forwarded; a larger one gets 413.
+    pub max_body_bytes: usize,
+    /// Forward event streams byte for byte, without the relay: the load
+    /// tool's baseline.
+    pub passthrough: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen: DEFAULT_LISTEN.to_owned(),
+            upstream: None,
+            keys: Vec::new(),
+            tool_calls: ToolCallMode::Hide,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_event_bytes: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            passthrough: false,
+        }
+    }
+}
+
+/// The usage text, printed for `--help` and with a bad command line.
+pub const USAGE: &str = "\
+argstream-gateway: relays chat, Responses and Messages event streams as
+chat.completion.chunk SSE, with tool-call arguments streamed as content.
+
+Usage: argstream-gateway [OPTIONS]
+
+Options:
+  --listen ADDR          address to listen on [default: 127.0.0.1:8080]
+  --upstream URL         upstream base URL; without it an embedded mock
+                         upstream replays the bundled example streams
+  --key KEY              tool-call argument key streamed as content;
+                         repeatable [default: pre_exec_msg]
+  --tool-calls MODE      hide | forward [default: hide]
+  --idle-timeout-ms N    longest upstream silence [default: 60000]
+  --max-event-bytes N    largest upstream event the relay accepts
+  --max-body-bytes N     largest request body forwarded [default: 4194304]
+  --passthrough          forward event streams byte for byte (a baseline)
+  -h, --help             print this help
+";
+
+/// A command line the gateway cannot run with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// `--help` was asked for.
+    Help,
+    /// The message says what was wrong.
+    Invalid(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Help => f.write_str("help requested"),
+            ConfigError::Invalid(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the command line's arguments (without the program name).
+    /// Each flag takes its value as the next argument or after `=`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Help`] for `-h`/`--help`, [`ConfigError::Invalid`] for
+    /// an unknown flag, a missing value, or a value that does not parse.
+    pub fn from_args<I, A>(args: I) -> Result<Config, ConfigError>
+    where
+        I: IntoIterator<Item = A>,
+        A: Into<String>,
+    {
+        let mut config = Config::default();
+        let mut args = args.into_iter().map(Into::into);
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => {
+                    (flag.to_owned(), Some(value.to_owned()))
+                }
+                _ => (arg, None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| ConfigError::Invalid(format!("{flag} needs a value")))
+            };
+            match flag.as_str() {
+                "-h" | "--help" => return Err(ConfigError::Help),
+                "--listen" => config.listen = value()?,
+                "--upstream" => config.upstream = Some(parse_upstream(&value()?)?),
+                "--key" => config.keys.push(value()?),
+                "--tool-calls" => config.tool_calls = parse(&flag, &value()?)?,
+                "--idle-timeout-ms" => {
+                    config.idle_timeout = Duration::from_millis(parse(&flag, &value()?)?)
+                }
+                "--max-event-bytes" => config.max_event_bytes = Some(parse(&flag, &value()?)?),
+                "--max-body-bytes" => config.max_body_bytes = parse(&flag, &value()?)?,
+                "--passthrough" => config.passthrough = true,
+                _ => return Err(ConfigError::Invalid(format!("unknown argument {flag:?}"))),
+            }
+        }
+        if config.keys.is_empty() {
+            config.keys.push(argstream::chat::DEFAULT_KEY.to_owned());
+        }
+        if config.idle_timeout.is_zero() {
+            return Err(ConfigError::Invalid(
+                "--idle-timeout-ms must be above 0".to_owned(),
+            ));
+        }
+        Ok(config)
+    }
+}
+
+fn parse<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, ConfigError> {
+    value
+        .parse()
+        .map_err(|_| ConfigError::Invalid(format!("{flag}: cannot read {value:?}")))
+}
+
+/// An `http` or `https` base URL, kept without its trailing slash so that a
+/// route's path is appended as it is.
+fn parse_upstream(url: &str) -> Result<String, ConfigError> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|error| ConfigError::Invalid(format!("--upstream {url:?}: {error}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ConfigError::Invalid(format!(
+            "--upstream {url:?}: not an http or https URL"
+        )));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let config = Config::from_args(Vec::<String>::new()).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:8080");
+        assert_eq!(config.keys, ["pre_exec_msg"]);
+        assert_eq!(config.idle_timeout, Duration::from_secs(60));
+        assert_eq!(config.upstream, None);
+        assert_eq!(config.tool_calls, ToolCallMode::Hide);
+    }
+
+    #[test]
+    fn every_flag() {
+        let config = Config::from_args([
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream=http://127.0.0.1:9/base/",
+            "--key",
+            "a",
+            "--key=b",
+            "--tool-calls",
+            "forward",
+            "--idle-timeout-ms",
+            "250",
+            "--max-event-bytes",
+            "1000",
+            "--passthrough",
+        ])
+        .unwrap();
+        assert_eq!(config.listen, "127.0.0.1:0");
+        assert_eq!(config.upstream.as_deref(), Some("http://127.0.0.1:9/base"));
+        assert_eq!(config.keys, ["a", "b"]);
+        assert_eq!(config.tool_calls, ToolCallMode::Forward);
+        assert_eq!(config.idle_timeout, Duration::from_millis(250));
+        assert_eq!(config.max_event_bytes, Some(1000));
+        assert!(config.passthrough);
+    }
+
+    #[test]
+    fn bad_command_lines() {
+        for args in [
+            &["--listen"][..],
+            &["--bogus"],
+            &["--tool-calls", "sometimes"],
+            &["--idle-timeout-ms", "x"],
+            &["--idle-timeout-ms", "0"],
+            &["--upstream", "ftp://host"],
+            &["--upstream", "not a url"],
+        ] {
+            assert!(
+                matches!(
+                    Config::from_args(args.iter().copied()),
+                    Err(ConfigError::Invalid(_))
+                ),
+                "{args:?}"
+            );
+        }
+        assert_eq!(Config::from_args(["--help"]), Err(ConfigError::Help));
+    }
+}

@@ -1,0 +1,79 @@
+//! argstream's reference gateway: an HTTP proxy for chat-completions,
+//! Responses and Messages requests whose event-stream answers reach the
+//! client as `chat.completion.chunk` SSE, relayed frame by frame by
+//! [`argstream::RelayStream`].
+//!
+//! The binary reads top to bottom in [`run`]: the configuration, the
+//! upstream (given, or the embedded [`mock`]), the listener, then serve.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+pub mod config;
+pub mod idle;
+pub mod mock;
+pub mod proxy;
+
+pub use config::{Config, ConfigError};
+pub use mock::{MockUpstream, Recording};
+
+/// The example streams the embedded mock replays: one for each route.
+const BUNDLED_CHAT: &[u8] = include_bytes!("../../examples/data/voice_agent.sse");
+const BUNDLED_MESSAGES: &[u8] = include_bytes!("../../examples/data/voice_agent_anthropic.sse");
+const BUNDLED_RESPONSES: &[u8] = include_bytes!("../../examples/data/voice_agent_responses.sse");
+
+/// The pause between the embedded mock's events: slow enough to watch the
+/// text arrive with `curl -N`, quick enough to finish in about a second.
+const BUNDLED_DELAY: Duration = Duration::from_millis(15);
+
+/// The mock that serves when no `--upstream` is given.
+pub fn bundled_mock() -> MockUpstream {
+    MockUpstream::new()
+        .with_delay(BUNDLED_DELAY)
+        .route("/v1/chat/completions", vec![Recording::new(BUNDLED_CHAT)])
+        .route("/v1/messages", vec![Recording::new(BUNDLED_MESSAGES)])
+        .route("/v1/responses", vec![Recording::new(BUNDLED_RESPONSES)])
+}
+
+/// Runs the gateway: starts the embedded mock when there is no upstream,
+/// binds, prints `listening on ADDR` on stdout, and serves until the
+/// process ends.
+///
+/// # Errors
+/// Binding or serving fails.
+pub async fn run(config: Config) -> std::io::Result<()> {
+    let upstream = match &config.upstream {
+        Some(upstream) => upstream.clone(),
+        None => {
+            let address = bundled_mock().spawn().await?;
+            tracing::info!(%address, "no --upstream: the embedded mock upstream replays the bundled examples");
+            format!("http://{address}")
+        }
+    };
+    let listener = TcpListener::bind(&config.listen).await?;
+    let address = listener.local_addr()?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on {address}")?;
+    stdout.flush()?;
+    drop(stdout);
+    axum::serve(without_nagle(listener), proxy::router(config, upstream)).await
+}
+
+/// Frames are small and each must leave at once: Nagle's algorithm would
+/// hold a frame back until the client acknowledged the one before (tens of
+/// milliseconds with delayed ACKs).
+pub fn without_nagle(
+    listener: TcpListener,
+) -> impl axum::serve::Listener<Addr = std::net::SocketAddr> {
+    use axum::serve::ListenerExt as _;
+    listener.tap_io(|connection| {
+        if let Err(error) = connection.set_nodelay(true) {
+            tracing::warn!(%error, "cannot set TCP_NODELAY");
+        }
+    })
+}

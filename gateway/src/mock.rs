@@ -1,0 +1,316 @@
+//! A mock upstream that replays recorded event streams, for the gateway's
+//! out-of-the-box run, its tests and its load tool.
+//!
+//! A request picks its replay with fields of its JSON body, which the
+//! gateway forwards unchanged:
+//! - `"replay": N`: the N-th recording of the route (modulo their count);
+//! - `"delay_us": D`: the pause before each event after the first;
+//! - `"hold_ms": H`: a pause after the first event (an idle stream);
+//! - `"stamp": true`: each event's first `"created":` number is replaced
+//!   with its send time, in microseconds since [`MockUpstream::epoch`];
+//! - `"stream": false`: a plain JSON answer instead of an event stream.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use tokio::net::TcpListener;
+
+/// The stamp field: a number every chat chunk has, that the relay copies
+/// into the chunks it writes and forwards untouched in the chunks it passes.
+const STAMP_FIELD: &[u8] = b"\"created\":";
+
+/// One upstream event, with its blank line, cut around its stamp.
+#[derive(Clone, Debug)]
+struct Event {
+    /// The event up to and including `"created":`, or the whole event.
+    head: Bytes,
+    /// After the `created` number; `None` when the event has no stamp field.
+    tail: Option<Bytes>,
+    /// The recorded `created` number, sent when not stamping.
+    created: Bytes,
+}
+
+/// One recorded event stream, cut into events.
+#[derive(Clone, Debug)]
+pub struct Recording {
+    events: Vec<Event>,
+}
+
+impl Recording {
+    /// Cuts a recorded `text/event-stream` body into its events (each ends
+    /// at a blank line; a last event without one is kept as it is).
+    pub fn new(body: &[u8]) -> Recording {
+        let events = split_events(body)
+            .into_iter()
+            .map(|event| cut_at_stamp(Bytes::copy_from_slice(event)))
+            .collect();
+        Recording { events }
+    }
+
+    /// How many events it has.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether it has no event.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The body as the mock sends it with every stamp set to `stamp`.
+    pub fn body_stamped(&self, stamp: u64) -> Vec<u8> {
+        self.events
+            .iter()
+            .flat_map(|event| event.stamped(stamp).to_vec())
+            .collect()
+    }
+}
+
+impl Event {
+    fn stamped(&self, stamp: u64) -> Bytes {
+        let Some(tail) = &self.tail else {
+            return self.head.clone();
+        };
+        let mut event = BytesMut::with_capacity(self.head.len() + 20 + tail.len());
+        event.extend_from_slice(&self.head);
+        event.extend_from_slice(stamp.to_string().as_bytes());
+        event.extend_from_slice(tail);
+        event.freeze()
+    }
+
+    fn recorded(&self) -> Bytes {
+        let Some(tail) = &self.tail else {
+            return self.head.clone();
+        };
+        [&self.head[..], &self.created[..], &tail[..]]
+            .concat()
+            .into()
+    }
+}
+
+/// Event boundaries: a line break followed by an empty line, for each of
+/// the three line endings SSE allows.
+fn split_events(body: &[u8]) -> Vec<&[u8]> {
+    let mut events = Vec::new();
+    let mut start = 0;
+    let mut at = 0;
+    while at < body.len() {
+        let end = [&b"\r\n\r\n"[..], b"\n\n", b"\r\r"]
+            .iter()
+            .find(|boundary| body[at..].starts_with(boundary))
+            .map(|boundary| at + boundary.len());
+        match end {
+            Some(end) => {
+                events.push(&body[start..end]);
+                start = end;
+                at = end;
+            }
+            None => at += 1,
+        }
+    }
+    if start < body.len() {
+        events.push(&body[start..]);
+    }
+    events
+}
+
+fn cut_at_stamp(event: Bytes) -> Event {
+    let Some(field) = memchr::memmem::find(&event, STAMP_FIELD) else {
+        return Event {
+            head: event,
+            tail: None,
+            created: Bytes::new(),
+        };
+    };
+    let digits_start = field + STAMP_FIELD.len();
+    let digits_end = digits_start
+        + event[digits_start..]
+            .iter()
+            .take_while(|byte| byte.is_ascii_digit())
+            .count();
+    if digits_end == digits_start {
+        return Event {
+            head: event,
+            tail: None,
+            created: Bytes::new(),
+        };
+    }
+    Event {
+        head: event.slice(..digits_start),
+        tail: Some(event.slice(digits_end..)),
+        created: event.slice(digits_start..digits_end),
+    }
+}
+
+/// The recordings each route replays.
+#[derive(Clone, Debug, Default)]
+pub struct MockUpstream {
+    routes: Vec<(String, Arc<[Recording]>)>,
+    delay: Duration,
+    epoch: Option<Instant>,
+}
+
+impl MockUpstream {
+    /// A mock with no routes, no delay, and its stamp clock starting now.
+    pub fn new() -> MockUpstream {
+        MockUpstream {
+            epoch: Some(Instant::now()),
+            ..MockUpstream::default()
+        }
+    }
+
+    /// Replays `recordings` on POST `path`.
+    pub fn route(mut self, path: &str, recordings: Vec<Recording>) -> MockUpstream {
+        self.routes.push((path.to_owned(), recordings.into()));
+        self
+    }
+
+    /// The pause before each event after the first, unless the request
+    /// names its own.
+    pub fn with_delay(mut self, delay: Duration) -> MockUpstream {
+        self.delay = delay;
+        self
+    }
+
+    /// Stamps count microseconds from `epoch`.
+    pub fn with_epoch(mut self, epoch: Instant) -> MockUpstream {
+        self.epoch = Some(epoch);
+        self
+    }
+
+    /// The instant stamps count from.
+    pub fn epoch(&self) -> Instant {
+        self.epoch.unwrap_or_else(Instant::now)
+    }
+
+    /// Serves on `listener` until the runtime stops.
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        let router = Router::new().fallback(replay).with_state(Arc::new(self));
+        axum::serve(crate::without_nagle(listener), router).await
+    }
+
+    /// Binds an ephemeral loopback port, serves there on a spawned task,
+    /// and gives the address.
+    pub async fn spawn(self) -> std::io::Result<SocketAddr> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        tokio::spawn(self.serve(listener));
+        Ok(address)
+    }
+}
+
+/// What a request asks of the mock.
+struct Ask {
+    replay: usize,
+    delay: Duration,
+    hold: Duration,
+    stamp: bool,
+    stream: bool,
+}
+
+impl Ask {
+    fn read(body: &[u8], default_delay: Duration) -> Ask {
+        let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let number = |key: &str| body.get(key).and_then(serde_json::Value::as_u64);
+        Ask {
+            replay: number("replay").unwrap_or(0) as usize,
+            delay: number("delay_us").map_or(default_delay, Duration::from_micros),
+            // An idle stream is held for at most a minute.
+            hold: Duration::from_millis(number("hold_ms").unwrap_or(0).min(60_000)),
+            stamp: body
+                .get("stamp")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false),
+            stream: body
+                .get("stream")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(true),
+        }
+    }
+}
+
+async fn replay(State(mock): State<Arc<MockUpstream>>, uri: Uri, body: Bytes) -> Response {
+    let Some((_, recordings)) = mock.routes.iter().find(|(path, _)| path == uri.path()) else {
+        return (StatusCode::NOT_FOUND, "no such route\n").into_response();
+    };
+    if recordings.is_empty() {
+        return (StatusCode::NOT_FOUND, "no recording\n").into_response();
+    }
+    let ask = Ask::read(&body, mock.delay);
+    if !ask.stream {
+        let answer = serde_json::json!({
+            "id": "mock-1", "object": "chat.completion", "created": 0, "model": "mock",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from the mock."}, "finish_reason": "stop"}]
+        });
+        return (
+            [(header::CONTENT_TYPE, "application/json")],
+            answer.to_string(),
+        )
+            .into_response();
+    }
+    let recording = recordings[ask.replay % recordings.len()].clone();
+    let epoch = mock.epoch();
+    let events = futures_util::stream::unfold(0usize, move |next| {
+        let recording = recording.clone();
+        async move {
+            let event = recording.events.get(next)?;
+            let pause = if next == 1 {
+                ask.hold + ask.delay
+            } else {
+                ask.delay
+            };
+            if next > 0 && !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
+            let bytes = if ask.stamp {
+                event.stamped(epoch.elapsed().as_micros() as u64)
+            } else {
+                event.recorded()
+            };
+            Some((Ok::<_, std::convert::Infallible>(bytes), next + 1))
+        }
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(events),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_events_at_blank_lines_of_each_line_ending() {
+        let body = b": hi\n\ndata: a\r\n\r\ndata: b\r\rdata: c";
+        let recording = Recording::new(body);
+        assert_eq!(recording.len(), 4);
+        assert_eq!(recording.body_stamped(0), body);
+    }
+
+    #[test]
+    fn stamps_the_created_number_and_keeps_the_rest() {
+        let recording = Recording::new(
+            b"data: {\"id\":\"x\",\"created\":1764140000,\"model\":\"m\"}\n\ndata: [DONE]\n\n",
+        );
+        assert_eq!(
+            recording.body_stamped(42),
+            b"data: {\"id\":\"x\",\"created\":42,\"model\":\"m\"}\n\ndata: [DONE]\n\n"
+        );
+        assert_eq!(
+            recording.events[0].recorded(),
+            &b"data: {\"id\":\"x\",\"created\":1764140000,\"model\":\"m\"}\n\n"[..]
+        );
+    }
+}

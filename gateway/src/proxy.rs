@@ -1,0 +1,405 @@
+//! The routes: each request forwarded to the upstream, each event-stream
+//! answer relayed frame by frame.
+//!
+//! The response body owns the upstream body: the client's connection polls
+//! it, one upstream read per poll, so a slow client slows the upstream read
+//! and a client that goes away drops the upstream request with its body.
+//! Nothing is spawned per request and nothing sits in a channel.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use argstream::{Format, Relay, RelayStream, RelayStreamError};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use futures_core::Stream;
+
+use crate::config::Config;
+use crate::idle::{IdleTimeout, UpstreamError};
+
+/// The routes forwarded, each to the same path on the upstream.
+pub const ROUTES: [&str; 3] = ["/v1/chat/completions", "/v1/responses", "/v1/messages"];
+
+/// The request headers forwarded to the upstream, unchanged. Any other
+/// header (cookies, the client's host, hop-by-hop headers) stays here.
+const FORWARDED_HEADERS: [HeaderName; 6] = [
+    header::AUTHORIZATION,
+    header::CONTENT_TYPE,
+    HeaderName::from_static("x-api-key"),
+    HeaderName::from_static("anthropic-version"),
+    HeaderName::from_static("anthropic-beta"),
+    HeaderName::from_static("openai-organization"),
+];
+
+/// Upstream response headers that belong to one connection, not to the
+/// body passed through.
+const HOP_BY_HOP_HEADERS: [HeaderName; 5] = [
+    header::CONNECTION,
+    header::TRANSFER_ENCODING,
+    header::CONTENT_LENGTH,
+    HeaderName::from_static("keep-alive"),
+    header::UPGRADE,
+];
+
+/// Relays kept between streams: [`Relay::reset`] keeps a relay's buffers,
+/// so a busy gateway relays stream after stream without allocating them
+/// anew. As many are kept as streams were open at once, up to this many.
+const MAX_SPARE_RELAYS: usize = 1024;
+
+/// What every request shares.
+struct Gateway {
+    config: Config,
+    upstream: String,
+    client: reqwest::Client,
+    spare_relays: Mutex<Vec<Relay>>,
+}
+
+impl Gateway {
+    /// A relay as configured: a spare one, or a new one.
+    fn relay(&self) -> Relay {
+        let spare = self
+            .spare_relays
+            .lock()
+            .ok()
+            .and_then(|mut spares| spares.pop());
+        spare.unwrap_or_else(|| {
+            let relay = Relay::new(&self.config.keys).with_tool_calls(self.config.tool_calls);
+            match self.config.max_event_bytes {
+                Some(max) => relay.with_max_event_size(max),
+                None => relay,
+            }
+        })
+    }
+
+    fn give_back(&self, mut relay: Relay) {
+        relay.reset();
+        if let Ok(mut spares) = self.spare_relays.lock()
+            && spares.len() < MAX_SPARE_RELAYS
+        {
+            spares.push(relay);
+        }
+    }
+}
+
+/// The gateway's routes, forwarding to `upstream` (a base URL).
+pub fn router(config: Config, upstream: String) -> Router {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .connect_timeout(config.idle_timeout)
+        .build()
+        .expect("the TLS backend initialises");
+    let gateway = Arc::new(Gateway {
+        config,
+        upstream,
+        client,
+        spare_relays: Mutex::new(Vec::new()),
+    });
+    let mut router = Router::new().route("/healthz", get(|| async { "ok\n" }));
+    for route in ROUTES {
+        router = router.route(route, post(forward));
+    }
+    router.with_state(gateway)
+}
+
+async fn forward(
+    State(gateway): State<Arc<Gateway>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let mut log = RequestLog::new(uri.path());
+    let body = match axum::body::to_bytes(body, gateway.config.max_body_bytes).await {
+        Ok(body) => body,
+        Err(_) => {
+            let message = format!(
+                "request body over {} bytes, or unreadable",
+                gateway.config.max_body_bytes
+            );
+            return log.error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request_too_large",
+                &message,
+            );
+        }
+    };
+    let mut request = gateway
+        .client
+        .post(format!("{}{}", gateway.upstream, uri.path()))
+        .body(body);
+    for name in &FORWARDED_HEADERS {
+        for value in headers.get_all(name) {
+            request = request.header(name, value);
+        }
+    }
+    let idle_timeout = gateway.config.idle_timeout;
+    let upstream = match tokio::time::timeout(idle_timeout, request.send()).await {
+        Ok(Ok(upstream)) => upstream,
+        Ok(Err(error)) => {
+            let message = format!("upstream unreachable: {}", without_url(error));
+            return log.error_response(StatusCode::BAD_GATEWAY, "upstream_unreachable", &message);
+        }
+        Err(_) => {
+            let message = format!(
+                "upstream sent no response in {} ms",
+                idle_timeout.as_millis()
+            );
+            return log.error_response(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", &message);
+        }
+    };
+
+    let status = upstream.status();
+    let is_event_stream = upstream
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim_start().starts_with("text/event-stream"));
+    log.status = status.as_u16();
+    if !status.is_success() || !is_event_stream || gateway.config.passthrough {
+        let mut response = Response::builder().status(status);
+        for (name, value) in upstream.headers() {
+            if !HOP_BY_HOP_HEADERS.contains(name) {
+                response = response.header(name, value);
+            }
+        }
+        let body = Passthrough {
+            upstream: IdleTimeout::new(upstream.bytes_stream(), idle_timeout),
+            log,
+        };
+        return response
+            .body(Body::from_stream(body))
+            .expect("headers copied from a valid response");
+    }
+
+    let mut relay = gateway.relay();
+    // The `created` of chunks whose upstream format has none (Anthropic):
+    // the time the request came.
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    relay.set_created(now.as_secs());
+    let body = Relayed {
+        frames: Some(RelayStream::new(
+            IdleTimeout::new(upstream.bytes_stream(), idle_timeout),
+            relay,
+        )),
+        gateway,
+        log,
+    };
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+/// reqwest's message names the URL; the client knows the route already and
+/// the upstream's address is the operator's business.
+fn without_url(error: reqwest::Error) -> String {
+    let kind = if error.is_connect() {
+        "connection failed"
+    } else if error.is_timeout() {
+        "timed out"
+    } else {
+        "request failed"
+    };
+    let source = std::error::Error::source(&error).map(ToString::to_string);
+    match source {
+        Some(source) => format!("{kind}: {source}"),
+        None => kind.to_owned(),
+    }
+}
+
+/// An event-stream response: upstream reads relayed, then at a fault one
+/// error event, then the end.
+struct Relayed<S> {
+    /// `None` once the response has ended.
+    frames: Option<RelayStream<IdleTimeout<S>>>,
+    gateway: Arc<Gateway>,
+    log: RequestLog,
+}
+
+impl<S> Stream for Relayed<S>
+where
+    S: Stream<Item = reqwest::Result<Bytes>> + Unpin,
+{
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let Some(relayed) = this.frames.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let frames = match Pin::new(&mut *relayed).poll_next(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Some(Ok(frames))) => frames,
+            Poll::Ready(None) => {
+                this.end();
+                return Poll::Ready(None);
+            }
+            Poll::Ready(Some(Err(error))) => {
+                let (error_type, message) = match &error {
+                    RelayStreamError::Transport(UpstreamError::Idle(_)) => {
+                        ("upstream_timeout", error.to_string())
+                    }
+                    RelayStreamError::Transport(UpstreamError::Transport(_)) => {
+                        ("upstream_error", error.to_string())
+                    }
+                    RelayStreamError::Relay(_) => ("invalid_upstream_event", error.to_string()),
+                };
+                this.log.error = Some(message.clone());
+                let relay = relayed.relay_mut();
+                relay.write_error(error_type, &message);
+                let frames = relay.output();
+                this.end();
+                if frames.is_empty() {
+                    // The client's stream had ended already.
+                    return Poll::Ready(None);
+                }
+                frames
+            }
+        };
+        this.log.bytes += frames.len() as u64;
+        this.log.frames += memchr::memmem::find_iter(&frames, b"\n\n").count() as u64;
+        Poll::Ready(Some(Ok(frames)))
+    }
+}
+
+impl<S> Relayed<S> {
+    /// Logs what the relay saw, drops the upstream, and keeps the relay
+    /// for another stream.
+    fn end(&mut self) {
+        let Some(frames) = self.frames.take() else {
+            return;
+        };
+        let relay = frames.into_relay();
+        self.log.format = relay.format();
+        self.log.events = relay.events();
+        self.log.calls = relay
+            .summary()
+            .tool_calls
+            .iter()
+            .map(|call| match &call.error {
+                None => format!("{}:ok", call.name),
+                Some(error) => format!("{}:{error}", call.name),
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        self.gateway.give_back(relay);
+    }
+}
+
+impl<S> Drop for Relayed<S> {
+    fn drop(&mut self) {
+        // Still relaying: the client went away first.
+        self.log.client_gone = self.frames.is_some();
+        self.end();
+    }
+}
+
+/// A response passed through unchanged: not an event stream, not a 2xx,
+/// or the relay turned off.
+struct Passthrough<S> {
+    upstream: IdleTimeout<S>,
+    log: RequestLog,
+}
+
+impl<S> Stream for Passthrough<S>
+where
+    S: Stream<Item = reqwest::Result<Bytes>> + Unpin,
+{
+    type Item = Result<Bytes, UpstreamError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let read = Pin::new(&mut this.upstream).poll_next(cx);
+        match &read {
+            Poll::Ready(Some(Ok(bytes))) => {
+                this.log.bytes += bytes.len() as u64;
+                this.log.frames += 1;
+            }
+            // The body is cut off: hyper ends the response short, which the
+            // client sees as an error, as it would from the upstream.
+            Poll::Ready(Some(Err(error))) => this.log.error = Some(error.to_string()),
+            Poll::Ready(None) | Poll::Pending => {}
+        }
+        read
+    }
+}
+
+/// The one log line of a request, written when the request is done with:
+/// at the end of its response body, or when the client goes away.
+struct RequestLog {
+    route: String,
+    started: Instant,
+    status: u16,
+    format: Option<Format>,
+    events: u64,
+    frames: u64,
+    bytes: u64,
+    calls: String,
+    error: Option<String>,
+    client_gone: bool,
+}
+
+impl RequestLog {
+    fn new(route: &str) -> RequestLog {
+        RequestLog {
+            route: route.to_owned(),
+            started: Instant::now(),
+            status: 0,
+            format: None,
+            events: 0,
+            frames: 0,
+            bytes: 0,
+            calls: String::new(),
+            error: None,
+            client_gone: false,
+        }
+    }
+
+    fn error_response(mut self, status: StatusCode, error_type: &str, message: &str) -> Response {
+        self.status = status.as_u16();
+        self.error = Some(message.to_owned());
+        let body =
+            serde_json::json!({"error": {"message": message, "type": error_type, "code": null}});
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}
+
+impl Drop for RequestLog {
+    fn drop(&mut self) {
+        tracing::info!(
+            route = %self.route,
+            status = self.status,
+            format = %self.format.map_or_else(|| "-".to_owned(), |format| format.to_string()),
+            events = self.events,
+            frames = self.frames,
+            bytes = self.bytes,
+            duration_us = self.started.elapsed().as_micros() as u64,
+            calls = %self.calls,
+            error = self.error.as_deref().unwrap_or("-"),
+            client_gone = self.client_gone,
+            "request"
+        );
+    }
+}

@@ -1,0 +1,544 @@
+//! The gateway in-process on loopback, against upstreams that misbehave on
+//! cue: one test for each fault path and each pass-through rule.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use argstream::{Format, Relay, ToolCallMode};
+use argstream_gateway::{Config, bundled_mock, proxy};
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+const HELLO: &[u8] = b"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"}}]}\n\n";
+const STOP: &[u8] = b"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
+const DONE: &[u8] = b"data: [DONE]\n\n";
+const EVENT_STREAM_HEAD: &str =
+    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+
+/// Each test's bound on waiting for anything.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The request the upstream received.
+struct Seen {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Vec<&str> {
+        self.head
+            .lines()
+            .filter_map(|line| line.split_once(':'))
+            .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.trim())
+            .collect()
+    }
+}
+
+/// What a scripted upstream does after reading the request.
+enum Step {
+    /// Raw bytes: a status line and headers, or a whole response.
+    Raw(&'static str),
+    /// One chunk of a chunked body.
+    Chunk(Vec<u8>),
+    /// The end of a chunked body.
+    End,
+    Sleep(Duration),
+    /// Waits (at most `PATIENCE`) for the gateway to close the connection,
+    /// and says when it did.
+    AwaitClose(oneshot::Sender<()>),
+}
+
+/// An upstream on loopback that answers one request with `steps` and then
+/// closes the connection. Gives its base URL and the request it saw.
+async fn scripted_upstream(steps: Vec<Step>) -> (String, oneshot::Receiver<Seen>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (seen_tx, seen_rx) = oneshot::channel();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let seen = read_request(&mut socket).await;
+        let _ = seen_tx.send(seen);
+        for step in steps {
+            let written = match step {
+                Step::Raw(text) => socket.write_all(text.as_bytes()).await,
+                Step::Chunk(bytes) => {
+                    let mut chunk = format!("{:x}\r\n", bytes.len()).into_bytes();
+                    chunk.extend_from_slice(&bytes);
+                    chunk.extend_from_slice(b"\r\n");
+                    socket.write_all(&chunk).await
+                }
+                Step::End => socket.write_all(b"0\r\n\r\n").await,
+                Step::Sleep(pause) => {
+                    tokio::time::sleep(pause).await;
+                    Ok(())
+                }
+                Step::AwaitClose(closed) => {
+                    let mut scratch = [0u8; 64];
+                    let read = tokio::time::timeout(PATIENCE, socket.read(&mut scratch)).await;
+                    if matches!(read, Ok(Ok(0)) | Ok(Err(_))) {
+                        let _ = closed.send(());
+                    }
+                    Ok(())
+                }
+            };
+            if written.is_err() {
+                return;
+            }
+        }
+    });
+    (format!("http://{address}"), seen_rx)
+}
+
+async fn read_request(socket: &mut TcpStream) -> Seen {
+    let mut buffer = Vec::new();
+    let mut scratch = [0u8; 4096];
+    let head_end = loop {
+        if let Some(at) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
+            break at + 4;
+        }
+        let read = socket.read(&mut scratch).await.unwrap();
+        assert!(read > 0, "the gateway closed before its request was whole");
+        buffer.extend_from_slice(&scratch[..read]);
+    };
+    let head = String::from_utf8(buffer[..head_end].to_vec()).unwrap();
+    let seen = Seen {
+        head,
+        body: Vec::new(),
+    };
+    let length: usize = seen
+        .header("content-length")
+        .first()
+        .map_or(0, |value| value.parse().unwrap());
+    let mut body = buffer[head_end..].to_vec();
+    while body.len() < length {
+        let read = socket.read(&mut scratch).await.unwrap();
+        assert!(read > 0);
+        body.extend_from_slice(&scratch[..read]);
+    }
+    Seen { body, ..seen }
+}
+
+/// The gateway on an ephemeral loopback port, in-process.
+async fn gateway(upstream: &str, args: &[&str]) -> SocketAddr {
+    let mut all = vec!["--upstream", upstream];
+    all.extend_from_slice(args);
+    let config = Config::from_args(all).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let upstream = config.upstream.clone().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            argstream_gateway::without_nagle(listener),
+            proxy::router(config, upstream),
+        )
+        .await
+    });
+    address
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+async fn post(address: SocketAddr, path: &str, body: &'static str) -> reqwest::Response {
+    let request = client()
+        .post(format!("http://{address}{path}"))
+        .body(body)
+        .send();
+    tokio::time::timeout(PATIENCE, request)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn body_of(response: reqwest::Response) -> String {
+    tokio::time::timeout(PATIENCE, response.text())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Checks a relayed body that ended at a fault: what came before, then one
+/// error event of `error_type`, then the end, with no `[DONE]`.
+fn assert_ends_with_error(body: &str, relayed: &[u8], error_type: &str) {
+    let relayed = std::str::from_utf8(relayed).unwrap();
+    let rest = body
+        .strip_prefix(relayed)
+        .unwrap_or_else(|| panic!("{body:?} starts with what was relayed"));
+    let payload = rest
+        .strip_prefix("data: ")
+        .and_then(|rest| rest.strip_suffix("\n\n"))
+        .unwrap_or_else(|| panic!("one error event after what was relayed: {rest:?}"));
+    let event: serde_json::Value = serde_json::from_str(payload).unwrap();
+    assert_eq!(event["error"]["type"], error_type, "{payload}");
+    assert!(
+        event["error"]["message"]
+            .as_str()
+            .is_some_and(|message| !message.is_empty())
+    );
+    assert!(!body.contains("[DONE]"));
+}
+
+/// What the relay has written for `upstream` before its end.
+fn relayed_so_far(upstream: &[u8]) -> Vec<u8> {
+    let mut relay = Relay::default();
+    relay.feed(Bytes::copy_from_slice(upstream)).unwrap();
+    relay.output().to_vec()
+}
+
+/// Reads the response's body until it has `length` bytes (or it ends),
+/// without waiting for more; gives the body to read on.
+async fn first_bytes(
+    response: reqwest::Response,
+    length: usize,
+) -> (
+    impl futures_util::Stream<Item = reqwest::Result<Bytes>>,
+    Vec<u8>,
+) {
+    let mut body = Box::pin(response.bytes_stream());
+    let mut received = Vec::new();
+    while received.len() < length {
+        match tokio::time::timeout(PATIENCE / 2, body.next()).await {
+            Ok(Some(Ok(read))) => received.extend_from_slice(&read),
+            _ => break,
+        }
+    }
+    (body, received)
+}
+
+fn unix_now() -> u64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.unwrap().as_secs()
+}
+
+fn relayed_offline(upstream: &[u8], relay: Relay) -> Vec<u8> {
+    let mut relay = relay;
+    relay.feed(Bytes::copy_from_slice(upstream)).unwrap();
+    relay.finish().unwrap();
+    relay.output().to_vec()
+}
+
+/// The example stream of each route's format, as the embedded mock has it.
+const EXAMPLES: [(&str, &[u8], Format); 3] = [
+    (
+        "/v1/chat/completions",
+        include_bytes!("../../examples/data/voice_agent.sse"),
+        Format::OpenAiChat,
+    ),
+    (
+        "/v1/responses",
+        include_bytes!("../../examples/data/voice_agent_responses.sse"),
+        Format::OpenAiResponses,
+    ),
+    (
+        "/v1/messages",
+        include_bytes!("../../examples/data/voice_agent_anthropic.sse"),
+        Format::Anthropic,
+    ),
+];
+
+async fn relays_each_format_as_the_relay_does(args: &[&str], mode: ToolCallMode) {
+    let upstream = bundled_mock()
+        .with_delay(Duration::ZERO)
+        .spawn()
+        .await
+        .unwrap();
+    let gateway = gateway(&format!("http://{upstream}"), args).await;
+    for (route, example, format) in EXAMPLES {
+        // A format without a `created` time (Anthropic) gets the request's.
+        let now = unix_now();
+        let response = post(gateway, route, r#"{"stream":true}"#).await;
+        if now != unix_now() {
+            continue; // a second turned over: the time is not known
+        }
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        let expected = relayed_offline(
+            example,
+            Relay::default().with_tool_calls(mode).with_created(now),
+        );
+        assert_eq!(body_of(response).await.as_bytes(), expected, "{route}");
+        let mut detected = Relay::default();
+        detected.feed(Bytes::from_static(example)).unwrap();
+        assert_eq!(detected.format(), Some(format), "{route}");
+    }
+}
+
+#[tokio::test]
+async fn relays_each_format_with_tool_calls_hidden() {
+    relays_each_format_as_the_relay_does(&[], ToolCallMode::Hide).await;
+}
+
+#[tokio::test]
+async fn relays_each_format_with_tool_calls_forwarded() {
+    for (route, example, _) in EXAMPLES {
+        let forwarded = relayed_offline(
+            example,
+            Relay::default().with_tool_calls(ToolCallMode::Forward),
+        );
+        let hidden = relayed_offline(example, Relay::default());
+        assert_ne!(forwarded, hidden, "{route}: the example has a tool call");
+    }
+    relays_each_format_as_the_relay_does(&["--tool-calls", "forward"], ToolCallMode::Forward).await;
+}
+
+#[tokio::test]
+async fn sends_each_frame_as_soon_as_upstream_completes_it() {
+    let (upstream, _seen) = scripted_upstream(vec![
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk(HELLO[..10].to_vec()),
+        Step::Chunk(HELLO[10..].to_vec()),
+        Step::Sleep(PATIENCE),
+    ])
+    .await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post(gateway, "/v1/chat/completions", "{}").await;
+    let (_body, first) = first_bytes(response, relayed_so_far(HELLO).len()).await;
+    assert_eq!(
+        first,
+        relayed_so_far(HELLO),
+        "the frames arrive while upstream is still open"
+    );
+}
+
+#[tokio::test]
+async fn upstream_break_off_ends_with_an_error_event() {
+    let (upstream, _seen) = scripted_upstream(vec![
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk(HELLO.to_vec()),
+        // A chunk announced and cut: the connection closes in its middle.
+        Step::Raw("40\r\ndata: {\"id\""),
+    ])
+    .await;
+    let gateway = gateway(&upstream, &[]).await;
+    let body = body_of(post(gateway, "/v1/chat/completions", "{}").await).await;
+    assert_ends_with_error(&body, &relayed_so_far(HELLO), "upstream_error");
+}
+
+#[tokio::test]
+async fn malformed_upstream_event_ends_with_an_error_event() {
+    let (upstream, _seen) = scripted_upstream(vec![
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk(HELLO.to_vec()),
+        Step::Chunk(b"data: {\"choices\":[}\n\n".to_vec()),
+        Step::Chunk(STOP.to_vec()),
+        Step::Chunk(DONE.to_vec()),
+        Step::End,
+    ])
+    .await;
+    let gateway = gateway(&upstream, &[]).await;
+    let body = body_of(post(gateway, "/v1/chat/completions", "{}").await).await;
+    assert_ends_with_error(&body, &relayed_so_far(HELLO), "invalid_upstream_event");
+}
+
+#[tokio::test]
+async fn oversized_upstream_event_ends_with_an_error_event() {
+    let (upstream, _seen) = scripted_upstream(vec![
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk(HELLO.to_vec()),
+        Step::Chunk([&b"data: "[..], &[b'x'; 4096], b"\n\n"].concat()),
+        Step::End,
+    ])
+    .await;
+    let gateway = gateway(&upstream, &["--max-event-bytes", "1024"]).await;
+    let body = body_of(post(gateway, "/v1/chat/completions", "{}").await).await;
+    assert_ends_with_error(&body, &relayed_so_far(HELLO), "invalid_upstream_event");
+}
+
+#[tokio::test]
+async fn upstream_silent_past_the_idle_timeout_ends_with_an_error_event() {
+    let (upstream, _seen) = scripted_upstream(vec![
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk(HELLO.to_vec()),
+        Step::Sleep(PATIENCE),
+    ])
+    .await;
+    let gateway = gateway(&upstream, &["--idle-timeout-ms", "200"]).await;
+    let body = body_of(post(gateway, "/v1/chat/completions", "{}").await).await;
+    assert_ends_with_error(&body, &relayed_so_far(HELLO), "upstream_timeout");
+}
+
+#[tokio::test]
+async fn upstream_silent_before_its_headers_gives_504() {
+    let (upstream, _seen) = scripted_upstream(vec![Step::Sleep(PATIENCE)]).await;
+    let gateway = gateway(&upstream, &["--idle-timeout-ms", "200"]).await;
+    let response = post(gateway, "/v1/chat/completions", "{}").await;
+    assert_eq!(response.status(), 504);
+    let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
+    assert_eq!(error["error"]["type"], "upstream_timeout");
+}
+
+#[tokio::test]
+async fn unreachable_upstream_gives_502_with_a_json_error() {
+    // A port that was just free: nothing listens there.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let gateway = gateway(&format!("http://{closed}"), &[]).await;
+    let response = post(gateway, "/v1/chat/completions", "{}").await;
+    assert_eq!(response.status(), 502);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
+    assert_eq!(error["error"]["type"], "upstream_unreachable");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .is_some_and(|message| !message.contains(&closed.to_string()))
+    );
+}
+
+#[tokio::test]
+async fn client_disconnect_drops_the_upstream_request() {
+    let (closed_tx, closed_rx) = oneshot::channel();
+    let (upstream, _seen) = scripted_upstream(vec![
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk(HELLO.to_vec()),
+        Step::AwaitClose(closed_tx),
+    ])
+    .await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post(gateway, "/v1/chat/completions", "{}").await;
+    let (body, first) = first_bytes(response, relayed_so_far(HELLO).len()).await;
+    assert_eq!(first, relayed_so_far(HELLO));
+    drop(body);
+    // Upstream is silent: only the client's going away can close it.
+    tokio::time::timeout(PATIENCE, closed_rx)
+        .await
+        .expect("the upstream connection closes when the client goes")
+        .expect("the upstream saw its connection close");
+}
+
+#[tokio::test]
+async fn request_body_over_the_limit_gives_413() {
+    let (upstream, seen) = scripted_upstream(vec![Step::Raw(EVENT_STREAM_HEAD), Step::End]).await;
+    let gateway = gateway(&upstream, &["--max-body-bytes", "1024"]).await;
+    let response = client()
+        .post(format!("http://{gateway}/v1/chat/completions"))
+        .body(vec![b' '; 2048])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
+    assert_eq!(error["error"]["type"], "request_too_large");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), seen)
+            .await
+            .is_err(),
+        "nothing reached the upstream"
+    );
+}
+
+#[tokio::test]
+async fn non_stream_answer_passes_through_unchanged() {
+    let answer = r#"{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}"#;
+    let response: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+            answer.len()
+        )
+        .into_boxed_str(),
+    );
+    let (upstream, _seen) = scripted_upstream(vec![Step::Raw(response)]).await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post(gateway, "/v1/chat/completions", r#"{"stream":false}"#).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(body_of(response).await, answer);
+}
+
+#[tokio::test]
+async fn non_2xx_answer_passes_through_with_its_status_and_body() {
+    // An event-stream content type on an error status is passed through
+    // too: only a 2xx is relayed.
+    let answer = "data: {\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit\"}}\n\n";
+    let response: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 429 Too Many Requests\r\ncontent-type: text/event-stream\r\nretry-after: 7\r\ncontent-length: {}\r\n\r\n{answer}",
+            answer.len()
+        )
+        .into_boxed_str(),
+    );
+    let (upstream, _seen) = scripted_upstream(vec![Step::Raw(response)]).await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post(gateway, "/v1/messages", "{}").await;
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "7");
+    assert_eq!(body_of(response).await, answer);
+}
+
+#[tokio::test]
+async fn forwards_the_body_and_the_auth_headers_to_the_same_path() {
+    let (upstream, seen) = scripted_upstream(vec![
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk([HELLO, STOP, DONE].concat()),
+        Step::End,
+    ])
+    .await;
+    let gateway = gateway(&format!("{upstream}/base/"), &[]).await;
+    let body = r#"{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
+    let forwarded = [
+        ("authorization", "Bearer sk-test"),
+        ("x-api-key", "key-test"),
+        ("anthropic-version", "2023-06-01"),
+        ("anthropic-beta", "tools-2024-04-04"),
+        ("openai-organization", "org-test"),
+        ("content-type", "application/json"),
+    ];
+    let mut request = client()
+        .post(format!("http://{gateway}/v1/responses"))
+        .header("cookie", "session=secret")
+        .header("x-other", "not forwarded")
+        .body(body);
+    for (name, value) in forwarded {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(
+        body_of(response).await.as_bytes(),
+        relayed_offline(&[HELLO, STOP, DONE].concat(), Relay::default())
+    );
+    let seen = seen.await.unwrap();
+    assert!(
+        seen.head
+            .starts_with("POST /base/v1/responses HTTP/1.1\r\n"),
+        "{}",
+        seen.head
+    );
+    for (name, value) in forwarded {
+        assert_eq!(seen.header(name), [value], "{name}");
+    }
+    assert!(seen.header("cookie").is_empty());
+    assert!(seen.header("x-other").is_empty());
+    assert_eq!(seen.body, body.as_bytes());
+}
+
+#[tokio::test]
+async fn healthz_answers_200() {
+    let gateway = gateway("http://127.0.0.1:9", &[]).await;
+    let response = client()
+        .get(format!("http://{gateway}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn other_paths_are_not_forwarded() {
+    let (upstream, seen) = scripted_upstream(vec![Step::End]).await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post(gateway, "/v1/embeddings", "{}").await;
+    assert_eq!(response.status(), 404);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), seen)
+            .await
+            .is_err()
+    );
+}
