@@ -232,9 +232,12 @@ impl TapeParser {
         self.push(Kind::String, open, close + 1);
         if lexer.take_escaped() {
             let from = self.decoded.len();
+            // `false`: check each run's UTF-8 again, as before the flag
+            // existed (`!lexer.take_non_ascii()` would skip it for ASCII).
             decode_string_text(
                 &input[open + 1..close],
                 (open + 1) as u64,
+                false,
                 &mut self.decoded,
             )?;
             let node = &mut self.nodes[index];

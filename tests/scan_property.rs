@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Rng, check, scan};
+use common::{Rng, check, scan, scan_pushed};
 
 const KEY: &str = "msg";
 
@@ -156,6 +156,11 @@ fn generated_documents_match_serde_json_under_random_fragmentation() {
                 split.result, whole.result,
                 "seed {seed} plan {plan:?} doc {doc}"
             );
+            let pushed = scan_pushed(doc.as_bytes(), KEY, &plan);
+            assert_eq!(
+                pushed.result, whole.result,
+                "push_text, seed {seed} plan {plan:?} doc {doc}"
+            );
         }
     }
 }
@@ -176,5 +181,10 @@ fn damaged_documents_are_refused_exactly_when_serde_json_refuses() {
         }
         let plan = rng.plan();
         check(&doc, KEY, &plan);
+        assert_eq!(
+            scan_pushed(&doc, KEY, &plan).result,
+            scan(&doc, KEY, &plan).result,
+            "push_text, seed {seed} plan {plan:?}"
+        );
     }
 }

@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{check, scan};
+use argstream::Event;
+use common::{Outcome, check, scan, scan_pushed};
 
 const KEY: &str = "pre_exec_msg";
 
@@ -28,10 +29,27 @@ const DOCS: &[&str] = &[
     r#"{"pre_exec_msg":null,"x":true,"y":false,"z":-0.5e+10}"#,
     r#"{"pre_exec_msg":""}"#,
     r#"  { "n" : [ 1 , 2.5 , -3e2 , 0 ] , "pre_exec_msg" : "spaced" }  "#,
+    // Pretty-printed, with indentation runs longer than eight spaces, tabs
+    // and CRLF: the structural gear takes them in loops.
+    "{\n  \"a\": {\n          \"b\": [\n                  1,\n   \t  null\n  ]\n },\r\n\t\t\"pre_exec_msg\"  :\r\n         \"pretty\"\n}\n            ",
+    "[\n                 \n]",
+    "{\"a\":1}\n          x",
+    // Nested keys right before their colon and strings right before their
+    // comma, which the structural loop takes without a turn, and the same
+    // places broken.
+    r#"{"a":{"b":"x","c":"y"},"l":["p","q"],"pre_exec_msg":"z"}"#,
+    r#"{"a":{"b":"x",}}"#,
+    r#"{"a":["x",]}"#,
+    r#"{"a":{"b"::1}}"#,
+    r#"{"a":{"b":"x",:1}}"#,
+    r#"{"a":{"b" "x"}}"#,
     r#"{"text":"\"pre_exec_msg\": \"not me\"","pre_exec_msg":"me"}"#,
     r#"{"pre_exec_msg":"a\\\"b\\"}"#,
     r#"{"pre_exec_msg":"\\u0041 is not an escape"}"#,
     r#"{"pre_exec_msg":"\ud834\udd1e clef"}"#,
+    // Raw characters right before escapes: a fragment that ends inside a
+    // character and one that brings its rest with an escape.
+    "{\"pre_exec_msg\":\"\u{e9}\\n\u{4e2d}\\\"\u{1F600}\\u00e9\u{e9}\\ud83d\\ude00\"}",
     r#"[{"pre_exec_msg":"in an array root"}]"#,
     r#""pre_exec_msg""#,
     r#"{}"#,
@@ -126,6 +144,32 @@ fn spans_never_split_an_escape_pair_or_character() {
                 let quoted = [&b"\""[..], raw, b"\""].concat();
                 assert!(serde_json::from_slice::<String>(&quoted).is_ok(), "{raw:?}");
             }
+        }
+    }
+}
+
+/// `push_text` must give the text and the other events `next_event` gives,
+/// and the same error at the same offset, under every split.
+#[test]
+fn push_text_agrees_with_next_event_at_every_split() {
+    let without_spans = |outcome: Outcome| Outcome {
+        result: outcome.result,
+        events: outcome
+            .events
+            .into_iter()
+            .filter(|event| !matches!(event, Event::Text(_)))
+            .collect(),
+    };
+    for doc in all_docs() {
+        let mut plans: Vec<Vec<usize>> = vec![vec![doc.len().max(1)], vec![1], vec![3]];
+        plans.extend((1..doc.len()).map(|cut| vec![cut, doc.len()]));
+        for plan in &plans {
+            assert_eq!(
+                scan_pushed(doc, KEY, plan),
+                without_spans(scan(doc, KEY, plan)),
+                "doc {:?} plan {plan:?}",
+                String::from_utf8_lossy(doc)
+            );
         }
     }
 }

@@ -123,6 +123,85 @@ pub fn scan(doc: &[u8], keys: &[&str], plan: &[u8]) -> Scan {
     }
 }
 
+/// [`scan`] through [`KeyScanner::push_text`], which appends text instead
+/// of handing out spans: the same result, and when it is `Ok`, the same steps
+/// and texts.
+pub fn scan_pushed(doc: &[u8], keys: &[&str], plan: &[u8]) -> Scan {
+    let mut scanner = KeyScanner::new(keys);
+    let mut buf = Vec::with_capacity(doc.len());
+    let mut steps = Vec::new();
+    let mut texts: Vec<Option<String>> = vec![None; keys.len()];
+    let mut current: Option<usize> = None;
+    let mut text = String::new();
+    // The text appended since the last event becomes one merged step.
+    let flush = |text: &mut String,
+                 steps: &mut Vec<Step>,
+                 texts: &mut [Option<String>],
+                 current: Option<usize>| {
+        if text.is_empty() {
+            return;
+        }
+        let key = current.expect("text inside a value");
+        texts[key]
+            .as_mut()
+            .expect("text after ValueStart")
+            .push_str(text);
+        // Merged with text appended before the end of the last piece, as
+        // `scan` merges consecutive spans.
+        match steps.last_mut() {
+            Some(Step::Text(merged)) => merged.push_str(&std::mem::take(text)),
+            _ => steps.push(Step::Text(std::mem::take(text))),
+        }
+    };
+    let mut result = Ok(());
+    'feed: for piece in pieces(doc.len(), plan) {
+        buf.extend_from_slice(&doc[piece]);
+        loop {
+            match scanner.push_text(&buf, &mut text) {
+                Ok(Some(event)) => {
+                    flush(&mut text, &mut steps, &mut texts, current);
+                    match event {
+                        Event::ValueStart { key, occurrence } => {
+                            current = Some(key);
+                            texts[key] = Some(String::new());
+                            steps.push(Step::Start { key, occurrence });
+                        }
+                        Event::ValueEnd { key } => steps.push(Step::End { key }),
+                        Event::NonString {
+                            key,
+                            occurrence,
+                            kind,
+                        } => {
+                            texts[key] = None;
+                            steps.push(Step::NonString {
+                                key,
+                                occurrence,
+                                kind,
+                            });
+                        }
+                        Event::Complete => steps.push(Step::Complete),
+                        Event::Text(span) => panic!("push_text handed out a span: {span:?}"),
+                    }
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    result = Err(error);
+                    break 'feed;
+                }
+            }
+        }
+        flush(&mut text, &mut steps, &mut texts, current);
+    }
+    if result.is_ok() {
+        result = scanner.finish();
+    }
+    Scan {
+        result,
+        steps,
+        texts,
+    }
+}
+
 fn record(
     event: Event,
     buf: &[u8],

@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 
 use crate::error::{Error, ErrorKind};
 use state::{Nesting, Role, State};
-use string::{KeyText, Scanned, StringLexer};
+use string::{KeyText, Lex, Scanned, StringLexer, decode_string_text};
 
 pub use string::Span;
 
@@ -224,6 +224,151 @@ impl KeyScanner {
         self.run(input).map_err(|error| self.fail(error))
     }
 
+    /// Reads on like [`next_event`](KeyScanner::next_event), but appends the
+    /// decoded text of target values to `text` instead of handing it out as
+    /// [`Event::Text`]: the cheaper call for a caller that wants the text.
+    /// Returns the next other event (`ValueStart`, `ValueEnd`, `NonString`,
+    /// `Complete`), or `Ok(None)` when `input` is used up.
+    ///
+    /// One call takes a whole fragment that falls inside a value, where
+    /// `next_event` takes two (the span, then `None`), and a fragment with no
+    /// quote, backslash or control character is taken without the state
+    /// machine. Text is appended as it is decoded, with no span for the
+    /// caller to look at. A short run the scanner has seen to be ASCII is
+    /// appended with no UTF-8 check; other text is checked once more, since
+    /// a `&str` costs that without `unsafe` (and a fragment taken whole is
+    /// checked only then).
+    ///
+    /// ```
+    /// use argstream::{Event, KeyScanner};
+    ///
+    /// # fn main() -> Result<(), argstream::Error> {
+    /// let mut scanner = KeyScanner::new(&["pre_exec_msg"]);
+    /// let (mut arguments, mut spoken) = (Vec::new(), String::new());
+    /// for fragment in [&br#"{"pre_exec_msg":"caf"#[..], b"\xc3", b"\xa9 \\u00", br#"e9"}"#] {
+    ///     arguments.extend_from_slice(fragment);
+    ///     while let Some(event) = scanner.push_text(&arguments, &mut spoken)? {
+    ///         if let Event::ValueStart { occurrence: 1.., .. } = event {
+    ///             spoken.clear(); // serde_json keeps the last of a repeated key
+    ///         }
+    ///     }
+    /// }
+    /// scanner.finish()?;
+    /// assert_eq!(spoken, "café é");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// With several target keys the text of each goes to the `text` of the
+    /// call that reads it: between a key's `ValueStart` and its `ValueEnd`,
+    /// pass the string that key's text belongs to.
+    ///
+    /// Calls of `push_text` and `next_event` may be mixed on one document.
+    ///
+    /// # Errors
+    /// As for [`next_event`](KeyScanner::next_event). Text read before the
+    /// error has been appended.
+    ///
+    /// # Panics
+    /// Never.
+    pub fn push_text(&mut self, input: &[u8], text: &mut String) -> Result<Option<Event>, Error> {
+        if self.text_fragment(input, text) {
+            return Ok(None);
+        }
+        loop {
+            match self.next_event(input)? {
+                Some(Event::Text(span)) => {
+                    let raw = &input[span.range()];
+                    if span.escaped {
+                        decode_string_text(raw, span.start as u64, span.ascii, text)?;
+                    } else if span.ascii {
+                        string::push_ascii(raw, text);
+                    } else {
+                        // Checked as it was read: this cannot fail, but a
+                        // `&str` needs the check once more without `unsafe`.
+                        let checked = std::str::from_utf8(raw);
+                        text.push_str(
+                            checked.map_err(|_| self.error_here(ErrorKind::InvalidUtf8))?,
+                        );
+                    }
+                    // A span comes with its value's end waiting in `pending`,
+                    // or at the end of the input: then nothing is left to read.
+                    if self.pending.is_none() {
+                        return Ok(None);
+                    }
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// The common fragment, taken without the state machine: inside a target
+    /// value with nothing held back but the start of a character cut by the
+    /// last fragment, new bytes that hold no `"`, `\\` or control character
+    /// are the value's text as they are. Appends them, leaving a character
+    /// cut at the end to wait in the lexer as it would, and returns `true`;
+    /// `false`, having read nothing, for any other input (escapes, the end of
+    /// the value, invalid UTF-8), which the lexer reads and reports.
+    ///
+    /// Plain ASCII is appended without a UTF-8 check; other text is checked
+    /// once, by the conversion to `&str` that appends it, where the lexer
+    /// would check it and the append check it again.
+    #[inline]
+    fn text_fragment(&mut self, input: &[u8], text: &mut String) -> bool {
+        let held = match self.lexer.lex {
+            Lex::Text => self.pos,
+            Lex::Utf8 { .. } => self.lexer.unit_start,
+            _ => return false,
+        };
+        let fresh = matches!(self.state, State::Str(Role::Target { .. }))
+            && self.text_start == held
+            && self.pending.is_none()
+            && self.error.is_none();
+        let Some(new) = input.get(self.text_start..).filter(|_| fresh) else {
+            return false;
+        };
+        if new.is_empty() || new.len() > 32 || input.len() <= self.pos {
+            return false;
+        }
+        let plain = string::short_plain_prefix(new);
+        if plain == new.len() {
+            string::push_ascii(new, text);
+            self.text_start = input.len();
+        } else {
+            if !new[plain..]
+                .iter()
+                .all(|&b| b >= 0x80 || string::is_plain(b))
+            {
+                return false;
+            }
+            let (checked, whole) = match std::str::from_utf8(new) {
+                Ok(checked) => (checked, new.len()),
+                Err(e) if e.error_len().is_none() => {
+                    // A character cut by the end: the text before it, then
+                    // its first bytes into the lexer, which waits for the rest.
+                    let whole = e.valid_up_to();
+                    let Ok(checked) = std::str::from_utf8(&new[..whole]) else {
+                        return false;
+                    };
+                    (checked, whole)
+                }
+                Err(_) => return false,
+            };
+            let mut lexer = self.lexer;
+            lexer.lex = Lex::Text;
+            for (at, &b) in (self.text_start + whole..).zip(&new[whole..]) {
+                if lexer.step(b, at, None).is_err() {
+                    return false;
+                }
+            }
+            self.lexer = lexer;
+            text.push_str(checked);
+            self.text_start += whole;
+        }
+        self.pos = input.len();
+        true
+    }
+
     /// Marks the end of the input.
     ///
     /// Call it once [`next_event`](KeyScanner::next_event) has returned
@@ -252,12 +397,12 @@ impl KeyScanner {
     }
 
     fn run(&mut self, input: &[u8]) -> Result<Option<Event>, Error> {
-        while let Some(&b) = input.get(self.pos) {
+        while self.pos < input.len() {
             let event = match self.state {
                 State::Str(role) => self.string(input, role)?,
                 State::Number(num) => self.number(input, num)?,
                 State::Literal { word, matched } => self.literal(input, word, matched)?,
-                _ => self.structural(b)?,
+                _ => self.structure(input)?,
             };
             if event.is_some() {
                 return Ok(event);
@@ -323,6 +468,7 @@ impl KeyScanner {
             start: self.text_start,
             end,
             escaped: self.lexer.take_escaped(),
+            ascii: !self.lexer.take_non_ascii(),
         };
         self.text_start = end;
         Some(Event::Text(span))
@@ -341,7 +487,11 @@ impl KeyScanner {
     /// through [`run`](Self::run) and the structural transition for every
     /// `,` would cost more than the number itself. Target values never lie
     /// inside an array, so no event is skipped.
-    fn number(&mut self, input: &[u8], mut num: number::Num) -> Result<Option<Event>, Error> {
+    pub(super) fn number(
+        &mut self,
+        input: &[u8],
+        mut num: number::Num,
+    ) -> Result<Option<Event>, Error> {
         let in_array = self.nesting.in_object() == Some(false);
         let mut pos = self.pos;
         loop {
@@ -371,7 +521,7 @@ impl KeyScanner {
         }
     }
 
-    fn literal(
+    pub(super) fn literal(
         &mut self,
         input: &[u8],
         word: &'static [u8],
@@ -393,8 +543,17 @@ impl KeyScanner {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The next value of a fixed-seed xorshift generator, for tests that
+    /// must reproduce.
+    pub(crate) fn xorshift(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
 
     /// Events, and the error if any, from `doc` fed with the buffer ending
     /// at each of `ends` in turn, then `finish`.

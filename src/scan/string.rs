@@ -25,6 +25,8 @@ pub struct Span {
     pub(crate) start: usize,
     pub(crate) end: usize,
     pub(crate) escaped: bool,
+    /// Every raw byte is ASCII (escapes may still stand for other characters).
+    pub(crate) ascii: bool,
 }
 
 impl Span {
@@ -102,21 +104,35 @@ impl Span {
         let Some(raw) = input.get(self.range()) else {
             return Err(Error::new(ErrorKind::BufferShrunk, input.len() as u64));
         };
-        decode_string_text(raw, self.start as u64, out)
+        // Whether the bytes are ASCII is known only for the buffer the span
+        // came from, and `input` may be another: check them.
+        decode_string_text(raw, self.start as u64, false, out)
     }
 }
 
 /// Decodes complete raw JSON string text (no quotes) and appends it to `out`.
-/// `base` is the offset of `raw[0]`, for errors.
-pub(crate) fn decode_string_text(raw: &[u8], base: u64, out: &mut String) -> Result<(), Error> {
+/// `base` is the offset of `raw[0]`, for errors. With `ascii`, the caller
+/// knows every byte is ASCII, so the runs between escapes are appended
+/// without a UTF-8 check.
+pub(crate) fn decode_string_text(
+    raw: &[u8],
+    base: u64,
+    ascii: bool,
+    out: &mut String,
+) -> Result<(), Error> {
     let mut at = 0;
     while at < raw.len() {
         let run_end = backslash(&raw[at..]).map_or(raw.len(), |i| at + i);
-        match std::str::from_utf8(&raw[at..run_end]) {
-            Ok(text) => out.push_str(text),
-            Err(e) => {
-                let offset = base + (at + e.valid_up_to()) as u64;
-                return Err(Error::new(ErrorKind::InvalidUtf8, offset));
+        let run = &raw[at..run_end];
+        if ascii {
+            push_ascii(run, out);
+        } else {
+            match std::str::from_utf8(run) {
+                Ok(text) => out.push_str(text),
+                Err(e) => {
+                    let offset = base + (at + e.valid_up_to()) as u64;
+                    return Err(Error::new(ErrorKind::InvalidUtf8, offset));
+                }
             }
         }
         if run_end == raw.len() {
@@ -127,6 +143,27 @@ pub(crate) fn decode_string_text(raw: &[u8], base: u64, out: &mut String) -> Res
         at = run_end + len;
     }
     Ok(())
+}
+
+/// Appends bytes known to be ASCII to `out`. Without `unsafe` a `&str` costs
+/// a UTF-8 check; a short run is cheaper to push a character at a time, and
+/// a long one is checked at the standard library's ASCII speed, a word at a
+/// time, which costs less than the copy. Were a byte not ASCII after all, a
+/// short run would get the character of its low seven bits and a long one
+/// each byte's Latin-1 character: wrong text, never undefined behaviour.
+pub(crate) fn push_ascii(run: &[u8], out: &mut String) {
+    if run.len() <= 16 {
+        for &b in run {
+            // The mask tells the compiler what the caller knows: one byte
+            // of UTF-8 each, so `push` needs no encoding.
+            out.push(char::from(b & 0x7F));
+        }
+    } else {
+        match std::str::from_utf8(run) {
+            Ok(text) => out.push_str(text),
+            Err(_) => out.extend(run.iter().map(|&b| char::from(b))),
+        }
+    }
 }
 
 /// Decodes one escape at the start of `raw` (which begins with `\`), with
@@ -169,10 +206,32 @@ pub(crate) fn simple_escape(b: u8) -> Option<char> {
     })
 }
 
+/// The length of the whole, valid escape at the start of `raw` (which
+/// begins with `\\`), with both halves of a surrogate pair; `None` when it is
+/// cut by the end of `raw` or invalid. What [`decode_escape`] accepts,
+/// without making the character: the fast gear only steps over escapes.
+fn whole_escape(raw: &[u8]) -> Option<usize> {
+    match raw.get(1)? {
+        b'u' => {
+            let unit = hex4(raw.get(2..6))?;
+            if !is_high_surrogate(unit) {
+                return (!is_low_surrogate(unit)).then_some(6);
+            }
+            if raw.get(6..8) != Some(b"\\u") {
+                return None;
+            }
+            is_low_surrogate(hex4(raw.get(8..12))?).then_some(12)
+        }
+        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(2),
+        _ => None,
+    }
+}
+
+/// The value of four hex digits.
 fn hex4(digits: Option<&[u8]>) -> Option<u16> {
-    digits?
-        .iter()
-        .try_fold(0u16, |acc, &d| Some(acc << 4 | u16::from(hex_value(d)?)))
+    let [a, b, c, d] = <[u8; 4]>::try_from(digits?).ok()?;
+    let digit = |x: u8| hex_value(x).map(u16::from);
+    Some(digit(a)? << 12 | digit(b)? << 8 | digit(c)? << 4 | digit(d)?)
 }
 
 /// The value of one hex digit.
@@ -281,6 +340,9 @@ pub(crate) struct StringLexer {
     pub(crate) unit_start: usize,
     /// An escape was completed since the last [`take_escaped`](Self::take_escaped).
     escaped: bool,
+    /// A whole character outside ASCII was read since the last
+    /// [`take_non_ascii`](Self::take_non_ascii).
+    non_ascii: bool,
 }
 
 impl StringLexer {
@@ -289,6 +351,7 @@ impl StringLexer {
             lex: Lex::Text,
             unit_start: 0,
             escaped: false,
+            non_ascii: false,
         }
     }
 
@@ -306,6 +369,13 @@ impl StringLexer {
     /// [`safe_end`](Self::safe_end) holds a backslash then. Clears the flag.
     pub(crate) fn take_escaped(&mut self) -> bool {
         std::mem::take(&mut self.escaped)
+    }
+
+    /// Whether a whole character outside ASCII was read since the last call:
+    /// the text up to [`safe_end`](Self::safe_end) holds one then. Clears the
+    /// flag.
+    pub(crate) fn take_non_ascii(&mut self) -> bool {
+        std::mem::take(&mut self.non_ascii)
     }
 
     /// Reads string text from `*pos` until the closing quote or the end of
@@ -326,7 +396,9 @@ impl StringLexer {
                 } else {
                     let tail = &rest[plain..];
                     let run = plain + quote_or_backslash(tail).unwrap_or(tail.len());
-                    (run, plain + check_run(&rest[plain..run]))
+                    let (ok, non_ascii) = check_run(&rest[plain..run]);
+                    self.non_ascii |= non_ascii;
+                    (run, plain + ok)
                 };
                 if let Some(key) = key.as_deref_mut() {
                     key.push_bytes(&rest[..ok]);
@@ -341,16 +413,16 @@ impl StringLexer {
                 }
                 match rest.get(run) {
                     Some(b'"') => return Ok(Scanned::Closed(*pos)),
-                    Some(_) if key.is_none() => match decode_escape(&rest[run..], 0) {
+                    Some(_) if key.is_none() => match whole_escape(&rest[run..]) {
                         // A whole, valid escape outside a key has nothing to
                         // decode or wait for: the fast gear steps over it.
                         // A cut or bad one goes to the slow gear, which waits
                         // for the rest or reports it at the right offset.
-                        Ok((_, len)) => {
+                        Some(len) => {
                             self.escaped = true;
                             *pos += len;
                         }
-                        Err(_) => self.begin_escape(pos),
+                        None => self.begin_escape(pos),
                     },
                     Some(_) => self.begin_escape(pos),
                     None => return Ok(Scanned::Exhausted),
@@ -362,6 +434,7 @@ impl StringLexer {
                 if let Some(key) = key.as_deref_mut() {
                     key.push_bytes(tail);
                 }
+                self.non_ascii = true;
                 self.lex = Lex::Text;
                 *pos += tail.len();
             } else {
@@ -394,7 +467,12 @@ impl StringLexer {
 
     /// The slow gear: one byte at `at`, never a quote or backslash in `Text`
     /// (the fast gear takes those).
-    fn step(&mut self, b: u8, at: usize, key: Option<&mut KeyText>) -> Result<(), Error> {
+    pub(crate) fn step(
+        &mut self,
+        b: u8,
+        at: usize,
+        key: Option<&mut KeyText>,
+    ) -> Result<(), Error> {
         let fail = |kind| Err(Error::new(kind, at as u64));
         self.lex = match self.lex {
             Lex::Text => match b {
@@ -424,6 +502,8 @@ impl StringLexer {
                     key.push_bytes(&[b]);
                 }
                 if need == 1 {
+                    // Counted when whole, as a span never holds half of one.
+                    self.non_ascii = true;
                     Lex::Text
                 } else {
                     Lex::Utf8 {
@@ -515,20 +595,62 @@ impl StringLexer {
     }
 }
 
-/// How many leading bytes of a short `bytes` are printable ASCII other than
-/// `"` and `\\`: text as it is, with nothing to check. 0 for 16 bytes or
-/// more, which the searches below take faster.
+/// How many of the first 32 bytes of `bytes` are printable ASCII other
+/// than `"` and `\\`: text as it is, with nothing to check.
 ///
-/// Streamed fragments are often three or four bytes of prose, and one plain
-/// loop that stops at a quote, a backslash or any byte to check costs less
-/// than the search and the check it replaces.
+/// Streamed fragments are often three or four bytes of prose, and keys and
+/// values of ordinary JSON a few words: one plain loop that stops at a
+/// quote, a backslash or any byte to check costs less than the search and
+/// the check it replaces, whose setup only pays over longer text.
 #[inline]
-fn short_plain_prefix(bytes: &[u8]) -> usize {
-    if bytes.len() >= 16 {
-        return 0;
+pub(crate) fn short_plain_prefix(bytes: &[u8]) -> usize {
+    plain_prefix(bytes, 32)
+}
+
+/// Whether `b` is plain string text: printable ASCII (0x20 to 0x7F) other
+/// than `"` and `\\`, which stands for itself and needs no check.
+#[inline]
+pub(crate) fn is_plain(b: u8) -> bool {
+    b.wrapping_sub(0x20) < 0x60 && b != b'"' && b != b'\\'
+}
+
+/// How many of the first `limit` bytes of `bytes` are plain ([`is_plain`]),
+/// eight at a time while a word of eight holds no other byte, then one at a
+/// time.
+#[inline]
+pub(crate) fn plain_prefix(bytes: &[u8], limit: usize) -> usize {
+    let bytes = &bytes[..bytes.len().min(limit)];
+    let mut at = 0;
+    while let Some(word) = bytes
+        .get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        if !all_plain(u64::from_le_bytes(word)) {
+            break;
+        }
+        at += 8;
     }
-    let plain = |b: u8| b.wrapping_sub(0x20) < 0x60 && b != b'"' && b != b'\\';
-    bytes.iter().position(|&b| !plain(b)).unwrap_or(bytes.len())
+    let rest = &bytes[at..];
+    at + rest
+        .iter()
+        .position(|&b| !is_plain(b))
+        .unwrap_or(rest.len())
+}
+
+/// Whether all eight bytes of `word` are plain. The classic tests for "some
+/// byte is zero" and "some byte is below n" (exact for whether any byte
+/// matches, though not for which one): a control character, a byte from
+/// 0x80, a `"` or a `\\` makes it false.
+#[inline]
+fn all_plain(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    let outside_ascii = word & HIGHS;
+    let quote = has_zero(word ^ (ONES * u64::from(b'"')));
+    let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
+    below_space | outside_ascii | quote | backslash == 0
 }
 
 /// The index of the first `"` or `\\` in `bytes`.
@@ -571,17 +693,21 @@ fn utf8_lead(b: u8) -> Option<(u8, u8, u8)> {
 }
 
 /// How many leading bytes of `run` (which holds no `"` or `\`) are good
-/// string text, ending on a character boundary.
+/// string text, ending on a character boundary, and whether a byte outside
+/// ASCII is among them.
 ///
 /// Prose is mostly ASCII, so one pass first skips the printable ASCII prefix;
 /// only from the first other byte on are control characters and UTF-8 checked.
-fn check_run(run: &[u8]) -> usize {
+fn check_run(run: &[u8]) -> (usize, bool) {
     let Some(at) = first_not_printable_ascii(run) else {
-        return run.len();
+        return (run.len(), false);
     };
     let rest = &run[at..];
     let clean = first_control(rest).unwrap_or(rest.len());
-    at + valid_utf8_prefix(&rest[..clean])
+    let valid = valid_utf8_prefix(&rest[..clean]);
+    // The byte at `at` is a control character (never taken) or the lead
+    // byte of a character outside ASCII.
+    (at + valid, valid > 0)
 }
 
 /// The length of the longest valid UTF-8 prefix of `bytes`. The common case,
@@ -655,6 +781,38 @@ mod tests {
     }
 
     #[test]
+    fn plain_prefix_agrees_with_a_byte_loop() {
+        let plain_by_bytes = |bytes: &[u8], limit: usize| {
+            let head = &bytes[..bytes.len().min(limit)];
+            head.iter()
+                .position(|&b| !is_plain(b))
+                .unwrap_or(head.len())
+        };
+        for len in 0..40 {
+            for at in 0..=len {
+                for stop in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    if at < len {
+                        bytes[at] = stop;
+                    }
+                    for limit in [0, 5, 8, 16, 32, 64] {
+                        assert_eq!(
+                            plain_prefix(&bytes, limit),
+                            plain_by_bytes(&bytes, limit),
+                            "{len} {at} {stop:#x} {limit}"
+                        );
+                    }
+                }
+            }
+        }
+        // A stop byte right after bytes whose tests borrow: 0x7F and 0x20.
+        let mut bytes = *b"\x7f\x20\x7f\x20\x7f\x20\x7f\x20\x7f\x20\x7f\x20\x7f\x20\x7f\x20";
+        assert_eq!(plain_prefix(&bytes, 64), 16);
+        bytes[9] = b'"';
+        assert_eq!(plain_prefix(&bytes, 64), 9);
+    }
+
+    #[test]
     fn short_searches_agree_with_memchr_at_every_length() {
         for len in 0..40 {
             for at in 0..=len {
@@ -673,8 +831,9 @@ mod tests {
     }
 
     /// What the lexer found, where text safe to hand out ends, whether an
-    /// escape was seen, and the decoded key.
-    type Outcome = (Result<Scanned, Error>, usize, bool, Option<Vec<u8>>);
+    /// escape and a whole character outside ASCII were seen, and the decoded
+    /// key.
+    type Outcome = (Result<Scanned, Error>, usize, (bool, bool), Option<Vec<u8>>);
 
     /// `input` through the slow gear alone, one byte at a time: the plain
     /// path the fast gear must agree with.
@@ -701,7 +860,12 @@ mod tests {
             pos = input.len();
         }
         let end = lexer.safe_end(pos);
-        (result, end, lexer.escaped, key.get().map(<[u8]>::to_vec))
+        (
+            result,
+            end,
+            (lexer.escaped, lexer.non_ascii),
+            key.get().map(<[u8]>::to_vec),
+        )
     }
 
     /// `input` through [`StringLexer::scan`] in one piece, as a key or not.
@@ -712,7 +876,7 @@ mod tests {
         let result = lexer.scan(input, &mut pos, as_key.then_some(&mut key));
         let end = lexer.safe_end(pos);
         let key = as_key.then(|| key.get().map(<[u8]>::to_vec)).flatten();
-        (result, end, lexer.escaped, key)
+        (result, end, (lexer.escaped, lexer.non_ascii), key)
     }
 
     /// `input` through [`StringLexer::scan`] as a key, in two pieces cut at
@@ -726,7 +890,12 @@ mod tests {
             done => done,
         };
         let end = lexer.safe_end(pos);
-        (result, end, lexer.escaped, key.get().map(<[u8]>::to_vec))
+        (
+            result,
+            end,
+            (lexer.escaped, lexer.non_ascii),
+            key.get().map(<[u8]>::to_vec),
+        )
     }
 
     #[test]
@@ -766,9 +935,7 @@ mod tests {
         for _ in 0..20_000 {
             let mut input = Vec::new();
             while input.len() < 40 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+                let seed = crate::scan::tests::xorshift(&mut seed);
                 input.extend_from_slice(pieces[(seed % 14) as usize]);
                 if seed.is_multiple_of(5) {
                     break;
@@ -783,10 +950,10 @@ mod tests {
             for cut in 0..input.len() {
                 assert_eq!(scan_in_two(input, cut), slow, "{input:?} cut at {cut}");
             }
-            let (result, end, escaped, _) = slow;
+            let (result, end, flags, _) = slow;
             assert_eq!(
                 scan_whole(input, false),
-                (result, end, escaped, None),
+                (result, end, flags, None),
                 "{input:?}"
             );
         }
@@ -794,21 +961,56 @@ mod tests {
 
     #[test]
     fn check_run_stops_at_the_first_bad_byte() {
-        assert_eq!(check_run(b"plain"), 5);
-        assert_eq!(check_run("café 中文 😀".as_bytes()), "café 中文 😀".len());
-        assert_eq!(check_run(b"ab\x01cd"), 2);
-        assert_eq!(check_run(b"ab\xc3\xa9\x01"), 4);
-        assert_eq!(check_run(b"ab\xe4\xb8"), 2);
-        assert_eq!(check_run(b"ab\xffcd"), 2);
+        assert_eq!(check_run(b"plain"), (5, false));
+        let mixed = "café 中文 😀".as_bytes();
+        assert_eq!(check_run(mixed), (mixed.len(), true));
+        assert_eq!(check_run(b"ab\x01cd"), (2, false));
+        assert_eq!(check_run(b"ab\xc3\xa9\x01"), (4, true));
+        assert_eq!(check_run(b"ab\xe4\xb8"), (2, false));
+        assert_eq!(check_run(b"ab\xffcd"), (2, false));
         let long = [vec![b'a'; 100], vec![0x7F, 0x0A]].concat();
-        assert_eq!(check_run(&long), 101);
+        assert_eq!(check_run(&long), (101, false));
     }
 
     #[test]
     fn decode_handles_every_escape() {
         let mut out = String::new();
-        decode_string_text(br#"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00z"#, 0, &mut out).unwrap();
-        assert_eq!(out, "a\"\\/\u{8}\u{c}\n\r\té\u{1F600}z");
+        let raw = br#"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00z"#;
+        for ascii in [false, true] {
+            out.clear();
+            decode_string_text(raw, 0, ascii, &mut out).unwrap();
+            assert_eq!(out, "a\"\\/\u{8}\u{c}\n\r\té\u{1F600}z");
+        }
+    }
+
+    #[test]
+    fn whole_escape_accepts_what_decode_escape_accepts() {
+        let tails: [&[u8]; 12] = [
+            b"",
+            b"n",
+            b"x",
+            b"u",
+            b"u00e",
+            b"u00e9",
+            b"uD83D",
+            b"ud83d\\u",
+            b"ud83d\\ude0",
+            b"ud83d\\ude00",
+            b"udc00",
+            b"ud83d\\u0041",
+        ];
+        for tail in tails {
+            for extra in [&b""[..], b"z", b"\\n"] {
+                let raw = [&b"\\"[..], tail, extra].concat();
+                let expected = decode_escape(&raw, 0).ok().map(|(_, len)| len);
+                assert_eq!(whole_escape(&raw), expected, "{raw:?}");
+            }
+        }
+        for b in 0..=255u8 {
+            let raw = [b'\\', b];
+            let expected = decode_escape(&raw, 0).ok().map(|(_, len)| len);
+            assert_eq!(whole_escape(&raw), expected, "{raw:?}");
+        }
     }
 
     #[test]
@@ -821,7 +1023,7 @@ mod tests {
             br"\x",
             b"\xff",
         ] {
-            assert!(decode_string_text(raw, 0, &mut String::new()).is_err());
+            assert!(decode_string_text(raw, 0, false, &mut String::new()).is_err());
         }
     }
 }

@@ -1,6 +1,6 @@
 //! A global allocator that counts allocations and reallocations, for the
 //! binaries that check steady-state loops allocate nothing (the `*_alloc`
-//! tests, `examples/compare.rs`). Included with `#[path]` into each such
+//! tests, the report in `compare/`). Included with `#[path]` into each such
 //! binary, not through `common`, so only they install it. Only threads that
 //! call [`watch_this_thread`] are counted, so the test harness's own threads
 //! (output capture, the main thread) cannot disturb a count.

@@ -69,6 +69,54 @@ fn pull(
     Ok(())
 }
 
+/// [`scan`] through [`KeyScanner::push_text`]: the same result, and the
+/// events other than `Text` (which `push_text` never returns).
+pub fn scan_pushed(doc: &[u8], key: &str, plan: &[usize]) -> Outcome {
+    let mut scanner = KeyScanner::new(&[key]);
+    let mut buf = Vec::new();
+    let mut events = Vec::new();
+    let mut text = String::new();
+    let mut has_text = false;
+    let mut sizes = plan.iter().cycle();
+    let mut fed = 0;
+    let result = loop {
+        let size = (*sizes.next().unwrap()).max(1);
+        let end = (fed + size).min(doc.len());
+        buf.extend_from_slice(&doc[fed..end]);
+        fed = end;
+        let pulled = loop {
+            match scanner.push_text(&buf, &mut text) {
+                Ok(Some(event)) => {
+                    assert!(
+                        !matches!(event, Event::Text(_)),
+                        "push_text returned a span"
+                    );
+                    match event {
+                        Event::ValueStart { .. } => {
+                            text.clear();
+                            has_text = true;
+                        }
+                        Event::NonString { .. } => has_text = false,
+                        _ => {}
+                    }
+                    events.push(event);
+                }
+                Ok(None) => break Ok(()),
+                Err(error) => break Err(error),
+            }
+        };
+        if let Err(error) = pulled {
+            break Err(error);
+        }
+        if fed == doc.len() {
+            break scanner
+                .finish()
+                .map(|()| has_text.then(|| std::mem::take(&mut text)));
+        }
+    };
+    Outcome { result, events }
+}
+
 /// What serde_json says: `Err(())` if it refuses the document, else the key's
 /// string value at the top level of a root object.
 pub fn reference(doc: &[u8], key: &str) -> Result<Option<String>, String> {

@@ -1,5 +1,5 @@
 //! argstream beside its peers on the same inputs, one group per workload
-//! (see `benches/workloads/mod.rs` for the inputs and what each side runs):
+//! (see `src/workloads.rs` for the inputs and what each side runs):
 //!
 //! - `w1_jsonmodem_bench`: jsonmodem's published benchmark, `response_large.json`
 //!   in 100, 1,000 and 5,000 fragments, tracking `"analysis"`;
@@ -7,22 +7,19 @@
 //! - `w3_one_piece`: whole documents checked in one piece;
 //! - `w4_relay`: the recorded OpenAI-compatible streams relayed.
 //!
-//! `cargo bench --bench peers [-- w2]`. The re-parsing peers are quadratic, so
+//! `cargo bench -p argstream-compare --bench peers [-- w2]`. The re-parsing peers are quadratic, so
 //! the groups use flat sampling: ten runs each, however slow.
-
-#[path = "workloads/mod.rs"]
-mod workloads;
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use argstream::KeyScanner;
 use argstream::chat::Relay;
+use argstream_compare::workloads::*;
 use criterion::measurement::WallTime;
 use criterion::{
     BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use workloads::*;
 
 /// A group with short, flat sampling: the machine is shared.
 fn quick<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
@@ -123,16 +120,22 @@ fn w3(c: &mut Criterion) {
 fn w4(c: &mut Criterion) {
     let corpus = Corpus::load();
     let mut group = quick(c, "w4_relay");
-    group.throughput(Throughput::Bytes(corpus.len() as u64));
+    group.throughput(Throughput::Bytes(corpus.total_bytes() as u64));
     let mut relay = Relay::new(&corpus.keys);
     group.bench_function("argstream_relay", |b| {
         b.iter(|| relay_corpus(&mut relay, black_box(&corpus)))
     });
     group.bench_function("eventsource_stream+serde_json", |b| {
-        b.iter(|| eventsource_corpus(black_box(&corpus)))
+        b.iter(|| eventsource_corpus(black_box(&corpus), None))
     });
     group.bench_function("sse_stream+serde_json", |b| {
-        b.iter(|| sse_stream_corpus(black_box(&corpus)))
+        b.iter(|| sse_stream_corpus(black_box(&corpus), None))
+    });
+    group.bench_function("argstream_relay_fresh_4096", |b| {
+        b.iter(|| relay_corpus_fresh(black_box(&corpus), 4096))
+    });
+    group.bench_function("sse_stream+serde_json_4096", |b| {
+        b.iter(|| sse_stream_corpus(black_box(&corpus), Some(4096)))
     });
     group.finish();
 }

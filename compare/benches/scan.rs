@@ -2,7 +2,7 @@
 //! physical reference (`memchr2` over the same bytes, which is the least any
 //! JSON string reader must do), and the same argument in 4-byte fragments.
 //!
-//! `cargo bench --bench scan`
+//! `cargo bench -p argstream-compare --bench scan`
 
 use std::hint::black_box;
 use std::time::Duration;

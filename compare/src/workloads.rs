@@ -1,5 +1,5 @@
 //! The four workloads of the comparison with peer crates, shared by the
-//! criterion bench (`benches/peers.rs`) and `examples/compare.rs`: their
+//! criterion bench (`benches/peers.rs`) and the report (`src/main.rs`): their
 //! inputs, how the inputs are cut into fragments, and the code each side runs.
 //!
 //! Every implementation returns the length of what it extracted (decoded text
@@ -18,10 +18,10 @@ use jsonmodem::{ParseEvent, ParserOptions, PathComponent, StreamingParser};
 use serde::{Deserialize, Serialize};
 
 /// The shared test data folder: `ARGSTREAM_TESTDATA`, default `../shared/data`
-/// from the crate root.
+/// from the repository root (this crate sits one level below it).
 pub fn testdata() -> PathBuf {
     std::env::var_os("ARGSTREAM_TESTDATA").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
         PathBuf::from,
     )
 }
@@ -140,8 +140,10 @@ pub fn voice_arguments(text_len: usize) -> Vec<u8> {
 // ------------------------------------------------- W1, W2: live text, argstream
 
 /// argstream's streaming loop as a gateway writes it: append the fragment to
-/// the arguments buffer, pull events, decode each span onto the live text.
-/// Kept between runs, so a run after the first allocates nothing.
+/// the arguments buffer and have the scanner append the new text to the live
+/// text ([`KeyScanner::push_text`]); or, in [`run_events`](Self::run_events),
+/// pull every event and decode each span onto the text. Kept between runs,
+/// so a run after the first allocates nothing.
 pub struct ArgstreamTracker {
     scanner: KeyScanner,
     arguments: Vec<u8>,
@@ -160,9 +162,33 @@ impl ArgstreamTracker {
         }
     }
 
-    /// Streams one document given as `pieces`; returns the decoded text's
-    /// length.
+    /// Streams one document given as `pieces` with `push_text`; returns the
+    /// decoded text's length.
     pub fn run(&mut self, pieces: &[&[u8]]) -> usize {
+        self.scanner.reset();
+        self.arguments.clear();
+        self.text.clear();
+        for piece in pieces {
+            self.arguments.extend_from_slice(piece);
+            let scanner = &mut self.scanner;
+            while let Some(event) = scanner
+                .push_text(&self.arguments, &mut self.text)
+                .expect("valid")
+            {
+                if let Event::ValueStart {
+                    occurrence: 1.., ..
+                } = event
+                {
+                    self.text.clear();
+                }
+            }
+        }
+        self.scanner.finish().expect("complete");
+        self.text.len()
+    }
+
+    /// [`run`](Self::run) with `next_event`, a span at a time.
+    pub fn run_events(&mut self, pieces: &[&[u8]]) -> usize {
         self.scanner.reset();
         self.arguments.clear();
         self.text.clear();
@@ -302,10 +328,34 @@ pub fn memchr2_count(doc: &[u8]) -> usize {
 
 // --------------------------------------------------------- W4: relay streams
 
-/// The recorded OpenAI-compatible streams, each one read of a shared buffer,
-/// and the keys the relay tracks: for each stream with tool calls, the first
+/// The upstream formats of the recorded streams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upstream {
+    /// OpenAI chat completions and the providers compatible with it.
+    Chat,
+    /// Anthropic's Messages events.
+    Anthropic,
+    /// OpenAI's Responses events.
+    Responses,
+}
+
+impl Upstream {
+    /// The folder of the test data that holds its streams.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Upstream::Chat => "streams/openai-compatible",
+            Upstream::Anthropic => "streams/anthropic",
+            Upstream::Responses => "streams/openai-responses",
+        }
+    }
+}
+
+/// Recorded streams of one format, each one read of a shared buffer, and the
+/// keys the relay tracks: for each stream with tool calls, the first
 /// string-valued key of its first call's arguments.
 pub struct Corpus {
+    /// Their format.
+    pub format: Upstream,
     /// One read per stream.
     pub streams: Vec<Bytes>,
     /// The tracked keys, sorted and deduplicated.
@@ -315,7 +365,12 @@ pub struct Corpus {
 impl Corpus {
     /// Reads `streams/openai-compatible` from the test data folder.
     pub fn load() -> Corpus {
-        let dir = testdata().join("streams/openai-compatible");
+        Corpus::load_format(Upstream::Chat)
+    }
+
+    /// Reads the streams of `format` from the test data folder.
+    pub fn load_format(format: Upstream) -> Corpus {
+        let dir = testdata().join(format.folder());
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
             .map(|entry| entry.expect("readable").path())
@@ -327,7 +382,7 @@ impl Corpus {
         let mut keys = Vec::new();
         for path in &paths {
             let body = std::fs::read(path).expect("readable");
-            keys.extend(first_string_key(&body));
+            keys.extend(first_string_key(format, &body));
             ranges.push(all.len()..all.len() + body.len());
             all.extend_from_slice(&body);
         }
@@ -335,36 +390,99 @@ impl Corpus {
         keys.sort();
         keys.dedup();
         Corpus {
+            format,
             streams: ranges.into_iter().map(|range| all.slice(range)).collect(),
             keys,
         }
     }
 
     /// The bytes of all streams.
-    pub fn len(&self) -> usize {
+    pub fn total_bytes(&self) -> usize {
         self.streams.iter().map(Bytes::len).sum()
     }
 }
 
 /// The first string-valued key of the first tool call's arguments.
-fn first_string_key(body: &[u8]) -> Option<String> {
+fn first_string_key(format: Upstream, body: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(body).ok()?;
     let mut arguments = String::new();
+    // The first call: Anthropic's first tool_use block, Responses' first
+    // function_call item.
+    let mut first_call: Option<String> = None;
     for line in text.lines() {
-        let Some(payload) = line.strip_prefix("data:") else {
+        let Some(payload) = line.strip_prefix("data:").map(str::trim) else {
             continue;
         };
-        let Ok(chunk) = serde_json::from_str::<ChatChunk>(payload.trim()) else {
-            continue;
-        };
-        let calls = chunk.choices.into_iter().filter_map(|c| c.delta.tool_calls);
-        for call in calls.flatten().filter(|call| call.index == 0) {
-            arguments.extend(call.function.and_then(|f| f.arguments));
+        match format {
+            Upstream::Chat => {
+                let Ok(chunk) = serde_json::from_str::<ChatChunk>(payload) else {
+                    continue;
+                };
+                let calls = chunk.choices.into_iter().filter_map(|c| c.delta.tool_calls);
+                for call in calls.flatten().filter(|call| call.index == 0) {
+                    arguments.extend(call.function.and_then(|f| f.arguments));
+                }
+            }
+            Upstream::Anthropic => {
+                let Ok(event) = serde_json::from_str::<AnthropicEvent>(payload) else {
+                    continue;
+                };
+                let index = event.index.map(|i| i.to_string());
+                if event.content_block.is_some_and(|b| b.kind == "tool_use") {
+                    first_call = first_call.or(index);
+                } else if let Some(delta) = event.delta
+                    && first_call.is_some()
+                    && index == first_call
+                {
+                    arguments.extend(delta.partial_json);
+                }
+            }
+            Upstream::Responses => {
+                let Ok(event) = serde_json::from_str::<ResponsesEvent>(payload) else {
+                    continue;
+                };
+                if let Some(item) = event.item
+                    && item.kind == "function_call"
+                {
+                    first_call = first_call.or(item.id);
+                } else if event.kind == "response.function_call_arguments.delta"
+                    && first_call.is_some()
+                    && event.item_id == first_call
+                {
+                    arguments.extend(event.delta);
+                }
+            }
         }
     }
     let value: serde_json::Value = serde_json::from_str(&arguments).ok()?;
     let (key, _) = value.as_object()?.iter().find(|(_, v)| v.is_string())?;
     Some(key.clone())
+}
+
+/// `stream` cut into reads of `len` bytes (the last may be shorter), each a
+/// zero-copy slice, as a gateway's HTTP client hands them over.
+pub fn reads(stream: &Bytes, len: usize) -> impl Iterator<Item = Bytes> + '_ {
+    (0..stream.len())
+        .step_by(len.max(1))
+        .map(move |at| stream.slice(at..(at + len).min(stream.len())))
+}
+
+/// What a gateway does per request: a new relay for each stream, fed in
+/// reads of `read_len` bytes. Returns the downstream bytes and the upstream
+/// events.
+pub fn relay_corpus_fresh(corpus: &Corpus, read_len: usize) -> (usize, u64) {
+    let (mut written, mut events) = (0, 0);
+    for stream in &corpus.streams {
+        let mut relay = Relay::new(&corpus.keys);
+        for read in reads(stream, read_len) {
+            relay.feed(read).expect("relays");
+            written += relay.output().len();
+        }
+        relay.finish().expect("relays");
+        written += relay.output().len();
+        events += relay.events();
+    }
+    (written, events)
 }
 
 /// argstream's relay over every stream, each fed as one read; returns the
@@ -456,34 +574,183 @@ struct Usage {
     total_tokens: u64,
 }
 
+/// An Anthropic Messages event, owned, with the fields a gateway reads.
+#[derive(Deserialize, Serialize)]
+pub struct AnthropicEvent {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    index: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    message: Option<AnthropicMessage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_block: Option<AnthropicBlock>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delta: Option<AnthropicDelta>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    usage: Option<AnthropicUsage>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct AnthropicMessage {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    model: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    stop_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    usage: Option<AnthropicUsage>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct AnthropicBlock {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    thinking: Option<String>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct AnthropicDelta {
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    partial_json: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    thinking: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stop_reason: Option<String>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct AnthropicUsage {
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
+}
+
+/// An OpenAI Responses event, owned, with the fields a gateway reads.
+#[derive(Deserialize, Serialize)]
+pub struct ResponsesEvent {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    sequence_number: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    output_index: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    item_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delta: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    item: Option<ResponsesItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    response: Option<ResponsesResponse>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct ResponsesItem {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    call_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    arguments: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct ResponsesResponse {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    model: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    usage: Option<ResponsesUsage>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct ResponsesUsage {
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
+    #[serde(default)]
+    total_tokens: u64,
+}
+
+/// Deserialises `data` into `T` and serialises it into `frame`, or copies
+/// `data` when it is not a `T`.
+fn reserialise_as<T: serde::de::DeserializeOwned + Serialize>(data: &str, frame: &mut Vec<u8>) {
+    match serde_json::from_str::<T>(data) {
+        Ok(value) => serde_json::to_writer(&mut *frame, &value).expect("serialises"),
+        Err(_) => frame.extend_from_slice(data.as_bytes()),
+    }
+}
+
 /// One event's data the way the serde_json gateways handle it: `[DONE]` is
-/// passed on, a chunk is deserialised into [`ChatChunk`] and serialised
-/// again into the reused `frame`; data that is not a chunk (an in-stream
-/// error) is forwarded as it is. Returns the frame's length.
-fn reserialise(data: &str, frame: &mut Vec<u8>) -> usize {
+/// passed on, an event is deserialised into the owned structs of its format
+/// ([`ChatChunk`], [`AnthropicEvent`], [`ResponsesEvent`]) and serialised
+/// again into the reused `frame`; data that is not one (an in-stream error)
+/// is forwarded as it is. Returns the frame's length.
+fn reserialise(format: Upstream, data: &str, frame: &mut Vec<u8>) -> usize {
     frame.clear();
     frame.extend_from_slice(b"data: ");
-    let chunk = (data != "[DONE]").then(|| serde_json::from_str::<ChatChunk>(data).ok());
-    match chunk.flatten() {
-        Some(chunk) => serde_json::to_writer(&mut *frame, &chunk).expect("serialises"),
-        None => frame.extend_from_slice(data.as_bytes()),
+    match format {
+        _ if data == "[DONE]" => frame.extend_from_slice(data.as_bytes()),
+        Upstream::Chat => reserialise_as::<ChatChunk>(data, frame),
+        Upstream::Anthropic => reserialise_as::<AnthropicEvent>(data, frame),
+        Upstream::Responses => reserialise_as::<ResponsesEvent>(data, frame),
     }
     frame.extend_from_slice(b"\n\n");
     frame.len()
 }
 
-/// The async-openai path: eventsource-stream over each stream's one read,
-/// then [`reserialise`]. Returns the bytes written and the events.
-pub fn eventsource_corpus(corpus: &Corpus) -> (usize, u64) {
+/// A stream's reads as the peers' byte streams take them: one read, or
+/// reads of `read_len` bytes.
+fn peer_reads(
+    stream: &Bytes,
+    read_len: Option<usize>,
+) -> futures::stream::Iter<std::vec::IntoIter<Result<Bytes, Infallible>>> {
+    let reads: Vec<_> = match read_len {
+        None => vec![Ok(stream.clone())],
+        Some(len) => reads(stream, len).map(Ok).collect(),
+    };
+    futures::stream::iter(reads)
+}
+
+/// The async-openai path: eventsource-stream over each stream, in one read
+/// or reads of `read_len` bytes, then [`reserialise`]. Returns the bytes
+/// written and the events.
+pub fn eventsource_corpus(corpus: &Corpus, read_len: Option<usize>) -> (usize, u64) {
     use eventsource_stream::Eventsource as _;
     let mut frame = Vec::new();
     let (mut written, mut events) = (0, 0);
     for stream in &corpus.streams {
-        let reads = futures::stream::iter([Ok::<Bytes, Infallible>(stream.clone())]);
-        let mut sse = reads.eventsource();
+        let mut sse = peer_reads(stream, read_len).eventsource();
         futures::executor::block_on(async {
             while let Some(event) = sse.next().await {
-                written += reserialise(&event.expect("decodes").data, &mut frame);
+                let data = event.expect("decodes").data;
+                written += reserialise(corpus.format, &data, &mut frame);
                 events += 1;
             }
         });
@@ -491,18 +758,18 @@ pub fn eventsource_corpus(corpus: &Corpus) -> (usize, u64) {
     (written, events)
 }
 
-/// The tensorzero path: sse-stream over each stream's one read, then
-/// [`reserialise`]. Returns the bytes written and the events.
-pub fn sse_stream_corpus(corpus: &Corpus) -> (usize, u64) {
+/// The tensorzero path: sse-stream over each stream, in one read or reads
+/// of `read_len` bytes, then [`reserialise`]. Returns the bytes written and
+/// the events.
+pub fn sse_stream_corpus(corpus: &Corpus, read_len: Option<usize>) -> (usize, u64) {
     let mut frame = Vec::new();
     let (mut written, mut events) = (0, 0);
     for stream in &corpus.streams {
-        let reads = futures::stream::iter([Ok::<Bytes, Infallible>(stream.clone())]);
-        let mut sse = sse_stream::SseByteStream::new(reads);
+        let mut sse = sse_stream::SseByteStream::new(peer_reads(stream, read_len));
         futures::executor::block_on(async {
             while let Some(event) = sse.next().await {
                 if let Some(data) = event.expect("decodes").data {
-                    written += reserialise(&data, &mut frame);
+                    written += reserialise(corpus.format, &data, &mut frame);
                     events += 1;
                 }
             }

@@ -3,8 +3,8 @@
 //! (under `CARGO_TARGET_DIR` when it is set).
 //!
 //! ```sh
-//! cargo run --release --example compare [-- --quick] [--only w1,w2,w3,w4]
-//! cargo run --release --example compare -- --chart docs/scaling.svg
+//! cargo run --release -p argstream-compare -- [--quick] [--only w1,w2,w3,w4]
+//! cargo run --release -p argstream-compare -- --chart docs/scaling.svg
 //! ```
 //!
 //! Each time is the median of repeated runs; a run that takes longer than the
@@ -15,10 +15,7 @@
 //! scaling chart (total time against argument length at 4-byte fragments)
 //! and writes it as SVG.
 
-#[path = "../benches/workloads/mod.rs"]
-mod workloads;
-
-#[path = "../tests/common/counting_alloc.rs"]
+#[path = "../../tests/common/counting_alloc.rs"]
 mod counting_alloc;
 
 use std::fmt::Write as _;
@@ -29,9 +26,9 @@ use std::time::{Duration, Instant};
 
 use argstream::KeyScanner;
 use argstream::chat::Relay;
+use argstream_compare::workloads::*;
 use counting_alloc::ALLOCATIONS;
 use serde::Serialize;
-use workloads::*;
 
 /// The allocations (and reallocations) `f` makes.
 fn allocations<R>(f: impl FnOnce() -> R) -> usize {
@@ -101,6 +98,10 @@ fn time<R>(budget: Budget, mut f: impl FnMut() -> R) -> Timing {
     measure(budget, || (), |_| f())
 }
 
+/// The row beside W1 and W2 that times argstream's own `next_event` loop,
+/// where the argstream column times `push_text`.
+const NEXT_EVENT: &str = "argstream next_event + decode";
+
 /// One line of the table and one object of `compare.json`.
 #[derive(Serialize)]
 struct Row {
@@ -118,6 +119,9 @@ struct Row {
     allocs_per_fragment: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     allocs_per_event: Option<f64>,
+    /// Every allocation of a new relay's life, per stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allocs_per_stream: Option<f64>,
 }
 
 /// What one workload's argstream side measured, for the rows beside its peers.
@@ -127,6 +131,7 @@ struct Ours {
     timing: Timing,
     allocs_per_fragment: Option<f64>,
     allocs_per_event: Option<f64>,
+    allocs_per_stream: Option<f64>,
 }
 
 impl Ours {
@@ -142,6 +147,7 @@ impl Ours {
             speedup: theirs.map(|t| t.ns / self.timing.ns),
             allocs_per_fragment: self.allocs_per_fragment,
             allocs_per_event: self.allocs_per_event,
+            allocs_per_stream: self.allocs_per_stream,
         }
     }
 }
@@ -165,6 +171,7 @@ impl Run {
             let bytes = byte_pieces(&doc, &equal_cuts(&doc, n, false));
             let text = str_pieces(&doc, &equal_cuts(&doc, n, true));
             let expected = tracker.run(&bytes);
+            assert_eq!(tracker.run_events(&bytes), expected, "next_event");
             assert_eq!(jsonmodem_track(&text, W1_KEY), expected, "jsonmodem");
             assert_eq!(jiter_reparse(&text, W1_KEY), expected, "jiter");
             let timing = time(self.budget, || tracker.run(black_box(&bytes)));
@@ -175,7 +182,10 @@ impl Run {
                 timing,
                 allocs_per_fragment: Some(allocs as f64 / bytes.len() as f64),
                 allocs_per_event: None,
+                allocs_per_stream: None,
             };
+            let events = time(self.budget, || tracker.run_events(black_box(&bytes)));
+            self.push(ours.row(NEXT_EVENT, Some(events)));
             let modem = time(self.budget, || jsonmodem_track(black_box(&text), W1_KEY));
             self.push(ours.row("jsonmodem", Some(modem)));
             let jiter = time(self.budget, || jiter_reparse(black_box(&text), W1_KEY));
@@ -190,6 +200,7 @@ impl Run {
             let bytes = byte_pieces(&doc, &fixed_cuts(&doc, 4, false));
             let text = str_pieces(&doc, &fixed_cuts(&doc, 4, true));
             let expected = tracker.run(&bytes);
+            assert_eq!(tracker.run_events(&bytes), expected, "next_event");
             let timing = time(self.budget, || tracker.run(black_box(&bytes)));
             let allocs = allocations(|| tracker.run(&bytes));
             let ours = Ours {
@@ -198,9 +209,11 @@ impl Run {
                 timing,
                 allocs_per_fragment: Some(allocs as f64 / bytes.len() as f64),
                 allocs_per_event: None,
+                allocs_per_stream: None,
             };
+            let events = time(self.budget, || tracker.run_events(black_box(&bytes)));
+            self.push(ours.row(NEXT_EVENT, Some(events)));
             if kib > 64 {
-                self.push(ours.row("(argstream alone)", None));
                 continue;
             }
             assert_eq!(jsonmodem_track(&text, W2_KEY), expected, "jsonmodem");
@@ -236,6 +249,7 @@ impl Run {
                 timing,
                 allocs_per_fragment: None,
                 allocs_per_event: None,
+                allocs_per_stream: None,
             };
             let serde = time(self.budget, || serde_ignored(black_box(doc)));
             self.push(ours.row("serde_json IgnoredAny", Some(serde)));
@@ -252,28 +266,91 @@ impl Run {
         }
     }
 
+    /// The relay over the recorded streams of every format: each stream as
+    /// one read into a relay that is reset and reused, and as a gateway
+    /// runs it, a new relay per stream fed in 4096-byte reads. Then what
+    /// setting up a relay for a new stream costs.
     fn w4(&mut self) {
-        let corpus = Corpus::load();
+        let corpora =
+            [Upstream::Chat, Upstream::Anthropic, Upstream::Responses].map(Corpus::load_format);
+        for corpus in &corpora {
+            self.relay_rows(corpus);
+        }
+        let keys = &corpora[0].keys;
+        let timing = time(self.budget, || drop(black_box(Relay::new(black_box(keys)))));
+        let allocs = allocations(|| Relay::new(keys));
+        self.push(Row {
+            workload: format!(
+                "W4 Relay::new({} keys) and drop, per new stream",
+                keys.len()
+            ),
+            input_bytes: 0,
+            argstream_ns: timing.ns,
+            argstream_reps: timing.reps,
+            peer: "(setup alone)".to_owned(),
+            peer_ns: None,
+            peer_reps: None,
+            speedup: None,
+            allocs_per_fragment: None,
+            allocs_per_event: None,
+            allocs_per_stream: Some(allocs as f64),
+        });
+    }
+
+    fn relay_rows(&mut self, corpus: &Corpus) {
+        let name = match corpus.format {
+            Upstream::Chat => "chat completions",
+            Upstream::Anthropic => "Anthropic",
+            Upstream::Responses => "Responses",
+        };
+        let streams = corpus.streams.len();
         let mut relay = Relay::new(&corpus.keys);
-        let (_, events) = relay_corpus(&mut relay, &corpus);
-        let timing = time(self.budget, || relay_corpus(&mut relay, black_box(&corpus)));
-        let allocs = allocations(|| relay_corpus(&mut relay, &corpus));
+        let (written, events) = relay_corpus(&mut relay, corpus);
+        let fresh = relay_corpus_fresh(corpus, READ);
+        assert_eq!(fresh, (written, events), "{name}: 4096-byte reads");
+
+        let timing = time(self.budget, || relay_corpus(&mut relay, black_box(corpus)));
+        let allocs = allocations(|| relay_corpus(&mut relay, corpus));
         let ours = Ours {
             workload: format!(
-                "W4 relay {} recorded streams, {events} events",
-                corpus.streams.len()
+                "W4 relay {streams} {name} streams, {events} events, one read, relay reset"
             ),
-            input_bytes: corpus.len(),
+            input_bytes: corpus.total_bytes(),
             timing,
             allocs_per_fragment: None,
             allocs_per_event: Some(allocs as f64 / events as f64),
+            allocs_per_stream: None,
         };
-        let openai = time(self.budget, || eventsource_corpus(black_box(&corpus)));
+        let openai = time(self.budget, || eventsource_corpus(black_box(corpus), None));
         self.push(ours.row("eventsource-stream + serde_json", Some(openai)));
-        let tensorzero = time(self.budget, || sse_stream_corpus(black_box(&corpus)));
+        let tensorzero = time(self.budget, || sse_stream_corpus(black_box(corpus), None));
+        self.push(ours.row("sse-stream + serde_json", Some(tensorzero)));
+
+        let timing = time(self.budget, || relay_corpus_fresh(black_box(corpus), READ));
+        let allocs = allocations(|| relay_corpus_fresh(corpus, READ));
+        let ours = Ours {
+            workload: format!(
+                "W4 relay {streams} {name} streams, {READ}-byte reads, new relay per stream"
+            ),
+            input_bytes: corpus.total_bytes(),
+            timing,
+            allocs_per_fragment: None,
+            allocs_per_event: None,
+            allocs_per_stream: Some(allocs as f64 / streams as f64),
+        };
+        let openai = time(self.budget, || {
+            eventsource_corpus(black_box(corpus), Some(READ))
+        });
+        self.push(ours.row("eventsource-stream + serde_json", Some(openai)));
+        let tensorzero = time(self.budget, || {
+            sse_stream_corpus(black_box(corpus), Some(READ))
+        });
         self.push(ours.row("sse-stream + serde_json", Some(tensorzero)));
     }
 }
+
+/// The read size of the relay rows that run as a gateway does.
+const READ: usize = 4096;
 
 fn duration(ns: f64) -> String {
     match ns {
@@ -288,13 +365,23 @@ const TABLE_HEAD: &str = "| workload | argstream | argstream MiB/s | peer | peer
 
 fn table_line(row: &Row) -> String {
     let mib_s = row.input_bytes as f64 / (row.argstream_ns / 1e9) / f64::from(1 << 20);
-    let allocs = match (row.allocs_per_fragment, row.allocs_per_event) {
-        (Some(n), _) => format!("{n:.3} / fragment"),
-        (_, Some(n)) => format!("{n:.3} / event"),
+    let mib_s = if row.input_bytes > 0 {
+        format!("{mib_s:.0}")
+    } else {
+        String::new()
+    };
+    let allocs = match (
+        row.allocs_per_fragment,
+        row.allocs_per_event,
+        row.allocs_per_stream,
+    ) {
+        (Some(n), _, _) => format!("{n:.3} / fragment"),
+        (_, Some(n), _) => format!("{n:.3} / event"),
+        (_, _, Some(n)) => format!("{n:.1} / stream"),
         _ => String::new(),
     };
     format!(
-        "| {} | {} | {:.0} | {} | {} | {} | {} |",
+        "| {} | {} | {} | {} | {} | {} | {} |",
         row.workload,
         duration(row.argstream_ns),
         mib_s,
@@ -325,10 +412,10 @@ fn machine() -> String {
     format!("{model}, {cores} cores")
 }
 
-/// `target/` under `CARGO_TARGET_DIR` when set, else the crate's own.
+/// `CARGO_TARGET_DIR` when set, else the workspace's `target/`.
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
         PathBuf::from,
     )
 }
@@ -503,8 +590,9 @@ fn main() {
     if let Some(at) = args.iter().position(|a| a == "--chart") {
         let path = args.get(at + 1).expect("--chart takes an output path");
         let series = chart_series(budget);
-        let caption =
-            format!("{machine} (shared); cargo run --release --example compare -- --chart {path}");
+        let caption = format!(
+            "{machine} (shared); cargo run --release -p argstream-compare -- --chart {path}"
+        );
         std::fs::write(path, svg(&series, &caption)).expect("chart written");
         println!("Chart written to {path}");
         return;
@@ -533,9 +621,9 @@ fn main() {
         run.w4();
     }
     let command = if quick {
-        "cargo run --release --example compare -- --quick"
+        "cargo run --release -p argstream-compare -- --quick"
     } else {
-        "cargo run --release --example compare"
+        "cargo run --release -p argstream-compare"
     };
     println!(
         "Machine: {machine}. Command: `{command}` ({:.0} s).\n",

@@ -1,0 +1,69 @@
+//! argstream's side of one workload, repeated, and nothing else: the binary
+//! to run under `valgrind --tool=callgrind`, whose instruction counts stay
+//! stable on a shared machine where timings do not.
+//!
+//! ```sh
+//! cargo build --release -p argstream-compare --example profile
+//! valgrind --tool=callgrind target/release/examples/profile w3-medium 2000
+//! ```
+//!
+//! Workloads: `w1-1000`, `w1-5000`, `w2-4k`, `w2-16k`, `w3-big`,
+//! `w3-medium`, `w3-string`, `w4`, and serde_json's side of W3 as the
+//! yardstick: `serde-big`, `serde-medium`. The repetitions default to 100.
+
+use std::hint::black_box;
+
+use argstream::KeyScanner;
+use argstream::chat::Relay;
+use argstream_compare::workloads::*;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let name = args.first().map_or("w3-medium", String::as_str);
+    let reps: usize = args.get(1).map_or(100, |n| n.parse().expect("a count"));
+    let total: usize = match name {
+        "w1-1000" | "w1-5000" => {
+            let doc = response_large();
+            let n = if name == "w1-1000" { 1_000 } else { 5_000 };
+            let pieces = byte_pieces(&doc, &equal_cuts(&doc, n, false));
+            let mut tracker = ArgstreamTracker::new(W1_KEY);
+            (0..reps).map(|_| tracker.run(black_box(&pieces))).sum()
+        }
+        "w2-4k" | "w2-16k" => {
+            let doc = voice_arguments(if name == "w2-4k" { 4 << 10 } else { 16 << 10 });
+            let pieces = byte_pieces(&doc, &fixed_cuts(&doc, 4, false));
+            let mut tracker = ArgstreamTracker::new(W2_KEY);
+            (0..reps).map(|_| tracker.run(black_box(&pieces))).sum()
+        }
+        "w3-big" | "w3-medium" | "w3-string" => {
+            let doc = match name {
+                "w3-big" => read_testdata("bench/big.json"),
+                "w3-medium" => read_testdata("bench/medium_response.json"),
+                _ => voice_arguments(16 << 20),
+            };
+            let mut scanner = KeyScanner::new(&[W2_KEY]);
+            (0..reps)
+                .map(|_| argstream_validate(&mut scanner, black_box(&doc)))
+                .sum()
+        }
+        "serde-big" | "serde-medium" => {
+            let doc = read_testdata(if name == "serde-big" {
+                "bench/big.json"
+            } else {
+                "bench/medium_response.json"
+            });
+            (0..reps)
+                .map(|_| usize::from(serde_ignored(black_box(&doc))))
+                .sum()
+        }
+        "w4" => {
+            let corpus = Corpus::load();
+            let mut relay = Relay::new(&corpus.keys);
+            (0..reps)
+                .map(|_| relay_corpus(&mut relay, black_box(&corpus)).0)
+                .sum()
+        }
+        other => panic!("unknown workload {other}"),
+    };
+    println!("{name} x{reps}: {total}");
+}
