@@ -108,7 +108,7 @@ impl ChatStream {
             let live: Vec<usize> = (0..queues.len())
                 .filter(|&i| !queues[i].is_empty())
                 .collect();
-            if state % 5 == 0 || live.is_empty() {
+            if state.is_multiple_of(5) || live.is_empty() {
                 match extras.next() {
                     Some(extra) => self.extra(extra, end, &mut out),
                     None if live.is_empty() => break,

@@ -330,15 +330,11 @@ impl KeyScanner {
         if new.is_empty() || new.len() > 32 || input.len() <= self.pos {
             return false;
         }
-        let plain = string::short_plain_prefix(new);
-        if plain == new.len() {
+        if string::all_plain_bytes(new) {
             string::push_ascii(new, text);
             self.text_start = input.len();
         } else {
-            if !new[plain..]
-                .iter()
-                .all(|&b| b >= 0x80 || string::is_plain(b))
-            {
+            if !new.iter().all(|&b| b >= 0x80 || string::is_plain(b)) {
                 return false;
             }
             let (checked, whole) = match std::str::from_utf8(new) {

@@ -105,7 +105,9 @@ pub(crate) enum Read {
 /// time here, and a loop that dispatched on the state at every byte paid for
 /// an indirect jump the processor often mispredicts. Tested against `step` on
 /// every short input.
-#[inline]
+// Always inlined: with a second caller in the chunk walker the compiler
+// kept it out of line, and number-heavy documents paid for the calls.
+#[inline(always)]
 pub(crate) fn read(input: &[u8], mut pos: usize, mut num: Num) -> Read {
     use Num::*;
     macro_rules! next_byte {

@@ -151,6 +151,10 @@ pub(crate) fn decode_string_text(
 /// time, which costs less than the copy. Were a byte not ASCII after all, a
 /// short run would get the character of its low seven bits and a long one
 /// each byte's Latin-1 character: wrong text, never undefined behaviour.
+// Always inlined, like `scan`, `whole_escape` and `hex4`: with a second
+// caller in the chunk walker the compiler kept them out of line, and the
+// scanner's per-fragment and per-escape paths paid for the calls.
+#[inline(always)]
 pub(crate) fn push_ascii(run: &[u8], out: &mut String) {
     if run.len() <= 16 {
         for &b in run {
@@ -210,6 +214,7 @@ pub(crate) fn simple_escape(b: u8) -> Option<char> {
 /// begins with `\\`), with both halves of a surrogate pair; `None` when it is
 /// cut by the end of `raw` or invalid. What [`decode_escape`] accepts,
 /// without making the character: the fast gear only steps over escapes.
+#[inline(always)]
 fn whole_escape(raw: &[u8]) -> Option<usize> {
     match raw.get(1)? {
         b'u' => {
@@ -228,6 +233,7 @@ fn whole_escape(raw: &[u8]) -> Option<usize> {
 }
 
 /// The value of four hex digits.
+#[inline(always)]
 fn hex4(digits: Option<&[u8]>) -> Option<u16> {
     let [a, b, c, d] = <[u8; 4]>::try_from(digits?).ok()?;
     let digit = |x: u8| hex_value(x).map(u16::from);
@@ -381,6 +387,7 @@ impl StringLexer {
     /// Reads string text from `*pos` until the closing quote or the end of
     /// `input`, checking it as JSON requires. Decoded text goes to `key` when
     /// the string is a key that may match.
+    #[inline(always)]
     pub(crate) fn scan(
         &mut self,
         input: &[u8],
@@ -637,6 +644,25 @@ pub(crate) fn plain_prefix(bytes: &[u8], limit: usize) -> usize {
         .unwrap_or(rest.len())
 }
 
+/// Whether every byte of `bytes` is plain ([`is_plain`]). Fragments of
+/// three to eight bytes are the commonest a model streams: from four bytes
+/// on, two overlapping 4-byte words, the first and the last, are tested as
+/// one 8-byte word.
+#[inline]
+pub(crate) fn all_plain_bytes(bytes: &[u8]) -> bool {
+    let len = bytes.len();
+    if (4..=8).contains(&len) {
+        let word = |at: usize| {
+            let four = bytes
+                .get(at..at + 4)
+                .and_then(|w| <[u8; 4]>::try_from(w).ok());
+            u64::from(u32::from_le_bytes(four.unwrap_or([b' '; 4])))
+        };
+        return all_plain(word(0) | word(len - 4) << 32);
+    }
+    plain_prefix(bytes, len) == len
+}
+
 /// Whether all eight bytes of `word` are plain. The classic tests for "some
 /// byte is zero" and "some byte is below n" (exact for whether any byte
 /// matches, though not for which one): a control character, a byte from
@@ -777,6 +803,22 @@ mod tests {
             }
             assert_eq!(first_control(&vec![0x20; len]), None);
             assert_eq!(first_not_printable_ascii(&vec![b' '; len]), None);
+        }
+    }
+
+    #[test]
+    fn all_plain_bytes_agrees_with_a_byte_loop() {
+        for len in 0..20 {
+            for at in 0..=len {
+                for stop in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    if at < len {
+                        bytes[at] = stop;
+                    }
+                    let expected = bytes.iter().all(|&b| is_plain(b));
+                    assert_eq!(all_plain_bytes(&bytes), expected, "{bytes:?}");
+                }
+            }
         }
     }
 
