@@ -3,13 +3,14 @@
 # through, counted by callgrind: steady whatever else the machine runs.
 # Every recorded chat stream is sent once, one event per write, 1 ms apart.
 # Usage: gateway/callgrind.sh [STREAMS]   (default 320: every chat recording)
+# With CALLGRIND_OUT=DIR the profiles are kept there, for callgrind_annotate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 streams="${1:-320}"
 cargo build --release -p argstream-gateway --bins
 bin=target/release
 work=$(mktemp -d)
-trap 'exec 3>&-; rm -rf "$work"' EXIT
+trap 'exec 3>&-; if [ -n "${CALLGRIND_OUT:-}" ]; then mkdir -p "$CALLGRIND_OUT"; cp "$work"/*.[0-9]* "$CALLGRIND_OUT"/; fi; rm -rf "$work"' EXIT
 
 # The mock runs until its stdin (fd 3 here) closes.
 mkfifo "$work/mock-in"

@@ -131,6 +131,7 @@ async fn forward(
             );
         }
     };
+    let request_body = body.clone();
     let mut request = gateway
         .client
         .post(format!("{}{}", gateway.upstream, uri.path()))
@@ -152,7 +153,24 @@ async fn forward(
                 "upstream sent no response in {} ms",
                 idle_timeout.as_millis()
             );
-            return log.error_response(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", &message);
+            if !asks_for_stream(&request_body) {
+                return log.error_response(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "upstream_timeout",
+                    &message,
+                );
+            }
+            // A client reading a stream is told in the stream, as it would
+            // be had upstream gone silent after its headers.
+            log.status = StatusCode::OK.as_u16();
+            log.error = Some(message.clone());
+            let mut relay = gateway.relay();
+            relay.write_error("upstream_timeout", &message);
+            let frames = relay.output();
+            gateway.give_back(relay);
+            log.bytes = frames.len() as u64;
+            log.frames = 1;
+            return event_stream(Body::from(frames));
         }
     };
 
@@ -194,6 +212,11 @@ async fn forward(
         gateway,
         log,
     };
+    event_stream(Body::from_stream(body))
+}
+
+/// A `text/event-stream` response of `body`.
+fn event_stream(body: Body) -> Response {
     (
         [
             (
@@ -202,9 +225,19 @@ async fn forward(
             ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
-        Body::from_stream(body),
+        body,
     )
         .into_response()
+}
+
+/// Whether the request's JSON body has `"stream": true`.
+fn asks_for_stream(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct StreamFlag {
+        #[serde(default)]
+        stream: bool,
+    }
+    serde_json::from_slice::<StreamFlag>(body).is_ok_and(|request| request.stream)
 }
 
 /// reqwest's message names the URL; the client knows the route already and

@@ -366,10 +366,25 @@ async fn upstream_silent_past_the_idle_timeout_ends_with_an_error_event() {
 async fn upstream_silent_before_its_headers_gives_504() {
     let (upstream, _seen) = scripted_upstream(vec![Step::Sleep(PATIENCE)]).await;
     let gateway = gateway(&upstream, &["--idle-timeout-ms", "200"]).await;
-    let response = post(gateway, "/v1/chat/completions", "{}").await;
+    let response = post(gateway, "/v1/chat/completions", r#"{"stream":false}"#).await;
     assert_eq!(response.status(), 504);
     let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
     assert_eq!(error["error"]["type"], "upstream_timeout");
+}
+
+#[tokio::test]
+async fn upstream_silent_before_its_headers_ends_a_stream_request_with_an_error_event() {
+    let (upstream, _seen) = scripted_upstream(vec![Step::Sleep(PATIENCE)]).await;
+    let gateway = gateway(&upstream, &["--idle-timeout-ms", "200"]).await;
+    let response = post(
+        gateway,
+        "/v1/chat/completions",
+        r#"{"model":"m","stream":true}"#,
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    assert_ends_with_error(&body_of(response).await, b"", "upstream_timeout");
 }
 
 #[tokio::test]
