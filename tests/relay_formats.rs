@@ -571,3 +571,23 @@ fn write_error_ends_the_client_stream_once() {
     assert_eq!(seen.errors.len(), 1);
     assert_eq!(seen.done, 0);
 }
+
+#[test]
+fn responses_arguments_only_in_the_finished_item_still_count() {
+    let mut done = function_call(1, "fc_1", "call_1", "speak");
+    done["type"] = json!("response.output_item.done");
+    done["item"]["arguments"] = json!(r#"{"pre_exec_msg":"late"}"#);
+    let events = [
+        created(),
+        function_call(1, "fc_1", "call_1", "speak"),
+        done,
+        completed("response.completed"),
+    ];
+    let (out, relay, result) = run(keys, &responses(&events));
+    result.unwrap();
+    assert_eq!(read(&out).content, "late");
+    assert_eq!(
+        relay.summary().tool_calls[0].arguments,
+        r#"{"pre_exec_msg":"late"}"#
+    );
+}

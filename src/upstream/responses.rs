@@ -5,6 +5,10 @@
 //! deltas, and an end: `response.completed`, `response.incomplete` or
 //! `response.failed`, with usage inside `response`. No `[DONE]`.
 //!
+//! A call's arguments are its deltas, or, when none came, those of
+//! `response.function_call_arguments.done`, or of its
+//! `response.output_item.done`.
+//!
 //! Reasoning items usually come first, so a call's `output_index` is rarely
 //! 0. Unknown event types and members (`obfuscation`, `sequence_number`, ...)
 //! are ignored.
@@ -61,6 +65,24 @@ pub(super) fn decode(
                     name: doc.str(item, "name")?,
                     arguments: None,
                 }))
+            }
+            // A call's finished item carries its whole arguments too: they
+            // are the call's when neither a delta nor `arguments.done` came.
+            b"output_item.done" => {
+                let item = doc.get_object(root, "item")?;
+                if doc.str(item, "type")? != Some("function_call") {
+                    return Ok(());
+                }
+                match doc.str(item, "arguments")?.filter(|a| !a.is_empty()) {
+                    Some(arguments) => sink.event(Upstream::CallDone {
+                        call: CallRef {
+                            index: doc.unsigned(root, "output_index")?,
+                            item: doc.str(item, "id")?,
+                        },
+                        arguments,
+                    }),
+                    None => Ok(()),
+                }
             }
             b"function_call_arguments.delta" => sink.event(Upstream::Call(CallDelta {
                 call: call()?,

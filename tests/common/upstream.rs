@@ -298,6 +298,17 @@ fn responses(events: &[(String, Vec<u8>)]) -> Reference {
                     r.calls[slot].arguments = v["arguments"].as_str().unwrap().to_owned();
                 }
             }
+            "response.output_item.done" if v["item"]["type"] == "function_call" => {
+                let index = v["output_index"].as_u64().unwrap();
+                let arguments = v["item"]["arguments"].as_str().unwrap_or("");
+                if let Some(slot) = keys.iter().position(|&k| k == index)
+                    && !fragments[slot]
+                    && !arguments.is_empty()
+                {
+                    fragments[slot] = true;
+                    r.calls[slot].arguments = arguments.to_owned();
+                }
+            }
             "response.output_text.delta" => {
                 r.interleaved |= last_call.is_some();
                 r.text.push_str(v["delta"].as_str().unwrap());
