@@ -591,3 +591,26 @@ fn responses_arguments_only_in_the_finished_item_still_count() {
         r#"{"pre_exec_msg":"late"}"#
     );
 }
+
+#[test]
+fn anthropic_tool_use_with_its_input_whole_in_the_start() {
+    let mut events = vec![
+        message_start(),
+        block_start(
+            0,
+            json!({"type":"tool_use","id":"toolu_w","name":"speak","input":{"pre_exec_msg":"whole"}}),
+        ),
+        block_start(
+            1,
+            json!({"type":"tool_use","id":"toolu_s","name":"speak","input":{}}),
+        ),
+        input(1, r#"{"pre_exec_msg":"streamed"}"#),
+    ];
+    events.extend(message_end("tool_use"));
+    let (out, relay, result) = run(keys, &anthropic(&events));
+    result.unwrap();
+    assert_eq!(read(&out).content, "wholestreamed");
+    let calls = &relay.summary().tool_calls;
+    assert_eq!(calls[0].arguments, r#"{"pre_exec_msg":"whole"}"#);
+    assert_eq!(calls[1].arguments, r#"{"pre_exec_msg":"streamed"}"#);
+}

@@ -35,13 +35,28 @@ pub(super) fn decode(
                 let index = doc.unsigned(root, "index")?;
                 let block = doc.get_object(root, "content_block")?;
                 match doc.str(block, "type")? {
-                    Some("tool_use") => sink.event(Upstream::Call(CallDelta {
-                        call: CallRef { index, item: None },
-                        opens: true,
-                        id: doc.str(block, "id")?,
-                        name: doc.str(block, "name")?,
-                        arguments: None,
-                    })),
+                    Some("tool_use") => {
+                        let call = CallRef { index, item: None };
+                        sink.event(Upstream::Call(CallDelta {
+                            call,
+                            opens: true,
+                            id: doc.str(block, "id")?,
+                            name: doc.str(block, "name")?,
+                            arguments: None,
+                        }))?;
+                        // The API opens every call with `"input": {}` and
+                        // streams it; a block that brings its input whole
+                        // (a proxy, a replay) gives the call those arguments.
+                        match doc.get_object(block, "input")? {
+                            Some(input) if doc.members(input)?.next().is_some() => {
+                                sink.event(Upstream::CallDone {
+                                    call,
+                                    arguments: doc.raw(input),
+                                })
+                            }
+                            _ => Ok(()),
+                        }
+                    }
                     Some("text") => text(doc.str(block, "text")?, Upstream::Text, sink),
                     Some("thinking") => {
                         text(doc.str(block, "thinking")?, Upstream::Reasoning, sink)
