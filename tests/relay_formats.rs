@@ -614,3 +614,30 @@ fn anthropic_tool_use_with_its_input_whole_in_the_start() {
     assert_eq!(calls[0].arguments, r#"{"pre_exec_msg":"whole"}"#);
     assert_eq!(calls[1].arguments, r#"{"pre_exec_msg":"streamed"}"#);
 }
+
+#[test]
+fn chat_calls_without_an_index_are_told_apart_by_their_place_in_the_chunk() {
+    let whole = r#"{"tool_calls":[
+        {"id":"a","type":"function","function":{"name":"f","arguments":"{\"pre_exec_msg\":\"one\"}"}},
+        {"id":"b","type":"function","function":{"name":"g","arguments":"{\"pre_exec_msg\":\" two\"}"}}]}"#
+        .replace('\n', "");
+    let stream = format!("{}data: [DONE]\n\n", chat(&whole, "\"tool_calls\""));
+    let (out, relay, result) = run(|| keys().with_tool_calls(ToolCallMode::Forward), &stream);
+    result.unwrap();
+    let seen = read(&out);
+    assert_eq!(seen.content, "one two");
+    assert_eq!(seen.calls.len(), 2);
+    let calls: Vec<_> = relay
+        .summary()
+        .tool_calls
+        .iter()
+        .map(|c| (c.index, c.id.as_str(), c.arguments.as_str()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (0, "a", r#"{"pre_exec_msg":"one"}"#),
+            (1, "b", r#"{"pre_exec_msg":" two"}"#)
+        ]
+    );
+}

@@ -152,7 +152,7 @@ fn deltas(doc: &Doc<'_>, delta: Option<At>, sink: &mut impl Sink) -> Result<(), 
         }
     }
     super::text(doc.string(refusal)?, Upstream::Refusal, sink)?;
-    for call in doc.elements(tool_calls)? {
+    for (position, call) in doc.elements(tool_calls)?.enumerate() {
         let [index, id, kind, function] =
             doc.pick(doc.object(Some(call))?, ["index", "id", "type", "function"])?;
         // Checked for its type, as a strict reader would; not used.
@@ -160,7 +160,11 @@ fn deltas(doc: &Doc<'_>, delta: Option<At>, sink: &mut impl Sink) -> Result<(), 
         let [name, arguments] = doc.pick(doc.object(function)?, ["name", "arguments"])?;
         sink.event(Upstream::Call(CallDelta {
             call: CallRef {
-                index: Some(u64::from(doc.small_at(index)?.unwrap_or(0))),
+                // Without an `index`, a call is told apart by its place in
+                // the chunk: a provider that sends parallel calls whole in
+                // one chunk keeps them apart, and one that streams a single
+                // call without indexes keeps it at 0.
+                index: Some(doc.small_at(index)?.map_or(position as u64, u64::from)),
                 item: None,
             },
             opens: true,
