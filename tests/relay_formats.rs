@@ -49,15 +49,22 @@ fn read(out: &[u8]) -> Client {
     seen
 }
 
-fn anthropic_event(value: Value) -> String {
-    format!(
-        "event: {}\ndata: {value}\n\n",
-        value["type"].as_str().unwrap()
-    )
+/// Events of a format that names each one (Anthropic, Responses): an
+/// `event:` line with its `type`, then its data.
+fn named_events(events: &[Value]) -> String {
+    events
+        .iter()
+        .map(|value| {
+            format!(
+                "event: {}\ndata: {value}\n\n",
+                value["type"].as_str().unwrap()
+            )
+        })
+        .collect()
 }
 
 fn anthropic(events: &[Value]) -> String {
-    events.iter().cloned().map(anthropic_event).collect()
+    named_events(events)
 }
 
 fn message_start() -> Value {
@@ -279,15 +286,8 @@ fn anthropic_without_a_stop_reason_is_cut_off() {
     assert!(relay.summary().upstream_error.is_some());
 }
 
-fn responses_event(value: Value) -> String {
-    format!(
-        "event: {}\ndata: {value}\n\n",
-        value["type"].as_str().unwrap()
-    )
-}
-
 fn responses(events: &[Value]) -> String {
-    events.iter().cloned().map(responses_event).collect()
+    named_events(events)
 }
 
 fn created() -> Value {
