@@ -88,6 +88,25 @@ fn several_choices(n: u64, calls: bool) {
     let upstream = choices_stream(n, calls);
     for mode in [ToolCallMode::Hide, ToolCallMode::Forward] {
         let out = relay(Relay::default().with_tool_calls(mode), &upstream);
+        // openai-python builds its choices by index from the first chunk
+        // on: they must first appear in index order.
+        let mut order = Vec::new();
+        for payload in client::payloads(&out) {
+            let Ok(chunk) = serde_json::from_slice::<Value>(payload) else {
+                continue;
+            };
+            for choice in chunk["choices"].as_array().into_iter().flatten() {
+                let index = choice["index"].as_u64().unwrap();
+                if !order.contains(&index) {
+                    order.push(index);
+                }
+            }
+        }
+        assert_eq!(
+            order,
+            (0..n).collect::<Vec<_>>(),
+            "{mode}: choices in order"
+        );
         let seen = client::read(&out);
         let spoken = |i: u64| {
             if calls {

@@ -72,8 +72,8 @@ impl fmt::Display for ToolCallMode {
     }
 }
 
-/// The most choices of one chat stream kept apart; the text and calls of
-/// choices past it are dropped (no API returns more than 128).
+/// The chat choices kept apart: indexes 0 to 127; the text and calls of a
+/// choice of a higher index are dropped (no API returns more than 128).
 pub const MAX_CHOICES: usize = 128;
 
 /// Relays one upstream event stream to a client, in the client's format.
@@ -704,16 +704,16 @@ impl State {
     /// An event of a chat choice other than 0: kept apart for chat output,
     /// dropped for the others.
     fn other_choice(&mut self, event: Upstream<'_>) -> Result<(), Error> {
-        if !self.renderer.has_choices() {
+        let index = self.choice;
+        if !self.renderer.has_choices() || index as usize >= MAX_CHOICES {
             return Ok(());
         }
-        let index = self.choice;
         let at = match self.others[..self.others_used]
             .iter()
             .position(|c| c.index == index)
         {
             Some(at) => at,
-            None if self.others_used < MAX_CHOICES => {
+            None => {
                 if self.others_used == self.others.len() {
                     self.others.push(Choice::default());
                 }
@@ -721,7 +721,6 @@ impl State {
                 self.others[self.others_used - 1].index = index;
                 self.others_used - 1
             }
-            None => return Ok(()),
         };
         let choice = &mut self.others[at];
         match event {

@@ -75,6 +75,10 @@ pub(in crate::relay) struct Chat {
     choices: Vec<Pending>,
     /// How many of `choices` this stream has used.
     used: usize,
+    /// Choices 0 up to this index have all had their role: openai-python
+    /// builds its list of choices by index, so choice `k` must not reach it
+    /// before choices 0 to `k - 1`.
+    introduced: u32,
 }
 
 impl Chat {
@@ -83,6 +87,7 @@ impl Chat {
             base: Base::new(),
             choices: vec![Pending::default()],
             used: 1,
+            introduced: 0,
         }
     }
 
@@ -92,6 +97,7 @@ impl Chat {
             choice.role_sent = false;
         }
         self.used = 1;
+        self.introduced = 0;
     }
 
     pub(super) fn retained(&self) -> usize {
@@ -174,9 +180,50 @@ impl Chat {
         }
         for at in 0..self.used {
             if !self.choices[at].is_empty() {
+                self.introduce(self.choices[at].index);
                 self.chunk(at, None);
             }
         }
+    }
+
+    /// Gives every choice below `index` that the client has not seen its
+    /// role, in one chunk, so that choices reach the client in index order.
+    fn introduce(&mut self, index: u32) {
+        if index <= self.introduced {
+            return;
+        }
+        let mut unseen = false;
+        for below in self.introduced..index {
+            unseen |= !self.choice(below).role_sent;
+        }
+        if unseen {
+            self.head();
+            let mut first = true;
+            for below in self.introduced..index {
+                let at = self.position(below);
+                if std::mem::replace(&mut self.choices[at].role_sent, true) {
+                    continue;
+                }
+                let frame = &mut self.base.frame;
+                if !std::mem::take(&mut first) {
+                    frame.push(b',');
+                }
+                let _ = write!(
+                    frame,
+                    r#"{{"index":{below},"delta":{{"role":"assistant"}},"finish_reason":null}}"#
+                );
+            }
+            self.base.frame.extend_from_slice(b"]}");
+            self.base.push_data();
+        }
+        self.introduced = index;
+    }
+
+    fn position(&self, index: u32) -> usize {
+        self.choices[..self.used]
+            .iter()
+            .position(|c| c.index == index)
+            .unwrap_or(0)
     }
 
     pub(super) fn end(&mut self, end: &End<'_>) {
@@ -241,6 +288,9 @@ impl Chat {
 
     /// The chunk with every choice's finish reason.
     fn finish(&mut self, end: &End<'_>) {
+        if let Some(last) = end.others.iter().map(|&(index, _)| index).max() {
+            self.introduce(last);
+        }
         self.head();
         self.choice_delta(0, Some(end.reason));
         for &(index, reason) in end.others {
