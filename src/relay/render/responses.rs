@@ -21,7 +21,8 @@
 
 use std::io::Write as _;
 
-use super::{Base, Counts, End, Failure, write_code, write_escaped, write_json_string};
+use super::{Base, Counts, End, Failure, write_escaped, write_json_string};
+use crate::upstream::Code;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Kind {
@@ -327,13 +328,12 @@ impl Responses {
         frame.extend_from_slice(br#"","error":"#);
         match failure {
             Some(failure) => {
-                frame.extend_from_slice(br#"{"code":"#);
-                match failure.code {
-                    Some(code) => write_code(frame, Some(code)),
-                    None => write_json_string(frame, failure.error_type),
-                }
-                frame.extend_from_slice(br#","message":"#);
+                frame.extend_from_slice(br#"{"code":""#);
+                frame.extend_from_slice(error_code(failure).as_bytes());
+                frame.extend_from_slice(br#"","message":"#);
                 write_json_string(frame, failure.message);
+                frame.extend_from_slice(br#","type":"#);
+                write_json_string(frame, failure.error_type);
                 frame.push(b'}');
             }
             None => frame.extend_from_slice(b"null"),
@@ -365,7 +365,7 @@ impl Responses {
         if usage.seen && status != b"in_progress" {
             let _ = write!(
                 frame,
-                r#"{{"input_tokens":{},"input_tokens_details":{{"cached_tokens":{}}},"output_tokens":{},"output_tokens_details":{{"reasoning_tokens":0}},"total_tokens":{}}}"#,
+                r#"{{"input_tokens":{},"input_tokens_details":{{"cached_tokens":{},"cache_write_tokens":0}},"output_tokens":{},"output_tokens_details":{{"reasoning_tokens":0}},"total_tokens":{}}}"#,
                 usage.prompt, usage.cached, usage.completion, usage.total
             );
         } else {
@@ -604,6 +604,30 @@ impl Responses {
 
     fn push_as(&mut self, kind: &[u8]) {
         self.base.push_named(kind);
+    }
+}
+
+/// A failed response's `code`, one of the words the API (and the SDK's
+/// strict model) allows: the upstream's own when it is one of them,
+/// `rate_limit_exceeded` for a rate limit, else `server_error`. The
+/// upstream's type goes beside it.
+fn error_code(failure: &Failure<'_>) -> &'static str {
+    const CODES: [&str; 3] = ["server_error", "rate_limit_exceeded", "invalid_prompt"];
+    let named = match failure.code {
+        Some(Code::Text(code)) => code,
+        _ => failure.error_type,
+    };
+    if let Some(code) = CODES.iter().find(|&&code| code == named) {
+        return code;
+    }
+    let rate = [named, failure.error_type]
+        .iter()
+        .any(|word| word.contains("rate_limit") || *word == "429")
+        || matches!(failure.code, Some(Code::Number(429)));
+    if rate {
+        "rate_limit_exceeded"
+    } else {
+        "server_error"
     }
 }
 
