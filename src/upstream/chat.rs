@@ -61,6 +61,10 @@ pub(super) fn decode(
             )?;
             role = fields[0].is_some();
             verbatim &= role || fields[1..].iter().flatten().any(|&at| carries(&doc, at));
+            // Reasoning under `reasoning` (OpenRouter, Groq) is written anew as
+            // `reasoning_content`, so that a client finds all of it under one
+            // name whether or not a chunk was forwarded.
+            verbatim &= !fields[3].is_some_and(|at| carries(&doc, at));
         }
         if verbatim {
             sink.event(Upstream::Verbatim {
