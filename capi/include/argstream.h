@@ -146,7 +146,7 @@ typedef struct argstream_relay_options {
   struct argstream_str from;
   /**
    * The client's format: "openai-chat" (empty: the default),
-   * "openai-responses", "anthropic", or "same" (the upstream's).
+   * "openai-responses", "anthropic", or "same" (the upstream's own).
    */
   struct argstream_str to;
   /**

@@ -4,7 +4,7 @@
 use std::ffi::c_char;
 
 use argstream::chat::DEFAULT_KEY;
-use argstream::{Format, Relay, ToolCallMode};
+use argstream::{Format, Output, Relay, ToolCallMode};
 use bytes::Bytes;
 
 use crate::ffi::{
@@ -41,7 +41,7 @@ pub struct argstream_relay_options {
     /// or empty or "auto" to detect it from the first events.
     pub from: argstream_str,
     /// The client's format: "openai-chat" (empty: the default),
-    /// "openai-responses", "anthropic", or "same" (the upstream's).
+    /// "openai-responses", "anthropic", or "same" (the upstream's own).
     pub to: argstream_str,
     /// ARGSTREAM_FORWARD_TOOL_CALLS, ARGSTREAM_NO_VALUES and
     /// ARGSTREAM_NO_FINISH, or'ed together; other bits are refused.
@@ -167,17 +167,10 @@ unsafe fn relay_of(options: &argstream_relay_options) -> Result<Relay, Refusal> 
         "" | "auto" => None,
         name => Some(name.parse::<Format>().map_err(|e| format!("from: {e}"))?),
     };
-    // TODO(issue 15): the core's Relay::with_output and with_values, once
-    // they land, take `to` and ARGSTREAM_NO_VALUES. Until then only the
-    // default is accepted, so that no option is silently ignored.
-    if !matches!(to, "" | "openai-chat") {
-        return Err(format!(
-            "to: {to:?} is not supported yet: only \"openai-chat\" (issue 15 adds the others)"
-        ));
-    }
-    if options.flags & ARGSTREAM_NO_VALUES != 0 {
-        return Err("ARGSTREAM_NO_VALUES is not supported yet (issue 15 adds it)".to_owned());
-    }
+    let output = match to {
+        "" => Output::default(),
+        name => name.parse::<Output>().map_err(|e| format!("to: {e}"))?,
+    };
     let mode = if options.flags & ARGSTREAM_FORWARD_TOOL_CALLS != 0 {
         ToolCallMode::Forward
     } else {
@@ -189,6 +182,8 @@ unsafe fn relay_of(options: &argstream_relay_options) -> Result<Relay, Refusal> 
         Relay::new(&keys)
     }
     .with_format(format)
+    .with_output(output)
+    .with_values(options.flags & ARGSTREAM_NO_VALUES == 0)
     .with_tool_calls(mode)
     .with_finish(options.flags & ARGSTREAM_NO_FINISH == 0)
     .with_created(options.created);

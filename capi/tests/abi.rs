@@ -8,7 +8,7 @@ use std::ffi::{CStr, c_char};
 use std::path::PathBuf;
 use std::ptr;
 
-use argstream::{Relay, ToolCallMode};
+use argstream::{Output, Relay, ToolCallMode};
 use argstream_capi::*;
 use bytes::Bytes;
 
@@ -238,23 +238,40 @@ fn every_bundled_example_relays_as_the_core_relays_it() {
     let keys = [text("pre_exec_msg")];
     for path in bundled_examples() {
         let upstream = std::fs::read(&path).expect("read example");
-        for forward in [false, true] {
-            let mut options = default_options();
-            options.keys = keys.as_ptr();
-            options.keys_len = keys.len();
-            let mut core = Relay::new(&["pre_exec_msg"]);
-            if forward {
-                options.flags = ARGSTREAM_FORWARD_TOOL_CALLS;
-                core = core.with_tool_calls(ToolCallMode::Forward);
-            }
-            let expected = relay_core(core, &upstream);
-            for size in [1, 7, 4096, upstream.len()] {
-                assert_eq!(
-                    relay_abi(&options, &upstream, size),
-                    expected,
-                    "{} forward {forward}, reads of {size}",
-                    path.display()
-                );
+        for to in ["", "openai-responses", "anthropic", "same"] {
+            for flags in [
+                0,
+                ARGSTREAM_FORWARD_TOOL_CALLS,
+                ARGSTREAM_FORWARD_TOOL_CALLS | ARGSTREAM_NO_VALUES,
+            ] {
+                let options = argstream_relay_options {
+                    keys: keys.as_ptr(),
+                    keys_len: keys.len(),
+                    to: text(to),
+                    flags,
+                    ..default_options()
+                };
+                let mode = match flags & ARGSTREAM_FORWARD_TOOL_CALLS {
+                    0 => ToolCallMode::Hide,
+                    _ => ToolCallMode::Forward,
+                };
+                let core = Relay::new(&["pre_exec_msg"])
+                    .with_output(if to.is_empty() {
+                        Output::default()
+                    } else {
+                        to.parse().expect("an output")
+                    })
+                    .with_values(flags & ARGSTREAM_NO_VALUES == 0)
+                    .with_tool_calls(mode);
+                let expected = relay_core(core, &upstream);
+                for size in [1, 7, 4096, upstream.len()] {
+                    assert_eq!(
+                        relay_abi(&options, &upstream, size),
+                        expected,
+                        "{} to {to:?} flags {flags}, reads of {size}",
+                        path.display()
+                    );
+                }
             }
         }
     }
@@ -402,11 +419,10 @@ fn bad_arguments_are_refused_with_a_message_and_no_handle() {
                 ..default_options()
             },
         ),
-        // TODO(issue 15): "anthropic" becomes a valid output format.
         (
-            "not supported yet",
+            "to: unknown output format",
             argstream_relay_options {
-                to: text("anthropic"),
+                to: text("gopher"),
                 ..default_options()
             },
         ),

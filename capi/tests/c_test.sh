@@ -41,7 +41,8 @@ head -c "$(($(wc -c <"$good") / 2))" "$good" >"$work/cut_off.sse"
 printf '{"pre_exec_msg":"fine, then \\q"}' >"$work/bad_escape.json"
 
 for file in examples/data/*.sse "$work/cut_off.sse" "$work/malformed.sse"; do
-  for flags in "" "--tool-calls forward" "--no-finish" "--key city --key pre_exec_msg --from auto"; do
+  for flags in "" "--tool-calls forward" "--no-finish" "--key city --key pre_exec_msg --from auto" \
+    "--to anthropic" "--to openai-responses --tool-calls forward" "--to same --tool-calls forward --no-values"; do
     for chunk in 1 7 4096; do
       # shellcheck disable=SC2086 # the flags are words
       compare relay $flags --chunk-bytes "$chunk" --summary "$file"
@@ -53,14 +54,15 @@ for chunk in 1 4 8192; do
 done
 compare extract --key pre_exec_msg "$work/bad_escape.json"
 
-# The recorded corpora, when present: calls hidden and forwarded.
+# The recorded corpora, when present: calls hidden to chat, forwarded to
+# the upstream's own format.
 data="${ARGSTREAM_TESTDATA:-../shared/data}"
 corpora=0
 for corpus in openai-compatible anthropic openai-responses; do
   [ -d "$data/streams/$corpus" ] || continue
   for file in "$data/streams/$corpus"/*.sse; do
     compare relay --chunk-bytes 512 --summary "$file"
-    compare relay --tool-calls forward --summary "$file"
+    compare relay --tool-calls forward --to same --summary "$file"
     corpora=$((corpora + 1))
   done
 done

@@ -3,8 +3,8 @@
  * written in C against include/argstream.h, with the same flags and the
  * same output, so that capi/tests/c_test.sh can compare them byte for byte:
  *
- *   examples relay [--from F] [--key KEY]... [--tool-calls hide|forward]
- *                  [--no-finish] [--chunk-bytes N] [--summary] FILE
+ *   examples relay [--from F] [--to T] [--key KEY]... [--tool-calls hide|forward]
+ *                  [--no-values] [--no-finish] [--chunk-bytes N] [--summary] FILE
  *   examples extract --key KEY [--chunk-bytes N] FILE
  *
  * Exits 0 on a stream relayed in full, 1 with the Rust examples' one-line
@@ -141,8 +141,8 @@ static int scan_file(FILE *in, argstream_str key, size_t chunk_bytes) {
 }
 
 static int usage(void) {
-    fputs("usage: examples relay [--from F] [--key KEY]... [--tool-calls hide|forward]\n"
-          "                      [--no-finish] [--chunk-bytes N] [--summary] FILE\n"
+    fputs("usage: examples relay [--from F] [--to T] [--key KEY]... [--tool-calls hide|forward]\n"
+          "                      [--no-values] [--no-finish] [--chunk-bytes N] [--summary] FILE\n"
           "       examples extract --key KEY [--chunk-bytes N] FILE\n",
           stderr);
     return 2;
@@ -163,12 +163,16 @@ int main(int argc, char **argv) {
         const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(arg, "--summary") == 0) {
             summary = 1;
+        } else if (strcmp(arg, "--no-values") == 0) {
+            options.flags |= ARGSTREAM_NO_VALUES;
         } else if (strcmp(arg, "--no-finish") == 0) {
             options.flags |= ARGSTREAM_NO_FINISH;
         } else if (value != NULL && strcmp(arg, "--key") == 0 && options.keys_len < MAX_KEYS) {
             keys[options.keys_len++] = text_of(argv[++i]);
         } else if (value != NULL && strcmp(arg, "--from") == 0) {
             options.from = text_of(argv[++i]);
+        } else if (value != NULL && strcmp(arg, "--to") == 0) {
+            options.to = text_of(argv[++i]);
         } else if (value != NULL && strcmp(arg, "--tool-calls") == 0) {
             if (strcmp(value, "forward") == 0) options.flags |= ARGSTREAM_FORWARD_TOOL_CALLS;
             else if (strcmp(value, "hide") != 0) return usage();
