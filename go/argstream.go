@@ -76,7 +76,7 @@ var (
 
 // statusError is the Go error of a status, with the library's error for an
 // input error.
-func statusError(status C.enum_argstream_status, e *C.argstream_error) error {
+func statusError(status C.argstream_status, e *C.argstream_error) error {
 	switch status {
 	case C.ARGSTREAM_STATUS_OK:
 		return nil
@@ -152,7 +152,7 @@ func (t *cTexts) free() {
 }
 
 // refusal is a constructor's refusal, from the message the library wrote.
-func refusal(what string, status C.enum_argstream_status, message []C.char) error {
+func refusal(what string, status C.argstream_status, message []C.char) error {
 	if status != C.ARGSTREAM_STATUS_INVALID_ARGUMENT {
 		return statusError(status, nil)
 	}

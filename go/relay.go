@@ -1,7 +1,31 @@
 package argstream
 
 // #include "argstream.h"
+//
+// // The handle goes through these as void*: cgo (Go 1.19) allocates on
+// // every call that passes a pointer to an incomplete struct type.
+// static argstream_status relay_feed(void *r, const uint8_t *data, size_t len,
+//                                    argstream_bytes *output, argstream_error *error) {
+//     return argstream_relay_feed(r, data, len, output, error);
+// }
+// static argstream_status relay_finish(void *r, argstream_bytes *output, argstream_error *error) {
+//     return argstream_relay_finish(r, output, error);
+// }
+// static argstream_status relay_write_error(void *r, argstream_str type, argstream_str message,
+//                                           argstream_bytes *output) {
+//     return argstream_relay_write_error(r, type, message, output);
+// }
+// static argstream_status relay_summary(void *r, argstream_str *json) {
+//     return argstream_relay_summary(r, json);
+// }
+// static argstream_status relay_get_state(void *r, argstream_relay_state *state) {
+//     return argstream_relay_get_state(r, state);
+// }
+// static argstream_status relay_reset(void *r) { return argstream_relay_reset(r); }
+// static argstream_status relay_free(void *r) { return argstream_relay_free(r); }
 import "C"
+
+import "unsafe"
 
 // Options says how a Relay reads and writes. The zero Options detects the
 // upstream format, answers in OpenAI chat chunks, hides the tool calls and
@@ -36,7 +60,7 @@ type Options struct {
 // Relay relays one upstream response stream at a time. Make it with
 // NewRelay, feed it the upstream reads, Finish it, Close it.
 type Relay struct {
-	handle *C.argstream_relay
+	handle unsafe.Pointer // an argstream_relay
 	// The out-parameters of every call, kept here so that a call allocates
 	// nothing on the Go side.
 	output C.argstream_bytes
@@ -74,7 +98,8 @@ func NewRelay(o Options) (*Relay, error) {
 	}
 	r := &Relay{}
 	var message [256]C.char
-	status := C.argstream_relay_new(&options, &r.handle, &message[0], C.size_t(len(message)))
+	handle := (**C.argstream_relay)(unsafe.Pointer(&r.handle))
+	status := C.argstream_status(C.argstream_relay_new(&options, handle, &message[0], C.size_t(len(message))))
 	if status != C.ARGSTREAM_STATUS_OK {
 		return nil, refusal("NewRelay", status, message[:])
 	}
@@ -95,7 +120,7 @@ func (r *Relay) Feed(read []byte) ([]byte, error) {
 		return nil, ErrClosed
 	}
 	data, size := bytesIn(read)
-	status := C.argstream_relay_feed(r.handle, data, size, &r.output, &r.err)
+	status := C.relay_feed(r.handle, data, size, &r.output, &r.err)
 	return r.lent(status)
 }
 
@@ -107,11 +132,11 @@ func (r *Relay) Finish() ([]byte, error) {
 	if r.handle == nil {
 		return nil, ErrClosed
 	}
-	status := C.argstream_relay_finish(r.handle, &r.output, &r.err)
+	status := C.relay_finish(r.handle, &r.output, &r.err)
 	return r.lent(status)
 }
 
-func (r *Relay) lent(status C.enum_argstream_status) ([]byte, error) {
+func (r *Relay) lent(status C.argstream_status) ([]byte, error) {
 	if status != C.ARGSTREAM_STATUS_OK && status != C.ARGSTREAM_STATUS_INPUT_ERROR {
 		return nil, statusError(status, nil)
 	}
@@ -129,7 +154,7 @@ func (r *Relay) WriteError(errorType, message string) []byte {
 	}
 	texts := newCTexts([]string{errorType, message})
 	defer texts.free()
-	status := C.argstream_relay_write_error(r.handle, texts.texts[0], texts.texts[1], &r.output)
+	status := C.relay_write_error(r.handle, texts.texts[0], texts.texts[1], &r.output)
 	if status != C.ARGSTREAM_STATUS_OK {
 		return nil
 	}
@@ -140,7 +165,7 @@ func (r *Relay) WriteError(errorType, message string) []byte {
 // relay example's --summary: content, finish_reason, tool_calls (index, id,
 // name, arguments, error), usage, error. "" once closed.
 func (r *Relay) Summary() string {
-	if r.handle == nil || C.argstream_relay_summary(r.handle, &r.json) != C.ARGSTREAM_STATUS_OK {
+	if r.handle == nil || C.relay_summary(r.handle, &r.json) != C.ARGSTREAM_STATUS_OK {
 		return ""
 	}
 	return goString(r.json)
@@ -162,14 +187,14 @@ func (r *Relay) Ended() bool {
 }
 
 func (r *Relay) getState() bool {
-	return r.handle != nil && C.argstream_relay_get_state(r.handle, &r.state) == C.ARGSTREAM_STATUS_OK
+	return r.handle != nil && C.relay_get_state(r.handle, &r.state) == C.ARGSTREAM_STATUS_OK
 }
 
 // Reset forgets the stream, keeping the options and the allocations, to
 // relay a new one (after an error too).
 func (r *Relay) Reset() {
 	if r.handle != nil {
-		C.argstream_relay_reset(r.handle)
+		C.relay_reset(r.handle)
 	}
 }
 
@@ -178,7 +203,7 @@ func (r *Relay) Close() error {
 	if r.handle == nil {
 		return nil
 	}
-	status := C.argstream_relay_free(r.handle)
+	status := C.relay_free(r.handle)
 	if status != C.ARGSTREAM_STATUS_OK {
 		return statusError(status, nil)
 	}

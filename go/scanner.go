@@ -1,7 +1,20 @@
 package argstream
 
 // #include "argstream.h"
+//
+// // The handle goes through these as void*, as in relay.go.
+// static argstream_status scanner_feed(void *s, const uint8_t *data, size_t len,
+//                                      argstream_str *text, argstream_error *error) {
+//     return argstream_scanner_feed(s, data, len, text, error);
+// }
+// static argstream_status scanner_finish(void *s, argstream_error *error) {
+//     return argstream_scanner_finish(s, error);
+// }
+// static argstream_status scanner_reset(void *s) { return argstream_scanner_reset(s); }
+// static argstream_status scanner_free(void *s) { return argstream_scanner_free(s); }
 import "C"
+
+import "unsafe"
 
 // Scanner streams the string values of chosen keys out of one tool call's
 // arguments, a JSON object that arrives in fragments, as decoded text: escapes
@@ -9,7 +22,7 @@ import "C"
 // UTF-8 character. Keys match at the top level of the object only. Each byte
 // is read once; memory is the arguments fed so far.
 type Scanner struct {
-	handle *C.argstream_scanner
+	handle unsafe.Pointer // an argstream_scanner
 	text   C.argstream_str
 	err    C.argstream_error
 }
@@ -21,7 +34,8 @@ func NewScanner(keys []string) (*Scanner, error) {
 	options := C.argstream_scanner_options{keys: &texts.texts[0], keys_len: C.size_t(len(keys))}
 	s := &Scanner{}
 	var message [256]C.char
-	status := C.argstream_scanner_new(&options, &s.handle, &message[0], C.size_t(len(message)))
+	handle := (**C.argstream_scanner)(unsafe.Pointer(&s.handle))
+	status := C.argstream_status(C.argstream_scanner_new(&options, handle, &message[0], C.size_t(len(message))))
 	if status != C.ARGSTREAM_STATUS_OK {
 		return nil, refusal("NewScanner", status, message[:])
 	}
@@ -40,7 +54,7 @@ func (s *Scanner) Feed(fragment []byte) (string, error) {
 		return "", ErrClosed
 	}
 	data, size := bytesIn(fragment)
-	status := C.argstream_scanner_feed(s.handle, data, size, &s.text, &s.err)
+	status := C.scanner_feed(s.handle, data, size, &s.text, &s.err)
 	if err := statusError(status, &s.err); err != nil {
 		return "", err
 	}
@@ -54,13 +68,13 @@ func (s *Scanner) Finish() error {
 	if s.handle == nil {
 		return ErrClosed
 	}
-	return statusError(C.argstream_scanner_finish(s.handle, &s.err), &s.err)
+	return statusError(C.scanner_finish(s.handle, &s.err), &s.err)
 }
 
 // Reset forgets the arguments, keeping the keys, to scan a new call's.
 func (s *Scanner) Reset() {
 	if s.handle != nil {
-		C.argstream_scanner_reset(s.handle)
+		C.scanner_reset(s.handle)
 	}
 }
 
@@ -69,7 +83,7 @@ func (s *Scanner) Close() error {
 	if s.handle == nil {
 		return nil
 	}
-	status := C.argstream_scanner_free(s.handle)
+	status := C.scanner_free(s.handle)
 	if status != C.ARGSTREAM_STATUS_OK {
 		return statusError(status, nil)
 	}
