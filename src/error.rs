@@ -44,6 +44,29 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The kind's name in snake_case, as the bindings report it: `"truncated"`,
+    /// `"invalid_escape"`, `"malformed_chunk"`, ... Stable: a name, once
+    /// given, does not change, so callers may match on it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Truncated => "truncated",
+            ErrorKind::UnexpectedByte => "unexpected_byte",
+            ErrorKind::InvalidNumber => "invalid_number",
+            ErrorKind::InvalidLiteral => "invalid_literal",
+            ErrorKind::InvalidEscape => "invalid_escape",
+            ErrorKind::LoneSurrogate => "lone_surrogate",
+            ErrorKind::InvalidUtf8 => "invalid_utf8",
+            ErrorKind::ControlCharacter => "control_character",
+            ErrorKind::TooDeep => "too_deep",
+            ErrorKind::TrailingContent => "trailing_content",
+            ErrorKind::BufferShrunk => "buffer_shrunk",
+            ErrorKind::EventTooLarge => "event_too_large",
+            ErrorKind::MalformedChunk => "malformed_chunk",
+            ErrorKind::ArgumentsTooLarge => "arguments_too_large",
+            ErrorKind::TooManyCalls => "too_many_calls",
+        }
+    }
+
     /// A short human description, the same words [`Error`]'s `Display` uses.
     pub fn description(self) -> &'static str {
         match self {
@@ -101,3 +124,41 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+
+    /// Every kind's name is its variant's name in snake_case, the names the
+    /// Python binding has always reported.
+    #[test]
+    fn names_are_the_variants_in_snake_case() {
+        let kinds = [
+            ErrorKind::Truncated,
+            ErrorKind::UnexpectedByte,
+            ErrorKind::InvalidNumber,
+            ErrorKind::InvalidLiteral,
+            ErrorKind::InvalidEscape,
+            ErrorKind::LoneSurrogate,
+            ErrorKind::InvalidUtf8,
+            ErrorKind::ControlCharacter,
+            ErrorKind::TooDeep,
+            ErrorKind::TrailingContent,
+            ErrorKind::BufferShrunk,
+            ErrorKind::EventTooLarge,
+            ErrorKind::MalformedChunk,
+            ErrorKind::ArgumentsTooLarge,
+            ErrorKind::TooManyCalls,
+        ];
+        for kind in kinds {
+            let mut snake = String::new();
+            for c in format!("{kind:?}").chars() {
+                if c.is_ascii_uppercase() && !snake.is_empty() {
+                    snake.push('_');
+                }
+                snake.push(c.to_ascii_lowercase());
+            }
+            assert_eq!(kind.name(), snake);
+        }
+    }
+}

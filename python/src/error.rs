@@ -22,28 +22,9 @@ pub fn to_py(py: Python<'_>, error: argstream::Error) -> PyErr {
     let value = err.value(py);
     // Setting attributes on a fresh exception instance cannot fail short of
     // memory exhaustion; the message still names kind and offset if it does.
-    let _ = value.setattr(intern!(py, "kind"), kind_name(error.kind()));
+    let _ = value.setattr(intern!(py, "kind"), error.kind().name());
     let _ = value.setattr(intern!(py, "offset"), error.offset());
     err
-}
-
-/// The kind's variant name in snake_case: `InvalidEscape` is
-/// `"invalid_escape"`. Derived from the variant name so that kinds the crate
-/// adds later get their Python names with no change here.
-pub fn kind_name(kind: argstream::ErrorKind) -> String {
-    let variant = format!("{kind:?}");
-    let mut name = String::with_capacity(variant.len() + 4);
-    for c in variant.chars() {
-        if c.is_ascii_uppercase() {
-            if !name.is_empty() {
-                name.push('_');
-            }
-            name.push(c.to_ascii_lowercase());
-        } else {
-            name.push(c);
-        }
-    }
-    name
 }
 
 /// Borrows a scanner or relay for one call. The interpreter lock alone does

@@ -1,0 +1,3 @@
+module argstream
+
+go 1.19
