@@ -141,11 +141,39 @@ fn corpus(dir: &str, format: &str) {
         }
         // Content: the answer text and the target values, each in order.
         let (plain, _, _) = relay(&upstream, &["\u{0}no such key"], 4096);
-        assert_eq!(
-            client::read(&plain).content,
-            reference.text,
-            "{name}: content"
-        );
+        let plain = client::read(&plain);
+        assert_eq!(plain.content, reference.text, "{name}: content");
+        // Each other choice keeps its own text, role and finish.
+        let others: Vec<(u64, &str, Option<&str>)> = plain
+            .others
+            .iter()
+            .map(|(&index, c)| {
+                assert_eq!(c.roles, ["assistant"], "{name}: choice {index}'s role");
+                let finish = match c.finish_reasons.as_slice() {
+                    [] => None,
+                    [reason] => Some(reason.as_str()),
+                    more => panic!("{name}: choice {index} finished {more:?}"),
+                };
+                (index, c.content.as_str(), finish)
+            })
+            .collect();
+        let want: Vec<(u64, &str, Option<&str>)> = reference
+            .others
+            .iter()
+            .map(|(&index, (text, finish))| {
+                let finish = finish
+                    .as_deref()
+                    .map(|f| if f == "tool_calls" { "stop" } else { f });
+                (
+                    index,
+                    text.as_str(),
+                    finish
+                        .or(Some("stop"))
+                        .filter(|_| reference.finish.is_some()),
+                )
+            })
+            .collect();
+        assert_eq!(others, want, "{name}: the other choices");
         if !reference.interleaved {
             assert!(
                 is_shuffle(&seen.content, &reference.text, &targets),

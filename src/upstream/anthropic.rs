@@ -79,7 +79,11 @@ pub(super) fn decode(
                         name: None,
                         arguments: doc.str(delta, "partial_json")?,
                     })),
-                    // signature_delta, citations_delta: nothing for the client.
+                    Some("signature_delta") => match doc.str(delta, "signature")? {
+                        Some(signature) => sink.event(Upstream::Signature(signature)),
+                        None => Ok(()),
+                    },
+                    // citations_delta: nothing for the client.
                     _ => Ok(()),
                 }
             }
