@@ -16,7 +16,6 @@ import json
 from typing import Any
 
 import anthropic
-import jiter
 from anthropic._models import construct_type_unchecked
 from anthropic.lib.streaming._messages import accumulate_event, build_events
 from anthropic.types import ErrorResponse, RawMessageStreamEvent
@@ -65,7 +64,6 @@ def protocol(events: list[SseEvent]) -> None:
     stopped: set[int] = set()
     fragments: dict[int, str] = {}
     seen_start = seen_delta = ended = False
-    stop_reason = None
     for event in events:
         data = event.json()
         kind = data.get("type")
@@ -111,30 +109,30 @@ def protocol(events: list[SseEvent]) -> None:
             if set(started) != stopped:
                 raise Failure(f"message_delta with blocks {sorted(set(started) - stopped)} open", at=event.at)
             seen_delta = True
-            stop_reason = (data.get("delta") or {}).get("stop_reason")
         elif kind == "message_stop":
             if not seen_delta:
                 raise Failure("message_stop without message_delta", at=event.at)
             ended = True
     for index, text in fragments.items():
-        problem = json_problem(text, cut=stop_reason == "max_tokens")
+        problem = json_problem(text)
         if problem is not None:
             raise Failure(f"block {index}'s input is not one JSON document ({problem}): {text!r:.200}")
     if not ended:
         raise Failure("the stream ends without message_stop or an error event")
 
 
-def json_problem(text: str, cut: bool) -> str | None:
-    """Why a tool_use block's fragments are not its input: none is input
-    `{}`; a response cut at max_tokens may end inside the document."""
+def json_problem(text: str) -> str | None:
+    """Why a tool_use block's fragments are not its input: they must be
+    one JSON document, or the start of one when upstream's arguments were
+    cut (the SDK's partial parser reads as far as they go). None is input
+    `{}`."""
     if not text:
         return None
     try:
-        if cut:
-            jiter.from_json(text.encode(), partial_mode=True)
-        else:
-            json.loads(text)
-    except ValueError as error:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        if error.msg.startswith("Unterminated string") or error.pos >= len(text):
+            return None
         return str(error)
     return None
 

@@ -37,10 +37,13 @@ def model_for(data: Any) -> type | None:
 
 def protocol(events: list[SseEvent]) -> None:
     """The rules of chat chunks: JSON chunks, then `[DONE]` last unless an
-    error event ends the stream; the role once a choice, first; one finish
-    a choice; usage in a chunk without choices."""
+    error event ends the stream; choices opened in index order; the role
+    once a choice, first; reasoning under one name a choice; one finish a
+    choice; usage in a chunk without choices."""
     roles: dict[int, int] = {}
+    reasoning: dict[int, set[str]] = {}
     finished: set[int] = set()
+    opened: list[int] = []
     ended = False
     for event in events:
         if ended:
@@ -55,6 +58,14 @@ def protocol(events: list[SseEvent]) -> None:
         choices = chunk.get("choices") or []
         if chunk.get("usage") and choices:
             raise Failure("usage in a chunk with choices", at=event.at)
+        new = sorted({c.get("index") for c in choices} - set(opened), key=str)
+        if new and new != list(range(len(opened), len(opened) + len(new))):
+            # openai-python builds its choices list from the first chunk by
+            # index and appends a choice it has not seen.
+            raise Failure(
+                f"choices {new} open after choices {opened}: want them in order from 0", at=event.at
+            )
+        opened += new
         for choice in choices:
             index = choice.get("index")
             if index in finished:
@@ -66,6 +77,11 @@ def protocol(events: list[SseEvent]) -> None:
                     raise Failure(f"choice {index} repeats its role", at=event.at)
             elif index not in roles and delta:
                 raise Failure(f"choice {index} has a delta before its role", at=event.at)
+            reasoning.setdefault(index, set()).update({"reasoning", "reasoning_content"} & set(delta))
+            if len(reasoning[index]) > 1:
+                raise Failure(
+                    f"choice {index} gives its reasoning as both reasoning and reasoning_content", at=event.at
+                )
             if choice.get("finish_reason"):
                 finished.add(index)
     if not ended:

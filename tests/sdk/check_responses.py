@@ -88,7 +88,7 @@ def protocol(events: list[SseEvent]) -> None:
     added in `output_index` order and each event about one naming it and
     its id, each `.done` event's text or arguments the deltas', and one
     terminal event last whose `response.output` holds exactly the finished
-    items and whose usage adds up."""
+    items, with usage."""
     items: list[Item] = []
     response_id = None
     end: SseEvent | None = None
@@ -194,11 +194,8 @@ def final_agrees(final: dict[str, Any], items: list[Item], end: SseEvent) -> Non
         problem = item.agrees(finished)
         if problem is not None:
             raise Failure(f"response.output[{index}] disagrees with the deltas: {problem}", at=end.at)
-    usage = response.get("usage")
-    if not usage:
+    if not response.get("usage"):
         raise Failure(f"{final['type']} without usage", at=end.at)
-    if usage.get("input_tokens", 0) + usage.get("output_tokens", 0) != usage.get("total_tokens"):
-        raise Failure(f"usage {usage} does not add up", at=end.at)
 
 
 def locate(events: list[SseEvent]) -> int | None:

@@ -283,7 +283,9 @@ def chat_choices(out: bytes) -> tuple[dict[int, ChatChoice], Usage | None]:
             delta = choice.get("delta") or {}
             kept.content += delta.get("content") or ""
             kept.refusal += delta.get("refusal") or ""
-            kept.reasoning += delta.get("reasoning_content") or ""
+            # A chunk forwarded as it came names reasoning as its provider
+            # does; check_chat's protocol holds a choice to one name.
+            kept.reasoning += delta.get("reasoning_content") or delta.get("reasoning") or ""
             if choice.get("finish_reason"):
                 kept.finishes.append(choice["finish_reason"])
         if chunk.get("usage"):

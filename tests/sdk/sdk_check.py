@@ -27,10 +27,16 @@ that ended in an upstream error or was cut off.
 Usage:
   sdk_check.py --to FORMAT [--calls hide,forward] [--values yes,no]
                [--report FILE] RELAY INPUT...
+  sdk_check.py --to FORMAT --same [...] RELAY INPUT...
+      the relay asked for --to same, over the streams of FORMAT's corpus:
+      what it forwards unchanged must read as well as what it writes.
   sdk_check.py --to FORMAT --as-is RELAY INPUT...
       serves each stream of FORMAT's own corpus as it was recorded (with
       the calls and without values): the checks must accept the provider's
       own streams.
+  sdk_check.py --to openai-chat|openai-responses --node DIR ...
+      openai-node (DIR/node_modules/openai) reads every output too, through
+      node_read.mjs: its chat and Responses stream helpers.
   sdk_check.py --samples DIR
       the hand-made outputs of DIR/FORMAT/*.sse, each opening with
       `: expect {...}` (harness.Expected) and `: verdict ok` or
@@ -47,6 +53,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -60,12 +67,15 @@ from harness import (
     VARIANTS,
     Expected,
     Failure,
+    Read,
     Relay,
     Server,
+    Usage,
     Variant,
     check_output,
     check_reference,
     check_truth,
+    compare,
     excerpt,
     expect,
     inputs,
@@ -74,6 +84,7 @@ from harness import (
 
 FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (check_chat, check_anthropic, check_responses)}
 SHOWN = 40
+NODE_SECONDS = 600
 
 
 class Report:
@@ -127,28 +138,34 @@ def check_relay(args: argparse.Namespace) -> bool:
         if not args.as_is and not relay.accepts(*flags):
             raise SystemExit(f"the relay binary rejects {' '.join(flags)}: build the relay with it")
     streams, notes = inputs(relay, args.inputs)
-    if args.as_is:
+    if args.as_is or args.same:
         streams = [(path, source) for path, source in streams if source == args.to]
     for note in notes:
         print(f"note: {note}")
     server = Server()
     sdk = fmt.Sdk(server)
     report = Report(args.report)
+    node = NodeReads(args.node, fmt) if args.node else None
     started = time.monotonic()
     for path, source in streams:
         for variant in [Variant("forward", False)] if args.as_is else variants:
-            where = f"[{args.to}] {path} {variant}" + (" (as recorded)" if args.as_is else "")
+            where = f"[{args.to}] {path} {'--to same ' if args.same else ''}{variant}"
+            where += " (as recorded)" if args.as_is else ""
             out = b""
             failures: list[Failure] = []
             try:
-                out, expected, failures = relayed(relay, fmt, path, source, variant, args.as_is)
+                out, expected, failures = relayed(relay, fmt, path, source, variant, args)
                 result, found = check_output(fmt, sdk, out, expected)
                 failures += found
                 result = "fail" if failures else result
             except Failure as failure:
                 result, failures = "fail", [*failures, failure]
             report.add(result, where, failures, out)
+            if node is not None and out:
+                node.add(where, out, expected)
     server.close()
+    if node is not None:
+        node.check(report)
     seconds = time.monotonic() - started
     return report.close(
         f"{fmt.NAME}: {len(streams)} streams x {1 if args.as_is else len(variants)} variants in {seconds:.0f}s"
@@ -156,14 +173,14 @@ def check_relay(args: argparse.Namespace) -> bool:
 
 
 def relayed(
-    relay: Relay, fmt: ModuleType, path: Path, source: str | None, variant: Variant, as_is: bool
+    relay: Relay, fmt: ModuleType, path: Path, source: str | None, variant: Variant, args: Any
 ) -> tuple[bytes, Expected, list[Failure]]:
     """The output to serve, what it must read as, and what the relay's own
     account of the stream already got wrong."""
-    if as_is:
+    if args.as_is:
         chat = relay.run(path, source, "openai-chat", Variant("forward", True))
         return path.read_bytes(), expect(chat.summary, chat.out, variant), []
-    run = relay.run(path, source, fmt.NAME, variant)
+    run = relay.run(path, source, "same" if args.same else fmt.NAME, variant)
     chat = run if fmt is check_chat else relay.run(path, source, "openai-chat", variant)
     failures: list[Failure] = []
     truth = upstream_truth(path)
@@ -178,6 +195,81 @@ def relayed(
         except Failure as failure:
             failures.append(failure)
     return run.out, expect(chat.summary, chat.out, variant), failures
+
+
+class NodeReads:
+    """The same outputs read by openai-node (node_read.mjs), all in one
+    node process, each compared as the Python SDK's read is."""
+
+    FORMATS = ("openai-chat", "openai-responses")
+
+    def __init__(self, folder: str, fmt: ModuleType) -> None:
+        self.folder, self.fmt = folder, fmt
+        self.bodies = Path(folder) / "bodies"
+        self.entries: list[tuple[str, bytes, Expected]] = []
+
+    def add(self, where: str, out: bytes, expected: Expected) -> None:
+        if self.fmt.NAME in self.FORMATS:
+            self.entries.append((where, out, expected))
+
+    def check(self, report: Report) -> None:
+        if not self.entries:
+            return
+        self.bodies.mkdir(parents=True, exist_ok=True)
+        manifest = []
+        for number, (_, out, _) in enumerate(self.entries):
+            path = self.bodies / f"{number}.sse"
+            path.write_bytes(out)
+            manifest.append({"format": self.fmt.NAME, "body": str(path)})
+        (self.bodies / "manifest.json").write_text(json.dumps(manifest))
+        script = Path(__file__).with_name("node_read.mjs")
+        done = subprocess.run(
+            ["node", str(script), self.folder, str(self.bodies / "manifest.json")],
+            capture_output=True,
+            check=False,
+            timeout=NODE_SECONDS,
+        )
+        lines = done.stdout.decode().splitlines()
+        if done.returncode != 0 or len(lines) != len(self.entries):
+            failure = Failure(f"node exited {done.returncode}: {done.stderr.decode()[-500:]}")
+            report.add("node-fail", "[openai-node]", [failure], b"")
+            return
+        for (where, out, expected), line in zip(self.entries, lines):
+            result, failures = node_verdict(self.fmt, json.loads(line), expected)
+            report.add(result, f"[openai-node] {where}", failures, out)
+
+
+def node_verdict(fmt: ModuleType, line: dict[str, Any], expected: Expected) -> tuple[str, list[Failure]]:
+    """Whether openai-node's reading agrees with what the stream must hold."""
+    read = line.get("read")
+    failed = read is not None and read["finish"] == "failed"
+    if expected.error:
+        # openai-node raises on an error chunk or `error` event; it hands
+        # over a `response.failed` as a response whose status says so.
+        if "raised" in line or failed:
+            return "node-error", []
+        return "node-fail", [
+            Failure("openai-node read the stream to its end, but upstream ended in an error")
+        ]
+    if read is None:
+        return "node-fail", [Failure(f"openai-node raised {line['raised']}")]
+    usage = read["usage"]
+    try:
+        compare(
+            Read(
+                text=read["text"],
+                refusal=read["refusal"],
+                calls=[tuple(call) for call in read["calls"]],  # type: ignore[misc]
+                finish=read["finish"],
+                usage=None if usage is None else Usage(*usage),
+                reasoning=read["reasoning"],
+            ),
+            expected,
+            fmt.finish_words,
+        )
+    except Failure as failure:
+        return "node-fail", [Failure(f"openai-node: {failure}")]
+    return "node-ok", []
 
 
 def check_samples(folder: Path) -> bool:
@@ -216,7 +308,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--calls", default="hide,forward")
     parser.add_argument("--values", default="yes,no")
     parser.add_argument("--as-is", action="store_true")
+    parser.add_argument("--same", action="store_true")
     parser.add_argument("--report")
+    parser.add_argument("--node", help="a folder with node_modules/openai: openai-node reads the outputs too")
     parser.add_argument("--samples", type=Path)
     parser.add_argument("relay", nargs="?")
     parser.add_argument("inputs", nargs="*")
