@@ -16,7 +16,7 @@ use std::str::FromStr;
 use bytes::Bytes;
 
 use self::calls::Calls;
-use self::render::{Counts, End, Failure, Renderer, write_escaped};
+use self::render::{Counts, End, Failure, Renderer, Verbatim, write_escaped};
 use crate::error::{Error, ErrorKind};
 use crate::sse::{SseDecoder, SseEvent};
 use crate::upstream::{
@@ -181,6 +181,9 @@ struct State {
     /// The upstream event being relayed: its offset and what it brought.
     offset: u64,
     phase: Phase,
+    /// Whether upstream speaks the output format, so that an event may go
+    /// out as it came.
+    same: bool,
     events: u64,
 }
 
@@ -190,9 +193,10 @@ struct State {
 enum Phase {
     /// The event's output is written anew.
     Rewrite,
-    /// The event is a chat chunk that may go out as its own bytes; `role`:
-    /// whether it carries the role.
-    Verbatim { role: bool },
+    /// The event may go out as its own bytes to a client of its format;
+    /// `role`: whether a chat chunk carries the role; `block`: an Anthropic
+    /// delta's block.
+    Verbatim { role: bool, block: Option<u64> },
     /// Upstream reached its end in this event: the end goes out after it.
     Finishing,
     /// The client's stream has ended: the format's end or an error was
@@ -246,6 +250,7 @@ impl Relay {
                 spans: Vec::new(),
                 offset: 0,
                 phase: Phase::Rewrite,
+                same: false,
                 events: 0,
             },
             error: None,
@@ -481,6 +486,10 @@ impl Relay {
         if state.output == Output::Same && self.decoder.format().is_none() {
             state.pick_renderer(self.decoder.detect(event));
         }
+        state.same = self
+            .decoder
+            .detect(event)
+            .is_some_and(|format| Output::of(format) == state.renderer.output());
         state.offset = event.offset();
         state.phase = Phase::Rewrite;
         state.choice = 0;
@@ -527,9 +536,9 @@ impl Sink for State {
             Upstream::Response { id, model, created } => {
                 self.renderer.response(id, model, created);
             }
-            Upstream::Verbatim { role, .. } => {
-                if self.phase == Phase::Rewrite && self.renderer.verbatim_role_ok(role) {
-                    self.phase = Phase::Verbatim { role };
+            Upstream::Verbatim { role, block, .. } => {
+                if self.phase == Phase::Rewrite && self.same && self.renderer.may_forward(role) {
+                    self.phase = Phase::Verbatim { role, block };
                 }
             }
             Upstream::Text(text) => {
@@ -802,8 +811,12 @@ impl State {
     /// Writes what the upstream event brought, then the end it reached.
     fn write_event(&mut self, payload: &[u8]) {
         match self.phase {
-            Phase::Verbatim { role } => {
-                self.renderer.flush(Some((payload, role)));
+            Phase::Verbatim { role, block } => {
+                self.renderer.flush(Some(Verbatim {
+                    payload,
+                    role,
+                    block,
+                }));
             }
             Phase::Rewrite => self.renderer.flush(None),
             Phase::Finishing => {

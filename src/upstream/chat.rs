@@ -66,6 +66,7 @@ pub(super) fn decode(
             sink.event(Upstream::Verbatim {
                 payload: data,
                 role,
+                block: None,
             })?;
         }
         for choice in doc.elements(choices)? {

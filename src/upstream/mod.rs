@@ -150,14 +150,17 @@ pub enum Upstream<'a> {
     /// The format's end of the response (`[DONE]`, `message_stop`,
     /// `response.completed`).
     End,
-    /// The upstream event is already a downstream chunk (chat completions):
-    /// its payload may be forwarded as it is, instead of what the events
-    /// after it (from the same upstream event) would be written as.
+    /// The upstream event may go to a client of the same format as it is
+    /// (a chat chunk of deltas, an Anthropic text or thinking delta),
+    /// instead of what the events after it (from the same upstream event)
+    /// would be written as, when the relay changed nothing in it.
     Verbatim {
-        /// The chunk's JSON.
+        /// The event's JSON.
         payload: &'a [u8],
-        /// Whether it carries the message's `role`.
+        /// Whether it carries the message's `role` (chat).
         role: bool,
+        /// The content block its delta belongs to (Anthropic).
+        block: Option<u64>,
     },
 }
 

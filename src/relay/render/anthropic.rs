@@ -9,14 +9,17 @@
 //! `signature_delta` when upstream gave one), a forwarded call into a
 //! `tool_use` block whose start has `"input":{}` and whose
 //! `input_json_delta` fragments are the call's arguments. A text or
-//! thinking block stays open until the other kind starts; a `tool_use`
-//! block until the message ends, so that its fragments, and text that
-//! comes beside them, always have an open block to go to (the SDKs
-//! accumulate deltas by index, so blocks may interleave).
+//! thinking block stays open until another block starts; a `tool_use` block
+//! until the message ends, so that its fragments always have an open block
+//! to go to, and the text of its values, in the text block that opens after
+//! it, interleaves with them by index (the SDKs accumulate deltas by index).
+//!
+//! Anthropic to Anthropic, a text or thinking delta whose block has the same
+//! index here as upstream goes out as it came.
 
 use std::io::Write as _;
 
-use super::{Base, Counts, End, Failure, write_json_string};
+use super::{Base, Counts, End, Failure, Verbatim, write_json_string};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Prose {
@@ -108,10 +111,10 @@ impl Anthropic {
             return;
         }
         self.write_pending();
-        // Reasoning is over once the model calls; text may go on beside it.
-        if let Some((Prose::Thinking, _)) = self.prose {
-            self.close_prose();
-        }
+        // What the model wrote before it called is over; text after the
+        // call (its values, or more answer) opens a block after it, as
+        // upstream numbers them.
+        self.close_prose();
         let index = self.start_block();
         let frame = &mut self.base.frame;
         frame.extend_from_slice(br#"{"type":"tool_use","id":"#);
@@ -145,9 +148,30 @@ impl Anthropic {
         self.completion = usage.completion();
     }
 
-    pub(super) fn flush(&mut self, _verbatim: Option<(&[u8], bool)>) {
+    /// Writes the pending delta, or, for an Anthropic delta whose block is
+    /// the open block of the same index here, the upstream event itself.
+    pub(super) fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
         if !self.started && self.base.named() {
             self.start();
+        }
+        if let Some(Verbatim {
+            payload,
+            block: Some(block),
+            ..
+        }) = verbatim
+            && self.started
+            && !self.pending.is_empty()
+            && self
+                .prose
+                .is_some_and(|(_, index)| u64::from(index) == block)
+        {
+            self.pending.clear();
+            self.base.encoder.push_frame(&crate::sse::SseFrame {
+                event: Some(b"content_block_delta"),
+                data: payload,
+                ..crate::sse::SseFrame::default()
+            });
+            return;
         }
         self.write_pending();
     }

@@ -10,7 +10,7 @@
 
 use std::io::Write as _;
 
-use super::{Base, Counts, End, Failure, write_code, write_field, write_json_string};
+use super::{Base, Counts, End, Failure, Verbatim, write_code, write_field, write_json_string};
 
 /// The texts one upstream event brought to one choice, escaped and without
 /// quotes, waiting to be written.
@@ -157,8 +157,8 @@ impl Chat {
 
     pub(super) fn usage(&mut self, _usage: &Counts<'_>) {}
 
-    pub(super) fn flush(&mut self, verbatim: Option<(&[u8], bool)>) {
-        if let Some((payload, role)) = verbatim {
+    pub(super) fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
+        if let Some(Verbatim { payload, role, .. }) = verbatim {
             // The chunk goes as it came (its text with it), after a chunk
             // with the role if the client has not had it; the spans of its
             // calls follow in a chunk of their own.

@@ -132,6 +132,17 @@ impl Counts<'_> {
     }
 }
 
+/// An upstream event in the output's format, which may go out as it came.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Verbatim<'a> {
+    /// The event's JSON.
+    pub(super) payload: &'a [u8],
+    /// Whether a chat chunk carries the role.
+    pub(super) role: bool,
+    /// The block an Anthropic delta belongs to.
+    pub(super) block: Option<u64>,
+}
+
 /// How the response ended, in OpenAI's words, after the relay's own rules
 /// (a hidden call's `tool_calls` reads as `stop`).
 #[derive(Clone, Copy, Debug)]
@@ -311,18 +322,25 @@ impl Renderer {
         each!(self, r => r.usage(usage));
     }
 
-    /// One upstream event is done: writes what it brought. `verbatim` is the
-    /// upstream payload and whether it carries the role, when the event may
-    /// go out as it came (chat chunks to chat).
-    pub(super) fn flush(&mut self, verbatim: Option<(&[u8], bool)>) {
-        each!(self, r => r.flush(verbatim));
+    /// One upstream event is done: writes what it brought, or, when
+    /// `verbatim` says the event is in this format and unchanged, the
+    /// event itself where the format's rules allow.
+    pub(super) fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
+        match self {
+            Renderer::Chat(r) => r.flush(verbatim),
+            Renderer::Anthropic(r) => r.flush(verbatim),
+            // Its sequence numbers and item ids are the relay's own.
+            Renderer::Responses(r) => r.flush(),
+        }
     }
 
-    /// Whether a chat chunk that carries the role may go out as it came.
-    pub(super) fn verbatim_role_ok(&self, role: bool) -> bool {
+    /// Whether an event of this format may go out as it came: a chat chunk
+    /// that carries the role only while the client has not had it.
+    pub(super) fn may_forward(&self, role: bool) -> bool {
         match self {
             Renderer::Chat(chat) => !(role && chat.role_sent()),
-            _ => false,
+            Renderer::Anthropic(_) => true,
+            Renderer::Responses(_) => false,
         }
     }
 

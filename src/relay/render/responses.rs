@@ -11,7 +11,7 @@
 //! refusal is a `refusal` part of it), reasoning into a `reasoning` item's
 //! summary text, a forwarded call into a `function_call` item whose
 //! `response.function_call_arguments.delta` events are its fragments. A
-//! message or reasoning item stays open until the other kind opens, a call's
+//! message or reasoning item stays open until another item opens, a call's
 //! item until the response ends, as Anthropic's blocks do. Item ids are
 //! `msg_`, `rs_` or `fc_`, the response id, `_` and the output index.
 //!
@@ -84,6 +84,10 @@ impl Item {
 pub(in crate::relay) struct Responses {
     pub(super) base: Base,
     started: bool,
+    /// The response id as it was when the response started: a chat
+    /// upstream may change its id from chunk to chunk, and item ids must
+    /// not.
+    id: String,
     sequence: u64,
     items: Vec<Item>,
     /// How many of `items` this response has.
@@ -113,6 +117,7 @@ impl Responses {
         Responses {
             base: Base::new(),
             started: false,
+            id: String::new(),
             sequence: 0,
             items: Vec::new(),
             used: 0,
@@ -148,7 +153,7 @@ impl Responses {
                     + item.name.capacity()
             })
             .sum();
-        items + self.pending.capacity() + 8 * self.calls.capacity()
+        items + self.id.capacity() + self.pending.capacity() + 8 * self.calls.capacity()
     }
 
     pub(super) fn text(&mut self, text: &[u8]) {
@@ -188,8 +193,13 @@ impl Responses {
             return;
         }
         self.write_pending();
-        if let Some(reasoning) = self.reasoning.take() {
-            self.close_item(reasoning);
+        // What the model wrote before it called is over; text after the
+        // call opens a message item after it.
+        for open in [self.reasoning.take(), self.message.take()]
+            .into_iter()
+            .flatten()
+        {
+            self.close_item(open);
         }
         let at = self.reserve_item(Kind::Call);
         self.items[at].call_id.push_str(id);
@@ -228,7 +238,7 @@ impl Responses {
         };
     }
 
-    pub(super) fn flush(&mut self, _verbatim: Option<(&[u8], bool)>) {
+    pub(super) fn flush(&mut self) {
         if !self.started && self.base.named() {
             self.start();
         }
@@ -286,6 +296,8 @@ impl Responses {
         if std::mem::replace(&mut self.started, true) {
             return;
         }
+        self.id.clear();
+        self.id.push_str(&self.base.id);
         for kind in [&b"response.created"[..], b"response.in_progress"] {
             self.event(kind);
             self.base.frame.extend_from_slice(br#","response":"#);
@@ -306,7 +318,7 @@ impl Responses {
         let created = self.base.created();
         let frame = &mut self.base.frame;
         frame.extend_from_slice(br#"{"id":"#);
-        write_json_string(frame, &self.base.id);
+        write_json_string(frame, &self.id);
         let _ = write!(
             frame,
             r#","object":"response","created_at":{created},"status":""#
@@ -343,7 +355,7 @@ impl Responses {
                 if at > 0 {
                     frame.push(b',');
                 }
-                write_item(frame, &self.base.id, &self.items[at], at, true);
+                write_item(frame, &self.id, &self.items[at], at, true);
             }
         }
         frame.extend_from_slice(
@@ -467,7 +479,7 @@ impl Responses {
         self.event(b"response.output_item.added");
         let frame = &mut self.base.frame;
         let _ = write!(frame, r#","output_index":{at},"item":"#);
-        write_item(frame, &self.base.id, &self.items[at], at, false);
+        write_item(frame, &self.id, &self.items[at], at, false);
         frame.push(b'}');
         self.push();
     }
@@ -540,7 +552,7 @@ impl Responses {
         self.event(b"response.output_item.done");
         let frame = &mut self.base.frame;
         let _ = write!(frame, r#","output_index":{at},"item":"#);
-        write_item(frame, &self.base.id, &self.items[at], at, true);
+        write_item(frame, &self.id, &self.items[at], at, true);
         frame.push(b'}');
         self.push();
     }
@@ -560,7 +572,7 @@ impl Responses {
         self.event(kind);
         let frame = &mut self.base.frame;
         frame.extend_from_slice(br#","item_id":"#);
-        write_item_id(frame, &self.base.id, self.items[at].kind, at);
+        write_item_id(frame, &self.id, self.items[at].kind, at);
         let _ = write!(frame, r#","output_index":{at}"#);
     }
 
