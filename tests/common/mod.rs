@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod expected;
 pub mod upstream;
 
 use std::path::PathBuf;
@@ -168,6 +169,20 @@ pub fn testdata(sub: &str) -> Option<PathBuf> {
         );
         None
     }
+}
+
+/// The files of the test data folder `sub`, sorted; none (with a note on
+/// stderr) when it is absent.
+pub fn testdata_files(sub: &str) -> Vec<PathBuf> {
+    let Some(dir) = testdata(sub) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    files
 }
 
 /// A small seeded generator (xorshift64*), so failures reproduce.
