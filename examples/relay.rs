@@ -1,14 +1,15 @@
-//! Relays an upstream event stream (OpenAI chat completions, OpenAI Responses
-//! or Anthropic Messages) to a client as OpenAI chat-completion chunks,
+//! Relays an upstream event stream (OpenAI chat completions, OpenAI
+//! Responses, Anthropic Messages, Google Gemini, or Amazon Bedrock's binary
+//! event-stream) to a client as OpenAI chat-completion chunks,
 //! turning the target argument of every tool call into content as it
 //! arrives.
 //!
 //! ```text
-//! cargo run --release --example relay -- [--from auto|openai-chat|openai-responses|anthropic]
+//! cargo run --release --example relay -- [--from auto|openai-chat|openai-responses|anthropic|gemini|bedrock]
 //!     [--key KEY]... [--tool-calls hide|forward] [--no-finish] [--chunk-bytes N] [--summary] [FILE]
 //! ```
 //!
-//! Reads upstream SSE from FILE (or stdin) in pieces of N bytes (default
+//! Reads the upstream body from FILE (or stdin) in pieces of N bytes (default
 //! 8192) and writes the downstream SSE to stdout: it ends with the finish
 //! chunk, a usage chunk when upstream gave usage, and `data: [DONE]` (none of
 //! the three with `--no-finish`), or with an error event when upstream
@@ -23,7 +24,7 @@ use argstream::chat::DEFAULT_KEY;
 use argstream::{Format, Relay, ToolCallMode};
 use bytes::Bytes;
 
-const USAGE: &str = "usage: relay [--from auto|openai-chat|openai-responses|anthropic] [--key KEY]... \
+const USAGE: &str = "usage: relay [--from auto|openai-chat|openai-responses|anthropic|gemini|bedrock] [--key KEY]... \
 [--tool-calls hide|forward] [--no-finish] [--chunk-bytes N] [--summary] [FILE]";
 
 struct Options {

@@ -467,3 +467,26 @@ fn a_stream_that_only_opens_a_call_is_cut_off() {
         ErrorKind::Truncated
     );
 }
+
+#[test]
+fn the_bundled_example_streams_the_preamble_from_its_pieces() {
+    let body = include_bytes!("../examples/data/voice_agent_gemini.sse");
+    let expected = expect(body);
+    assert!(body.windows(11).any(|w| w == b"partialArgs"));
+    expected::check("voice_agent_gemini", body, &expected, "gemini");
+    let (out, relay) = expected::check_voice_agent(body);
+    let call = &relay.summary().tool_calls[0];
+    let arguments: Value = serde_json::from_str(&call.arguments).unwrap();
+    assert_eq!(arguments["query"]["pre_exec_msg"], "decoy");
+    assert_eq!(
+        (&arguments["days"], &arguments["metric"]),
+        (&json!(3), &json!(true))
+    );
+    // Each piece of the preamble goes out as it arrives: one content delta
+    // an upstream piece.
+    let pieces = client::payloads(&out)
+        .iter()
+        .filter(|p| p.windows(10).any(|w| w == b"\"content\":"))
+        .count();
+    assert_eq!(pieces, 2 + 7);
+}

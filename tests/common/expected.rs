@@ -200,3 +200,22 @@ pub fn check(name: &str, body: &[u8], expected: &Expected, format: &str) -> Vec<
     }
     whole
 }
+
+/// Relays a bundled voice-agent example (`examples/data/voice_agent*`)
+/// with the default key and checks what every format's copy of that turn
+/// gives the client; returns the output and the relay.
+pub fn check_voice_agent(body: &[u8]) -> (Vec<u8>, Relay) {
+    let (out, relay, result) = relay(Relay::default(), body, 64);
+    result.unwrap();
+    let seen = client::read(&out);
+    let message = "Let me check the \"feels like\" forecast for Lisbon \u{2014} caf\u{e9} weather \u{1F600}.\nOne moment!";
+    assert_eq!(seen.content, format!("Sure, checking now.{message}"));
+    assert_eq!(
+        seen.reasoning,
+        "The user wants the weather in Lisbon; call get_weather."
+    );
+    let usage = serde_json::json!({"prompt_tokens": 412, "completion_tokens": 87, "total_tokens": 499, "prompt_tokens_details": {"cached_tokens": 128}});
+    assert_eq!(seen.usage, [usage]);
+    assert_eq!(seen.finish_reasons, ["stop"]);
+    (out, relay)
+}
