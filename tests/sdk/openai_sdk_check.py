@@ -143,7 +143,10 @@ def main() -> None:
     binary, *targets = sys.argv[1:]
     files: list[Path] = []
     for target in map(Path, targets):
-        files.extend(sorted(target.glob("*.sse")) if target.is_dir() else [target])
+        if target.is_dir():
+            files.extend(sorted([*target.glob("*.sse"), *target.glob("*.eventstream")]))
+        else:
+            files.append(target)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     client = openai.OpenAI(

@@ -20,6 +20,8 @@ class ArgstreamError(ValueError):
             ``"invalid_escape"``, ``"lone_surrogate"``, ``"invalid_utf8"``,
             ``"control_character"``, ``"too_deep"``, ``"trailing_content"``,
             ``"event_too_large"``, ``"malformed_chunk"``, ``"too_many_calls"``,
+            ``"malformed_frame"`` (a Bedrock event-stream frame whose CRC or
+            lengths are wrong),
             or a kind added by a later version. (A relay reports a tool
             call's bad or oversized arguments in ``summary()``, as a
             message, rather than raising.)
@@ -163,7 +165,9 @@ class Relay:
         cls,
         keys: str | list[str],
         *,
-        from_: Literal["auto", "openai-chat", "openai-responses", "anthropic"] = "auto",
+        from_: Literal[
+            "auto", "openai-chat", "openai-responses", "anthropic", "gemini", "bedrock"
+        ] = "auto",
         tool_calls: Literal["hide", "forward"] = "hide",
         finish: bool = True,
         created: int = 0,
@@ -175,7 +179,9 @@ class Relay:
         tool call's arguments).
 
         ``from_`` names the upstream format, or ``"auto"`` to tell it from
-        the first event. ``tool_calls`` says whether the client sees the tool
+        the first bytes and event (Bedrock's binary frames, Gemini's
+        ``candidates``, ...). A Bedrock ``ConverseStream`` body is fed as the
+        raw ``bytes`` of its ``application/vnd.amazon.eventstream`` frames. ``tool_calls`` says whether the client sees the tool
         calls (``"forward"``) or only the streamed values (``"hide"``).
 
         The other options: ``finish=False`` leaves out the finish chunk, the
@@ -248,7 +254,9 @@ class Relay:
         """Forgets the stream, keeping keys and options, to relay a new one."""
 
     @property
-    def format(self) -> Literal["openai-chat", "openai-responses", "anthropic"] | None:
+    def format(
+        self,
+    ) -> Literal["openai-chat", "openai-responses", "anthropic", "gemini", "bedrock"] | None:
         """The upstream format, as given or once detected; ``None`` before."""
 
     @property
