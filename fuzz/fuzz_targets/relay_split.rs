@@ -1,7 +1,9 @@
-//! Upstream bodies, arbitrary bytes or generated streams of the three
-//! formats (see `argstream_fuzz::chat`), relayed under two fragmentation
-//! plans: the downstream bytes are identical, and so are the summary, the
-//! event count and the error; the output stays linear in the input.
+//! Upstream bodies, arbitrary bytes or generated streams of the five
+//! formats (see `argstream_fuzz::chat`; Bedrock's binary frames among them),
+//! with some bytes flipped (a frame's CRC, a length, a payload byte),
+//! relayed under two fragmentation plans (frames cut anywhere): the
+//! downstream bytes are identical, and so are the summary, the event count
+//! and the error; the output stays linear in the input.
 
 #![no_main]
 
@@ -37,6 +39,9 @@ struct Case {
     plan_a: Vec<u8>,
     plan_b: Vec<u8>,
     upstream: Upstream,
+    /// `(position, mask)`: the byte at `position` modulo the body's length
+    /// is XORed with `mask`.
+    flips: Vec<(u16, u8)>,
 }
 
 /// What relaying one body gave.
@@ -73,10 +78,16 @@ fn relay(body: &[u8], plan: &[u8]) -> Relayed {
 }
 
 fuzz_target!(|case: Case| {
-    let body = match &case.upstream {
+    let mut body = match &case.upstream {
         Upstream::Raw(bytes) => bytes.clone(),
         Upstream::Chat(stream) => stream.to_bytes(),
     };
+    if !body.is_empty() {
+        for &(position, mask) in case.flips.iter().take(4) {
+            let at = usize::from(position) % body.len();
+            body[at] ^= mask;
+        }
+    }
     let a = relay(&body, &case.plan_a);
     let b = relay(&body, &case.plan_b);
     assert_eq!(
