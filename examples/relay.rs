@@ -1,20 +1,21 @@
-//! Relays an upstream event stream (OpenAI chat completions, OpenAI Responses
-//! or Anthropic Messages) to a client in the format it asks for (OpenAI
+//! Relays an upstream event stream (OpenAI chat completions, OpenAI
+//! Responses, Anthropic Messages, Google Gemini, or Amazon Bedrock's binary
+//! event-stream) to a client in the format it asks for (OpenAI
 //! chat-completion chunks by default, Anthropic Messages, OpenAI Responses,
 //! or the upstream's own), turning the target argument of every tool call
 //! into answer text as it arrives.
 //!
 //! ```text
-//! cargo run --release --example relay -- [--from auto|openai-chat|openai-responses|anthropic]
+//! cargo run --release --example relay -- [--from auto|openai-chat|openai-responses|anthropic|gemini|bedrock]
 //!     [--to openai-chat|openai-responses|anthropic|same] [--key KEY]... [--tool-calls hide|forward]
 //!     [--no-values] [--no-finish] [--chunk-bytes N] [--summary] [FILE]
 //! ```
 //!
-//! Reads upstream SSE from FILE (or stdin) in pieces of N bytes (default
-//! 8192) and writes the downstream SSE to stdout: it ends with the output
-//! format's end (chat: the finish chunk, a usage chunk when upstream gave
-//! usage, and `data: [DONE]`; none of it with `--no-finish`), or with the
-//! format's error event when upstream reported an error or was cut off.
+//! Reads the upstream body from FILE (or stdin) in pieces of N bytes
+//! (default 8192) and writes the downstream SSE to stdout: it ends with the
+//! output format's end (chat: the finish chunk, a usage chunk when upstream
+//! gave usage, and `data: [DONE]`; none of it with `--no-finish`), or with
+//! the format's error event when upstream reported an error or was cut off.
 //! `--no-values` leaves the target values out of the answer text. With `--summary` it prints one JSON line
 //! on stderr at the end. Exits 0 on a stream relayed in full (an upstream
 //! error included), 1 with a one-line error when the relay refused an event.
@@ -26,7 +27,7 @@ use argstream::chat::DEFAULT_KEY;
 use argstream::{Format, Output, Relay, ToolCallMode};
 use bytes::Bytes;
 
-const USAGE: &str = "usage: relay [--from auto|openai-chat|openai-responses|anthropic] \
+const USAGE: &str = "usage: relay [--from auto|openai-chat|openai-responses|anthropic|gemini|bedrock] \
 [--to openai-chat|openai-responses|anthropic|same] [--key KEY]... [--tool-calls hide|forward] \
 [--no-values] [--no-finish] [--chunk-bytes N] [--summary] [FILE]";
 

@@ -100,6 +100,15 @@ for stream in "${sse[@]}"; do
   seed relay_split '' "$stream"
 done
 
+# The bundled Gemini and Bedrock examples as starting bytes: Bedrock's
+# binary frames for the frame decoder's differential target and the relay.
+for example in ../examples/data/voice_agent_gemini.sse ../examples/data/voice_agent_bedrock.eventstream; do
+  for target in relay_split eventstream_vs_smithy; do
+    mkdir -p "corpus/$target"
+    cp "$example" "corpus/$target/seed-$(sha1sum "$example" | cut -c1-16)"
+  done
+done
+
 for dir in corpus/*/; do
   echo "seeds: $(ls "$dir" | wc -l) files in $dir"
 done

@@ -41,6 +41,11 @@ pub enum ErrorKind {
     /// A response opened more tool calls than the relay's limit
     /// ([`Relay::with_max_calls`](crate::Relay::with_max_calls)).
     TooManyCalls,
+    /// A binary event-stream frame (Amazon Bedrock's
+    /// `application/vnd.amazon.eventstream`) that is not one: a checksum
+    /// that does not match, lengths that cannot be, or headers that do not
+    /// parse.
+    MalformedFrame,
 }
 
 impl ErrorKind {
@@ -62,6 +67,7 @@ impl ErrorKind {
             ErrorKind::BufferShrunk => "buffer_shrunk",
             ErrorKind::EventTooLarge => "event_too_large",
             ErrorKind::MalformedChunk => "malformed_chunk",
+            ErrorKind::MalformedFrame => "malformed_frame",
             ErrorKind::ArgumentsTooLarge => "arguments_too_large",
             ErrorKind::TooManyCalls => "too_many_calls",
         }
@@ -85,6 +91,7 @@ impl ErrorKind {
             ErrorKind::MalformedChunk => "malformed upstream event",
             ErrorKind::ArgumentsTooLarge => "tool call arguments larger than the limit",
             ErrorKind::TooManyCalls => "more tool calls than the limit",
+            ErrorKind::MalformedFrame => "malformed event-stream frame",
         }
     }
 }

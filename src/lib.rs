@@ -55,6 +55,7 @@
 
 pub mod chat;
 mod error;
+pub mod eventstream;
 mod raw;
 pub mod relay;
 pub mod scan;

@@ -12,19 +12,50 @@ use memchr::memchr2;
 /// recursion.
 pub(crate) fn top_level_value<'a>(doc: &'a [u8], key: &str) -> Option<&'a str> {
     let mut found = None;
+    top_level_members(doc, |name, value| {
+        if name == key.as_bytes() {
+            found = Some(value);
+        }
+        true
+    });
+    std::str::from_utf8(doc.get(found?)?).ok()
+}
+
+/// Whether `doc`, as far as it reads as a JSON object, has a top-level member
+/// named one of `keys` (compared as raw bytes). Stops at the first.
+pub(crate) fn has_top_level_key(doc: &[u8], keys: &[&str]) -> bool {
+    let mut found = false;
+    top_level_members(doc, |name, _| {
+        found = keys.iter().any(|key| key.as_bytes() == name);
+        !found
+    });
+    found
+}
+
+/// Hands `each` the raw name and the value's range of every top-level
+/// member, in order, while it returns `true`.
+fn top_level_members(doc: &[u8], mut each: impl FnMut(&[u8], std::ops::Range<usize>) -> bool) {
     let mut depth = 0usize;
     let mut expect_key = false;
     let mut at = 0;
     while let Some(&byte) = doc.get(at) {
         match byte {
             b'"' => {
-                let end = string_end(doc, at)?;
+                let Some(end) = string_end(doc, at) else {
+                    return;
+                };
                 let is_key = depth == 1 && expect_key;
                 expect_key = false;
-                if is_key && doc.get(at + 1..end - 1) == Some(key.as_bytes()) {
-                    let start = value_start(doc, end)?;
-                    let stop = value_end(doc, start)?;
-                    found = Some(start..stop);
+                if is_key {
+                    let Some(start) = value_start(doc, end) else {
+                        return;
+                    };
+                    let Some(stop) = value_end(doc, start) else {
+                        return;
+                    };
+                    if !each(&doc[at + 1..end - 1], start..stop) {
+                        return;
+                    }
                     at = stop;
                 } else {
                     at = end;
@@ -46,7 +77,6 @@ pub(crate) fn top_level_value<'a>(doc: &'a [u8], key: &str) -> Option<&'a str> {
             _ => at += 1,
         }
     }
-    std::str::from_utf8(doc.get(found?)?).ok()
 }
 
 /// The index just past the closing quote of the string that opens at `open`.
@@ -109,7 +139,7 @@ fn value_end(doc: &[u8], start: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::top_level_value;
+    use super::{has_top_level_key, top_level_value};
 
     #[test]
     fn finds_top_level_members_only() {
@@ -119,6 +149,8 @@ mod tests {
         assert_eq!(top_level_value(doc, "s"), Some(r#""\"usage\"""#));
         assert_eq!(top_level_value(doc, "x"), None);
         assert_eq!(top_level_value(br#"{"usage":null}"#, "usage"), Some("null"));
+        assert!(has_top_level_key(doc, &["q", "n"]));
+        assert!(!has_top_level_key(doc, &["x", "q"]));
     }
 
     #[test]

@@ -308,6 +308,14 @@ fn wrong_type(at: usize) -> Error {
 /// A position on the tape.
 pub(crate) type At = usize;
 
+/// The JSON scalar types [`Doc::raw_scalar`] tells apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scalar {
+    String,
+    Number,
+    Bool,
+}
+
 /// One walked payload: typed lookups by key. Values read as `None` when
 /// absent or `null`; a value of another type is
 /// [`ErrorKind::MalformedChunk`] at the byte where it starts.
@@ -349,14 +357,59 @@ impl<'t> Doc<'t> {
         at: Option<At>,
         keys: [&str; N],
     ) -> Result<[Option<At>; N], Error> {
+        let found = self.pick_with_nulls(at, keys)?;
+        Ok(found.map(|value| value.filter(|&value| self.nodes[value].kind != Kind::Null)))
+    }
+
+    /// As [`pick`](Doc::pick), but a `null` member is found too: for a
+    /// format where `null` is a value (Gemini's `nullValue`).
+    pub(crate) fn pick_with_nulls<const N: usize>(
+        &self,
+        at: Option<At>,
+        keys: [&str; N],
+    ) -> Result<[Option<At>; N], Error> {
         let mut found = [None; N];
         let Some(at) = at else { return Ok(found) };
         for (name, value) in self.members(at)? {
             if let Some(slot) = keys.iter().position(|key| self.is_key(name, key)) {
-                found[slot] = (self.nodes[value].kind != Kind::Null).then_some(value);
+                found[slot] = Some(value);
             }
         }
         Ok(found)
+    }
+
+    /// Whether the value at `at` is `null`.
+    pub(crate) fn is_null(&self, at: At) -> bool {
+        self.nodes[at].kind == Kind::Null
+    }
+
+    /// Where the value at `at` starts in the payload.
+    pub(crate) fn start(&self, at: At) -> u64 {
+        u64::from(self.nodes[at].start)
+    }
+
+    /// The boolean at `at`; `None` for absent.
+    pub(crate) fn boolean(&self, at: Option<At>) -> Result<Option<bool>, Error> {
+        match at.map(|at| &self.nodes[at]) {
+            None => Ok(None),
+            Some(node) => match node.kind {
+                Kind::True => Ok(Some(true)),
+                Kind::False => Ok(Some(false)),
+                _ => Err(wrong_type(node.start as usize)),
+            },
+        }
+    }
+
+    /// The JSON text of the scalar at `at` when it is of `kind` (a string's
+    /// without its quotes, escapes as written), else a wrong-type error.
+    pub(crate) fn raw_scalar(&self, at: At, kind: Scalar) -> Result<&'t str, Error> {
+        let node = &self.nodes[at];
+        let raw = self.raw(at);
+        match (kind, node.kind) {
+            (Scalar::String, Kind::String) => Ok(&raw[1..raw.len() - 1]),
+            (Scalar::Number, Kind::Number) | (Scalar::Bool, Kind::True | Kind::False) => Ok(raw),
+            _ => Err(wrong_type(node.start as usize)),
+        }
     }
 
     /// The unsigned integer at `at`; `None` for absent.

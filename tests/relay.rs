@@ -8,7 +8,7 @@ mod common;
 use argstream::{ErrorKind, Relay, ToolCallMode};
 use bytes::Bytes;
 use common::client::{self, payloads};
-use common::is_shuffle;
+use common::expected::is_shuffle;
 use common::upstream::{self, Reference};
 use serde_json::Value;
 

@@ -495,7 +495,9 @@ fn the_format_can_be_given() {
         "openai-responses".parse::<Format>().unwrap(),
         Format::OpenAiResponses
     );
-    assert!("gemini".parse::<Format>().is_err());
+    assert_eq!("gemini".parse::<Format>().unwrap(), Format::Gemini);
+    assert_eq!("bedrock".parse::<Format>().unwrap(), Format::Bedrock);
+    assert!("cohere".parse::<Format>().is_err());
 }
 
 #[test]

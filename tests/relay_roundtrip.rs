@@ -1,5 +1,5 @@
 //! The round trip through the event model: every recorded stream of the
-//! three corpora and every bundled example, relayed to every output format
+//! five corpora and every bundled example, relayed to every output format
 //! with calls hidden, forwarded, and forwarded without values, at feed sizes
 //! 1, 7, 4096 and whole. The output must not depend on the feed size, and
 //! read back with the crate's own decoders it must mean what the upstream
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use argstream::{Format, Output, Relay, ToolCallMode};
 use bytes::Bytes;
-use common::is_shuffle;
+use common::expected::is_shuffle;
 use common::readback::{self, Meaning};
 use serde_json::Value;
 
@@ -174,7 +174,10 @@ fn files(dir: PathBuf) -> Vec<PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sse"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "sse" || e == "eventstream")
+        })
         .collect();
     files.sort();
     files
@@ -205,6 +208,16 @@ fn every_recorded_anthropic_stream_round_trips_to_every_format() {
 #[test]
 fn every_recorded_responses_stream_round_trips_to_every_format() {
     corpus("streams/openai-responses");
+}
+
+#[test]
+fn every_recorded_gemini_stream_round_trips_to_every_format() {
+    corpus("streams/gemini");
+}
+
+#[test]
+fn every_recorded_bedrock_stream_round_trips_to_every_format() {
+    corpus("streams/bedrock");
 }
 
 #[test]

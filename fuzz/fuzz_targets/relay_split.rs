@@ -1,12 +1,14 @@
-//! Upstream bodies, arbitrary bytes or generated streams of the three
-//! formats (see `argstream_fuzz::chat`), relayed to an output format the
-//! input picks, calls hidden or forwarded, values on or off, under two
-//! fragmentation plans: the downstream bytes are identical, and so are the
-//! summary, the event count and the error; the output stays linear in the
-//! input; and it reads back through the crate's own decoders (the round
-//! trip): every frame is its format's, an upstream error or a cut-off
-//! stream is one error and no end, a finished one ends, and the text
-//! without values and the forwarded calls are what the summary collected.
+//! Upstream bodies, arbitrary bytes or generated streams of the five
+//! formats (see `argstream_fuzz::chat`; Bedrock's binary frames among them),
+//! with some bytes flipped (a frame's CRC, a length, a payload byte),
+//! relayed to an output format the input picks, calls hidden or forwarded,
+//! values on or off, under two fragmentation plans (frames cut anywhere):
+//! the downstream bytes are identical, and so are the summary, the event
+//! count and the error; the output stays linear in the input; and it reads
+//! back through the crate's own decoders (the round trip): every frame is
+//! its format's, an upstream error or a cut-off stream is one error and no
+//! end, a finished one ends, and the text without values and the forwarded
+//! calls are what the summary collected.
 
 #![no_main]
 
@@ -46,6 +48,9 @@ struct Case {
     plan_a: Vec<u8>,
     plan_b: Vec<u8>,
     upstream: Upstream,
+    /// `(position, mask)`: the byte at `position` modulo the body's length
+    /// is XORed with `mask`.
+    flips: Vec<(u16, u8)>,
 }
 
 /// What relaying one body gave.
@@ -160,10 +165,16 @@ fn read_back(output: &[u8], format: Output) -> Back {
 }
 
 fuzz_target!(|case: Case| {
-    let body = match &case.upstream {
+    let mut body = match &case.upstream {
         Upstream::Raw(bytes) => bytes.clone(),
         Upstream::Chat(stream) => stream.to_bytes(),
     };
+    if !body.is_empty() {
+        for &(position, mask) in case.flips.iter().take(4) {
+            let at = usize::from(position) % body.len();
+            body[at] ^= mask;
+        }
+    }
     let (a, format) = relay(&case, &body, &case.plan_a);
     let (b, _) = relay(&case, &body, &case.plan_b);
     assert_eq!(

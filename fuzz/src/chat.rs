@@ -1,5 +1,6 @@
-//! A generator of upstream event streams for the relay, in each of its three
-//! formats (chat completions, Anthropic Messages, OpenAI Responses): content,
+//! A generator of upstream event streams for the relay, in each of its five
+//! formats (chat completions, Anthropic Messages, OpenAI Responses, Gemini
+//! with Vertex's streamed `partialArgs`, Bedrock's binary frames): content,
 //! reasoning, tool calls whose arguments are generated documents (see
 //! [`crate::json`]) cut into fragments and interleaved, finish reasons,
 //! usage, the format's end, comments, errors, and some damage.
@@ -27,7 +28,8 @@ pub struct ChatStream {
     pub done: bool,
     /// `\n`, `\r\n` or `\r` line ends.
     pub line_end: u8,
-    /// The wire format: chat completions, Anthropic or Responses.
+    /// The wire format: chat completions, Anthropic, Responses, Gemini or
+    /// Bedrock.
     pub format: u8,
 }
 
@@ -127,8 +129,9 @@ impl ChatStream {
     }
 
     fn start(&self, end: &[u8], out: &mut Vec<u8>) {
-        match self.format % 3 {
-            0 => {}
+        match self.format % 5 {
+            0 | 3 => {}
+            4 => bedrock(out, "messageStart", &json!({"role": "assistant"})),
             1 => self.event(
                 &json!({"type": "message_start", "message": {"id": self.id, "model": self.model,
                     "usage": {"input_tokens": 3, "output_tokens": 1}}}),
@@ -145,8 +148,14 @@ impl ChatStream {
     }
 
     fn end(&self, end: &[u8], out: &mut Vec<u8>) {
-        match self.format % 3 {
+        match self.format % 5 {
             0 => frame_bytes(b"[DONE]", end, out),
+            3 => self.gemini(json!([{"functionCall": {}}]), json!("STOP"), end, out),
+            4 => bedrock(
+                out,
+                "metadata",
+                &json!({"usage": {"inputTokens": 3, "outputTokens": 5}}),
+            ),
             1 => self.event(&json!({"type": "message_stop"}), end, out),
             _ => self.event(
                 &json!({"type": "response.completed", "response": {"id": self.id,
@@ -158,7 +167,30 @@ impl ChatStream {
     }
 
     fn piece(&self, piece: Piece, end: &[u8], out: &mut Vec<u8>) {
-        let event = match (self.format % 3, piece) {
+        let event = match (self.format % 5, piece) {
+            // Every fragment a piece of one streamed string: Gemini streams
+            // one call at a time, so pieces of another call join the open one.
+            (3, Piece::Start { name, .. }) => {
+                let call = json!([{"functionCall": {"name": name, "willContinue": true}}]);
+                return self.gemini(call, Value::Null, end, out);
+            }
+            (3, Piece::Arguments { fragment, .. }) => {
+                let piece = json!({"jsonPath": "$.pre_exec_msg", "stringValue": fragment,
+                    "willContinue": true});
+                let call =
+                    json!([{"functionCall": {"partialArgs": [piece], "willContinue": true}}]);
+                return self.gemini(call, Value::Null, end, out);
+            }
+            (4, Piece::Start { index, name }) => {
+                let start = json!({"contentBlockIndex": index, "start": {"toolUse":
+                    {"toolUseId": format!("tooluse_{index}"), "name": name}}});
+                return bedrock(out, "contentBlockStart", &start);
+            }
+            (4, Piece::Arguments { index, fragment }) => {
+                let delta =
+                    json!({"contentBlockIndex": index, "delta": {"toolUse": {"input": fragment}}});
+                return bedrock(out, "contentBlockDelta", &delta);
+            }
             (0, Piece::Start { index, name }) => self.chunk(
                 json!({"tool_calls": [{"index": index, "id": format!("call_{index}"),
                     "type": "function", "function": {"name": name, "arguments": ""}}]}),
@@ -203,7 +235,20 @@ impl ChatStream {
         frame_bytes(chunk.to_string().as_bytes(), end, out);
     }
 
+    /// A Gemini event of candidate 0's `parts` and `finishReason`.
+    fn gemini(&self, parts: Value, finish: Value, end: &[u8], out: &mut Vec<u8>) {
+        let event = json!({"candidates": [{"content": {"role": "model", "parts": parts},
+            "finishReason": finish, "index": 0}], "modelVersion": self.model, "responseId": self.id});
+        self.frame(&event, end, out);
+    }
+
     fn extra(&self, extra: &Extra, end: &[u8], out: &mut Vec<u8>) {
+        if self.format % 5 == 3 {
+            return self.gemini_extra(extra, end, out);
+        }
+        if self.format % 5 == 4 {
+            return bedrock_extra(extra, out);
+        }
         let event = match (self.format % 3, extra) {
             (_, Extra::Comment) => {
                 out.extend_from_slice(b": keep-alive");
@@ -250,6 +295,75 @@ impl ChatStream {
                 "message": message}),
         };
         self.event(&event, end, out);
+    }
+}
+
+impl ChatStream {
+    fn gemini_extra(&self, extra: &Extra, end: &[u8], out: &mut Vec<u8>) {
+        let finish = Value::Null;
+        match extra {
+            Extra::Comment => out.extend_from_slice(b": keep-alive\n\n"),
+            Extra::Garbage(bytes) => frame_bytes(bytes, end, out),
+            Extra::Content(text) => self.gemini(json!([{"text": text}]), finish, end, out),
+            Extra::Reasoning(text) => {
+                self.gemini(json!([{"text": text, "thought": true}]), finish, end, out)
+            }
+            Extra::Finish(tools) => {
+                let reason = if *tools { "MAX_TOKENS" } else { "STOP" };
+                self.gemini(json!([]), json!(reason), end, out)
+            }
+            Extra::Usage(prompt, completion) => {
+                let event = json!({"usageMetadata": {"promptTokenCount": prompt,
+                    "candidatesTokenCount": completion}, "responseId": self.id});
+                self.frame(&event, end, out)
+            }
+            Extra::Error(message) => {
+                let event =
+                    json!({"error": {"code": 503, "message": message, "status": "UNAVAILABLE"}});
+                self.frame(&event, end, out)
+            }
+        }
+    }
+}
+
+/// One Bedrock event frame.
+fn bedrock(out: &mut Vec<u8>, event_type: &str, payload: &Value) {
+    argstream::eventstream::encode_frame(out, event_type, payload.to_string().as_bytes());
+}
+
+fn bedrock_extra(extra: &Extra, out: &mut Vec<u8>) {
+    match extra {
+        // An event type yet to come.
+        Extra::Comment => bedrock(out, "futureEvent", &json!({"p": "abc"})),
+        // Raw bytes between frames: damage the frame decoder must name.
+        Extra::Garbage(bytes) => out.extend_from_slice(bytes),
+        Extra::Content(text) => bedrock(
+            out,
+            "contentBlockDelta",
+            &json!({"contentBlockIndex": 999, "delta": {"text": text}}),
+        ),
+        Extra::Reasoning(text) => bedrock(
+            out,
+            "contentBlockDelta",
+            &json!({"contentBlockIndex": 998, "delta": {"reasoningContent": {"text": text}}}),
+        ),
+        Extra::Finish(tools) => {
+            let reason = if *tools { "tool_use" } else { "end_turn" };
+            bedrock(out, "messageStop", &json!({"stopReason": reason}))
+        }
+        Extra::Usage(prompt, completion) => bedrock(
+            out,
+            "metadata",
+            &json!({"usage": {"inputTokens": prompt, "outputTokens": completion}}),
+        ),
+        Extra::Error(message) => argstream::eventstream::encode_frame_with_headers(
+            out,
+            &[
+                (":exception-type", "modelStreamErrorException"),
+                (":message-type", "exception"),
+            ],
+            json!({"message": message}).to_string().as_bytes(),
+        ),
     }
 }
 

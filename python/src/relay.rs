@@ -81,8 +81,8 @@ impl PyRelay {
             "auto" => None,
             name => Some(name.parse::<Format>().map_err(|_| {
                 PyValueError::new_err(format!(
-                    "from_ must be \"auto\", \"openai-chat\", \"openai-responses\" or \
-                     \"anthropic\", not {name:?}"
+                    "from_ must be \"auto\", \"openai-chat\", \"openai-responses\", \
+                     \"anthropic\", \"gemini\" or \"bedrock\", not {name:?}"
                 ))
             })?),
         };

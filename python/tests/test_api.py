@@ -61,7 +61,7 @@ def test_offset_counts_utf8_bytes_and_complete_follows_the_closing_brace():
 
 
 def test_relay_options():
-    for from_ in ("auto", "openai-chat", "openai-responses", "anthropic"):
+    for from_ in ("auto", "openai-chat", "openai-responses", "anthropic", "gemini", "bedrock"):
         for tool_calls in ("hide", "forward"):
             relay = argstream.Relay(["pre_exec_msg"], from_=from_, tool_calls=tool_calls)
             assert relay.format == (None if from_ == "auto" else from_)

@@ -158,7 +158,7 @@ def test_a_relay_refuses_an_event_larger_than_its_limit():
 
 def test_unknown_relay_options_are_value_errors():
     with pytest.raises(ValueError):
-        argstream.Relay("a", from_="gemini")
+        argstream.Relay("a", from_="cohere")
     with pytest.raises(ValueError):
         argstream.Relay("a", tool_calls="show")
     with pytest.raises(TypeError):

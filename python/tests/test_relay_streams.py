@@ -272,3 +272,33 @@ def test_the_bundled_voice_agent_stream():
     r.reset()
     assert r.events == 0
     assert r.feed(upstream) + r.finish() == whole
+
+
+@pytest.mark.parametrize("fmt", ["gemini", "bedrock"])
+def test_gemini_and_bedrock_streams_relay_the_same_whatever_the_reads_cut(fmt):
+    """Gemini's SSE and Bedrock's binary frames, detected or named: the same
+    bytes out at every feed size, a finished stream, and the calls' ids."""
+    for path in streams(fmt):
+        upstream = path.read_bytes()
+        for options in ({}, {"from_": fmt}):
+            whole, r = relay(upstream, "pre_exec_msg", len(upstream), **options)
+            assert r.format == fmt, path.name
+            for piece in (1, 7, 4096):
+                out, _ = relay(upstream, "pre_exec_msg", piece, **options)
+                assert out == whole, f"{path.name}: reads of {piece} bytes change the output"
+            _, chunks, done = downstream(whole)
+            assert done, f"{path.name}: every recorded stream ends finished"
+            summary = r.summary()
+            assert summary["finish_reason"] in ("stop", "tool_calls", "length"), path.name
+            for call in summary["tool_calls"]:
+                assert call["id"] and call["error"] is None, path.name
+                json.loads(call["arguments"])
+
+
+def test_the_bundled_gemini_and_bedrock_examples_speak_the_preamble():
+    examples = pathlib.Path(__file__).resolve().parents[2] / "examples" / "data"
+    for name in ("voice_agent_gemini.sse", "voice_agent_bedrock.eventstream"):
+        out, r = relay((examples / name).read_bytes(), "pre_exec_msg", 5)
+        content, _, done = downstream(out)
+        assert done and content.startswith("Sure, checking now.Let me check"), name
+        assert r.summary()["tool_calls"][0]["name"] == "get_weather"

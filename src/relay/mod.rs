@@ -1,8 +1,9 @@
-//! The relay: an upstream event stream in any of the formats it reads, a
-//! client's stream out in the format it asks for, with the target arguments
-//! of every tool call streamed as answer text as they arrive.
+//! The relay: an upstream event stream in any of the five formats it
+//! reads, a client's stream out in the format it asks for, with the target
+//! arguments of every tool call streamed as answer text as they arrive.
 //!
-//! Data flows one way: upstream bytes, [`SseDecoder`] events, the format's
+//! Data flows one way: upstream bytes, [`SseDecoder`](crate::SseDecoder)
+//! events or [`FrameDecoder`](crate::eventstream::FrameDecoder) frames, the format's
 //! [`Decoder`] turning each into provider-neutral [`Upstream`] events, the
 //! calls and their key scanners, then the renderer of the output format.
 
@@ -18,9 +19,8 @@ use bytes::Bytes;
 use self::calls::Calls;
 use self::render::{Counts, End, Failure, Renderer, Verbatim, write_escaped};
 use crate::error::{Error, ErrorKind};
-use crate::sse::{SseDecoder, SseEvent};
 use crate::upstream::{
-    CallDelta, Code, Decoder, Finish, Format, Sink, Upstream, UpstreamError, Usage,
+    CallDelta, Code, Decoder, Finish, Format, Input, Message, Sink, Upstream, UpstreamError, Usage,
 };
 
 pub use self::render::{Output, UnknownOutput};
@@ -81,10 +81,11 @@ pub const MAX_CHOICES: usize = 128;
 /// Upstream reads go in through [`feed`](Relay::feed); downstream bytes come
 /// out of [`output`](Relay::output), whole SSE frames ready to write:
 ///
-/// - **Formats in.** OpenAI chat completions, OpenAI Responses and Anthropic
-///   Messages, detected from the first events (Anthropic's `message_start`,
-///   a `response.*` event, else chat completions) or given with
-///   [`with_format`](Relay::with_format).
+/// - **Formats in.** OpenAI chat completions, OpenAI Responses, Anthropic
+///   Messages, Google Gemini and Amazon Bedrock `ConverseStream`, detected
+///   from the first bytes and events (Bedrock's binary frames, Anthropic's
+///   `message_start`, a `response.*` event, Gemini's `candidates`, else chat
+///   completions) or given with [`with_format`](Relay::with_format).
 /// - **Formats out.** [`with_output`](Relay::with_output): OpenAI chat
 ///   chunks (the default), Anthropic Messages events, OpenAI Responses
 ///   events, or the upstream's own format ([`Output::Same`]). Each
@@ -143,7 +144,7 @@ pub const MAX_CHOICES: usize = 128;
 /// [`ErrorKind::TooManyCalls`].
 #[derive(Debug)]
 pub struct Relay {
-    sse: SseDecoder,
+    input: Input,
     decoder: Decoder,
     given_format: Option<Format>,
     state: State,
@@ -225,7 +226,7 @@ impl Relay {
     /// the upstream format, with calls hidden, answering in chat chunks.
     pub fn new<K: AsRef<str>>(keys: &[K]) -> Relay {
         Relay {
-            sse: SseDecoder::new(),
+            input: Input::default(),
             decoder: Decoder::new(None),
             given_format: None,
             state: State {
@@ -260,6 +261,7 @@ impl Relay {
     /// Reads `format` instead of detecting it (`None`: detect, the default).
     pub fn with_format(mut self, format: Option<Format>) -> Relay {
         self.given_format = format;
+        self.input.set_format(format);
         self.decoder = Decoder::new(format);
         self.state.pick_renderer(format);
         self
@@ -300,9 +302,10 @@ impl Relay {
     }
 
     /// Sets the largest upstream event accepted, in bytes (see
-    /// [`SseDecoder::set_max_event_size`]).
+    /// [`SseDecoder::set_max_event_size`](crate::SseDecoder::set_max_event_size)),
+    /// and the largest event-stream frame.
     pub fn with_max_event_size(mut self, max: usize) -> Relay {
-        self.sse.set_max_event_size(max);
+        self.input.set_max_event_size(max);
         self
     }
 
@@ -362,7 +365,7 @@ impl Relay {
         if let Some(error) = self.error {
             return Err(error);
         }
-        self.sse.feed(read);
+        self.input.feed(read);
         self.drain()
     }
 
@@ -378,14 +381,18 @@ impl Relay {
         if let Some(error) = self.error {
             return Err(error);
         }
-        self.sse.finish();
+        self.input.finish();
         self.drain()?;
         // An event the body ended inside counts when it reads whole (a
         // server that leaves out the last blank line); cut off, it is the
-        // sign of a stream that broke.
-        let mut cut_inside = false;
-        if let Some(event) = self.sse.take_unterminated_event() {
+        // sign of a stream that broke. A frame cut off is never whole.
+        let mut cut_inside = self.input.cut_inside_frame();
+        if let Some(event) = self.input.take_unterminated() {
             cut_inside = self.relay_event(&event).is_err();
+        }
+        // What the format held back for the end (Gemini's finish).
+        if let Err(error) = self.decoder.finish(&mut self.state) {
+            return Err(self.fail(error));
         }
         let state = &mut self.state;
         if state.phase == Phase::Ended {
@@ -440,7 +447,7 @@ impl Relay {
             + calls
             + state.escaped.capacity()
             + state.spans.capacity()
-            + self.sse.buffer_capacity()
+            + self.input.buffer_capacity()
     }
 
     /// What has been collected so far.
@@ -456,7 +463,7 @@ impl Relay {
     /// Forgets the stream, keeping keys, options and allocations, to relay a
     /// new one.
     pub fn reset(&mut self) {
-        self.sse.reset();
+        self.input.reset();
         self.decoder.reset(self.given_format);
         self.state.reset();
         self.state.pick_renderer(self.given_format);
@@ -465,7 +472,7 @@ impl Relay {
 
     fn drain(&mut self) -> Result<(), Error> {
         loop {
-            let event = match self.sse.next_event() {
+            let event = match self.input.next_message() {
                 Ok(Some(event)) => event,
                 Ok(None) => return Ok(()),
                 Err(error) => return Err(self.fail(error)),
@@ -476,7 +483,7 @@ impl Relay {
         }
     }
 
-    fn relay_event(&mut self, event: &SseEvent) -> Result<(), Error> {
+    fn relay_event(&mut self, event: &Message) -> Result<(), Error> {
         let state = &mut self.state;
         state.events += 1;
         if state.phase == Phase::Ended {
@@ -496,7 +503,7 @@ impl Relay {
         // The decoders name bytes of the event's data; the relay names bytes
         // of the stream. Any fault in the JSON is a malformed event.
         self.decoder
-            .decode(event, state)
+            .decode_message(event, state)
             .map_err(|error| match error.kind() {
                 ErrorKind::TooManyCalls => error,
                 ErrorKind::TooDeep => {
@@ -559,6 +566,12 @@ impl Sink for State {
                 self.renderer.refusal(0, &self.escaped);
             }
             Upstream::Call(delta) => self.call(&delta)?,
+            Upstream::CallError { call, error } => {
+                if let Some(slot) = self.calls.find(&call) {
+                    let summary = &mut self.summary.tool_calls[slot];
+                    summary.error.get_or_insert(error);
+                }
+            }
             Upstream::CallDone { call, arguments } => {
                 if let Some(slot) = self.calls.find(&call)
                     && !self.calls.has_fragments(slot)

@@ -1,23 +1,32 @@
 //! Upstream formats in, one provider-neutral event model out.
 //!
-//! A model's streamed answer reaches a gateway in one of three shapes:
+//! A model's streamed answer reaches a gateway in one of five shapes:
 //! OpenAI chat completions (`chat.completion.chunk`), OpenAI Responses
-//! (`response.*` events) or Anthropic Messages (`message_start`,
-//! `content_block_delta`, ...). Each has a decoder here, one file a format,
-//! that turns one server-sent event into a few [`Upstream`] events: answer
+//! (`response.*` events), Anthropic Messages (`message_start`,
+//! `content_block_delta`, ...), Google Gemini (`GenerateContentResponse`
+//! events) or Amazon Bedrock `ConverseStream` (binary event-stream frames).
+//! Each has a decoder here, one file a format, that turns one server-sent
+//! event or frame ([`Message`]) into a few [`Upstream`] events: answer
 //! text, reasoning, a tool call's id, name and argument fragments, the
 //! finish, usage, an error, the end. Everything after the decoders (the
 //! calls, their key scanners, the summary, the downstream writer in
 //! [`relay`](crate::relay)) sees only these events and never the format.
 
 mod anthropic;
+mod bedrock;
 mod chat;
+mod gemini;
+mod input;
 mod responses;
+
+pub(crate) use self::input::Input;
+pub use self::input::Message;
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::Error;
+use crate::eventstream::Frame;
 use crate::sse::SseEvent;
 
 use crate::tape;
@@ -36,17 +45,33 @@ pub enum Format {
     /// Anthropic Messages: `message_start`, `content_block_delta` with
     /// `input_json_delta`, ..., `message_stop`.
     Anthropic,
+    /// Google Gemini `streamGenerateContent?alt=sse`: `data:` events of
+    /// `candidates`, `usageMetadata`, ..., with no end but the body's; on
+    /// Vertex, call arguments streamed by JSON path (`partialArgs`).
+    Gemini,
+    /// Amazon Bedrock `ConverseStream`: binary
+    /// `application/vnd.amazon.eventstream` frames, `messageStart` ...
+    /// `metadata`.
+    Bedrock,
 }
 
 impl Format {
     /// The format's name on the command line: `openai-chat`,
-    /// `openai-responses` or `anthropic`.
+    /// `openai-responses`, `anthropic`, `gemini` or `bedrock`.
     pub fn name(self) -> &'static str {
         match self {
             Format::OpenAiChat => "openai-chat",
             Format::OpenAiResponses => "openai-responses",
             Format::Anthropic => "anthropic",
+            Format::Gemini => "gemini",
+            Format::Bedrock => "bedrock",
         }
+    }
+
+    /// Whether the format comes as binary event-stream frames rather than
+    /// server-sent events.
+    pub fn is_framed(self) -> bool {
+        self == Format::Bedrock
     }
 
     /// The format of a stream whose first meaningful event has SSE type
@@ -55,7 +80,10 @@ impl Format {
     ///
     /// Anthropic's events are named `message_*` and `content_block_*`; every
     /// Responses event is named `response.*`; anything else is taken as
-    /// chat completions, whose chunks carry no `type`.
+    /// chat completions, whose chunks carry no `type`. Gemini's events carry
+    /// neither a name nor a `type`: the [`Decoder`] tells them from chat
+    /// chunks by their members (`candidates`, `usageMetadata`,
+    /// `promptFeedback`), and Bedrock by its binary framing.
     pub fn detect(event_type: &[u8], kind: &[u8]) -> Option<Format> {
         let name = if kind.is_empty() { event_type } else { kind };
         match name {
@@ -83,7 +111,7 @@ impl fmt::Display for UnknownFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown format {:?}: expected openai-chat, openai-responses or anthropic",
+            "unknown format {:?}: expected openai-chat, openai-responses, anthropic, gemini or bedrock",
             self.0
         )
     }
@@ -99,6 +127,8 @@ impl FromStr for Format {
             "openai-chat" | "openai" | "chat" => Ok(Format::OpenAiChat),
             "openai-responses" | "responses" => Ok(Format::OpenAiResponses),
             "anthropic" => Ok(Format::Anthropic),
+            "gemini" | "google" | "vertex" => Ok(Format::Gemini),
+            "bedrock" => Ok(Format::Bedrock),
             _ => Err(UnknownFormat(name.to_owned())),
         }
     }
@@ -133,6 +163,15 @@ pub enum Upstream<'a> {
     Choice(u32),
     /// A tool call starts, or more of it arrives.
     Call(CallDelta<'a>),
+    /// A tool call's arguments cannot be what upstream said (Gemini
+    /// `partialArgs` that go back into a closed container): the call's
+    /// arguments stop there, with `error` at their byte offset.
+    CallError {
+        /// Which call.
+        call: CallRef<'a>,
+        /// What went wrong, at a byte offset in the call's arguments.
+        error: Error,
+    },
     /// A tool call's whole arguments (Responses' `arguments.done`): its
     /// arguments when no fragment came.
     CallDone {
@@ -148,7 +187,8 @@ pub enum Upstream<'a> {
     /// An error upstream reported in the stream.
     Error(UpstreamError<'a>),
     /// The format's end of the response (`[DONE]`, `message_stop`,
-    /// `response.completed`).
+    /// `response.completed`, Bedrock's `metadata`). Gemini has none: its
+    /// response ends with the body.
     End,
     /// The upstream event may go to a client of the same format as it is
     /// (a chat chunk of deltas, an Anthropic text or thinking delta),
@@ -254,6 +294,7 @@ pub trait Sink {
 pub struct Decoder {
     format: Option<Format>,
     tape: tape::TapeParser,
+    gemini: gemini::State,
 }
 
 impl Default for Decoder {
@@ -268,6 +309,7 @@ impl Decoder {
         Decoder {
             format,
             tape: tape::TapeParser::new(),
+            gemini: gemini::State::default(),
         }
     }
 
@@ -276,9 +318,49 @@ impl Decoder {
         self.format
     }
 
-    /// Forgets a detected format; a given one stays.
+    /// Forgets the stream and a detected format; a given one stays.
     pub fn reset(&mut self, given: Option<Format>) {
         self.format = given;
+        self.gemini.reset();
+    }
+
+    /// Decodes one message, an SSE event or a frame, into `sink`.
+    ///
+    /// # Errors
+    /// As [`decode`](Decoder::decode) and [`decode_frame`](Decoder::decode_frame).
+    pub fn decode_message(&mut self, message: &Message, sink: &mut impl Sink) -> Result<(), Error> {
+        match message {
+            Message::Sse(event) => self.decode(event, sink),
+            Message::Frame(frame) => self.decode_frame(frame, sink),
+        }
+    }
+
+    /// Decodes one event-stream frame into `sink`: a Bedrock event, the
+    /// format of every framed stream.
+    ///
+    /// # Errors
+    /// As [`decode`](Decoder::decode), with offsets in the frame's payload.
+    pub fn decode_frame(&mut self, frame: &Frame, sink: &mut impl Sink) -> Result<(), Error> {
+        self.format.get_or_insert(Format::Bedrock);
+        let event = bedrock::Event {
+            event_type: frame.event_type().unwrap_or_default(),
+            message_type: frame.message_type(),
+            exception_type: frame.exception_type(),
+            payload: frame.payload(),
+        };
+        bedrock::decode(&mut self.tape, &event, sink)
+    }
+
+    /// The body ended: gives what a format holds back for its end (Gemini's
+    /// first `finishReason`, which goes out once whatever came after it).
+    ///
+    /// # Errors
+    /// Whatever `sink` returns.
+    pub fn finish(&mut self, sink: &mut impl Sink) -> Result<(), Error> {
+        match self.format {
+            Some(Format::Gemini) => self.gemini.finish(sink),
+            _ => Ok(()),
+        }
     }
 
     /// Decodes one server-sent event into `sink`.
@@ -290,7 +372,7 @@ impl Decoder {
     /// and whatever `sink` returns.
     pub fn decode(&mut self, event: &SseEvent, sink: &mut impl Sink) -> Result<(), Error> {
         let data = event.data();
-        let Some(format) = self.detect(event) else {
+        let Some(format) = self.detect_event(event) else {
             // A ping says nothing; an error reads the same in every format.
             return self.decode_undetected(event, sink);
         };
@@ -298,16 +380,46 @@ impl Decoder {
             Format::OpenAiChat => chat::decode(&mut self.tape, data, sink),
             Format::Anthropic => anthropic::decode(&mut self.tape, event, sink),
             Format::OpenAiResponses => responses::decode(&mut self.tape, event, sink),
+            Format::Gemini => gemini::decode(&mut self.tape, &mut self.gemini, data, sink),
+            // Bedrock's events carried as SSE (by a proxy): named by the
+            // event, with no exceptions but in-stream `error` events.
+            Format::Bedrock => {
+                let event = bedrock::Event {
+                    event_type: event.event_type(),
+                    message_type: None,
+                    exception_type: None,
+                    payload: data,
+                };
+                bedrock::decode(&mut self.tape, &event, sink)
+            }
         }
     }
 
     /// The format, given or detected from `event` when this is the first
     /// event that tells (see [`Format::detect`]); `None` while the events
     /// say nothing (a `ping`, an `error`).
-    pub fn detect(&mut self, event: &SseEvent) -> Option<Format> {
+    pub fn detect(&mut self, message: &Message) -> Option<Format> {
+        let event = match message {
+            Message::Sse(event) => event,
+            Message::Frame(_) => return Some(*self.format.get_or_insert(Format::Bedrock)),
+        };
+        self.detect_event(event)
+    }
+
+    fn detect_event(&mut self, event: &SseEvent) -> Option<Format> {
         if self.format.is_none() {
-            let kind = peek_type(event.data());
-            self.format = Format::detect(event.event().map_or(&b""[..], |e| e), kind);
+            let data = event.data();
+            let kind = peek_type(data);
+            let name = event.event().map_or(&b""[..], |e| e);
+            let gemini = ["candidates", "usageMetadata", "promptFeedback"];
+            self.format = if kind.is_empty()
+                && name.is_empty()
+                && crate::raw::has_top_level_key(data, &gemini)
+            {
+                Some(Format::Gemini)
+            } else {
+                Format::detect(name, kind)
+            };
         }
         self.format
     }

@@ -146,6 +146,18 @@ impl Meaning {
 
 /// What `body`, a whole stream in `format` (detected when `None`), means.
 pub fn read(body: &[u8], format: Option<Format>) -> Result<Meaning, Error> {
+    let framed = format.map_or(body.first() == Some(&0), Format::is_framed);
+    if framed {
+        let mut frames = argstream::eventstream::FrameDecoder::new();
+        frames.feed(Bytes::copy_from_slice(body));
+        let mut decoder = Decoder::new(Some(Format::Bedrock));
+        let mut meaning = Meaning::default();
+        while let Some(frame) = frames.next_frame()? {
+            decoder.decode_frame(&frame, &mut meaning)?;
+        }
+        decoder.finish(&mut meaning)?;
+        return Ok(meaning);
+    }
     let mut sse = SseDecoder::new();
     sse.feed(Bytes::copy_from_slice(body));
     sse.finish();
@@ -159,6 +171,7 @@ pub fn read(body: &[u8], format: Option<Format>) -> Result<Meaning, Error> {
         meaning.choice = 0;
         decoder.decode(&event, &mut meaning)?;
     }
+    decoder.finish(&mut meaning)?;
     // Responses says `completed`, not why: a response that called reads as
     // `tool_calls`, as the relay's summary says.
     if meaning.completed && !meaning.calls.is_empty() {

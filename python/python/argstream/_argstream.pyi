@@ -20,6 +20,8 @@ class ArgstreamError(ValueError):
             ``"invalid_escape"``, ``"lone_surrogate"``, ``"invalid_utf8"``,
             ``"control_character"``, ``"too_deep"``, ``"trailing_content"``,
             ``"event_too_large"``, ``"malformed_chunk"``, ``"too_many_calls"``,
+            ``"malformed_frame"`` (a Bedrock event-stream frame whose CRC or
+            lengths are wrong),
             or a kind added by a later version. (A relay reports a tool
             call's bad or oversized arguments in ``summary()``, as a
             message, rather than raising.)
@@ -167,7 +169,9 @@ class Relay:
         cls,
         keys: str | list[str],
         *,
-        from_: Literal["auto", "openai-chat", "openai-responses", "anthropic"] = "auto",
+        from_: Literal[
+            "auto", "openai-chat", "openai-responses", "anthropic", "gemini", "bedrock"
+        ] = "auto",
         to: Literal["openai-chat", "openai-responses", "anthropic", "same"] = "openai-chat",
         tool_calls: Literal["hide", "forward"] = "hide",
         values: bool = True,
@@ -181,7 +185,10 @@ class Relay:
         tool call's arguments).
 
         ``from_`` names the upstream format, or ``"auto"`` to tell it from
-        the first event. ``to`` names the client's format, or ``"same"`` for
+        the first bytes and event (Bedrock's binary frames, Gemini's
+        ``candidates``, ...). A Bedrock ``ConverseStream`` body is fed as the
+        raw ``bytes`` of its ``application/vnd.amazon.eventstream`` frames.
+        ``to`` names the client's format, or ``"same"`` for
         the upstream's own; a chat upstream's choices stay apart in chat
         output, and the other formats carry choice 0 alone. ``tool_calls``
         says whether the client sees the tool calls (``"forward"``) or only
@@ -258,7 +265,9 @@ class Relay:
         """Forgets the stream, keeping keys and options, to relay a new one."""
 
     @property
-    def format(self) -> Literal["openai-chat", "openai-responses", "anthropic"] | None:
+    def format(
+        self,
+    ) -> Literal["openai-chat", "openai-responses", "anthropic", "gemini", "bedrock"] | None:
         """The upstream format, as given or once detected; ``None`` before."""
 
     @property

@@ -56,12 +56,13 @@ impl Output {
         }
     }
 
-    /// The output for a stream read in `format`.
+    /// The output for a stream read in `format`: its own, or chat for a
+    /// format that has no renderer (Gemini, Bedrock).
     pub fn of(format: Format) -> Output {
         match format {
-            Format::OpenAiChat => Output::OpenAiChat,
             Format::OpenAiResponses => Output::OpenAiResponses,
             Format::Anthropic => Output::Anthropic,
+            Format::OpenAiChat | Format::Gemini | Format::Bedrock => Output::OpenAiChat,
         }
     }
 }

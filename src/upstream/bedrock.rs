@@ -1,0 +1,175 @@
+//! Amazon Bedrock `ConverseStream`: binary event-stream frames
+//! ([`crate::eventstream`]), each named by its `:event-type` header, with a
+//! JSON payload: `messageStart`; content blocks opened by
+//! `contentBlockStart` (`start.toolUse {toolUseId, name}` for a tool call),
+//! filled by `contentBlockDelta` (`delta.text`, `delta.toolUse.input`, a
+//! piece of the call's arguments as JSON text, `delta.reasoningContent.text`)
+//! and closed by `contentBlockStop`; `messageStop` with the `stopReason`;
+//! then `metadata` with the usage, the response's last event.
+//!
+//! Since the usage comes after `messageStop`, the response ends at
+//! `metadata`; a body that ends after `messageStop` without it is complete
+//! too (the relay sees a finish), one that ends before is cut off.
+//!
+//! Stop reasons: `end_turn` and `stop_sequence` are `stop`, `tool_use`
+//! `tool_calls`, `max_tokens` and `model_context_window_exceeded` `length`,
+//! `guardrail_intervened` and `content_filtered` `content_filter`; any other
+//! is passed on as [`Finish::Other`]. Usage: prompt tokens are `inputTokens`
+//! plus the cache's `cacheReadInputTokens` and `cacheWriteInputTokens` (as
+//! OpenAI's `prompt_tokens` count them all), completion `outputTokens`,
+//! total `totalTokens`, cached `cacheReadInputTokens`.
+//!
+//! A frame of `:message-type` `exception` (`throttlingException`,
+//! `modelStreamErrorException`, `validationException`, ...) or `error` is an
+//! upstream error, of the exception's type, with the payload's `message`.
+//! Every payload's padding member `p` and unknown events are ignored.
+
+use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage, text};
+use crate::Error;
+use crate::tape::{At, Doc, TapeParser};
+
+/// One Bedrock event: a frame's headers and payload, or an SSE event's name
+/// and data for a stream that a proxy turned into SSE.
+pub(super) struct Event<'a> {
+    pub(super) event_type: &'a [u8],
+    pub(super) message_type: Option<&'a [u8]>,
+    pub(super) exception_type: Option<&'a [u8]>,
+    pub(super) payload: &'a [u8],
+}
+
+pub(super) fn decode(
+    tape: &mut TapeParser,
+    frame: &Event<'_>,
+    sink: &mut impl Sink,
+) -> Result<(), Error> {
+    let payload = frame.payload;
+    if let Some(b"exception" | b"error") = frame.message_type {
+        return exception(tape, frame, sink);
+    }
+    if payload.trim_ascii().is_empty() {
+        return Ok(());
+    }
+    tape.parse(payload, |doc| {
+        let root = Some(doc.root()?);
+        let block = || -> Result<CallRef<'_>, Error> {
+            Ok(CallRef {
+                index: doc.unsigned(root, "contentBlockIndex")?,
+                item: None,
+            })
+        };
+        match frame.event_type {
+            b"contentBlockStart" => {
+                let start = doc.get_object(root, "start")?;
+                match doc.get_object(start, "toolUse")? {
+                    Some(tool) => sink.event(Upstream::Call(CallDelta {
+                        call: block()?,
+                        opens: true,
+                        id: doc.str(Some(tool), "toolUseId")?,
+                        name: doc.str(Some(tool), "name")?,
+                        arguments: None,
+                    })),
+                    None => Ok(()),
+                }
+            }
+            b"contentBlockDelta" => {
+                let delta = doc.get_object(root, "delta")?;
+                let [text_at, tool, reasoning] =
+                    doc.pick(delta, ["text", "toolUse", "reasoningContent"])?;
+                text(doc.string(text_at)?, Upstream::Text, sink)?;
+                text(
+                    doc.str(doc.object(reasoning)?, "text")?,
+                    Upstream::Reasoning,
+                    sink,
+                )?;
+                match doc.str(doc.object(tool)?, "input")? {
+                    Some(input) => sink.event(Upstream::Call(CallDelta {
+                        call: block()?,
+                        opens: false,
+                        id: None,
+                        name: None,
+                        arguments: Some(input),
+                    })),
+                    None => Ok(()),
+                }
+            }
+            b"messageStop" => match doc.str(root, "stopReason")? {
+                Some(reason) => sink.event(Upstream::Finish(finish(reason))),
+                None => Ok(()),
+            },
+            b"metadata" => {
+                usage(&doc, doc.get_object(root, "usage")?, sink)?;
+                sink.event(Upstream::End)
+            }
+            // messageStart, contentBlockStop, and events yet to come.
+            _ => Ok(()),
+        }
+    })
+}
+
+/// An exception frame: its type from the header, its message from the
+/// payload, which is the error's raw JSON when it is an object.
+fn exception(tape: &mut TapeParser, frame: &Event<'_>, sink: &mut impl Sink) -> Result<(), Error> {
+    let error_type = frame
+        .exception_type
+        .and_then(|kind| std::str::from_utf8(kind).ok());
+    let payload = frame.payload;
+    if tape.parse(payload, |doc| doc.root()).is_err() {
+        // Not a JSON object: the error still ends the response.
+        return sink.event(Upstream::Error(UpstreamError {
+            message: None,
+            error_type,
+            code: None,
+            raw: "{}",
+        }));
+    }
+    tape.parse(payload, |doc| {
+        let root = doc.root()?;
+        sink.event(Upstream::Error(UpstreamError {
+            message: doc.str(Some(root), "message")?,
+            error_type,
+            code: None,
+            raw: doc.raw(root),
+        }))
+    })
+}
+
+fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Error> {
+    let Some(usage) = at else {
+        return Ok(());
+    };
+    let [input, output, total, read, write] = doc.pick(
+        at,
+        [
+            "inputTokens",
+            "outputTokens",
+            "totalTokens",
+            "cacheReadInputTokens",
+            "cacheWriteInputTokens",
+        ],
+    )?;
+    let read = doc.unsigned_at(read)?;
+    let write = doc.unsigned_at(write)?;
+    let prompt = doc.unsigned_at(input)?.map(|input| {
+        input
+            .saturating_add(read.unwrap_or(0))
+            .saturating_add(write.unwrap_or(0))
+    });
+    sink.event(Upstream::Usage(Usage {
+        prompt,
+        completion: doc.unsigned_at(output)?,
+        total: doc.unsigned_at(total)?,
+        cached: read,
+        raw: doc.raw(usage),
+        openai_shape: false,
+    }))
+}
+
+fn finish(reason: &str) -> Finish<'_> {
+    match reason {
+        "end_turn" | "stop_sequence" => Finish::Stop,
+        "tool_use" => Finish::ToolCalls,
+        "max_tokens" | "model_context_window_exceeded" => Finish::Length,
+        "guardrail_intervened" | "content_filtered" => Finish::ContentFilter,
+        other => Finish::Other(other),
+    }
+}
