@@ -69,7 +69,7 @@ pub use chat::{Chunk, ChunkParser, ChunkView};
 pub use error::{Error, ErrorKind};
 pub use relay::{Output, Relay, Summary, ToolCallMode, ToolCallSummary};
 pub use scan::{Event, KeyScanner, Span, ValueKind};
-pub use sse::{SseDecoder, SseEncoder, SseEvent, SseFrame};
+pub use sse::{LineEnding, SseDecoder, SseEncoder, SseEvent, SseFrame};
 #[cfg(feature = "stream")]
 pub use stream::{RelayStream, RelayStreamError};
 pub use upstream::Format;

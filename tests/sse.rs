@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use argstream::{Error, ErrorKind, SseDecoder, SseEncoder, SseFrame};
+use argstream::{Error, ErrorKind, LineEnding, SseDecoder, SseEncoder, SseFrame};
 use bytes::Bytes;
 
 #[path = "common/sse_reference.rs"]
@@ -480,6 +480,47 @@ fn batched_frames_with_fields_decode_back() {
         assert_eq!(event.retry, Some(u64::MAX));
     }
     assert_eq!(got.events.last().unwrap().data, b"[DONE]");
+}
+
+#[test]
+fn crlf_frames_are_the_lf_frames_with_crlf_and_decode_the_same() {
+    let mut lf = SseEncoder::new();
+    let mut crlf = SseEncoder::new();
+    crlf.set_line_ending(LineEnding::CrLf);
+    assert_eq!(crlf.line_ending(), LineEnding::CrLf);
+    for encoder in [&mut lf, &mut crlf] {
+        for &payload in PAYLOADS {
+            encoder.push_frame(&SseFrame {
+                event: Some(b"delta"),
+                id: Some(b"7"),
+                retry: Some(3),
+                data: payload,
+            });
+            encoder.push_comment(b"keep-alive");
+        }
+        encoder.push_done();
+    }
+    let (lf, crlf) = (lf.take(), crlf.take());
+    assert!(!crlf.windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r'));
+    let mut widened = Vec::new();
+    for &byte in lf.iter() {
+        if byte == b'\n' {
+            widened.push(b'\r');
+        }
+        widened.push(byte);
+    }
+    assert_eq!(crlf, widened);
+    // The same events, at offsets of their own.
+    let without_offsets = |mut outcome: Outcome| {
+        outcome.events.iter_mut().for_each(|event| event.offset = 0);
+        outcome
+    };
+    let want = without_offsets(decode_reads([lf.clone()]).unwrap());
+    for piece in [1, 5, crlf.len()] {
+        let got = decode_reads(chunks(&crlf, piece)).unwrap();
+        assert_eq!(got, reference(&crlf));
+        assert_eq!(without_offsets(got), want);
+    }
 }
 
 #[test]

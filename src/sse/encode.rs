@@ -25,6 +25,31 @@ pub struct SseFrame<'a> {
     pub data: &'a [u8],
 }
 
+/// The line break an [`SseEncoder`] ends each line with.
+///
+/// Both are SSE; a decoder that follows the spec reads either. Servers
+/// differ, and so do the clients written against them: OpenAI and
+/// Anthropic end lines with `\n`, Google's Gemini API with `\r\n` (so an
+/// event ends with `\r\n\r\n`), and a client that splits its stream on
+/// its server's own separator reads only that one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LineEnding {
+    /// `\n` (the default).
+    #[default]
+    Lf,
+    /// `\r\n`.
+    CrLf,
+}
+
+impl LineEnding {
+    fn bytes(self) -> &'static [u8] {
+        match self {
+            LineEnding::Lf => b"\n",
+            LineEnding::CrLf => b"\r\n",
+        }
+    }
+}
+
 /// Writes server-sent event frames into one reused buffer.
 ///
 /// Each `push_*` call appends one frame to the pending output; [`take`]
@@ -57,6 +82,7 @@ pub struct SseFrame<'a> {
 #[derive(Debug, Default)]
 pub struct SseEncoder {
     buf: BytesMut,
+    line_ending: LineEnding,
 }
 
 impl SseEncoder {
@@ -71,22 +97,43 @@ impl SseEncoder {
     pub fn with_capacity(capacity: usize) -> SseEncoder {
         SseEncoder {
             buf: BytesMut::with_capacity(capacity),
+            line_ending: LineEnding::Lf,
         }
     }
 
-    /// Appends `data: <payload>\n\n`. A payload with line breaks (`\n`,
+    /// Ends every line written from now on with `line_ending` (default
+    /// [`LineEnding::Lf`]).
+    ///
+    /// ```
+    /// use argstream::{LineEnding, SseEncoder};
+    ///
+    /// let mut encoder = SseEncoder::new();
+    /// encoder.set_line_ending(LineEnding::CrLf);
+    /// assert_eq!(encoder.data(b"{}"), "data: {}\r\n\r\n");
+    /// ```
+    pub fn set_line_ending(&mut self, line_ending: LineEnding) {
+        self.line_ending = line_ending;
+    }
+
+    /// The line break written at the end of each line.
+    pub fn line_ending(&self) -> LineEnding {
+        self.line_ending
+    }
+
+    /// Appends `data: <payload>` and a blank line. A payload with line breaks (`\n`,
     /// `\r\n` or `\r`) becomes one `data` line per line, which a decoder
     /// joins back with `\n`.
     pub fn push_data(&mut self, payload: &[u8]) -> &mut SseEncoder {
-        self.buf.reserve(payload.len() + b"data: \n\n".len());
+        self.buf.reserve(payload.len() + b"data: \r\n\r\n".len());
         self.put_data(payload);
-        self.buf.extend_from_slice(b"\n");
+        self.end_line();
         self
     }
 
-    /// Appends the `data: [DONE]\n\n` frame that ends an OpenAI-style stream.
+    /// Appends the `data: [DONE]` frame that ends an OpenAI-style stream.
     pub fn push_done(&mut self) -> &mut SseEncoder {
-        self.buf.extend_from_slice(b"data: [DONE]\n\n");
+        self.put_data(b"[DONE]");
+        self.end_line();
         self
     }
 
@@ -97,7 +144,7 @@ impl SseEncoder {
         self.buf.reserve(
             fields
                 + frame.data.len()
-                + b"event: \nid: \nretry: 18446744073709551615\ndata: \n\n".len(),
+                + b"event: \r\nid: \r\nretry: 18446744073709551615\r\ndata: \r\n\r\n".len(),
         );
         if let Some(event) = frame.event {
             self.put_field(b"event: ", event);
@@ -109,7 +156,7 @@ impl SseEncoder {
             self.put_retry(retry);
         }
         self.put_data(frame.data);
-        self.buf.extend_from_slice(b"\n");
+        self.end_line();
         self
     }
 
@@ -118,7 +165,7 @@ impl SseEncoder {
     /// so it serves as a keep-alive.
     pub fn push_comment(&mut self, text: &[u8]) -> &mut SseEncoder {
         self.put_field(b": ", text);
-        self.buf.extend_from_slice(b"\n");
+        self.end_line();
         self
     }
 
@@ -155,11 +202,11 @@ impl SseEncoder {
             self.buf.extend_from_slice(b"data: ");
             let Some(end) = memchr::memchr2(b'\r', b'\n', rest) else {
                 self.buf.extend_from_slice(rest);
-                self.buf.extend_from_slice(b"\n");
+                self.end_line();
                 return;
             };
             self.buf.extend_from_slice(&rest[..end]);
-            self.buf.extend_from_slice(b"\n");
+            self.end_line();
             let crlf = rest[end] == b'\r' && rest.get(end + 1) == Some(&b'\n');
             rest = &rest[end + 1 + usize::from(crlf)..];
         }
@@ -169,7 +216,11 @@ impl SseEncoder {
         let line = memchr::memchr2(b'\r', b'\n', value).map_or(value, |end| &value[..end]);
         self.buf.extend_from_slice(prefix);
         self.buf.extend_from_slice(line);
-        self.buf.extend_from_slice(b"\n");
+        self.end_line();
+    }
+
+    fn end_line(&mut self) {
+        self.buf.extend_from_slice(self.line_ending.bytes());
     }
 
     fn put_retry(&mut self, millis: u64) {

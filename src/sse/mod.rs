@@ -30,4 +30,4 @@ mod decode;
 mod encode;
 
 pub use decode::{SseDecoder, SseEvent};
-pub use encode::{SseEncoder, SseFrame};
+pub use encode::{LineEnding, SseEncoder, SseFrame};
