@@ -24,9 +24,11 @@
 //! path deeper than the key scanner's depth limit.
 //!
 //! Memory: the open containers, and the keys of the call's objects (to tell
-//! a key seen before), at most [`MAX_KEY_BYTES`] of them.
+//! a key seen before), at most [`MAX_KEY_BYTES`] of them, in buffers that
+//! the next call reuses: after the first, a call allocates nothing.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 
 /// The most key bytes one call's objects may hold; past it the call fails.
 pub(super) const MAX_KEY_BYTES: usize = 16 << 20;
@@ -58,20 +60,82 @@ enum Segment<'a> {
 }
 
 /// How an open container was entered from its parent.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Entered {
     Root,
-    Key(Box<str>),
+    /// By a key, kept in the [`KeySet`].
+    Key(Key),
     Index(u64),
 }
 
 impl Entered {
-    fn is(&self, segment: Segment<'_>) -> bool {
+    fn is(self, segment: Segment<'_>, keys: &KeySet) -> bool {
         match (self, segment) {
-            (Entered::Key(key), Segment::Key(other)) => **key == *other,
-            (Entered::Index(index), Segment::Index(other)) => *index == other,
+            (Entered::Key(key), Segment::Key(other)) => keys.text(key) == other,
+            (Entered::Index(index), Segment::Index(other)) => index == other,
             _ => false,
         }
+    }
+}
+
+/// A key's place in [`KeySet::text`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key {
+    start: u32,
+    end: u32,
+}
+
+/// One key of one container.
+#[derive(Clone, Copy, Debug)]
+struct KeyEntry {
+    serial: u32,
+    key: Key,
+    /// The entry before it with the same hash.
+    next: Option<usize>,
+}
+
+/// The keys written so far, each with the serial of its container: their
+/// text in one buffer, found by hash, so that clearing keeps every
+/// allocation.
+#[derive(Debug, Default)]
+struct KeySet {
+    text: String,
+    entries: Vec<KeyEntry>,
+    /// The last entry of each hash.
+    heads: HashMap<u64, usize>,
+    hasher: RandomState,
+}
+
+impl KeySet {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.entries.clear();
+        self.heads.clear();
+    }
+
+    fn text(&self, key: Key) -> &str {
+        &self.text[key.start as usize..key.end as usize]
+    }
+
+    /// Adds `key` of the container `serial`, or `None` when that container
+    /// has it already.
+    fn insert(&mut self, serial: u32, key: &str) -> Option<Key> {
+        let hash = self.hasher.hash_one((serial, key));
+        let mut at = self.heads.get(&hash).copied();
+        while let Some(entry) = at.map(|at| self.entries[at]) {
+            if entry.serial == serial && self.text(entry.key) == key {
+                return None;
+            }
+            at = entry.next;
+        }
+        // The keys' bytes are bounded by MAX_KEY_BYTES, far below 4 GiB.
+        let start = u32::try_from(self.text.len()).ok()?;
+        self.text.push_str(key);
+        let end = u32::try_from(self.text.len()).ok()?;
+        let key = Key { start, end };
+        let next = self.heads.insert(hash, self.entries.len());
+        self.entries.push(KeyEntry { serial, key, next });
+        Some(key)
     }
 }
 
@@ -89,12 +153,14 @@ struct Open {
 #[derive(Debug, Default)]
 pub(super) struct Assembler {
     stack: Vec<Open>,
-    /// `(container serial, key)` of every member written.
-    keys: HashSet<(u32, Box<str>)>,
+    /// Every member written, with its container.
+    keys: KeySet,
     key_bytes: usize,
     serials: u32,
-    /// The path of the string left open by a piece that said `willContinue`.
-    open_string: Option<String>,
+    /// Whether a piece that said `willContinue` left a string open, and its
+    /// path.
+    string_open: bool,
+    open_path: String,
     /// Bytes of JSON text written for the call.
     written: u64,
     failed: bool,
@@ -107,10 +173,8 @@ impl Assembler {
         self.keys.clear();
         self.key_bytes = 0;
         self.serials = 0;
-        if let Some(path) = &mut self.open_string {
-            path.clear();
-        }
-        self.open_string = None;
+        self.string_open = false;
+        self.open_path.clear();
         self.written = 0;
         self.failed = false;
     }
@@ -152,20 +216,20 @@ impl Assembler {
     }
 
     fn write(&mut self, path: &str, value: Piece<'_>, out: &mut String) -> Result<(), Unwritable> {
-        if let Some(open) = &self.open_string {
-            if open == path {
+        if self.string_open {
+            if self.open_path == path {
                 match value {
                     Piece::String { text, more } => {
                         out.push_str(text);
                         if !more {
                             out.push('"');
-                            self.open_string = None;
+                            self.string_open = false;
                         }
                         return Ok(());
                     }
                     Piece::None => {
                         out.push('"');
-                        self.open_string = None;
+                        self.string_open = false;
                         return Ok(());
                     }
                     // Another value at the string's own path: its key is
@@ -174,7 +238,7 @@ impl Assembler {
                 }
             }
             out.push('"');
-            self.open_string = None;
+            self.string_open = false;
         }
         if value == Piece::None {
             return Ok(());
@@ -194,7 +258,7 @@ impl Assembler {
                 && self
                     .stack
                     .get(depth + 1)
-                    .is_some_and(|open| open.entered.is(segment));
+                    .is_some_and(|open| open.entered.is(segment, &self.keys));
             if !on_stack {
                 break;
             }
@@ -208,17 +272,13 @@ impl Assembler {
         }
         // Open the rest of the path, then write the value at its end.
         loop {
-            self.member(segment, out)?;
+            let entered = self.member(segment, out)?;
             let Some(next) = pending else { break };
             if self.stack.len() >= MAX_DEPTH {
                 return Err(Unwritable);
             }
             let array = matches!(next, Segment::Index(_));
             out.push(if array { '[' } else { '{' });
-            let entered = match segment {
-                Segment::Key(key) => Entered::Key(key.into()),
-                Segment::Index(index) => Entered::Index(index),
-            };
             self.push(array, entered);
             segment = next;
             pending = segments.next_segment()?;
@@ -228,9 +288,9 @@ impl Assembler {
                 out.push('"');
                 out.push_str(text);
                 if more {
-                    let open = self.open_string.get_or_insert_with(String::new);
-                    open.clear();
-                    open.push_str(path);
+                    self.string_open = true;
+                    self.open_path.clear();
+                    self.open_path.push_str(path);
                 } else {
                     out.push('"');
                 }
@@ -242,31 +302,34 @@ impl Assembler {
     }
 
     /// Writes the key (or the comma) that begins `segment` in the innermost
-    /// open container.
-    fn member(&mut self, segment: Segment<'_>, out: &mut String) -> Result<(), Unwritable> {
+    /// open container, and says how a container there would be entered.
+    fn member(&mut self, segment: Segment<'_>, out: &mut String) -> Result<Entered, Unwritable> {
         let top = self.stack.last_mut().ok_or(Unwritable)?;
-        match (top.array, segment) {
+        let entered = match (top.array, segment) {
             (false, Segment::Key(key)) => {
                 self.key_bytes += key.len() + 8;
-                if self.key_bytes > MAX_KEY_BYTES || !self.keys.insert((top.serial, key.into())) {
+                if self.key_bytes > MAX_KEY_BYTES {
                     return Err(Unwritable);
                 }
+                let kept = self.keys.insert(top.serial, key).ok_or(Unwritable)?;
                 if top.count > 0 {
                     out.push(',');
                 }
                 out.push('"');
                 out.push_str(key);
                 out.push_str("\":");
+                Entered::Key(kept)
             }
             (true, Segment::Index(index)) if index == top.count => {
                 if top.count > 0 {
                     out.push(',');
                 }
+                Entered::Index(index)
             }
             _ => return Err(Unwritable),
-        }
+        };
         top.count += 1;
-        Ok(())
+        Ok(entered)
     }
 
     fn push(&mut self, array: bool, entered: Entered) {
@@ -286,7 +349,7 @@ impl Assembler {
             return;
         }
         let mark = out.len();
-        if self.open_string.take().is_some() {
+        if std::mem::take(&mut self.string_open) {
             out.push('"');
         }
         if self.stack.is_empty() {
