@@ -799,6 +799,7 @@ impl State {
         merged.completion = usage.completion.or(merged.completion);
         merged.total = usage.total.or(merged.total);
         merged.cached = usage.cached.or(merged.cached);
+        merged.reasoning = usage.reasoning.or(merged.reasoning);
         self.usage_seen = true;
         let counts = counts(&self.usage, self.usage_seen, self.openai_usage.as_deref());
         self.renderer.usage(&counts);
@@ -893,6 +894,7 @@ fn counts<'a>(usage: &Usage<'_>, seen: bool, openai: Option<&'a str>) -> Counts<
         completion: usage.completion,
         total: usage.total,
         cached: usage.cached,
+        reasoning: usage.reasoning,
         openai,
         seen,
     }

@@ -135,6 +135,7 @@ fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Erro
         completion: doc.unsigned(at, "output_tokens")?,
         total: None,
         cached: read,
+        reasoning: None,
         raw: doc.raw(usage),
         openai_shape: false,
     }))

@@ -159,6 +159,7 @@ fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Erro
         completion: doc.unsigned_at(output)?,
         total: doc.unsigned_at(total)?,
         cached: read,
+        reasoning: None,
         raw: doc.raw(usage),
         openai_shape: false,
     }))

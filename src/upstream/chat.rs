@@ -82,15 +82,21 @@ pub(super) fn decode(
         }
         sink.event(Upstream::Choice(0))?;
         if let Some(at) = usage {
-            let [prompt, completion, total] = doc.pick(
+            let [prompt, completion, total, details] = doc.pick(
                 usage,
-                ["prompt_tokens", "completion_tokens", "total_tokens"],
+                [
+                    "prompt_tokens",
+                    "completion_tokens",
+                    "total_tokens",
+                    "completion_tokens_details",
+                ],
             )?;
             sink.event(Upstream::Usage(Usage {
                 prompt: doc.unsigned_at(prompt)?,
                 completion: doc.unsigned_at(completion)?,
                 total: doc.unsigned_at(total)?,
                 cached: None,
+                reasoning: doc.unsigned(doc.object(details)?, "reasoning_tokens")?,
                 raw: doc.raw(at),
                 openai_shape: true,
             }))?;

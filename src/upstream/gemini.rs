@@ -355,6 +355,7 @@ fn read_usage(doc: &Doc<'_>, usage: Option<At>, sink: &mut impl Sink) -> Result<
         completion: sum(candidates, thoughts)?,
         total: doc.unsigned_at(total)?,
         cached: doc.unsigned_at(cached)?,
+        reasoning: doc.unsigned_at(thoughts)?,
         raw: doc.raw(at),
         openai_shape: false,
     };

@@ -262,6 +262,8 @@ pub struct Usage<'a> {
     pub total: Option<u64>,
     /// Input tokens read from a cache.
     pub cached: Option<u64>,
+    /// Output tokens spent on reasoning, counted in `completion` too.
+    pub reasoning: Option<u64>,
     /// The usage object as upstream sent it.
     pub raw: &'a str,
     /// Whether `raw` already has OpenAI chat's shape and may go downstream

@@ -138,11 +138,13 @@ fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Erro
         return Ok(());
     };
     let details = doc.get_object(at, "input_tokens_details")?;
+    let output_details = doc.get_object(at, "output_tokens_details")?;
     sink.event(Upstream::Usage(Usage {
         prompt: doc.unsigned(at, "input_tokens")?,
         completion: doc.unsigned(at, "output_tokens")?,
         total: doc.unsigned(at, "total_tokens")?,
         cached: doc.unsigned(details, "cached_tokens")?,
+        reasoning: doc.unsigned(output_details, "reasoning_tokens")?,
         raw: doc.raw(usage),
         openai_shape: false,
     }))

@@ -112,6 +112,8 @@ pub(super) struct Counts<'a> {
     pub(super) total: Option<u64>,
     /// Input tokens read from a cache.
     pub(super) cached: Option<u64>,
+    /// Output tokens spent on reasoning, counted in `completion` too.
+    pub(super) reasoning: Option<u64>,
     /// Upstream's last usage object when it already has OpenAI chat's
     /// shape.
     pub(super) openai: Option<&'a str>,

@@ -111,6 +111,7 @@ struct Usage {
     completion: u64,
     total: u64,
     cached: u64,
+    reasoning: u64,
 }
 
 impl Responses {
@@ -236,6 +237,7 @@ impl Responses {
             completion: usage.completion(),
             total: usage.total(),
             cached: usage.cached.unwrap_or(0),
+            reasoning: usage.reasoning.unwrap_or(0),
         };
     }
 
@@ -365,8 +367,8 @@ impl Responses {
         if usage.seen && status != b"in_progress" {
             let _ = write!(
                 frame,
-                r#"{{"input_tokens":{},"input_tokens_details":{{"cached_tokens":{},"cache_write_tokens":0}},"output_tokens":{},"output_tokens_details":{{"reasoning_tokens":0}},"total_tokens":{}}}"#,
-                usage.prompt, usage.cached, usage.completion, usage.total
+                r#"{{"input_tokens":{},"input_tokens_details":{{"cached_tokens":{},"cache_write_tokens":0}},"output_tokens":{},"output_tokens_details":{{"reasoning_tokens":{}}},"total_tokens":{}}}"#,
+                usage.prompt, usage.cached, usage.completion, usage.reasoning, usage.total
             );
         } else {
             frame.extend_from_slice(b"null");
