@@ -22,11 +22,13 @@ fn relaying_every_format_pair_allocates_nothing_after_reset() {
         "voice_agent.sse",
         "voice_agent_anthropic.sse",
         "voice_agent_responses.sse",
+        "voice_agent_gemini.sse",
     ];
     let outputs = [
         Output::OpenAiChat,
         Output::Anthropic,
         Output::OpenAiResponses,
+        Output::Gemini,
     ];
     for (file, output) in files.iter().flat_map(|f| outputs.map(|o| (*f, o))) {
         let file = format!("{file} to {output}");

@@ -13,10 +13,11 @@ use common::readback;
 use common::rules;
 use serde_json::{Value, json};
 
-const OUTPUTS: [(Output, Format); 3] = [
+const OUTPUTS: [(Output, Format); 4] = [
     (Output::OpenAiChat, Format::OpenAiChat),
     (Output::Anthropic, Format::Anthropic),
     (Output::OpenAiResponses, Format::OpenAiResponses),
+    (Output::Gemini, Format::Gemini),
 ];
 
 fn relay(relay: Relay, upstream: &str) -> Vec<u8> {
@@ -31,10 +32,18 @@ fn relay(relay: Relay, upstream: &str) -> Vec<u8> {
     out
 }
 
+/// A relay that forwards the calls, answering in `output`.
+fn forwarding(output: Output) -> Relay {
+    Relay::default()
+        .with_tool_calls(ToolCallMode::Forward)
+        .with_output(output)
+}
+
 fn check_rules(output: Output, out: &[u8]) {
     match output {
         Output::Anthropic => rules::anthropic(out),
         Output::OpenAiResponses => rules::responses(out),
+        Output::Gemini => rules::gemini(out),
         _ => {}
     }
 }
@@ -209,9 +218,7 @@ fn parallel_calls() -> String {
 fn parallel_calls_after_a_text_block_in_every_format() {
     let upstream = parallel_calls();
     for (output, format) in OUTPUTS {
-        let relayer = Relay::default()
-            .with_tool_calls(ToolCallMode::Forward)
-            .with_output(output);
+        let relayer = forwarding(output);
         let out = relay(relayer, &upstream);
         check_rules(output, &out);
         let back = readback::read(&out, Some(format)).unwrap();
@@ -221,6 +228,8 @@ fn parallel_calls_after_a_text_block_in_every_format() {
             .iter()
             .map(|c| (c.id.as_str(), c.name.as_str(), c.arguments.as_str()))
             .collect();
+        // Gemini carries a call's arguments as an object: `{}` for none.
+        let none = if output == Output::Gemini { "{}" } else { "" };
         assert_eq!(
             calls,
             [
@@ -229,7 +238,7 @@ fn parallel_calls_after_a_text_block_in_every_format() {
                     "weather",
                     r#"{"pre_exec_msg": "One moment", "city": "Oslo"}"#
                 ),
-                ("toolu_b", "clock", ""),
+                ("toolu_b", "clock", none),
             ],
             "{output}"
         );
@@ -241,9 +250,7 @@ fn parallel_calls_after_a_text_block_in_every_format() {
 #[test]
 fn a_call_with_no_arguments_has_input_braces_in_anthropic_and_no_deltas() {
     let upstream = parallel_calls();
-    let relayer = Relay::default()
-        .with_tool_calls(ToolCallMode::Forward)
-        .with_output(Output::Anthropic);
+    let relayer = forwarding(Output::Anthropic);
     let out = String::from_utf8(relay(relayer, &upstream)).unwrap();
     let events: Vec<Value> = common::upstream::events(out.as_bytes())
         .iter()
@@ -284,6 +291,7 @@ fn an_upstream_error_in_every_format_ends_the_stream_with_no_success_end() {
         r#"event: error
 data: {"type":"error","error":{"type":"server_error","message":"overloaded"}}"#,
         r#""type":"response.failed""#,
+        "data: {\"error\":{\"code\":500,\"message\":\"overloaded\",\"status\":\"INTERNAL\"}}\r\n\r\n",
     ];
     for ((output, format), want) in OUTPUTS.into_iter().zip(wants) {
         let out = relay(Relay::default().with_output(output), upstream);
@@ -338,6 +346,8 @@ fn same_answers_in_the_upstream_format() {
     assert_eq!(relayer.output_format(), Output::OpenAiChat);
     assert_eq!("same".parse::<Output>(), Ok(Output::Same));
     assert_eq!("anthropic".parse::<Output>(), Ok(Output::Anthropic));
+    assert_eq!("gemini".parse::<Output>(), Ok(Output::Gemini));
+    assert_eq!(Output::of(Format::Gemini), Output::Gemini);
     assert!("gemini-x".parse::<Output>().is_err());
 }
 
@@ -384,5 +394,195 @@ fn anthropic_to_anthropic_forwards_unchanged_deltas_as_they_came() {
     assert!(
         forwarded.contains(events[2]) && forwarded.contains(events[8]),
         "{forwarded}"
+    );
+}
+
+/// The events of a Gemini output, parsed.
+fn gemini_events(out: &[u8]) -> Vec<Value> {
+    rules::gemini(out);
+    common::upstream::events(out)
+        .iter()
+        .map(|(_, data)| serde_json::from_slice(data).unwrap())
+        .collect()
+}
+
+/// The `functionCall` of every part that has one.
+fn function_calls(events: &[Value]) -> Vec<&Value> {
+    events
+        .iter()
+        .flat_map(parts)
+        .filter_map(|p| p.get("functionCall"))
+        .collect()
+}
+
+/// The parts of a Gemini event's candidate.
+fn parts(event: &Value) -> &[Value] {
+    event["candidates"][0]["content"]["parts"]
+        .as_array()
+        .unwrap()
+}
+
+#[test]
+fn parallel_calls_after_text_go_to_gemini_whole_each_once_its_arguments_are() {
+    let relayer = forwarding(Output::Gemini);
+    let events = gemini_events(&relay(relayer, &parallel_calls()));
+    let all: Vec<&Value> = events.iter().flat_map(parts).collect();
+    assert_eq!(
+        all,
+        [
+            &json!({"text":"Let me look."}),
+            &json!({"text":"One mo"}),
+            &json!({"text":"ment"}),
+            &json!({"functionCall":{"id":"toolu_a","name":"weather","args":{"pre_exec_msg":"One moment","city":"Oslo"}}}),
+            &json!({"functionCall":{"id":"toolu_b","name":"clock","args":{}}}),
+        ]
+    );
+    // The first call goes out in the event that completed its arguments,
+    // after the value's last piece; the second, with none, at the end.
+    assert_eq!(parts(&events[2]).len(), 2);
+    let last = events.last().unwrap();
+    assert_eq!(parts(last).len(), 1);
+    assert_eq!(last["candidates"][0]["finishReason"], "STOP");
+    assert_eq!(
+        last["usageMetadata"],
+        json!({"promptTokenCount":10,"candidatesTokenCount":30,"totalTokenCount":40})
+    );
+    assert!(events.iter().all(|e| e["responseId"] == "msg_1"));
+}
+
+#[test]
+fn a_call_with_no_arguments_goes_to_gemini_with_args_braces() {
+    let upstream = parallel_calls();
+    let relayer = forwarding(Output::Gemini);
+    let out = relay(relayer, &upstream);
+    let text = String::from_utf8(out.clone()).unwrap();
+    assert!(
+        text.contains(r#"{"functionCall":{"id":"toolu_b","name":"clock","args":{}}}"#),
+        "{text}"
+    );
+    let back = readback::read(&out, Some(Format::Gemini)).unwrap();
+    assert_eq!(back.calls[1].arguments, "{}");
+    // Hidden, the call leaves no trace and the finish is a plain stop.
+    let out = String::from_utf8(relay(
+        Relay::default().with_output(Output::Gemini),
+        &upstream,
+    ))
+    .unwrap();
+    gemini_events(out.as_bytes());
+    assert!(!out.contains("functionCall"), "{out}");
+    assert!(out.contains(r#""finishReason":"STOP""#), "{out}");
+}
+
+#[test]
+fn a_call_whose_arguments_are_not_an_object_is_left_out_of_gemini() {
+    let chunk = |delta: Value, finish: Value| {
+        let chunk = json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":"m",
+            "choices":[{"index":0,"delta":delta,"finish_reason":finish}]});
+        format!("data: {chunk}\n\n")
+    };
+    let call = |index: u64, id: &str, arguments: &str| {
+        json!({"tool_calls":[{"index":index,"id":id,"type":"function",
+            "function":{"name":"f","arguments":arguments}}]})
+    };
+    let upstream = [
+        chunk(json!({"role":"assistant","content":"Hi"}), Value::Null),
+        chunk(
+            call(0, "call_bad", r#"{"pre_exec_msg":"Wait","x":tru"#),
+            Value::Null,
+        ),
+        chunk(call(1, "call_list", "[1, 2]"), Value::Null),
+        chunk(call(2, "call_ok", r#"{"ok":true}"#), Value::Null),
+        chunk(json!({}), json!("tool_calls")),
+        "data: [DONE]\n\n".to_owned(),
+    ]
+    .concat();
+    let mut relayer = forwarding(Output::Gemini);
+    relayer.feed(Bytes::from(upstream)).unwrap();
+    relayer.finish().unwrap();
+    let out = relayer.output();
+    let events = gemini_events(&out);
+    let calls = function_calls(&events);
+    assert_eq!(
+        calls,
+        [&json!({"id":"call_ok","name":"f","args":{"ok":true}})]
+    );
+    let last = &events.last().unwrap()["candidates"][0];
+    assert_eq!(last["finishReason"], "MALFORMED_FUNCTION_CALL");
+    // The summary keeps every call, the bad one with its error.
+    let summary = relayer.summary();
+    assert_eq!(summary.tool_calls.len(), 3);
+    assert!(summary.tool_calls[0].error.is_some());
+    assert_eq!(summary.content, "Hi");
+    let back = readback::read(&out, Some(Format::Gemini)).unwrap();
+    assert_eq!(back.text, "HiWait");
+}
+
+#[test]
+fn gemini_to_gemini_gives_streamed_arguments_as_one_whole_call_without_a_made_up_id() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/data/voice_agent_gemini.sse"
+    );
+    let upstream = std::fs::read_to_string(path).unwrap();
+    assert!(
+        upstream.contains("partialArgs"),
+        "the example streams its arguments"
+    );
+    let relayer = forwarding(Output::Same);
+    let out = relay(relayer, &upstream);
+    let events = gemini_events(&out);
+    let calls = function_calls(&events);
+    assert_eq!(calls.len(), 1);
+    // No id: the one a reader makes (call_ + responseId + _0) is the
+    // upstream's own.
+    assert!(calls[0].get("id").is_none(), "{}", calls[0]);
+    assert_eq!(calls[0]["name"], "get_weather");
+    let back = readback::read(&out, Some(Format::Gemini)).unwrap();
+    let source = readback::read(upstream.as_bytes(), Some(Format::Gemini)).unwrap();
+    assert_eq!(back.calls[0].id, source.calls[0].id);
+    assert_eq!(
+        serde_json::from_str::<Value>(&back.calls[0].arguments).unwrap(),
+        serde_json::from_str::<Value>(&source.calls[0].arguments).unwrap()
+    );
+    assert_eq!(back.reasoning, source.reasoning);
+    assert_eq!(back.usage, source.usage);
+    let last = events.last().unwrap();
+    assert_eq!(last["candidates"][0]["finishReason"], "STOP");
+    assert_eq!(
+        last["usageMetadata"],
+        json!({"promptTokenCount":412,"candidatesTokenCount":64,"totalTokenCount":499,
+            "cachedContentTokenCount":128,"thoughtsTokenCount":23})
+    );
+}
+
+#[test]
+fn gemini_errors_carry_an_http_code_and_a_google_status() {
+    let text = |upstream: &str| {
+        let out = relay(Relay::default().with_output(Output::Gemini), upstream);
+        rules::gemini(&out);
+        String::from_utf8(out).unwrap()
+    };
+    let gemini = concat!(
+        "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hel\"}],\"role\":\"model\"},\"index\":0}],\"responseId\":\"r\"}\r\n\r\n",
+        "data: {\"error\":{\"code\":429,\"message\":\"Resource exhausted\",\"status\":\"RESOURCE_EXHAUSTED\"}}\r\n\r\n",
+    );
+    let out = text(gemini);
+    assert!(out.contains(r#"{"text":"Hel"}"#), "{out}");
+    assert!(
+        out.ends_with("data: {\"error\":{\"code\":429,\"message\":\"Resource exhausted\",\"status\":\"RESOURCE_EXHAUSTED\"}}\r\n\r\n"),
+        "{out}"
+    );
+    let anthropic = concat!(
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}}\n\n",
+        "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n",
+    );
+    assert!(
+        text(anthropic).ends_with("data: {\"error\":{\"code\":503,\"message\":\"Overloaded\",\"status\":\"UNAVAILABLE\"}}\r\n\r\n")
+    );
+    // Cut off: the relay's own error, no finish.
+    let cut = text(&gemini[..gemini.find("data: {\"error\"").unwrap()]);
+    assert!(
+        cut.contains(r#""code":500"#) && !cut.contains("finishReason"),
+        "{cut}"
     );
 }

@@ -16,10 +16,11 @@ use common::expected::is_shuffle;
 use common::readback::{self, Meaning};
 use serde_json::Value;
 
-const OUTPUTS: [(Output, Format); 3] = [
+const OUTPUTS: [(Output, Format); 4] = [
     (Output::OpenAiChat, Format::OpenAiChat),
     (Output::Anthropic, Format::Anthropic),
     (Output::OpenAiResponses, Format::OpenAiResponses),
+    (Output::Gemini, Format::Gemini),
 ];
 
 /// (calls, values): hidden, forwarded, forwarded without values.
@@ -55,16 +56,57 @@ fn pick_key(meaning: &Meaning) -> String {
         .unwrap_or_else(|| "pre_exec_msg".to_owned())
 }
 
-/// The finish a client of `output` reads back, for the relay's `reason`.
-fn read_back_finish(output: Output, reason: &str, called: bool) -> String {
+/// The finish a client of `output` reads back, for the relay's `reason`:
+/// `called` when the client got a call, `dropped` when a forwarded call
+/// could not go out (Gemini's, whose arguments are not an object).
+fn read_back_finish(output: Output, reason: &str, called: bool, dropped: bool) -> String {
+    let gemini_word = reason.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
     let reason = match (output, reason) {
         (Output::OpenAiChat, _) => reason,
         (_, "length" | "content_filter") => reason,
-        (Output::OpenAiResponses, _) if called => "tool_calls",
+        (Output::Gemini, "stop" | "tool_calls") if dropped => "MALFORMED_FUNCTION_CALL",
+        (Output::Gemini, _) if gemini_word && !reason.is_empty() => reason,
+        (Output::OpenAiResponses | Output::Gemini, _) if called => "tool_calls",
         (Output::Anthropic, "tool_calls") => "tool_calls",
         _ => "stop",
     };
     reason.to_owned()
+}
+
+/// (id, name, arguments) of a call as read back.
+type ReadCall = (Option<String>, String, String);
+
+/// Whether a client of `output` gets a call with these arguments: Gemini
+/// carries them as an object (`{}` for none) and leaves out a call whose
+/// arguments are not one; the others carry them as text.
+fn goes_out(output: Output, arguments: &str) -> bool {
+    output != Output::Gemini
+        || arguments.trim().is_empty()
+        || serde_json::from_str::<Value>(arguments).is_ok_and(|v| v.is_object())
+}
+
+/// The calls a client of `output` reads back, for the calls upstream made.
+/// Gemini's arguments are compared as JSON values (`{}` for none), and a
+/// call that had no id gets the one a Gemini reader makes, not compared.
+fn read_back_calls(output: Output, calls: &[readback::Call]) -> Vec<ReadCall> {
+    calls
+        .iter()
+        .filter(|call| goes_out(output, &call.arguments))
+        .map(|call| {
+            let id = (output != Output::Gemini || !call.id.is_empty()).then(|| call.id.clone());
+            (id, call.name.clone(), as_read(output, &call.arguments))
+        })
+        .collect()
+}
+
+/// A call's arguments as `output` carries them.
+fn as_read(output: Output, arguments: &str) -> String {
+    match output {
+        Output::Gemini if arguments.trim().is_empty() => "{}".to_owned(),
+        Output::Gemini => serde_json::from_str::<Value>(arguments)
+            .map_or_else(|_| arguments.to_owned(), |value| value.to_string()),
+        _ => arguments.to_owned(),
+    }
 }
 
 fn check(name: &str, body: &[u8]) {
@@ -106,6 +148,7 @@ fn check(name: &str, body: &[u8]) {
             match output {
                 Output::Anthropic => common::rules::anthropic(&whole),
                 Output::OpenAiResponses => common::rules::responses(&whole),
+                Output::Gemini => common::rules::gemini(&whole),
                 _ => {}
             }
             let summary = relayer.summary();
@@ -122,15 +165,19 @@ fn check(name: &str, body: &[u8]) {
                 "tool_calls" if !forwarded => "stop",
                 reason => reason,
             };
-            let called = forwarded && !upstream.calls.is_empty();
+            let want_calls = read_back_calls(output, &upstream.calls);
+            let called = forwarded && !want_calls.is_empty();
+            let dropped = forwarded && want_calls.len() < upstream.calls.len();
             assert_eq!(
                 back.finish.as_deref(),
-                Some(read_back_finish(output, reason, called).as_str()),
+                Some(read_back_finish(output, reason, called, dropped).as_str()),
                 "{what}: finish"
             );
-            // Anthropic has no refusal block: a refusal is text there.
+            // Anthropic and Gemini have no refusal part: a refusal is text.
             let (text, refusal) = match output {
-                Output::Anthropic => (format!("{}{}", upstream.text, upstream.refusal), ""),
+                Output::Anthropic | Output::Gemini => {
+                    (format!("{}{}", upstream.text, upstream.refusal), "")
+                }
                 _ => (upstream.text.clone(), upstream.refusal.as_str()),
             };
             if values {
@@ -144,14 +191,18 @@ fn check(name: &str, body: &[u8]) {
             }
             assert_eq!(back.reasoning, upstream.reasoning, "{what}: reasoning");
             assert_eq!(back.refusal, refusal, "{what}: refusal");
-            let calls = |m: &Meaning| -> Vec<(String, String, String)> {
-                m.calls
-                    .iter()
-                    .map(|c| (c.id.clone(), c.name.clone(), c.arguments.clone()))
-                    .collect()
-            };
             if forwarded {
-                assert_eq!(calls(&back), calls(&upstream), "{what}: calls");
+                let got: Vec<ReadCall> = back
+                    .calls
+                    .iter()
+                    .zip(&want_calls)
+                    .map(|(call, (id, _, _))| {
+                        let id = id.as_ref().map(|_| call.id.clone());
+                        (id, call.name.clone(), as_read(output, &call.arguments))
+                    })
+                    .collect();
+                assert_eq!(back.calls.len(), want_calls.len(), "{what}: calls");
+                assert_eq!(got, want_calls, "{what}: calls");
             } else {
                 assert!(back.calls.is_empty(), "{what}: hidden calls");
             }

@@ -20,6 +20,8 @@ struct Track {
     fragments: bool,
     /// Whether the client, with calls forwarded, has had its id and name.
     announced: bool,
+    /// Whether the relay has told that the arguments are complete.
+    completed: bool,
 }
 
 /// The calls, with their summaries kept in the relay's [`Summary`](super::Summary).
@@ -94,6 +96,7 @@ impl Calls {
             upstream_index: index,
             fragments: false,
             announced: false,
+            completed: false,
         });
         let mut summary = self.spare_summaries.pop().unwrap_or_default();
         summary.index = u32::try_from(slot).unwrap_or(u32::MAX);
@@ -110,6 +113,16 @@ impl Calls {
     /// Marks the call announced to the client; says whether it already was.
     pub(super) fn announce(&mut self, slot: usize) -> bool {
         std::mem::replace(&mut self.tracks[slot].announced, true)
+    }
+
+    /// Whether the call's arguments have just been read to the end of
+    /// their JSON value, without error: true once, at the fragment that
+    /// completed them.
+    pub(super) fn newly_complete(&mut self, slot: usize, call: &ToolCallSummary) -> bool {
+        let track = &mut self.tracks[slot];
+        call.error.is_none()
+            && track.scanner.is_complete()
+            && !std::mem::replace(&mut track.completed, true)
     }
 
     pub(super) fn has_fragments(&self, slot: usize) -> bool {

@@ -88,7 +88,8 @@ pub const MAX_CHOICES: usize = 128;
 ///   completions) or given with [`with_format`](Relay::with_format).
 /// - **Formats out.** [`with_output`](Relay::with_output): OpenAI chat
 ///   chunks (the default), Anthropic Messages events, OpenAI Responses
-///   events, or the upstream's own format ([`Output::Same`]). Each
+///   events, Gemini `GenerateContentResponse` events, or the upstream's own
+///   format ([`Output::Same`]; chat for Bedrock). Each
 ///   renderer follows what its format's official SDK needs to build a final
 ///   object from the stream.
 /// - **Text.** Answer text, reasoning (Anthropic thinking, Responses
@@ -101,21 +102,24 @@ pub const MAX_CHOICES: usize = 128;
 ///   text as it arrives, copied raw (it is already JSON string text), so the
 ///   client decodes exactly the value ([`with_values(false)`](Relay::with_values)
 ///   leaves it out). With [`ToolCallMode::Forward`] the calls themselves go
-///   out too, as the output format's calls.
+///   out too, as the output format's calls (Gemini's as whole
+///   `functionCall` parts, once their arguments are complete).
 /// - **Choices.** A chat upstream's choices stay apart in chat output, each
 ///   with its own text, calls, role and finish; the other outputs carry
 ///   choice 0 alone. The [`Summary`] describes choice 0.
 /// - **The end.** When upstream finished, the output format's end goes out
 ///   once (chat: a finish chunk, a usage chunk if upstream gave usage, and
 ///   `data: [DONE]`; Anthropic: `message_delta` and `message_stop`;
-///   Responses: `response.completed` or `response.incomplete`);
+///   Responses: `response.completed` or `response.incomplete`; Gemini: an
+///   event with the `finishReason` and `usageMetadata`);
 ///   [`with_finish(false)`](Relay::with_finish) leaves it out, for a
 ///   gateway that chains several upstream responses into one client stream.
 /// - **Upstream errors.** An error event upstream, or a stream that ends
 ///   before its format's end (inside an event, or with no finish), goes to
 ///   the client once as the output format's error (chat
 ///   `{"error":{"message":…,"type":…,"code":…}}`, Anthropic `event: error`,
-///   Responses `response.failed`), is recorded in the [`Summary`], and ends
+///   Responses `response.failed`, Gemini `{"error":{"code":…,"message":…,
+///   "status":…}}`), is recorded in the [`Summary`], and ends
 ///   the downstream with no success end after it.
 ///
 /// # Cost
@@ -415,7 +419,8 @@ impl Relay {
 
     /// Writes one error in the output format (chat
     /// `{"error":{"message":…,"type":…,"code":null}}`, Anthropic
-    /// `event: error`, Responses `response.failed`), unless the client's
+    /// `event: error`, Responses `response.failed`, Gemini
+    /// `{"error":{"code":…,"message":…,"status":…}}`), unless the client's
     /// stream has already ended, and ends it: for a gateway's own faults
     /// (the upstream connection broke, went silent, or sent what the relay
     /// refused). `message` goes to the client: keep payloads and secrets out
@@ -712,6 +717,9 @@ impl State {
         if self.values && !self.spans.is_empty() {
             self.renderer.value(0, &self.spans);
         }
+        if self.mode == ToolCallMode::Forward && self.calls.newly_complete(slot, call) {
+            self.renderer.call_end(0, call.index, &call.arguments);
+        }
     }
 
     /// An event of a chat choice other than 0: kept apart for chat output,
@@ -777,6 +785,10 @@ impl State {
                     }
                     if self.values && !self.spans.is_empty() {
                         self.renderer.value(index, &self.spans);
+                    }
+                    if self.mode == ToolCallMode::Forward && choice.calls.newly_complete(slot, call)
+                    {
+                        self.renderer.call_end(index, call.index, &call.arguments);
                     }
                 }
             }

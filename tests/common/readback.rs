@@ -172,6 +172,11 @@ pub fn read(body: &[u8], format: Option<Format>) -> Result<Meaning, Error> {
         decoder.decode(&event, &mut meaning)?;
     }
     decoder.finish(&mut meaning)?;
+    // Gemini has no end event: a response read to the body's end with its
+    // finish has ended.
+    if decoder.format() == Some(Format::Gemini) {
+        meaning.ended = meaning.finish.is_some();
+    }
     // Responses says `completed`, not why: a response that called reads as
     // `tool_calls`, as the relay's summary says.
     if meaning.completed && !meaning.calls.is_empty() {

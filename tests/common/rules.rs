@@ -248,3 +248,120 @@ fn check_item(item: &Item, value: &Value, at: usize) {
         other => panic!("event {at}: unknown item {other:?}"),
     }
 }
+
+/// Google Gemini: data-only events, each one `data:` line ending with
+/// `\r\n\r\n`; each a `GenerateContentResponse` with one candidate of index
+/// 0 whose content has role `model` and parts that are each a non-empty
+/// `text` (with `"thought": true` for reasoning) or a whole `functionCall`
+/// (`name`, `args` an object, maybe `id`; no `partialArgs`); one
+/// `responseId` and `modelVersion` throughout; `finishReason` only on the
+/// last event, with the `usageMetadata` if any; or an error
+/// `{"error":{"code","message","status"}}` last, with an HTTP error code.
+pub fn gemini(out: &[u8]) {
+    for (at, window) in out.windows(2).enumerate() {
+        assert!(
+            window[1] != b'\n' || window[0] == b'\r',
+            "byte {at}: a line ends with \\n alone"
+        );
+    }
+    let events = parsed(out);
+    assert!(!events.is_empty(), "no event");
+    let lines: Vec<&[u8]> = out
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .filter(|line| !line.is_empty())
+        .collect();
+    assert!(
+        lines.iter().all(|line| line.starts_with(b"data: ")),
+        "data lines only"
+    );
+    assert_eq!(lines.len(), events.len(), "one data line an event");
+    let mut response_id = None;
+    for (at, (name, event)) in events.iter().enumerate() {
+        let last = at == events.len() - 1;
+        assert!(name.is_empty(), "event {at}: a named event ({name})");
+        let object = event.as_object().expect("an object");
+        if let Some(error) = object.get("error") {
+            assert!(last, "event {at}: an error that is not the last event");
+            assert_eq!(object.len(), 1, "event {at}: the error alone");
+            let code = error["code"].as_u64().expect("a numeric code");
+            assert!((400..600).contains(&code), "event {at}: code {code}");
+            assert!(error["message"].is_string() && error["status"].is_string());
+            continue;
+        }
+        for key in object.keys() {
+            assert!(
+                ["candidates", "usageMetadata", "modelVersion", "responseId"]
+                    .contains(&key.as_str()),
+                "event {at}: member {key}"
+            );
+        }
+        assert!(
+            event["modelVersion"].is_string(),
+            "event {at}: modelVersion"
+        );
+        let id = event["responseId"].as_str().expect("responseId");
+        assert_eq!(
+            *response_id.get_or_insert(id.to_owned()),
+            id,
+            "event {at}: one responseId"
+        );
+        let candidates = event["candidates"].as_array().expect("candidates");
+        assert_eq!(candidates.len(), 1, "event {at}: one candidate");
+        let candidate = &candidates[0];
+        assert_eq!(candidate["index"], 0, "event {at}: candidate 0");
+        assert_eq!(candidate["content"]["role"], "model", "event {at}: role");
+        let finish = candidate.get("finishReason");
+        assert_eq!(
+            finish.is_some(),
+            last,
+            "event {at}: finishReason on the last event"
+        );
+        if let Some(finish) = finish {
+            let word = finish.as_str().expect("a finish word");
+            assert!(
+                !word.is_empty() && word.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+                "event {at}: finishReason {word}"
+            );
+        }
+        if let Some(usage) = event.get("usageMetadata") {
+            assert!(last, "event {at}: usageMetadata before the last event");
+            for (key, count) in usage.as_object().expect("usageMetadata") {
+                assert!(count.is_u64(), "event {at}: {key}");
+            }
+            assert!(usage["totalTokenCount"].is_u64());
+        }
+        let parts = candidate["content"]["parts"].as_array().expect("parts");
+        assert!(
+            last || !parts.is_empty(),
+            "event {at}: an event with no part"
+        );
+        for part in parts {
+            let part = part.as_object().expect("a part");
+            if let Some(call) = part.get("functionCall") {
+                assert_eq!(
+                    part.len(),
+                    1,
+                    "event {at}: a functionCall part has it alone"
+                );
+                let call = call.as_object().expect("functionCall");
+                assert!(call["name"].is_string(), "event {at}: a call's name");
+                assert!(call["args"].is_object(), "event {at}: a call's args");
+                for key in call.keys() {
+                    assert!(
+                        ["id", "name", "args"].contains(&key.as_str()),
+                        "event {at}: functionCall member {key}"
+                    );
+                }
+                continue;
+            }
+            let text = part["text"].as_str().expect("a text part");
+            assert!(!text.is_empty(), "event {at}: an empty text part");
+            match part.len() {
+                1 => {}
+                2 => assert_eq!(part["thought"], true, "event {at}: a thought part"),
+                _ => panic!("event {at}: part {part:?}"),
+            }
+        }
+    }
+}

@@ -13,6 +13,7 @@
 
 mod anthropic;
 mod chat;
+mod gemini;
 mod responses;
 
 use std::fmt;
@@ -26,6 +27,7 @@ use crate::upstream::{Code, Format};
 
 use self::anthropic::Anthropic;
 use self::chat::Chat;
+use self::gemini::Gemini;
 use self::responses::Responses;
 
 /// The format a relay answers its client in.
@@ -39,30 +41,35 @@ pub enum Output {
     OpenAiResponses,
     /// Anthropic Messages events: `message_start` ... `message_stop`.
     Anthropic,
+    /// Google Gemini `streamGenerateContent?alt=sse` events:
+    /// `GenerateContentResponse`s, the last with the `finishReason`.
+    Gemini,
     /// The upstream's own format, given or detected (chat for a format that
-    /// has no renderer).
+    /// has no renderer: Bedrock).
     Same,
 }
 
 impl Output {
     /// The name on the command line: `openai-chat`, `openai-responses`,
-    /// `anthropic` or `same`.
+    /// `anthropic`, `gemini` or `same`.
     pub fn name(self) -> &'static str {
         match self {
             Output::OpenAiChat => "openai-chat",
             Output::OpenAiResponses => "openai-responses",
             Output::Anthropic => "anthropic",
+            Output::Gemini => "gemini",
             Output::Same => "same",
         }
     }
 
     /// The output for a stream read in `format`: its own, or chat for a
-    /// format that has no renderer (Gemini, Bedrock).
+    /// format that has no renderer (Bedrock).
     pub fn of(format: Format) -> Output {
         match format {
             Format::OpenAiResponses => Output::OpenAiResponses,
             Format::Anthropic => Output::Anthropic,
-            Format::OpenAiChat | Format::Gemini | Format::Bedrock => Output::OpenAiChat,
+            Format::Gemini => Output::Gemini,
+            Format::OpenAiChat | Format::Bedrock => Output::OpenAiChat,
         }
     }
 }
@@ -81,7 +88,7 @@ impl fmt::Display for UnknownOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown output format {:?}: expected openai-chat, openai-responses, anthropic or same",
+            "unknown output format {:?}: expected openai-chat, openai-responses, anthropic, gemini or same",
             self.0
         )
     }
@@ -171,6 +178,7 @@ pub(super) enum Renderer {
     Chat(Chat),
     Anthropic(Anthropic),
     Responses(Responses),
+    Gemini(Gemini),
 }
 
 /// Calls the same method on whichever renderer it is.
@@ -180,6 +188,7 @@ macro_rules! each {
             Renderer::Chat($r) => $call,
             Renderer::Anthropic($r) => $call,
             Renderer::Responses($r) => $call,
+            Renderer::Gemini($r) => $call,
         }
     };
 }
@@ -192,6 +201,7 @@ impl Renderer {
             Output::OpenAiChat | Output::Same => Renderer::Chat(Chat::new()),
             Output::Anthropic => Renderer::Anthropic(Anthropic::new()),
             Output::OpenAiResponses => Renderer::Responses(Responses::new()),
+            Output::Gemini => Renderer::Gemini(Gemini::new()),
         }
     }
 
@@ -201,6 +211,7 @@ impl Renderer {
             Renderer::Chat(_) => Output::OpenAiChat,
             Renderer::Anthropic(_) => Output::Anthropic,
             Renderer::Responses(_) => Output::OpenAiResponses,
+            Renderer::Gemini(_) => Output::Gemini,
         }
     }
 
@@ -257,6 +268,7 @@ impl Renderer {
             Renderer::Chat(r) => r.text(choice, text),
             Renderer::Anthropic(r) if choice == 0 => r.text(text),
             Renderer::Responses(r) if choice == 0 => r.text(text),
+            Renderer::Gemini(r) if choice == 0 => r.text(text),
             _ => {}
         }
     }
@@ -277,6 +289,7 @@ impl Renderer {
             Renderer::Chat(r) => r.reasoning(choice, text),
             Renderer::Anthropic(r) if choice == 0 => r.reasoning(text),
             Renderer::Responses(r) if choice == 0 => r.reasoning(text),
+            Renderer::Gemini(r) if choice == 0 => r.reasoning(text),
             _ => {}
         }
     }
@@ -295,6 +308,7 @@ impl Renderer {
             Renderer::Chat(r) => r.refusal(choice, text),
             Renderer::Anthropic(r) if choice == 0 => r.refusal(text),
             Renderer::Responses(r) if choice == 0 => r.refusal(text),
+            Renderer::Gemini(r) if choice == 0 => r.refusal(text),
             _ => {}
         }
     }
@@ -306,6 +320,7 @@ impl Renderer {
             Renderer::Chat(r) => r.call_start(choice, ordinal, id, name),
             Renderer::Anthropic(r) if choice == 0 => r.call_start(ordinal, id, name),
             Renderer::Responses(r) if choice == 0 => r.call_start(ordinal, id, name),
+            Renderer::Gemini(r) if choice == 0 => r.call_start(ordinal, id, name),
             _ => {}
         }
     }
@@ -316,7 +331,20 @@ impl Renderer {
             Renderer::Chat(r) => r.call_arguments(choice, ordinal, fragment),
             Renderer::Anthropic(r) if choice == 0 => r.call_arguments(ordinal, fragment),
             Renderer::Responses(r) if choice == 0 => r.call_arguments(ordinal, fragment),
+            Renderer::Gemini(r) if choice == 0 => r.call_arguments(ordinal, fragment),
             _ => {}
+        }
+    }
+
+    /// A forwarded call's `arguments` are now one whole, valid JSON value
+    /// (what comes after it can only be whitespace or make them invalid).
+    /// A call whose arguments never get there (none, cut off, invalid) gets
+    /// no `call_end`.
+    pub(super) fn call_end(&mut self, choice: u32, ordinal: u32, arguments: &str) {
+        if let Renderer::Gemini(r) = self
+            && choice == 0
+        {
+            r.call_end(ordinal, arguments);
         }
     }
 
@@ -334,6 +362,8 @@ impl Renderer {
             Renderer::Anthropic(r) => r.flush(verbatim),
             // Its sequence numbers and item ids are the relay's own.
             Renderer::Responses(r) => r.flush(),
+            // Its finish goes out once, at the end.
+            Renderer::Gemini(r) => r.flush(),
         }
     }
 
@@ -343,7 +373,7 @@ impl Renderer {
         match self {
             Renderer::Chat(chat) => !(role && chat.role_sent()),
             Renderer::Anthropic(_) => true,
-            Renderer::Responses(_) => false,
+            Renderer::Responses(_) | Renderer::Gemini(_) => false,
         }
     }
 

@@ -1,0 +1,517 @@
+//! Google Gemini out, as `streamGenerateContent?alt=sse` answers: `data:`
+//! events only, each ending with `\r\n\r\n` as Gemini's own do, each a
+//! `GenerateContentResponse`:
+//! `{"candidates":[{"content":{"role":"model","parts":[…]},"index":0}],
+//! "modelVersion":…,"responseId":…}`, with no end but the last event's
+//! `finishReason` and the body's end.
+//!
+//! - **Parts.** One event for each upstream event that brought anything:
+//!   answer text (the target values and a refusal among it, as Gemini has
+//!   no refusal part) in `{"text":…}` parts, reasoning in
+//!   `{"text":…,"thought":true}` parts, consecutive text of one kind in
+//!   one part. Signatures of reasoning are left out: Gemini's
+//!   `thoughtSignature` is its own base64, which no other format's is.
+//! - **Calls.** A forwarded call goes out as one whole
+//!   `{"functionCall":{"name":…,"args":{…}}}` part, in the event where its
+//!   arguments became one complete JSON object, since Gemini's clients
+//!   (google-genai among them) read `args` whole. A Gemini upstream's
+//!   streamed `partialArgs` go out the same way: the Gemini API itself
+//!   never sends them, and google-genai does not assemble them. A call with
+//!   no arguments has `"args":{}`; a call whose arguments are not a JSON
+//!   object (invalid, cut off, an array) is left out, the relay's
+//!   [`Summary`](crate::Summary) keeping it with its error, and a finish
+//!   that would read `STOP` reads `MALFORMED_FUNCTION_CALL`, Gemini's word
+//!   for a call it could not give. Line breaks between the tokens of the
+//!   arguments are written as spaces, so that every event is one `data:`
+//!   line.
+//! - **Ids.** A call's id goes out as `functionCall.id`, unless it is the
+//!   one a Gemini reader makes anyway (`call_` + the `responseId` + `_` +
+//!   the call's ordinal among the response's `functionCall` parts, the
+//!   rule of argstream's Gemini decoder), which a Gemini upstream's calls,
+//!   having none, have: Gemini to Gemini, a call comes out as it came.
+//! - **The end.** The last event has the calls not yet written, the
+//!   `finishReason` in Gemini's words (`stop` and `tool_calls` -> `STOP`,
+//!   `length` -> `MAX_TOKENS`, `content_filter` -> `SAFETY`; a word that is
+//!   already Gemini's, in capitals, as it is; any other -> `STOP`) and the
+//!   `usageMetadata` (`promptTokenCount`, cached tokens included,
+//!   `candidatesTokenCount`, `totalTokenCount`, `cachedContentTokenCount`
+//!   and `thoughtsTokenCount` when known; `candidatesTokenCount` is the
+//!   output tokens less the thoughts, as Gemini counts them apart).
+//! - **Errors.** `{"error":{"code":…,"message":…,"status":…}}`, with an HTTP
+//!   code and a Google status word (google-genai raises its `ServerError`
+//!   or `ClientError` by the code): upstream's own when they are Google's,
+//!   else from the error's words (a rate limit `429 RESOURCE_EXHAUSTED`,
+//!   an overload `503 UNAVAILABLE`, ...), else `500 INTERNAL`.
+//! - **Choices.** Candidate 0 alone, as for every format without choices;
+//!   `responseId` is the first one upstream named, for every event.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use super::{Base, Counts, End, Failure, write_json_string};
+use crate::sse::LineEnding;
+use crate::upstream::Code;
+
+/// The kind of the text part being written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Prose {
+    Text,
+    Thought,
+}
+
+/// A forwarded call, until its part is written.
+#[derive(Debug, Default)]
+struct Call {
+    id: String,
+    name: String,
+    /// Whether its part has been written (or the call left out).
+    done: bool,
+    /// Whether every fragment so far was whitespace: no arguments.
+    blank: bool,
+}
+
+/// The Gemini renderer.
+#[derive(Debug)]
+pub(in crate::relay) struct Gemini {
+    pub(super) base: Base,
+    /// The parts of the event being written, comma-separated; the last one
+    /// open while `prose` says so.
+    parts: Vec<u8>,
+    prose: Option<Prose>,
+    /// The response id every event carries, once one was needed.
+    id: Option<String>,
+    calls: Vec<Call>,
+    /// How many of `calls` this response has.
+    used: usize,
+    /// `functionCall` parts written: the next one's ordinal for a reader.
+    written: u32,
+    /// Whether a call was left out for its arguments.
+    dropped: bool,
+    usage: Counts<'static>,
+    /// Scratch: the id a reader makes for the next call.
+    made_id: String,
+}
+
+impl Gemini {
+    pub(super) fn new() -> Gemini {
+        let mut base = Base::new();
+        base.encoder.set_line_ending(LineEnding::CrLf);
+        Gemini {
+            base,
+            parts: Vec::new(),
+            prose: None,
+            id: None,
+            calls: Vec::new(),
+            used: 0,
+            written: 0,
+            dropped: false,
+            usage: Counts::default(),
+            made_id: String::new(),
+        }
+    }
+
+    pub(super) fn reset(&mut self) {
+        self.parts.clear();
+        self.prose = None;
+        if let Some(id) = &mut self.id {
+            id.clear();
+        }
+        self.used = 0;
+        self.written = 0;
+        self.dropped = false;
+        self.usage = Counts::default();
+    }
+
+    pub(super) fn retained(&self) -> usize {
+        let calls: usize = self
+            .calls
+            .iter()
+            .map(|call| call.id.capacity() + call.name.capacity())
+            .sum();
+        self.parts.capacity()
+            + self.id.as_ref().map_or(0, String::capacity)
+            + calls
+            + self.made_id.capacity()
+    }
+
+    pub(super) fn text(&mut self, text: &[u8]) {
+        self.prose(Prose::Text, text);
+    }
+
+    pub(super) fn reasoning(&mut self, text: &[u8]) {
+        self.prose(Prose::Thought, text);
+    }
+
+    pub(super) fn refusal(&mut self, text: &[u8]) {
+        self.prose(Prose::Text, text);
+    }
+
+    pub(super) fn call_start(&mut self, ordinal: u32, id: &str, name: &str) {
+        if ordinal as usize != self.used {
+            return;
+        }
+        if self.used == self.calls.len() {
+            self.calls.push(Call::default());
+        }
+        let call = &mut self.calls[self.used];
+        self.used += 1;
+        call.id.clear();
+        call.id.push_str(id);
+        call.name.clear();
+        call.name.push_str(name);
+        call.done = false;
+        call.blank = true;
+    }
+
+    pub(super) fn call_arguments(&mut self, ordinal: u32, fragment: &str) {
+        if let Some(call) = self.calls[..self.used].get_mut(ordinal as usize) {
+            call.blank &= fragment.trim_ascii().is_empty();
+        }
+    }
+
+    /// Writes the call's part now that its arguments are whole.
+    pub(super) fn call_end(&mut self, ordinal: u32, arguments: &str) {
+        let at = ordinal as usize;
+        if at < self.used && !self.calls[at].done {
+            self.write_call(at, arguments);
+        }
+    }
+
+    pub(super) fn usage(&mut self, usage: &Counts<'_>) {
+        self.usage = Counts {
+            // Gemini counts thoughts beside the candidates, OpenAI within
+            // the output: a provider that counts more reasoning tokens
+            // than output tokens does neither, and its count is left out.
+            reasoning: usage.reasoning.filter(|&r| r <= usage.completion()),
+            openai: None,
+            ..*usage
+        };
+    }
+
+    /// Writes what the upstream event brought, as one event.
+    pub(super) fn flush(&mut self) {
+        if !self.parts.is_empty() {
+            self.write_event(None);
+        }
+    }
+
+    pub(super) fn end(&mut self, end: &End<'_>) {
+        self.write_remaining_calls();
+        let reason = finish_reason(end.reason, self.dropped);
+        self.write_event(Some(reason));
+    }
+
+    pub(super) fn close(&mut self) {
+        self.write_remaining_calls();
+        self.flush();
+    }
+
+    /// `{"error":{"code":…,"message":…,"status":…}}`
+    pub(super) fn error(&mut self, failure: &Failure<'_>) {
+        let (code, status) = google_status(failure);
+        let frame = &mut self.base.frame;
+        frame.clear();
+        let _ = write!(frame, r#"{{"error":{{"code":{code},"message":"#);
+        write_json_string(frame, failure.message);
+        frame.extend_from_slice(br#","status":"#);
+        write_json_string(frame, status);
+        frame.extend_from_slice(b"}}");
+        self.base.push_data();
+    }
+
+    /// Appends escaped text to a part of `kind`, opening one first.
+    fn prose(&mut self, kind: Prose, text: &[u8]) {
+        if text.is_empty() {
+            return;
+        }
+        if self.prose != Some(kind) {
+            self.close_prose();
+            self.open_part();
+            self.parts.extend_from_slice(br#"{"text":""#);
+            self.prose = Some(kind);
+        }
+        self.parts.extend_from_slice(text);
+    }
+
+    fn close_prose(&mut self) {
+        match self.prose.take() {
+            Some(Prose::Text) => self.parts.extend_from_slice(br#""}"#),
+            Some(Prose::Thought) => self.parts.extend_from_slice(br#"","thought":true}"#),
+            None => {}
+        }
+    }
+
+    /// Closes the open part and puts the comma before the next one.
+    fn open_part(&mut self) {
+        self.close_prose();
+        if !self.parts.is_empty() {
+            self.parts.push(b',');
+        }
+    }
+
+    /// The calls whose arguments never completed: `{}` for those that had
+    /// none, the others left out.
+    fn write_remaining_calls(&mut self) {
+        for at in 0..self.used {
+            let call = &self.calls[at];
+            if call.done {
+                continue;
+            }
+            if call.blank {
+                self.write_call(at, "{}");
+            } else {
+                self.calls[at].done = true;
+                self.dropped = true;
+            }
+        }
+    }
+
+    /// `{"functionCall":{"id":…,"name":…,"args":{…}}}`, or, for arguments
+    /// that are not an object, nothing (the call left out).
+    fn write_call(&mut self, at: usize, arguments: &str) {
+        self.calls[at].done = true;
+        let arguments = arguments.trim_ascii();
+        if !arguments.starts_with('{') {
+            self.dropped = true;
+            return;
+        }
+        self.open_part();
+        let ordinal = self.written;
+        self.written += 1;
+        self.freeze_id();
+        self.made_id.clear();
+        let id = self.id.as_deref().unwrap_or("");
+        let _ = write!(self.made_id, "call_{id}_{ordinal}");
+        let call = &self.calls[at];
+        let parts = &mut self.parts;
+        parts.extend_from_slice(br#"{"functionCall":{"#);
+        if !call.id.is_empty() && call.id != self.made_id {
+            parts.extend_from_slice(br#""id":"#);
+            write_json_string(parts, &call.id);
+            parts.push(b',');
+        }
+        parts.extend_from_slice(br#""name":"#);
+        write_json_string(parts, &call.name);
+        parts.extend_from_slice(br#","args":"#);
+        // Valid JSON has line breaks only between tokens.
+        parts.extend(
+            arguments
+                .bytes()
+                .map(|b| if matches!(b, b'\r' | b'\n') { b' ' } else { b }),
+        );
+        parts.extend_from_slice(b"}}");
+    }
+
+    /// The response id of every event: the first upstream named.
+    fn freeze_id(&mut self) {
+        let id = self.id.get_or_insert_with(String::new);
+        if id.is_empty() {
+            id.push_str(&self.base.id);
+        }
+    }
+
+    /// One event with the parts written so far (emptied), and with the
+    /// finish and usage when it is the last.
+    fn write_event(&mut self, finish: Option<&str>) {
+        self.close_prose();
+        self.freeze_id();
+        let frame = &mut self.base.frame;
+        frame.clear();
+        frame.extend_from_slice(br#"{"candidates":[{"content":{"role":"model","parts":["#);
+        frame.extend_from_slice(&self.parts);
+        frame.extend_from_slice(b"]}");
+        if let Some(reason) = finish {
+            frame.extend_from_slice(br#","finishReason":"#);
+            write_json_string(frame, reason);
+        }
+        frame.extend_from_slice(br#","index":0}]"#);
+        let usage = self.usage;
+        if finish.is_some() && usage.seen {
+            let reasoning = usage.reasoning.unwrap_or(0);
+            let _ = write!(
+                frame,
+                r#","usageMetadata":{{"promptTokenCount":{},"candidatesTokenCount":{},"totalTokenCount":{}"#,
+                usage.prompt(),
+                usage.completion().saturating_sub(reasoning),
+                usage.total()
+            );
+            if let Some(cached) = usage.cached {
+                let _ = write!(frame, r#","cachedContentTokenCount":{cached}"#);
+            }
+            if let Some(reasoning) = usage.reasoning {
+                let _ = write!(frame, r#","thoughtsTokenCount":{reasoning}"#);
+            }
+            frame.push(b'}');
+        }
+        frame.extend_from_slice(br#","modelVersion":"#);
+        write_json_string(frame, &self.base.model);
+        frame.extend_from_slice(br#","responseId":"#);
+        write_json_string(frame, self.id.as_deref().unwrap_or(""));
+        frame.push(b'}');
+        self.base.push_data();
+        self.parts.clear();
+    }
+}
+
+/// A finish in Gemini's words, for the relay's finish in OpenAI's.
+fn finish_reason(reason: &str, dropped: bool) -> &str {
+    match reason {
+        "length" => "MAX_TOKENS",
+        "content_filter" => "SAFETY",
+        "stop" | "tool_calls" if dropped => "MALFORMED_FUNCTION_CALL",
+        // Gemini's own words (`MALFORMED_FUNCTION_CALL`, `OTHER`, ...).
+        word if word.starts_with(|c: char| c.is_ascii_uppercase())
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') =>
+        {
+            word
+        }
+        _ => "STOP",
+    }
+}
+
+/// Google's status words and their HTTP codes.
+const STATUSES: [(&str, u16); 16] = [
+    ("INVALID_ARGUMENT", 400),
+    ("FAILED_PRECONDITION", 400),
+    ("OUT_OF_RANGE", 400),
+    ("UNAUTHENTICATED", 401),
+    ("PERMISSION_DENIED", 403),
+    ("NOT_FOUND", 404),
+    ("ABORTED", 409),
+    ("ALREADY_EXISTS", 409),
+    ("RESOURCE_EXHAUSTED", 429),
+    ("CANCELLED", 499),
+    ("INTERNAL", 500),
+    ("UNKNOWN", 500),
+    ("DATA_LOSS", 500),
+    ("UNIMPLEMENTED", 501),
+    ("UNAVAILABLE", 503),
+    ("DEADLINE_EXCEEDED", 504),
+];
+
+/// Words in another format's error type or code, and the status they
+/// mean.
+const WORDS: [(&str, &str); 12] = [
+    ("rate_limit", "RESOURCE_EXHAUSTED"),
+    ("throttl", "RESOURCE_EXHAUSTED"),
+    ("quota", "RESOURCE_EXHAUSTED"),
+    ("overloaded", "UNAVAILABLE"),
+    ("unavailable", "UNAVAILABLE"),
+    ("timeout", "DEADLINE_EXCEEDED"),
+    ("invalid", "INVALID_ARGUMENT"),
+    ("validation", "INVALID_ARGUMENT"),
+    ("authentication", "UNAUTHENTICATED"),
+    ("permission", "PERMISSION_DENIED"),
+    ("not_found", "NOT_FOUND"),
+    ("notfound", "NOT_FOUND"),
+];
+
+/// The HTTP code and Google status of an error.
+fn google_status(failure: &Failure<'_>) -> (u16, &'static str) {
+    let given = match failure.code {
+        Some(Code::Number(code)) => u16::try_from(code)
+            .ok()
+            .filter(|code| (400..=599).contains(code)),
+        Some(Code::Text(code)) => code.parse().ok().filter(|code| (400..=599).contains(code)),
+        None => None,
+    };
+    let named = STATUSES
+        .iter()
+        .find(|(status, _)| *status == failure.error_type);
+    if let Some(&(status, code)) = named {
+        return (given.unwrap_or(code), status);
+    }
+    if let Some(code) = given {
+        let status = STATUSES.iter().find(|&&(_, known)| known == code).map_or(
+            if code < 500 {
+                "FAILED_PRECONDITION"
+            } else {
+                "INTERNAL"
+            },
+            |&(status, _)| status,
+        );
+        return (code, status);
+    }
+    let code_text = match failure.code {
+        Some(Code::Text(code)) => code,
+        _ => "",
+    };
+    for text in [failure.error_type, code_text] {
+        let lower = text.to_ascii_lowercase();
+        if let Some(&(_, status)) = WORDS.iter().find(|(word, _)| lower.contains(word)) {
+            let code = STATUSES
+                .iter()
+                .find(|(known, _)| *known == status)
+                .map_or(500, |&(_, code)| code);
+            return (code, status);
+        }
+    }
+    (500, "INTERNAL")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Failure, finish_reason, google_status};
+    use crate::upstream::Code;
+
+    fn status(error_type: &str, code: Option<Code<'_>>) -> (u16, &'static str) {
+        google_status(&Failure {
+            message: "m",
+            error_type,
+            code,
+        })
+    }
+
+    #[test]
+    fn errors_get_a_code_and_a_google_status() {
+        assert_eq!(
+            status("UNAVAILABLE", Some(Code::Number(503))),
+            (503, "UNAVAILABLE")
+        );
+        assert_eq!(
+            status("RESOURCE_EXHAUSTED", None),
+            (429, "RESOURCE_EXHAUSTED")
+        );
+        assert_eq!(status("overloaded_error", None), (503, "UNAVAILABLE"));
+        assert_eq!(
+            status("throttlingException", None),
+            (429, "RESOURCE_EXHAUSTED")
+        );
+        assert_eq!(
+            status("server_error", Some(Code::Text("rate_limit_exceeded"))),
+            (429, "RESOURCE_EXHAUSTED")
+        );
+        assert_eq!(
+            status("invalid_request_error", None),
+            (400, "INVALID_ARGUMENT")
+        );
+        assert_eq!(status("x", Some(Code::Number(404))), (404, "NOT_FOUND"));
+        assert_eq!(status("x", Some(Code::Text("502"))), (502, "INTERNAL"));
+        assert_eq!(
+            status("upstream_error", Some(Code::Text("stream_truncated"))),
+            (500, "INTERNAL")
+        );
+        assert_eq!(status("x", Some(Code::Number(200))), (500, "INTERNAL"));
+    }
+
+    #[test]
+    fn finishes_in_gemini_words() {
+        let cases = [
+            ("stop", false, "STOP"),
+            ("tool_calls", false, "STOP"),
+            ("tool_calls", true, "MALFORMED_FUNCTION_CALL"),
+            ("length", true, "MAX_TOKENS"),
+            ("content_filter", false, "SAFETY"),
+            ("MALFORMED_FUNCTION_CALL", false, "MALFORMED_FUNCTION_CALL"),
+            ("OTHER", false, "OTHER"),
+            ("eos", false, "STOP"),
+            ("pause_turn", false, "STOP"),
+            ("", false, "STOP"),
+        ];
+        for (reason, dropped, want) in cases {
+            assert_eq!(finish_reason(reason, dropped), want, "{reason}");
+        }
+    }
+}
