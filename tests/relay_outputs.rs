@@ -586,3 +586,32 @@ fn gemini_errors_carry_an_http_code_and_a_google_status() {
         "{cut}"
     );
 }
+
+#[test]
+fn gemini_calls_keep_their_order_after_a_call_with_no_arguments() {
+    let events = [
+        json!({"type":"message_start","message":{"id":"msg_2","model":"claude","usage":{"input_tokens":3,"output_tokens":1}}}),
+        json!({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_none","name":"clock","input":{}}}),
+        json!({"type":"content_block_stop","index":0}),
+        json!({"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_args","name":"weather","input":{}}}),
+        json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"city\":\"Oslo\"}"}}),
+        json!({"type":"content_block_stop","index":1}),
+        json!({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}}),
+        json!({"type":"message_stop"}),
+    ];
+    let upstream: String = events
+        .iter()
+        .map(|e| format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap()))
+        .collect();
+    let out = relay(forwarding(Output::Gemini), &upstream);
+    let events = gemini_events(&out);
+    assert_eq!(
+        function_calls(&events),
+        [
+            &json!({"id":"toolu_none","name":"clock","args":{}}),
+            &json!({"id":"toolu_args","name":"weather","args":{"city":"Oslo"}}),
+        ]
+    );
+    // The second waited for the end, where the first is known to have none.
+    assert_eq!(events.len(), 1);
+}

@@ -14,7 +14,10 @@
 //! - **Calls.** A forwarded call goes out as one whole
 //!   `{"functionCall":{"name":…,"args":{…}}}` part, in the event where its
 //!   arguments became one complete JSON object, since Gemini's clients
-//!   (google-genai among them) read `args` whole. A Gemini upstream's
+//!   (google-genai among them) read `args` whole. Calls keep their order:
+//!   one whose arguments complete while a call before it is still open
+//!   waits for it (after a call with no arguments, which nothing tells
+//!   complete, until the end), its arguments kept meanwhile. A Gemini upstream's
 //!   streamed `partialArgs` go out the same way: the Gemini API itself
 //!   never sends them, and google-genai does not assemble them. A call with
 //!   no arguments has `"args":{}`; a call whose arguments are not a JSON
@@ -64,8 +67,10 @@ enum Prose {
 struct Call {
     id: String,
     name: String,
-    /// Whether its part has been written (or the call left out).
-    done: bool,
+    /// Whether its arguments are whole: kept in `arguments` until the
+    /// calls before it have gone out.
+    ready: bool,
+    arguments: String,
     /// Whether every fragment so far was whitespace: no arguments.
     blank: bool,
 }
@@ -83,6 +88,9 @@ pub(in crate::relay) struct Gemini {
     calls: Vec<Call>,
     /// How many of `calls` this response has.
     used: usize,
+    /// The first call not written yet (nor left out): calls go out in
+    /// their order.
+    next_call: usize,
     /// `functionCall` parts written: the next one's ordinal for a reader.
     written: u32,
     /// Whether a call was left out for its arguments.
@@ -103,6 +111,7 @@ impl Gemini {
             id: None,
             calls: Vec::new(),
             used: 0,
+            next_call: 0,
             written: 0,
             dropped: false,
             usage: Counts::default(),
@@ -117,6 +126,7 @@ impl Gemini {
             id.clear();
         }
         self.used = 0;
+        self.next_call = 0;
         self.written = 0;
         self.dropped = false;
         self.usage = Counts::default();
@@ -126,7 +136,7 @@ impl Gemini {
         let calls: usize = self
             .calls
             .iter()
-            .map(|call| call.id.capacity() + call.name.capacity())
+            .map(|call| call.id.capacity() + call.name.capacity() + call.arguments.capacity())
             .sum();
         self.parts.capacity()
             + self.id.as_ref().map_or(0, String::capacity)
@@ -159,7 +169,8 @@ impl Gemini {
         call.id.push_str(id);
         call.name.clear();
         call.name.push_str(name);
-        call.done = false;
+        call.ready = false;
+        call.arguments.clear();
         call.blank = true;
     }
 
@@ -169,11 +180,21 @@ impl Gemini {
         }
     }
 
-    /// Writes the call's part now that its arguments are whole.
+    /// Writes the call's part now that its arguments are whole, or, while
+    /// a call before it is not written, keeps them until it is.
     pub(super) fn call_end(&mut self, ordinal: u32, arguments: &str) {
         let at = ordinal as usize;
-        if at < self.used && !self.calls[at].done {
-            self.write_call(at, arguments);
+        if at < self.next_call || at >= self.used {
+            return;
+        }
+        if at == self.next_call {
+            self.write_call(arguments);
+            self.write_ready_calls();
+        } else {
+            let call = &mut self.calls[at];
+            call.ready = true;
+            call.arguments.clear();
+            call.arguments.push_str(arguments);
         }
     }
 
@@ -249,27 +270,37 @@ impl Gemini {
         }
     }
 
-    /// The calls whose arguments never completed: `{}` for those that had
-    /// none, the others left out.
+    /// The calls next in order whose arguments are whole.
+    fn write_ready_calls(&mut self) {
+        while self.next_call < self.used && self.calls[self.next_call].ready {
+            let arguments = std::mem::take(&mut self.calls[self.next_call].arguments);
+            self.write_call(&arguments);
+            self.calls[self.next_call - 1].arguments = arguments;
+        }
+    }
+
+    /// The calls left, at the end: those whose arguments are whole, `{}`
+    /// for those that had none, the others left out.
     fn write_remaining_calls(&mut self) {
-        for at in 0..self.used {
-            let call = &self.calls[at];
-            if call.done {
-                continue;
-            }
-            if call.blank {
-                self.write_call(at, "{}");
+        while self.next_call < self.used {
+            let call = &self.calls[self.next_call];
+            if call.ready {
+                self.write_ready_calls();
+            } else if call.blank {
+                self.write_call("{}");
             } else {
-                self.calls[at].done = true;
+                self.next_call += 1;
                 self.dropped = true;
             }
         }
     }
 
-    /// `{"functionCall":{"id":…,"name":…,"args":{…}}}`, or, for arguments
-    /// that are not an object, nothing (the call left out).
-    fn write_call(&mut self, at: usize, arguments: &str) {
-        self.calls[at].done = true;
+    /// `{"functionCall":{"id":…,"name":…,"args":{…}}}` for the next call,
+    /// or, for arguments that are not an object, nothing (the call left
+    /// out).
+    fn write_call(&mut self, arguments: &str) {
+        let at = self.next_call;
+        self.next_call += 1;
         let arguments = arguments.trim_ascii();
         if !arguments.starts_with('{') {
             self.dropped = true;
