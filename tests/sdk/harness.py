@@ -210,8 +210,8 @@ def excerpt(out: bytes, at: int | None, limit: int = 400) -> str:
     """The bytes of the event at `at` (and a little after), for a report."""
     if at is None:
         return ""
-    end = out.find(b"\n\n", at)
-    end = len(out) if end < 0 else end
+    ends = [found for found in (out.find(b"\n\n", at), out.find(b"\r\n\r\n", at)) if found >= 0]
+    end = min(ends, default=len(out))
     piece = out[at : min(end, at + limit)]
     return piece.decode("utf-8", errors="replace") + (" ..." if end > at + limit else "")
 

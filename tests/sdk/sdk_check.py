@@ -12,7 +12,9 @@ format's official SDK:
 - anthropic: anthropic-python's `messages.stream(...)` and
   `get_final_message()` (check_anthropic.py);
 - openai-responses: openai-python's `responses.stream(...)` and
-  `get_final_response()` (check_responses.py).
+  `get_final_response()` (check_responses.py);
+- gemini: google-genai's `models.generate_content_stream(...)`, its chunks'
+  text, function calls, finish reason and usage (check_gemini.py).
 
 Each output must keep the format's rules (the check module's `protocol`),
 pass the SDK's strict response validation (every event one of its typed
@@ -62,6 +64,7 @@ from typing import Any
 
 import check_anthropic
 import check_chat
+import check_gemini
 import check_responses
 from harness import (
     VARIANTS,
@@ -82,7 +85,9 @@ from harness import (
     upstream_truth,
 )
 
-FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (check_chat, check_anthropic, check_responses)}
+FORMATS: dict[str, ModuleType] = {
+    m.NAME: m for m in (check_chat, check_anthropic, check_responses, check_gemini)
+}
 SHOWN = 40
 NODE_SECONDS = 600
 
@@ -194,7 +199,11 @@ def relayed(
             check()
         except Failure as failure:
             failures.append(failure)
-    return run.out, expect(chat.summary, chat.out, variant), failures
+    expected = expect(chat.summary, chat.out, variant)
+    # What the format cannot carry (check_gemini: a call whose arguments
+    # are not an object).
+    adjust = getattr(fmt, "adjust", None)
+    return run.out, adjust(expected) if adjust else expected, failures
 
 
 class NodeReads:
@@ -278,8 +287,13 @@ def check_samples(folder: Path) -> bool:
     report = Report(None)
     for path in sorted(folder.glob("*/*.sse")):
         fmt = FORMATS[path.parent.name]
-        out = path.read_bytes()
-        header = dict(line[2:].split(" ", 1) for line in out.decode().splitlines() if line.startswith(": "))
+        sample = path.read_bytes()
+        # The header's comment lines are not served: google-genai takes a
+        # comment line for JSON (the other SDKs skip it).
+        block = re.match(rb"(?::[^\r\n]*\r?\n)+\r?\n", sample)
+        head = block.group(0) if block else b""
+        out = sample[len(head) :]
+        header = dict(line[2:].split(" ", 1) for line in head.decode().splitlines() if line.startswith(": "))
         verdict = header["verdict"].split(" ", 1)
         expected = Expected.from_json(json.loads(header["expect"]))
         result, failures = check_output(fmt, fmt.Sdk(server), out, expected)
