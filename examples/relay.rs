@@ -2,12 +2,12 @@
 //! Responses, Anthropic Messages, Google Gemini, or Amazon Bedrock's binary
 //! event-stream) to a client in the format it asks for (OpenAI
 //! chat-completion chunks by default, Anthropic Messages, OpenAI Responses,
-//! or the upstream's own), turning the target argument of every tool call
+//! Google Gemini, or the upstream's own), turning the target argument of every tool call
 //! into answer text as it arrives.
 //!
 //! ```text
 //! cargo run --release --example relay -- [--from auto|openai-chat|openai-responses|anthropic|gemini|bedrock]
-//!     [--to openai-chat|openai-responses|anthropic|same] [--key KEY]... [--tool-calls hide|forward]
+//!     [--to openai-chat|openai-responses|anthropic|gemini|same] [--key KEY]... [--tool-calls hide|forward]
 //!     [--no-values] [--no-finish] [--chunk-bytes N] [--summary] [FILE]
 //! ```
 //!
@@ -28,7 +28,7 @@ use argstream::{Format, Output, Relay, ToolCallMode};
 use bytes::Bytes;
 
 const USAGE: &str = "usage: relay [--from auto|openai-chat|openai-responses|anthropic|gemini|bedrock] \
-[--to openai-chat|openai-responses|anthropic|same] [--key KEY]... [--tool-calls hide|forward] \
+[--to openai-chat|openai-responses|anthropic|gemini|same] [--key KEY]... [--tool-calls hide|forward] \
 [--no-values] [--no-finish] [--chunk-bytes N] [--summary] [FILE]";
 
 struct Options {

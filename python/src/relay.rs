@@ -18,11 +18,12 @@ const WHAT: &str = "Relay";
 /// arguments of every tool call streamed as answer text while they arrive.
 ///
 /// from_ names the upstream format ("openai-chat", "openai-responses",
-/// "anthropic") or "auto" to detect it; to names the client's format
-/// ("openai-chat", "openai-responses", "anthropic", or "same" for the
-/// upstream's own); tool_calls is "hide" (the client sees only text) or
-/// "forward" (the calls go out as the format's calls); values=False leaves
-/// the target values out of the text (a pure translation).
+/// "anthropic", "gemini", "bedrock") or "auto" to detect it; to names the
+/// client's format ("openai-chat", "openai-responses", "anthropic",
+/// "gemini", or "same" for the upstream's own); tool_calls is "hide" (the
+/// client sees only text) or "forward" (the calls go out as the format's
+/// calls); values=False leaves the target values out of the text (a pure
+/// translation).
 /// finish=False leaves out the format's end (chat: the finish chunk, the
 /// usage chunk and [DONE]) for chaining responses into one client stream;
 /// created is the
@@ -31,7 +32,8 @@ const WHAT: &str = "Relay";
 /// None for the default.
 /// The client's stream ends with the format's end (chat: one finish chunk,
 /// a usage chunk if upstream sent usage, and data: [DONE]; Anthropic:
-/// message_delta and message_stop; Responses: response.completed); or, for
+/// message_delta and message_stop; Responses: response.completed; Gemini:
+/// an event with the finishReason); or, for
 /// an upstream error or a cut-off upstream, with the format's error event
 /// and no success end.
 ///
@@ -88,8 +90,8 @@ impl PyRelay {
         };
         let output = to.parse::<Output>().map_err(|_| {
             PyValueError::new_err(format!(
-                "to must be \"openai-chat\", \"openai-responses\", \"anthropic\" or \"same\", \
-                 not {to:?}"
+                "to must be \"openai-chat\", \"openai-responses\", \"anthropic\", \"gemini\" \
+                 or \"same\", not {to:?}"
             ))
         })?;
         let mode = tool_calls.parse::<ToolCallMode>().map_err(|_| {
@@ -185,7 +187,8 @@ impl PyRelay {
     }
 
     /// The upstream format, given or detected: "openai-chat",
-    /// "openai-responses", "anthropic", or None until known.
+    /// "openai-responses", "anthropic", "gemini", "bedrock", or None until
+    /// known.
     #[getter]
     fn format(slf: &Bound<'_, Self>) -> PyResult<Option<&'static str>> {
         Ok(borrow(slf, WHAT)?.relay.format().map(Format::name))

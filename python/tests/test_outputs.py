@@ -50,6 +50,27 @@ def test_responses_out_forwards_the_call_without_values():
     assert not any(e["type"] == "response.output_text.delta" for e in out)
 
 
+def test_gemini_out_gives_the_call_whole_with_args_and_the_finish_last():
+    body = relay(to="gemini", tool_calls="forward")
+    # Gemini's own separator, and data lines only.
+    assert body.endswith(b"\r\n\r\n") and b"\n\n" not in body.replace(b"\r\n", b"")
+    out = [json.loads(line[6:]) for line in body.split(b"\r\n") if line.startswith(b"data: ")]
+    parts = [part for e in out for part in e["candidates"][0]["content"]["parts"]]
+    text = "".join(part.get("text", "") for part in parts)
+    assert text == "One moment"
+    calls = [part["functionCall"] for part in parts if "functionCall" in part]
+    assert calls == [{"id": "toolu_1", "name": "lookup", "args": {"pre_exec_msg": "One moment"}}]
+    last = out[-1]
+    assert last["candidates"][0]["finishReason"] == "STOP"
+    assert last["usageMetadata"]["promptTokenCount"] == 3
+    assert all(e["responseId"] == "msg_1" for e in out)
+
+
+def test_gemini_out_hides_the_call_by_default():
+    body = relay(to="gemini")
+    assert b"functionCall" not in body and b'"finishReason":"STOP"' in body
+
+
 def test_chat_out_is_the_default():
     assert relay().endswith(b"data: [DONE]\n\n")
 
@@ -57,3 +78,5 @@ def test_chat_out_is_the_default():
 def test_an_unknown_output_is_a_value_error():
     with pytest.raises(ValueError, match="to must be"):
         argstream.Relay("pre_exec_msg", to="gemini-9")
+    with pytest.raises(ValueError, match='"gemini"'):
+        argstream.Relay("pre_exec_msg", to="bard")

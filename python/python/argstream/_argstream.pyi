@@ -149,9 +149,12 @@ class Relay:
     (``"forward"``); then the format's end (chat: one chunk with the finish
     reason, a usage chunk if upstream sent usage, and ``data: [DONE]``;
     Anthropic: ``message_delta`` and ``message_stop``; Responses:
-    ``response.completed``). An upstream error event or a cut-off upstream
-    gives the format's error event (chat ``data: {"error": ...}``, Anthropic
-    ``event: error``, Responses ``response.failed``) and no success end.
+    ``response.completed``; Gemini: an event with the ``finishReason`` and
+    ``usageMetadata``). An upstream error event or a cut-off upstream gives
+    the format's error event (chat ``data: {"error": ...}``, Anthropic
+    ``event: error``, Responses ``response.failed``, Gemini
+    ``data: {"error": {"code": ..., "message": ..., "status": ...}}``) and no
+    success end.
 
     Threads: one relay per response stream, as for ``KeyScanner``: a call
     from a second thread while one runs raises ``RuntimeError``.
@@ -172,7 +175,7 @@ class Relay:
         from_: Literal[
             "auto", "openai-chat", "openai-responses", "anthropic", "gemini", "bedrock"
         ] = "auto",
-        to: Literal["openai-chat", "openai-responses", "anthropic", "same"] = "openai-chat",
+        to: Literal["openai-chat", "openai-responses", "anthropic", "gemini", "same"] = "openai-chat",
         tool_calls: Literal["hide", "forward"] = "hide",
         values: bool = True,
         finish: bool = True,
