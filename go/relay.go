@@ -35,10 +35,12 @@ type Options struct {
 	// values stream to the client as answer text. None: "pre_exec_msg".
 	Keys []string
 	// From is the upstream format: "openai-chat", "openai-responses",
-	// "anthropic", or "" or "auto" to detect it from the first events.
+	// "anthropic", "gemini", "bedrock", or "" or "auto" to detect it from
+	// the first events.
 	From string
 	// To is the client's format: "openai-chat" (also ""),
-	// "openai-responses", "anthropic", or "same" (the upstream's own).
+	// "openai-responses", "anthropic", "gemini", or "same" (the upstream's
+	// own).
 	To string
 	// ForwardToolCalls sends the calls to the client too, instead of hiding
 	// them (a hidden call's finish reads as a plain stop).
@@ -172,7 +174,7 @@ func (r *Relay) Summary() string {
 }
 
 // Format is the upstream format, given or detected: "openai-chat",
-// "openai-responses", "anthropic", or "" until known.
+// "openai-responses", "anthropic", "gemini", "bedrock", or "" until known.
 func (r *Relay) Format() string {
 	if !r.getState() {
 		return ""

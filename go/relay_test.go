@@ -142,6 +142,8 @@ var configs = []config{
 		[]string{"--to", "same", "--tool-calls", "forward", "--no-values"}},
 	{"keys-from-no-finish", Options{Keys: []string{"city", "pre_exec_msg"}, From: "auto", NoFinish: true},
 		[]string{"--key", "city", "--key", "pre_exec_msg", "--from", "auto", "--no-finish"}},
+	{"to-gemini-forward", Options{To: "gemini", ForwardToolCalls: true},
+		[]string{"--to", "gemini", "--tool-calls", "forward"}},
 }
 
 func bundledExamples(t *testing.T) []string {
@@ -204,7 +206,7 @@ func testData() string {
 func TestRelayRecordedCorporaAsRust(t *testing.T) {
 	data := testData()
 	streams := 0
-	for _, corpus := range []string{"openai-compatible", "anthropic", "openai-responses"} {
+	for _, corpus := range []string{"openai-compatible", "anthropic", "openai-responses", "gemini"} {
 		files, _ := filepath.Glob(filepath.Join(data, "streams", corpus, "*.sse"))
 		for _, file := range files {
 			upstream, err := os.ReadFile(file)

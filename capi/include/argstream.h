@@ -141,12 +141,14 @@ typedef struct argstream_relay_options {
   size_t keys_len;
   /**
    * The upstream format: "openai-chat", "openai-responses", "anthropic",
-   * or empty or "auto" to detect it from the first events.
+   * "gemini", "bedrock", or empty or "auto" to detect it from the first
+   * events.
    */
   struct argstream_str from;
   /**
    * The client's format: "openai-chat" (empty: the default),
-   * "openai-responses", "anthropic", or "same" (the upstream's own).
+   * "openai-responses", "anthropic", "gemini", or "same" (the upstream's
+   * own).
    */
   struct argstream_str to;
   /**
@@ -215,7 +217,8 @@ typedef struct argstream_error {
 typedef struct argstream_relay_state {
   /**
    * The upstream format, given or detected ("openai-chat",
-   * "openai-responses", "anthropic"); empty until known. Static text.
+   * "openai-responses", "anthropic", "gemini", "bedrock"); empty until
+   * known. Static text.
    */
   struct argstream_str format;
   /**

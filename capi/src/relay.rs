@@ -38,10 +38,12 @@ pub struct argstream_relay_options {
     /// How many keys.
     pub keys_len: usize,
     /// The upstream format: "openai-chat", "openai-responses", "anthropic",
-    /// or empty or "auto" to detect it from the first events.
+    /// "gemini", "bedrock", or empty or "auto" to detect it from the first
+    /// events.
     pub from: argstream_str,
     /// The client's format: "openai-chat" (empty: the default),
-    /// "openai-responses", "anthropic", or "same" (the upstream's own).
+    /// "openai-responses", "anthropic", "gemini", or "same" (the upstream's
+    /// own).
     pub to: argstream_str,
     /// ARGSTREAM_FORWARD_TOOL_CALLS, ARGSTREAM_NO_VALUES and
     /// ARGSTREAM_NO_FINISH, or'ed together; other bits are refused.
@@ -92,7 +94,8 @@ impl Opaque for argstream_relay {
 #[derive(Clone, Copy, Debug)]
 pub struct argstream_relay_state {
     /// The upstream format, given or detected ("openai-chat",
-    /// "openai-responses", "anthropic"); empty until known. Static text.
+    /// "openai-responses", "anthropic", "gemini", "bedrock"); empty until
+    /// known. Static text.
     pub format: argstream_str,
     /// How many upstream events have been read, a refused one included.
     pub events: u64,
