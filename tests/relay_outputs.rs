@@ -53,6 +53,26 @@ fn chunk(choices: Value) -> String {
     format!("data: {chunk}\n\n")
 }
 
+/// A chat chunk of choice 0 alone.
+fn choice_chunk(delta: &Value, finish: Value) -> String {
+    chunk(json!([{"index":0,"delta":delta,"finish_reason":finish}]))
+}
+
+/// A chat stream of these deltas, then a `tool_calls` finish, relayed to
+/// Gemini with the calls forwarded.
+fn calls_to_gemini(deltas: &[Value]) -> Relay {
+    let mut upstream: String = deltas
+        .iter()
+        .map(|d| choice_chunk(d, Value::Null))
+        .collect();
+    upstream += &choice_chunk(&json!({}), json!("tool_calls"));
+    upstream += "data: [DONE]\n\n";
+    let mut relayer = forwarding(Output::Gemini);
+    relayer.feed(Bytes::from(upstream)).unwrap();
+    relayer.finish().unwrap();
+    relayer
+}
+
 /// A chat stream with `n` choices: each says its own words (choice 1's
 /// arrive first in each chunk), and with `calls` each also calls a tool
 /// whose `pre_exec_msg` is its own.
@@ -475,30 +495,16 @@ fn a_call_with_no_arguments_goes_to_gemini_with_args_braces() {
 
 #[test]
 fn a_call_whose_arguments_are_not_an_object_is_left_out_of_gemini() {
-    let chunk = |delta: Value, finish: Value| {
-        let chunk = json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":"m",
-            "choices":[{"index":0,"delta":delta,"finish_reason":finish}]});
-        format!("data: {chunk}\n\n")
-    };
     let call = |index: u64, id: &str, arguments: &str| {
         json!({"tool_calls":[{"index":index,"id":id,"type":"function",
             "function":{"name":"f","arguments":arguments}}]})
     };
-    let upstream = [
-        chunk(json!({"role":"assistant","content":"Hi"}), Value::Null),
-        chunk(
-            call(0, "call_bad", r#"{"pre_exec_msg":"Wait","x":tru"#),
-            Value::Null,
-        ),
-        chunk(call(1, "call_list", "[1, 2]"), Value::Null),
-        chunk(call(2, "call_ok", r#"{"ok":true}"#), Value::Null),
-        chunk(json!({}), json!("tool_calls")),
-        "data: [DONE]\n\n".to_owned(),
-    ]
-    .concat();
-    let mut relayer = forwarding(Output::Gemini);
-    relayer.feed(Bytes::from(upstream)).unwrap();
-    relayer.finish().unwrap();
+    let mut relayer = calls_to_gemini(&[
+        json!({"role":"assistant","content":"Hi"}),
+        call(0, "call_bad", r#"{"pre_exec_msg":"Wait","x":tru"#),
+        call(1, "call_list", "[1, 2]"),
+        call(2, "call_ok", r#"{"ok":true}"#),
+    ]);
     let out = relayer.output();
     let events = gemini_events(&out);
     let calls = function_calls(&events);
@@ -614,4 +620,27 @@ fn gemini_calls_keep_their_order_after_a_call_with_no_arguments() {
     );
     // The second waited for the end, where the first is known to have none.
     assert_eq!(events.len(), 1);
+}
+
+#[test]
+fn gemini_leaves_out_a_call_nested_too_deep_for_its_readers() {
+    let limit = argstream::scan::DEFAULT_DEPTH_LIMIT;
+    // Arguments nested `depth` deep, as deep as the key scanner takes.
+    let nested =
+        |depth: usize| format!("{}{}", "{\"a\":".repeat(depth - 1) + "{", "}".repeat(depth));
+    for (depth, goes_out) in [(limit - 8, true), (limit - 7, false)] {
+        let mut relayer = calls_to_gemini(&[json!({"role":"assistant","tool_calls":[{"index":0,
+            "id":"call_deep","type":"function","function":{"name":"f","arguments":nested(depth)}}]})]);
+        assert!(relayer.summary().tool_calls[0].error.is_none(), "{depth}");
+        let out = relayer.output();
+        // Every event reads back through the crate's own Gemini decoder.
+        let back = readback::read(&out, Some(Format::Gemini)).unwrap();
+        assert_eq!(back.calls.len(), usize::from(goes_out), "{depth}");
+        let finish = if goes_out {
+            "tool_calls"
+        } else {
+            "MALFORMED_FUNCTION_CALL"
+        };
+        assert_eq!(back.finish.as_deref(), Some(finish), "{depth}");
+    }
 }

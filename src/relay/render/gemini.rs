@@ -21,7 +21,9 @@
 //!   streamed `partialArgs` go out the same way: the Gemini API itself
 //!   never sends them, and google-genai does not assemble them. A call with
 //!   no arguments has `"args":{}`; a call whose arguments are not a JSON
-//!   object (invalid, cut off, an array) is left out, the relay's
+//!   object (invalid, cut off, an array), or nest so deep that the event
+//!   around them would pass a reader's depth limit (128, serde_json's and
+//!   argstream's), is left out, the relay's
 //!   [`Summary`](crate::Summary) keeping it with its error, and a finish
 //!   that would read `STOP` reads `MALFORMED_FUNCTION_CALL`, Gemini's word
 //!   for a call it could not give. Line breaks between the tokens of the
@@ -52,6 +54,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use super::{Base, Counts, End, Failure, write_json_string};
+use crate::scan::DEFAULT_DEPTH_LIMIT;
 use crate::sse::LineEnding;
 use crate::upstream::Code;
 
@@ -302,7 +305,10 @@ impl Gemini {
         let at = self.next_call;
         self.next_call += 1;
         let arguments = arguments.trim_ascii();
-        if !arguments.starts_with('{') {
+        // Inline, the arguments nest inside the event's own seven levels
+        // (candidates, content, parts, functionCall, ...): deeper than a
+        // reader's depth limit would fail the whole event.
+        if !arguments.starts_with('{') || WRAPPING + nesting(arguments) >= DEFAULT_DEPTH_LIMIT {
             self.dropped = true;
             return;
         }
@@ -382,6 +388,31 @@ impl Gemini {
         self.base.push_data();
         self.parts.clear();
     }
+}
+
+/// The containers an event holds a call's `args` in: the event, its
+/// `candidates`, the candidate, `content`, `parts`, the part and its
+/// `functionCall`.
+const WRAPPING: usize = 7;
+
+/// How deep the containers of a valid JSON document nest.
+fn nesting(json: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0);
+    let (mut in_string, mut escaped) = (false, false);
+    for b in json.bytes() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            b'{' | b'[' if !in_string => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' if !in_string => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// A finish in Gemini's words, for the relay's finish in OpenAI's.
@@ -525,6 +556,13 @@ mod tests {
             (500, "INTERNAL")
         );
         assert_eq!(status("x", Some(Code::Number(200))), (500, "INTERNAL"));
+    }
+
+    #[test]
+    fn nesting_counts_containers_not_brackets_in_strings() {
+        assert_eq!(super::nesting(r#"{}"#), 1);
+        assert_eq!(super::nesting(r#"{"a":[{"b":"}]{[\"["}],"c":[]}"#), 3);
+        assert_eq!(super::nesting(r#"{"a":"\\","b":[[1]]}"#), 3);
     }
 
     #[test]
