@@ -176,9 +176,9 @@ fn read_back(output: &[u8], format: Output) -> Back {
 /// The arguments of the forwarded calls as a Gemini client gets them, for
 /// the calls the summary collected: `{}` for none, an object's as they
 /// came (line breaks as spaces), and none for a call whose arguments are
-/// not an object. Arguments that went bad after they were one whole object
-/// (bytes after their end) went out before they did: such a call may be
-/// there, with its arguments up to their end.
+/// not an object or nest past 120 levels. Arguments that went bad after
+/// they were one whole object (bytes after their end) went out before they
+/// did: such a call may be there, with its arguments up to their end.
 fn gemini_calls(collected: &[argstream::ToolCallSummary], back: &[String]) -> bool {
     let mut back = back.iter().peekable();
     for call in collected {
@@ -192,7 +192,7 @@ fn gemini_calls(collected: &[argstream::ToolCallSummary], back: &[String]) -> bo
             if back.next().map(String::as_str) != Some("{}") {
                 return false;
             }
-        } else if call.error.is_none() && arguments.starts_with('{') {
+        } else if call.error.is_none() && arguments.starts_with('{') && depth(&arguments) <= 120 {
             if back.next() != Some(&arguments) {
                 return false;
             }
@@ -201,6 +201,36 @@ fn gemini_calls(collected: &[argstream::ToolCallSummary], back: &[String]) -> bo
         }
     }
     back.next().is_none()
+}
+
+/// The deepest nesting of containers in valid JSON text.
+fn depth(json: &str) -> usize {
+    let mut open = 0usize;
+    let mut most = 0;
+    let mut chars = json.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                // Skip the string, escapes included.
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '{' | '[' => {
+                open += 1;
+                most = most.max(open);
+            }
+            '}' | ']' => open -= 1,
+            _ => {}
+        }
+    }
+    most
 }
 
 fuzz_target!(|case: Case| {
