@@ -111,6 +111,8 @@ fn relay(case: &Case, body: &[u8], plan: &[u8]) -> (Relayed, Output) {
 struct Back {
     text: String,
     arguments: Vec<String>,
+    /// Each call's id, as it opened.
+    ids: Vec<String>,
     keys: Vec<(Option<u64>, Option<String>)>,
     errors: usize,
     ended: bool,
@@ -130,6 +132,7 @@ impl Sink for Back {
                     Some(slot) => slot,
                     None if delta.opens => {
                         self.keys.push(key);
+                        self.ids.push(delta.id.unwrap_or("").to_owned());
                         self.arguments.push(String::new());
                         self.arguments.len() - 1
                     }
@@ -178,9 +181,10 @@ fn read_back(output: &[u8], format: Output) -> Back {
 /// came (line breaks as spaces), and none for a call whose arguments are
 /// not an object or nest past 120 levels. Arguments that went bad after
 /// they were one whole object (bytes after their end) went out before they
-/// did: such a call may be there, with its arguments up to their end.
-fn gemini_calls(collected: &[argstream::ToolCallSummary], back: &[String]) -> bool {
-    let mut back = back.iter().peekable();
+/// did: such a call may be there, with its arguments up to their end; its
+/// id, which every call keeps, tells.
+fn gemini_calls(collected: &[argstream::ToolCallSummary], back: &Back) -> bool {
+    let mut back = back.ids.iter().zip(&back.arguments).peekable();
     for call in collected {
         let arguments: String = call
             .arguments
@@ -188,16 +192,26 @@ fn gemini_calls(collected: &[argstream::ToolCallSummary], back: &[String]) -> bo
             .chars()
             .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
             .collect();
-        if arguments.is_empty() {
-            if back.next().map(String::as_str) != Some("{}") {
-                return false;
-            }
-        } else if call.error.is_none() && arguments.starts_with('{') && depth(&arguments) <= 120 {
-            if back.next() != Some(&arguments) {
-                return false;
-            }
+        let whole = call.error.is_none() && arguments.starts_with('{') && depth(&arguments) <= 120;
+        let given = if arguments.is_empty() {
+            "{}"
+        } else if whole {
+            arguments.as_str()
         } else if call.error.is_some() {
-            back.next_if(|given| given.starts_with('{') && arguments.starts_with(given.as_str()));
+            // Went out only if it was whole before it went bad.
+            let shown = back.next_if(|(id, given)| {
+                (call.id.is_empty() || **id == call.id) && arguments.starts_with(given.as_str())
+            });
+            if shown.is_some_and(|(_, given)| !given.starts_with('{')) {
+                return false;
+            }
+            continue;
+        } else {
+            continue;
+        };
+        match back.next() {
+            Some((id, got)) if got == given && (call.id.is_empty() || *id == call.id) => {}
+            _ => return false,
         }
     }
     back.next().is_none()
@@ -281,7 +295,7 @@ fuzz_target!(|case: Case| {
     }
     if case.forward && format == Output::Gemini {
         assert!(
-            gemini_calls(&a.summary.tool_calls, &back.arguments),
+            gemini_calls(&a.summary.tool_calls, &back),
             "the forwarded calls {:?} for {:?}",
             back.arguments,
             a.summary.tool_calls
