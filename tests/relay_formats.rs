@@ -531,6 +531,72 @@ fn a_call_past_the_arguments_limit_stops_growing_and_the_stream_goes_on() {
 }
 
 #[test]
+fn collected_content_stops_at_its_limit_on_a_character_boundary() {
+    let stream = [
+        chat(r#"{"role":"assistant","content":"ab"}"#, "null"),
+        chat(r#"{"content":"cé"}"#, "null"),
+        chat(r#"{"content":"f"}"#, "null"),
+        chat("{}", r#""stop""#),
+        "data: [DONE]\n\n".to_owned(),
+    ]
+    .concat();
+    // "é" is two bytes: the fourth and fifth would hold it, and the limit is
+    // 4. Nothing after the cut is collected, even "f" that would fit.
+    let (out, relay, result) = run(|| keys().with_max_content(4), &stream);
+    result.unwrap();
+    let seen = read(&out);
+    assert_eq!(seen.content, "abcéf", "the client gets all the text");
+    assert_eq!(seen.finish_reasons, ["stop"]);
+    assert_eq!(seen.done, 1);
+    let summary = relay.summary();
+    assert_eq!(summary.content, "abc");
+    assert!(summary.content_truncated);
+    assert!(summary.to_json().ends_with(r#","content_truncated":true}"#));
+
+    let (_, relay, _) = run(|| keys().with_max_content(5), &stream);
+    assert_eq!(relay.summary().content, "abcé");
+    assert!(relay.summary().content_truncated);
+    let (out_whole, relay, _) = run(|| keys().with_max_content(6), &stream);
+    assert_eq!(out_whole, out, "the limit never changes the output");
+    assert_eq!(relay.summary().content, "abcéf");
+    assert!(!relay.summary().content_truncated);
+    let (_, relay, _) = run(keys, &stream);
+    assert!(
+        relay
+            .summary()
+            .to_json()
+            .ends_with(r#","content_truncated":false}"#)
+    );
+}
+
+/// A chat stream of one piece of answer text and a stop.
+fn text_then_stop(text: &str) -> String {
+    chat(
+        &json!({"role": "assistant", "content": text}).to_string(),
+        "null",
+    ) + &chat("{}", r#""stop""#)
+}
+
+#[test]
+fn max_content_zero_collects_no_content() {
+    let (out, mut relay, result) = run(|| keys().with_max_content(0), &text_then_stop("hello"));
+    result.unwrap();
+    assert_eq!(read(&out).content, "hello");
+    assert_eq!(relay.summary().content, "");
+    assert!(
+        relay.summary().content_truncated,
+        "text came and was not kept"
+    );
+    assert_eq!(relay.summary().content.capacity(), 0);
+    // A stream without text has nothing cut; a reset relay starts uncut.
+    relay.reset();
+    assert!(!relay.summary().content_truncated);
+    relay.feed(Bytes::from(chat("{}", r#""stop""#))).unwrap();
+    relay.finish().unwrap();
+    assert!(!relay.summary().content_truncated);
+}
+
+#[test]
 fn calls_are_found_in_constant_time_and_their_number_is_limited() {
     // 100,000 distinct call indexes: each fragment finds its call at once.
     let mut stream = String::new();

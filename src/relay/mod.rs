@@ -37,6 +37,9 @@ pub const DEFAULT_MAX_ARGUMENTS: usize = 16 << 20;
 /// The default limit on the tool calls of one response.
 pub const DEFAULT_MAX_CALLS: usize = 1024;
 
+/// The default limit on the answer text a summary collects: 16 MiB.
+pub const DEFAULT_MAX_CONTENT: usize = 16 << 20;
+
 /// What the client learns of the tool calls.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ToolCallMode {
@@ -145,6 +148,7 @@ struct State {
     finish_on: bool,
     max_arguments: usize,
     max_calls: usize,
+    max_content: usize,
     writer: Writer,
     summary: Summary,
     calls: Calls,
@@ -194,6 +198,7 @@ impl Relay {
                 finish_on: true,
                 max_arguments: DEFAULT_MAX_ARGUMENTS,
                 max_calls: DEFAULT_MAX_CALLS,
+                max_content: DEFAULT_MAX_CONTENT,
                 writer: Writer::new(),
                 summary: Summary::default(),
                 calls: Calls::default(),
@@ -252,6 +257,18 @@ impl Relay {
     /// [`DEFAULT_MAX_CALLS`]).
     pub fn with_max_calls(mut self, max: usize) -> Relay {
         self.state.max_calls = max;
+        self
+    }
+
+    /// Sets the limit on the answer text collected in
+    /// [`Summary::content`], in bytes (default [`DEFAULT_MAX_CONTENT`]). Past
+    /// it the content stops growing, cut on a character boundary, and
+    /// [`Summary::content_truncated`] is set; the stream goes on and the
+    /// client still gets all the text. `0` turns the collecting off, for a
+    /// caller that never reads the content: the summary then costs no memory
+    /// for it, and says `content_truncated` once any text came.
+    pub fn with_max_content(mut self, max: usize) -> Relay {
+        self.state.max_content = max;
         self
     }
 
@@ -429,7 +446,7 @@ impl Sink for State {
                 self.verbatim_ok &= !(role && self.writer.role_sent());
             }
             Upstream::Text(text) => {
-                self.summary.content.push_str(text);
+                self.summary.push_content(text, self.max_content);
                 write_escaped(&mut self.pending.text, text);
             }
             Upstream::Reasoning(text) => write_escaped(&mut self.pending.reasoning, text),
@@ -491,6 +508,7 @@ impl State {
         }
         self.calls.reset(&mut summary.tool_calls);
         summary.saw_done = false;
+        summary.content_truncated = false;
         self.usage = Usage::default();
         self.usage_seen = false;
         self.pending.clear();
