@@ -597,6 +597,61 @@ fn max_content_zero_collects_no_content() {
 }
 
 #[test]
+fn retained_bytes_tell_what_a_reset_relay_keeps() {
+    let small = text_then_stop("hi");
+    let mut relay = keys();
+    relay.feed(Bytes::from(small.clone())).unwrap();
+    relay.finish().unwrap();
+    relay.output();
+    relay.reset();
+    let warm = relay.retained_bytes();
+    assert!(warm < 64 << 10, "a small stream keeps {warm} bytes");
+
+    // One 2 MiB event, in 1000-byte reads: it is held whole to be read, and
+    // its text is collected and written again.
+    let text = "x".repeat(2 << 20);
+    let big = chat(&format!(r#"{{"content":"{text}"}}"#), "null") + &small;
+    for read in big.as_bytes().chunks(1000) {
+        relay.feed(Bytes::copy_from_slice(read)).unwrap();
+        relay.output();
+    }
+    relay.finish().unwrap();
+    relay.output();
+    assert_eq!(relay.summary().content.len(), text.len() + 2);
+    relay.reset();
+    assert!(
+        relay.retained_bytes() > 3 * text.len(),
+        "{} bytes after a 2 MiB event",
+        relay.retained_bytes()
+    );
+}
+
+#[test]
+fn retained_bytes_count_a_large_event_that_brought_no_text() {
+    // An Anthropic ping with a member nobody reads, 1 MB long: it goes
+    // nowhere, and only the SSE decoder holds it, in the line buffer that
+    // grows as the reads come (1000 bytes, then doubling). At 1,024,000
+    // bytes the line fills that buffer exactly, so the view left after
+    // splitting it off is empty: only a reclaimed buffer shows what is held.
+    let head = r#"data: {"type":"ping","x":""#;
+    let tail = r#""}"#;
+    let padding = "y".repeat(1_024_000 - head.len() - tail.len());
+    let event = format!("{head}{padding}{tail}\n\n");
+    let mut relay = keys().with_format(Some(Format::Anthropic));
+    for read in event.as_bytes().chunks(1000) {
+        relay.feed(Bytes::copy_from_slice(read)).unwrap();
+    }
+    relay.finish().unwrap();
+    relay.output();
+    relay.reset();
+    assert!(
+        relay.retained_bytes() >= 1_024_000,
+        "{} bytes after a 1 MB event",
+        relay.retained_bytes()
+    );
+}
+
+#[test]
 fn calls_are_found_in_constant_time_and_their_number_is_limited() {
     // 100,000 distinct call indexes: each fragment finds its call at once.
     let mut stream = String::new();

@@ -375,6 +375,15 @@ impl Relay {
         self.state.events
     }
 
+    /// The bytes the relay's buffers hold, as their capacities tell: what a
+    /// pool that keeps the relay after [`reset`](Relay::reset) keeps with it.
+    /// The buffers grow to the largest event, frame and call a stream brought,
+    /// and the collected content to [`with_max_content`](Relay::with_max_content).
+    /// Cheap: a sum over the buffers, one term for each call.
+    pub fn retained_bytes(&self) -> usize {
+        self.sse.buffer_capacity() + self.decoder.retained_bytes() + self.state.retained_bytes()
+    }
+
     /// Forgets the stream, keeping keys, options and allocations, to relay a
     /// new one.
     pub fn reset(&mut self) {
@@ -492,6 +501,17 @@ impl Sink for State {
 }
 
 impl State {
+    fn retained_bytes(&self) -> usize {
+        let spare: usize = self.spare_strings.iter().map(String::capacity).sum();
+        let usage = self.openai_usage.as_ref().map_or(0, String::capacity);
+        self.writer.retained_bytes()
+            + self.pending.retained_bytes()
+            + self.summary.retained_bytes()
+            + self.calls.retained_bytes()
+            + spare
+            + usage
+    }
+
     fn reset(&mut self) {
         self.writer.reset();
         let summary = &mut self.summary;

@@ -36,6 +36,14 @@ impl Pending {
         self.calls.clear();
     }
 
+    pub(super) fn retained_bytes(&self) -> usize {
+        self.text.capacity()
+            + self.spans.capacity()
+            + self.reasoning.capacity()
+            + self.refusal.capacity()
+            + self.calls.capacity()
+    }
+
     fn is_empty(&self) -> bool {
         self.text.is_empty()
             && self.spans.is_empty()
@@ -80,6 +88,11 @@ impl Writer {
         self.model.clear();
         self.created = None;
         self.role_sent = false;
+    }
+
+    /// The bytes its reused buffers hold: they grow with the largest frame.
+    pub(super) fn retained_bytes(&self) -> usize {
+        self.encoder.capacity() + self.frame.capacity() + self.id.capacity() + self.model.capacity()
     }
 
     pub(super) fn role_sent(&self) -> bool {

@@ -68,6 +68,24 @@ impl Summary {
         self.content_truncated |= kept.len() < text.len();
     }
 
+    /// The bytes its strings and its list of calls hold.
+    pub(super) fn retained_bytes(&self) -> usize {
+        let texts = [&self.finish_reason, &self.usage, &self.upstream_error];
+        let calls: usize = self
+            .tool_calls
+            .iter()
+            .map(ToolCallSummary::retained_bytes)
+            .sum();
+        self.content.capacity()
+            + texts
+                .iter()
+                .filter_map(|text| text.as_ref())
+                .map(String::capacity)
+                .sum::<usize>()
+            + calls
+            + self.tool_calls.capacity() * size_of::<ToolCallSummary>()
+    }
+
     /// The summary as one line of JSON:
     /// `{"content":…,"finish_reason":…,"tool_calls":[{"index":…,"id":…,"name":…,"arguments":…,"error":…}],"usage":…,"error":…,"content_truncated":…}`,
     /// with `usage` and `error` as upstream sent them, and a call's `error`
@@ -101,6 +119,13 @@ impl Summary {
         // Only valid UTF-8 went in: strings from `&str`, raw JSON from
         // validated payloads.
         String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+impl ToolCallSummary {
+    /// The bytes its strings hold.
+    pub(super) fn retained_bytes(&self) -> usize {
+        self.id.capacity() + self.name.capacity() + self.arguments.capacity()
     }
 }
 
