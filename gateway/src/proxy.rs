@@ -93,6 +93,10 @@ impl Gateway {
 pub fn router(config: Config, upstream: String) -> Router {
     let client = reqwest::Client::builder()
         .no_proxy()
+        // A redirect goes back to the client like any other answer: followed
+        // here, it would take the request and its keys to wherever upstream
+        // pointed.
+        .redirect(reqwest::redirect::Policy::none())
         .tcp_nodelay(true)
         .connect_timeout(config.idle_timeout)
         .build()
@@ -175,6 +179,16 @@ async fn forward(
     };
 
     let status = upstream.status();
+    if status.is_informational() {
+        // hyper consumes 100 and 103 itself; what is left (101) would hand
+        // the client's connection to the upstream.
+        let message = format!("upstream answered {status}, which is not an answer to pass on");
+        return log.error_response(
+            StatusCode::BAD_GATEWAY,
+            "invalid_upstream_response",
+            &message,
+        );
+    }
     let is_event_stream = upstream
         .headers()
         .get(header::CONTENT_TYPE)

@@ -94,14 +94,25 @@ async fn scripted_upstream(steps: Vec<Step>) -> (String, oneshot::Receiver<Seen>
 }
 
 async fn read_request(socket: &mut TcpStream) -> Seen {
+    read_request_or_close(socket)
+        .await
+        .expect("the gateway sends a request")
+}
+
+/// The next request on `socket`, or `None` when the gateway closes the
+/// connection before one.
+async fn read_request_or_close(socket: &mut TcpStream) -> Option<Seen> {
     let mut buffer = Vec::new();
     let mut scratch = [0u8; 4096];
     let head_end = loop {
         if let Some(at) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
             break at + 4;
         }
-        let read = socket.read(&mut scratch).await.unwrap();
-        assert!(read > 0, "the gateway closed before its request was whole");
+        let read = socket.read(&mut scratch).await.unwrap_or(0);
+        if read == 0 {
+            assert!(buffer.is_empty(), "the gateway closed inside its request");
+            return None;
+        }
         buffer.extend_from_slice(&scratch[..read]);
     };
     let head = String::from_utf8(buffer[..head_end].to_vec()).unwrap();
@@ -119,7 +130,28 @@ async fn read_request(socket: &mut TcpStream) -> Seen {
         assert!(read > 0);
         body.extend_from_slice(&scratch[..read]);
     }
-    Seen { body, ..seen }
+    Some(Seen { body, ..seen })
+}
+
+/// An upstream that answers one whole event stream: a text, the stop and
+/// `[DONE]`.
+async fn whole_stream_upstream() -> (String, oneshot::Receiver<Seen>) {
+    scripted_upstream(vec![
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk([HELLO, STOP, DONE].concat()),
+        Step::End,
+    ])
+    .await
+}
+
+/// Waits a little for a request at a scripted upstream: none must come.
+async fn assert_nothing_reached_the_upstream(seen: oneshot::Receiver<Seen>) {
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), seen)
+            .await
+            .is_err(),
+        "a request reached the upstream"
+    );
 }
 
 /// The gateway on an ephemeral loopback port, in-process.
@@ -140,16 +172,22 @@ async fn gateway(upstream: &str, args: &[&str]) -> SocketAddr {
     address
 }
 
+/// The client: it follows no redirect, so the tests see what the gateway
+/// answered.
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 async fn post(address: SocketAddr, path: &str, body: &'static str) -> reqwest::Response {
-    let request = client()
-        .post(format!("http://{address}{path}"))
-        .body(body)
-        .send();
-    tokio::time::timeout(PATIENCE, request)
+    send(client().post(format!("http://{address}{path}")).body(body)).await
+}
+
+async fn send(request: reqwest::RequestBuilder) -> reqwest::Response {
+    tokio::time::timeout(PATIENCE, request.send())
         .await
         .unwrap()
         .unwrap()
@@ -442,12 +480,7 @@ async fn request_body_over_the_limit_gives_413() {
     assert_eq!(response.status(), 413);
     let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
     assert_eq!(error["error"]["type"], "request_too_large");
-    assert!(
-        tokio::time::timeout(Duration::from_millis(200), seen)
-            .await
-            .is_err(),
-        "nothing reached the upstream"
-    );
+    assert_nothing_reached_the_upstream(seen).await;
 }
 
 #[tokio::test]
@@ -490,12 +523,7 @@ async fn non_2xx_answer_passes_through_with_its_status_and_body() {
 
 #[tokio::test]
 async fn forwards_the_body_and_the_auth_headers_to_the_same_path() {
-    let (upstream, seen) = scripted_upstream(vec![
-        Step::Raw(EVENT_STREAM_HEAD),
-        Step::Chunk([HELLO, STOP, DONE].concat()),
-        Step::End,
-    ])
-    .await;
+    let (upstream, seen) = whole_stream_upstream().await;
     let gateway = gateway(&format!("{upstream}/base/"), &[]).await;
     let body = r#"{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
     let forwarded = [
@@ -551,9 +579,146 @@ async fn other_paths_are_not_forwarded() {
     let gateway = gateway(&upstream, &[]).await;
     let response = post(gateway, "/v1/embeddings", "{}").await;
     assert_eq!(response.status(), 404);
-    assert!(
-        tokio::time::timeout(Duration::from_millis(200), seen)
-            .await
-            .is_err()
+    assert_nothing_reached_the_upstream(seen).await;
+}
+
+/// A listener on a second loopback address (127.0.0.2, or 127.0.0.1 where
+/// that cannot be bound) that must never be reached: it says when it is.
+async fn canary() -> (SocketAddr, oneshot::Receiver<()>) {
+    let listener = match TcpListener::bind("127.0.0.2:0").await {
+        Ok(listener) => listener,
+        Err(_) => TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
+    let address = listener.local_addr().unwrap();
+    let (reached_tx, reached_rx) = oneshot::channel();
+    tokio::spawn(async move {
+        if listener.accept().await.is_ok() {
+            let _ = reached_tx.send(());
+        }
+    });
+    (address, reached_rx)
+}
+
+/// Whether `signal` fires within a short wait (or its sender is dropped:
+/// not fired).
+async fn fires_soon(signal: oneshot::Receiver<()>) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_millis(300), signal).await,
+        Ok(Ok(()))
+    )
+}
+
+/// An upstream on loopback that serves any number of connections and
+/// requests: `answer` for the first request, `later` for any other, and
+/// each request's head sent on the channel.
+async fn recording_upstream(
+    answer: String,
+    later: &'static str,
+) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (heads_tx, heads_rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut first = Some(answer);
+        while let Ok((mut socket, _)) = listener.accept().await {
+            while let Some(seen) = read_request_or_close(&mut socket).await {
+                let _ = heads_tx.send(seen.head);
+                let answer = first.take().unwrap_or_else(|| later.to_owned());
+                if socket.write_all(answer.as_bytes()).await.is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (format!("http://{address}"), heads_rx)
+}
+
+/// After a short wait, the recording upstream has seen one request, for the
+/// route the client asked for.
+async fn assert_only_the_route_was_asked_for(
+    heads: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut asked = Vec::new();
+    while let Ok(head) = heads.try_recv() {
+        asked.push(head.lines().next().unwrap_or_default().to_owned());
+    }
+    assert_eq!(asked, ["POST /v1/chat/completions HTTP/1.1"]);
+}
+
+/// A raw HTTP/1.1 answer with a `content-length` body.
+fn answer(head: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {head}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+async fn post_with_keys(address: SocketAddr, body: &'static str) -> reqwest::Response {
+    let request = client()
+        .post(format!("http://{address}/v1/chat/completions"))
+        .header("authorization", "Bearer sk-secret")
+        .header("x-api-key", "key-secret")
+        .header("anthropic-version", "2023-06-01")
+        .body(body);
+    send(request).await
+}
+
+#[tokio::test]
+async fn redirect_to_another_host_goes_to_the_client_and_is_not_followed() {
+    let (canary, reached) = canary().await;
+    let body = "moved";
+    let redirect = answer(
+        &format!("307 Temporary Redirect\r\nlocation: http://{canary}/stolen"),
+        body,
     );
+    let (upstream, mut heads) = recording_upstream(redirect, "HTTP/1.1 500 No\r\n\r\n").await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post_with_keys(gateway, r#"{"stream":true}"#).await;
+    assert_eq!(response.status(), 307);
+    assert_eq!(
+        response.headers()["location"],
+        format!("http://{canary}/stolen").as_str()
+    );
+    assert_eq!(body_of(response).await, body);
+    assert!(!fires_soon(reached).await, "the canary was reached");
+    assert_only_the_route_was_asked_for(&mut heads).await;
+}
+
+#[tokio::test]
+async fn redirect_to_another_path_goes_to_the_client_and_is_not_followed() {
+    for status in [
+        "301 Moved Permanently",
+        "302 Found",
+        "303 See Other",
+        "308 Permanent Redirect",
+    ] {
+        let redirect = answer(&format!("{status}\r\nlocation: /admin"), "");
+        let secret = "HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nsecret";
+        let (upstream, mut heads) = recording_upstream(redirect, secret).await;
+        let gateway = gateway(&upstream, &[]).await;
+        let response = post_with_keys(gateway, "{}").await;
+        assert_eq!(response.status().as_str(), &status[..3]);
+        assert_eq!(response.headers()["location"], "/admin");
+        assert_eq!(body_of(response).await, "");
+        assert_only_the_route_was_asked_for(&mut heads).await;
+    }
+}
+
+#[tokio::test]
+async fn upstream_101_gives_502_with_a_json_error() {
+    let (upstream, _seen) = scripted_upstream(vec![
+        Step::Raw(
+            "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n",
+        ),
+        Step::Raw("raw bytes of another protocol"),
+        Step::Sleep(PATIENCE),
+    ])
+    .await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post(gateway, "/v1/chat/completions", r#"{"stream":true}"#).await;
+    assert_eq!(response.status(), 502);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
+    assert_eq!(error["error"]["type"], "invalid_upstream_response");
 }
