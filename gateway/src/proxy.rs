@@ -15,7 +15,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use argstream::{Format, Relay, RelayStream, RelayStreamError};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,6 +24,7 @@ use futures_core::Stream;
 
 use crate::config::Config;
 use crate::idle::{IdleTimeout, UpstreamError};
+use crate::listener::RequestClock;
 
 /// The routes forwarded, each to the same path on the upstream.
 pub const ROUTES: [&str; 3] = ["/v1/chat/completions", "/v1/responses", "/v1/messages"];
@@ -116,14 +117,35 @@ pub fn router(config: Config, upstream: String) -> Router {
 
 async fn forward(
     State(gateway): State<Arc<Gateway>>,
+    clock: Option<Extension<Arc<RequestClock>>>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let mut log = RequestLog::new(uri.path());
-    let body = match axum::body::to_bytes(body, gateway.config.max_body_bytes).await {
-        Ok(body) => body,
+    let client_timeout = gateway.config.client_timeout;
+    // Served by the listener, the request counts from its first byte;
+    // served some other way, from now.
+    let deadline = clock
+        .as_ref()
+        .map_or_else(|| Instant::now() + client_timeout, |clock| clock.deadline());
+    let read = axum::body::to_bytes(body, gateway.config.max_body_bytes);
+    let body = match tokio::time::timeout_at(deadline.into(), read).await {
+        Ok(Ok(body)) => body,
         Err(_) => {
+            let message = format!(
+                "request body not received within {} ms",
+                client_timeout.as_millis()
+            );
+            let mut response =
+                log.error_response(StatusCode::REQUEST_TIMEOUT, "request_timeout", &message);
+            // The rest of the body may still come: it is not a next request.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+        Ok(Err(_)) => {
             let message = format!(
                 "request body over {} bytes, or unreadable",
                 gateway.config.max_body_bytes
@@ -388,6 +410,12 @@ where
     }
 }
 
+/// The gateway's own error, in OpenAI's shape:
+/// `{"error":{"message":…,"type":…,"code":null}}`.
+pub(crate) fn error_body(error_type: &str, message: &str) -> String {
+    serde_json::json!({"error": {"message": message, "type": error_type, "code": null}}).to_string()
+}
+
 /// The one log line of a request, written when the request is done with:
 /// at the end of its response body, or when the client goes away.
 struct RequestLog {
@@ -422,12 +450,10 @@ impl RequestLog {
     fn error_response(mut self, status: StatusCode, error_type: &str, message: &str) -> Response {
         self.status = status.as_u16();
         self.error = Some(message.to_owned());
-        let body =
-            serde_json::json!({"error": {"message": message, "type": error_type, "code": null}});
         (
             status,
             [(header::CONTENT_TYPE, "application/json")],
-            body.to_string(),
+            error_body(error_type, message),
         )
             .into_response()
     }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use argstream::{Format, Relay, ToolCallMode};
-use argstream_gateway::{Config, bundled_mock, proxy};
+use argstream_gateway::{Config, bundled_mock};
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -162,13 +162,7 @@ async fn gateway(upstream: &str, args: &[&str]) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let upstream = config.upstream.clone().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            argstream_gateway::without_nagle(listener),
-            proxy::router(config, upstream),
-        )
-        .await
-    });
+    tokio::spawn(argstream_gateway::serve(listener, config, upstream));
     address
 }
 
@@ -721,4 +715,175 @@ async fn upstream_101_gives_502_with_a_json_error() {
     assert_eq!(response.headers()["content-type"], "application/json");
     let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
     assert_eq!(error["error"]["type"], "invalid_upstream_response");
+}
+
+/// The client timeout of the tests below, in ms: short, so that they end
+/// quickly, and long enough for a loaded machine to send a request in.
+const CLIENT_TIMEOUT_MS: u64 = 300;
+
+/// Connects to the gateway, sends `bytes` and reads until the gateway
+/// closes (at most `PATIENCE`): what came back and how long it took.
+async fn send_and_read_to_close(address: SocketAddr, bytes: &[u8]) -> (String, Duration) {
+    let mut socket = TcpStream::connect(address).await.unwrap();
+    socket.write_all(bytes).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut received = Vec::new();
+    tokio::time::timeout(PATIENCE, socket.read_to_end(&mut received))
+        .await
+        .expect("the gateway closes the connection")
+        .unwrap();
+    (String::from_utf8(received).unwrap(), started.elapsed())
+}
+
+fn assert_cut_off_within_the_timeout(took: Duration) {
+    let timeout = Duration::from_millis(CLIENT_TIMEOUT_MS);
+    assert!(
+        took >= timeout - Duration::from_millis(20),
+        "closed after {took:?}, before the timeout"
+    );
+    assert!(took < timeout * 4, "closed only after {took:?}");
+}
+
+/// The JSON error of a raw HTTP answer.
+fn error_of(answer: &str) -> serde_json::Value {
+    let (_, body) = answer.split_once("\r\n\r\n").unwrap();
+    serde_json::from_str(body).unwrap()
+}
+
+/// Sends the start of a request and stalls: the gateway must answer 408
+/// within the timeout, with a message that names `missing`, close, and
+/// forward nothing.
+async fn stalled_request_gets_408(partial: &[u8], missing: &str) {
+    let (upstream, seen) = scripted_upstream(vec![Step::Raw(EVENT_STREAM_HEAD), Step::End]).await;
+    let timeout = CLIENT_TIMEOUT_MS.to_string();
+    let gateway = gateway(&upstream, &["--client-timeout-ms", &timeout]).await;
+    let (answer, took) = send_and_read_to_close(gateway, partial).await;
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer:?}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n")
+    );
+    let error = error_of(&answer);
+    assert_eq!(error["error"]["type"], "request_timeout");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.contains(missing), "{message}");
+    assert_cut_off_within_the_timeout(took);
+    assert_nothing_reached_the_upstream(seen).await;
+}
+
+#[tokio::test]
+async fn client_stalled_in_its_headers_gets_408_and_is_closed() {
+    stalled_request_gets_408(
+        b"POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-le",
+        "headers",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn client_stalled_in_its_body_gets_408_and_is_closed() {
+    stalled_request_gets_408(
+        b"POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-length: 100\r\n\r\n{\"stream\":",
+        "body",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn client_that_sends_nothing_is_closed_without_an_answer() {
+    let timeout = CLIENT_TIMEOUT_MS.to_string();
+    let gateway = gateway("http://127.0.0.1:9", &["--client-timeout-ms", &timeout]).await;
+    let (answer, took) = send_and_read_to_close(gateway, b"").await;
+    assert_eq!(answer, "");
+    assert_cut_off_within_the_timeout(took);
+}
+
+/// Reads one answer to a `GET /healthz` on `socket`.
+async fn read_healthz_answer(socket: &mut TcpStream) -> String {
+    let mut received = Vec::new();
+    let mut scratch = [0u8; 1024];
+    while !received.ends_with(b"ok\n") {
+        let read = tokio::time::timeout(PATIENCE, socket.read(&mut scratch))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(read > 0, "closed before its answer: {received:?}");
+        received.extend_from_slice(&scratch[..read]);
+    }
+    String::from_utf8(received).unwrap()
+}
+
+const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nhost: gateway\r\n\r\n";
+
+#[tokio::test]
+async fn idle_keep_alive_connection_is_closed_after_the_client_timeout() {
+    let timeout = CLIENT_TIMEOUT_MS.to_string();
+    let gateway = gateway("http://127.0.0.1:9", &["--client-timeout-ms", &timeout]).await;
+    let mut socket = TcpStream::connect(gateway).await.unwrap();
+    socket.write_all(HEALTHZ).await.unwrap();
+    assert!(
+        read_healthz_answer(&mut socket)
+            .await
+            .starts_with("HTTP/1.1 200 ")
+    );
+    let idle = std::time::Instant::now();
+    let mut rest = Vec::new();
+    tokio::time::timeout(PATIENCE, socket.read_to_end(&mut rest))
+        .await
+        .expect("the idle connection is closed")
+        .unwrap();
+    assert_eq!(rest, b"", "closed without an answer");
+    assert_cut_off_within_the_timeout(idle.elapsed());
+}
+
+#[tokio::test]
+async fn a_keep_alive_request_has_the_whole_timeout_from_its_first_byte() {
+    // A second request starts 400 ms into the connection's idle time and
+    // sends its body 700 ms later: past a second from the first request,
+    // inside one from its own start.
+    let (upstream, seen) = whole_stream_upstream().await;
+    let gateway = gateway(&upstream, &["--client-timeout-ms", "1000"]).await;
+    let mut socket = TcpStream::connect(gateway).await.unwrap();
+    socket.write_all(HEALTHZ).await.unwrap();
+    read_healthz_answer(&mut socket).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let body = r#"{"stream":true}"#;
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    socket.write_all(body.as_bytes()).await.unwrap();
+    let seen = tokio::time::timeout(PATIENCE, seen).await.unwrap().unwrap();
+    assert_eq!(seen.body, body.as_bytes());
+    let mut answer = [0u8; 12];
+    socket.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_wait_to_be_accepted() {
+    let gateway = gateway("http://127.0.0.1:9", &["--max-connections", "1"]).await;
+    let mut first = TcpStream::connect(gateway).await.unwrap();
+    first.write_all(HEALTHZ).await.unwrap();
+    read_healthz_answer(&mut first).await;
+    // The second connects (the kernel's backlog takes it) but is not served
+    // while the first stays open.
+    let mut second = TcpStream::connect(gateway).await.unwrap();
+    second.write_all(HEALTHZ).await.unwrap();
+    let mut scratch = [0u8; 64];
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), second.read(&mut scratch))
+            .await
+            .is_err(),
+        "the second connection was served while the first was open"
+    );
+    drop(first);
+    assert!(
+        read_healthz_answer(&mut second)
+            .await
+            .starts_with("HTTP/1.1 200 ")
+    );
 }
