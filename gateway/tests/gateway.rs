@@ -717,6 +717,24 @@ async fn upstream_101_gives_502_with_a_json_error() {
     assert_eq!(error["error"]["type"], "invalid_upstream_response");
 }
 
+#[tokio::test]
+async fn upstream_interim_103_is_skipped_and_the_answer_relayed() {
+    let (upstream, _seen) = scripted_upstream(vec![
+        Step::Raw("HTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\n"),
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk([HELLO, STOP, DONE].concat()),
+        Step::End,
+    ])
+    .await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post(gateway, "/v1/chat/completions", r#"{"stream":true}"#).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        body_of(response).await.as_bytes(),
+        relayed_offline(&[HELLO, STOP, DONE].concat(), Relay::default())
+    );
+}
+
 /// The client timeout of the tests below, in ms: short, so that they end
 /// quickly, and long enough for a loaded machine to send a request in.
 const CLIENT_TIMEOUT_MS: u64 = 300;
