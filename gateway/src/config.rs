@@ -12,7 +12,8 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_millis(60_000);
 /// The default `--max-body-bytes`: the largest request body forwarded.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 << 20;
 /// The default `--client-timeout-ms`: how long a client may take to send
-/// its request, and how long a connection may stay idle.
+/// its request or leave its answer unread, and how long a connection may
+/// stay idle.
 pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_millis(30_000);
 /// The default `--max-connections`: client connections served at once.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
@@ -36,7 +37,8 @@ pub struct Config {
     /// The largest request body forwarded; a larger one gets 413.
     pub max_body_bytes: usize,
     /// How long a client may take to send its request headers and body (a
-    /// slower one gets 408), and how long an idle connection stays open.
+    /// slower one gets 408), how long an idle connection stays open, and how
+    /// long a client may leave its answer unread.
     pub client_timeout: Duration,
     /// Client connections served at once; more wait to be accepted.
     pub max_connections: usize,
@@ -79,8 +81,9 @@ Options:
   --idle-timeout-ms N    longest upstream silence [default: 60000]
   --max-event-bytes N    largest upstream event the relay accepts
   --max-body-bytes N     largest request body forwarded [default: 4194304]
-  --client-timeout-ms N  longest a client may take to send its request, and
-                         longest an idle connection stays open [default: 30000]
+  --client-timeout-ms N  longest a client may take to send its request,
+                         leave its answer unread, or keep a connection idle
+                         [default: 30000]
   --max-connections N    client connections served at once; more wait to
                          be accepted [default: 10000]
   --passthrough          forward event streams byte for byte (a baseline)

@@ -11,6 +11,10 @@
 //! - **Bodies.** The whole request, body included, must arrive within the
 //!   timeout of its first byte: [`RequestClock`] tells the route when that
 //!   was, and the route answers 408 past it.
+//! - **Answers.** A client that leaves its answer unread for the timeout
+//!   (the connection's send buffer full all that while) is cut off: the
+//!   write fails, and with the connection the response body and the
+//!   upstream request go.
 //! - **The cap.** Past `max_connections` open connections, the next one is
 //!   not accepted until one closes: it waits in the kernel's backlog.
 
@@ -30,6 +34,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio::time::Sleep;
 use tower::ServiceExt as _;
 
 /// What a client is allowed.
@@ -88,6 +93,8 @@ async fn serve_connection(stream: TcpStream, router: Router, timeout: Duration) 
     let io = TokioIo::new(ClientIo {
         stream,
         clock: Arc::clone(&clock),
+        write_stall: None,
+        stalled: false,
     });
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(Arc::clone(&clock));
@@ -182,6 +189,39 @@ impl RequestClock {
 struct ClientIo {
     stream: TcpStream,
     clock: Arc<RequestClock>,
+    /// The timer of a write waiting for the client to read, made at the
+    /// first such wait and reused.
+    write_stall: Option<Pin<Box<Sleep>>>,
+    /// Whether the last write waited: the timer runs from its first wait.
+    stalled: bool,
+}
+
+impl ClientIo {
+    /// Fails a write that has waited for the client past the timeout.
+    fn bounded(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        if written.is_ready() {
+            self.stalled = false;
+            return written;
+        }
+        let timeout = self.clock.timeout;
+        let stall = self
+            .write_stall
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        if !std::mem::replace(&mut self.stalled, true) {
+            stall.as_mut().reset(tokio::time::Instant::now() + timeout);
+        }
+        match stall.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the client read nothing for {} ms", timeout.as_millis()),
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }
 
 impl AsyncRead for ClientIo {
@@ -208,7 +248,8 @@ impl AsyncWrite for ClientIo {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.clock.answer_sent();
-        Pin::new(&mut this.stream).poll_write(cx, buf)
+        let written = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.bounded(cx, written)
     }
 
     fn poll_write_vectored(
@@ -218,7 +259,8 @@ impl AsyncWrite for ClientIo {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.clock.answer_sent();
-        Pin::new(&mut this.stream).poll_write_vectored(cx, bufs)
+        let written = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.bounded(cx, written)
     }
 
     fn is_write_vectored(&self) -> bool {

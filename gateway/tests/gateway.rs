@@ -50,6 +50,10 @@ enum Step {
     /// Waits (at most `PATIENCE`) for the gateway to close the connection,
     /// and says when it did.
     AwaitClose(oneshot::Sender<()>),
+    /// Sends chunks of events as fast as the gateway takes them, until it
+    /// closes the connection (said on the sender), for at most 1 GiB or
+    /// `PATIENCE`.
+    Flood(oneshot::Sender<()>),
 }
 
 /// An upstream on loopback that answers one request with `steps` and then
@@ -74,6 +78,22 @@ async fn scripted_upstream(steps: Vec<Step>) -> (String, oneshot::Receiver<Seen>
                 Step::End => socket.write_all(b"0\r\n\r\n").await,
                 Step::Sleep(pause) => {
                     tokio::time::sleep(pause).await;
+                    Ok(())
+                }
+                Step::Flood(closed) => {
+                    let chunk = HELLO.repeat(512);
+                    let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+                    framed.extend_from_slice(&chunk);
+                    framed.extend_from_slice(b"\r\n");
+                    let flood = async {
+                        for _ in 0..(1usize << 30) / framed.len() {
+                            if socket.write_all(&framed).await.is_err() {
+                                let _ = closed.send(());
+                                return;
+                            }
+                        }
+                    };
+                    let _ = tokio::time::timeout(PATIENCE, flood).await;
                     Ok(())
                 }
                 Step::AwaitClose(closed) => {
@@ -879,6 +899,30 @@ async fn a_keep_alive_request_has_the_whole_timeout_from_its_first_byte() {
     let mut answer = [0u8; 12];
     socket.read_exact(&mut answer).await.unwrap();
     assert_eq!(&answer, b"HTTP/1.1 200");
+}
+
+#[tokio::test]
+async fn client_that_stops_reading_its_answer_is_cut_off() {
+    let (closed_tx, closed_rx) = oneshot::channel();
+    let (upstream, _seen) =
+        scripted_upstream(vec![Step::Raw(EVENT_STREAM_HEAD), Step::Flood(closed_tx)]).await;
+    let timeout = CLIENT_TIMEOUT_MS.to_string();
+    let gateway = gateway(&upstream, &["--client-timeout-ms", &timeout]).await;
+    let mut socket = TcpStream::connect(gateway).await.unwrap();
+    let body = r#"{"stream":true}"#;
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    // The client reads nothing: once the socket buffers are full, the
+    // gateway's writes wait, and past the timeout it gives the stream up,
+    // and the upstream request with it.
+    tokio::time::timeout(PATIENCE, closed_rx)
+        .await
+        .expect("the upstream connection closes")
+        .expect("the upstream saw its connection close");
+    drop(socket);
 }
 
 #[tokio::test]
