@@ -113,6 +113,12 @@ async fn serve_connection(stream: TcpStream, router: Router, timeout: Duration) 
         && error.is_timeout()
         && !parts.read_buf.is_empty()
     {
+        // No route saw the request: this is its log line.
+        tracing::info!(
+            status = 408,
+            error = "request headers not received in time",
+            "request"
+        );
         let answer = request_timeout_answer(timeout);
         let _ = tokio::time::timeout(timeout, stream.write_all(&answer)).await;
     }
