@@ -1,18 +1,21 @@
 //! Relays an upstream event stream (OpenAI chat completions, OpenAI Responses
-//! or Anthropic Messages) to a client as OpenAI chat-completion chunks,
-//! turning the target argument of every tool call into content as it
-//! arrives.
+//! or Anthropic Messages) to a client in the format it asks for (OpenAI
+//! chat-completion chunks by default, Anthropic Messages, OpenAI Responses,
+//! or the upstream's own), turning the target argument of every tool call
+//! into answer text as it arrives.
 //!
 //! ```text
 //! cargo run --release --example relay -- [--from auto|openai-chat|openai-responses|anthropic]
-//!     [--key KEY]... [--tool-calls hide|forward] [--no-finish] [--chunk-bytes N] [--summary] [FILE]
+//!     [--to openai-chat|openai-responses|anthropic|same] [--key KEY]... [--tool-calls hide|forward]
+//!     [--no-values] [--no-finish] [--chunk-bytes N] [--summary] [FILE]
 //! ```
 //!
 //! Reads upstream SSE from FILE (or stdin) in pieces of N bytes (default
-//! 8192) and writes the downstream SSE to stdout: it ends with the finish
-//! chunk, a usage chunk when upstream gave usage, and `data: [DONE]` (none of
-//! the three with `--no-finish`), or with an error event when upstream
-//! reported an error or was cut off. With `--summary` it prints one JSON line
+//! 8192) and writes the downstream SSE to stdout: it ends with the output
+//! format's end (chat: the finish chunk, a usage chunk when upstream gave
+//! usage, and `data: [DONE]`; none of it with `--no-finish`), or with the
+//! format's error event when upstream reported an error or was cut off.
+//! `--no-values` leaves the target values out of the answer text. With `--summary` it prints one JSON line
 //! on stderr at the end. Exits 0 on a stream relayed in full (an upstream
 //! error included), 1 with a one-line error when the relay refused an event.
 
@@ -20,15 +23,18 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
 use argstream::chat::DEFAULT_KEY;
-use argstream::{Format, Relay, ToolCallMode};
+use argstream::{Format, Output, Relay, ToolCallMode};
 use bytes::Bytes;
 
-const USAGE: &str = "usage: relay [--from auto|openai-chat|openai-responses|anthropic] [--key KEY]... \
-[--tool-calls hide|forward] [--no-finish] [--chunk-bytes N] [--summary] [FILE]";
+const USAGE: &str = "usage: relay [--from auto|openai-chat|openai-responses|anthropic] \
+[--to openai-chat|openai-responses|anthropic|same] [--key KEY]... [--tool-calls hide|forward] \
+[--no-values] [--no-finish] [--chunk-bytes N] [--summary] [FILE]";
 
 struct Options {
     keys: Vec<String>,
     from: Option<Format>,
+    to: Output,
+    values: bool,
     tool_calls: ToolCallMode,
     finish: bool,
     chunk_bytes: usize,
@@ -40,6 +46,8 @@ fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         keys: Vec::new(),
         from: None,
+        to: Output::OpenAiChat,
+        values: true,
         tool_calls: ToolCallMode::Hide,
         finish: true,
         chunk_bytes: 8192,
@@ -63,6 +71,11 @@ fn parse_options() -> Result<Options, String> {
                     name => Some(name.parse().map_err(|e| format!("--from: {e}"))?),
                 };
             }
+            "--to" => {
+                let value = args.next().ok_or("--to needs a value")?;
+                options.to = value.parse().map_err(|e| format!("--to: {e}"))?;
+            }
+            "--no-values" => options.values = false,
             "--tool-calls" => {
                 let value = args.next().ok_or("--tool-calls needs a value")?;
                 options.tool_calls = value.parse().map_err(|e| format!("--tool-calls: {e}"))?;
@@ -125,6 +138,8 @@ fn main() -> ExitCode {
     };
     let mut relayer = Relay::new(&options.keys)
         .with_format(options.from)
+        .with_output(options.to)
+        .with_values(options.values)
         .with_tool_calls(options.tool_calls)
         .with_finish(options.finish);
     let stdout = io::stdout();

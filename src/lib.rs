@@ -66,7 +66,7 @@ pub mod upstream;
 
 pub use chat::{Chunk, ChunkParser, ChunkView};
 pub use error::{Error, ErrorKind};
-pub use relay::{Relay, Summary, ToolCallMode, ToolCallSummary};
+pub use relay::{Output, Relay, Summary, ToolCallMode, ToolCallSummary};
 pub use scan::{Event, KeyScanner, Span, ValueKind};
 pub use sse::{SseDecoder, SseEncoder, SseEvent, SseFrame};
 #[cfg(feature = "stream")]

@@ -8,6 +8,7 @@ mod common;
 use argstream::{ErrorKind, Relay, ToolCallMode};
 use bytes::Bytes;
 use common::client::{self, payloads};
+use common::is_shuffle;
 use common::upstream::{self, Reference};
 use serde_json::Value;
 
@@ -49,32 +50,6 @@ fn pick_key(reference: &Reference) -> Option<String> {
             .find(|(_, v)| v.is_string())
             .map(|(k, _)| k.clone())
     })
-}
-
-/// Whether `whole` interleaves `a` and `b`, each in order.
-fn is_shuffle(whole: &str, a: &str, b: &str) -> bool {
-    let (w, a, b): (Vec<char>, Vec<char>, Vec<char>) = (
-        whole.chars().collect(),
-        a.chars().collect(),
-        b.chars().collect(),
-    );
-    if w.len() != a.len() + b.len() {
-        return false;
-    }
-    // can[j]: whole[..i+j] interleaves a[..i] and b[..j].
-    let mut can = vec![false; b.len() + 1];
-    can[0] = true;
-    for j in 1..=b.len() {
-        can[j] = can[j - 1] && b[j - 1] == w[j - 1];
-    }
-    for i in 1..=a.len() {
-        can[0] = can[0] && a[i - 1] == w[i - 1];
-        for j in 1..=b.len() {
-            can[j] =
-                (can[j] && a[i - 1] == w[i + j - 1]) || (can[j - 1] && b[j - 1] == w[i + j - 1]);
-        }
-    }
-    can[b.len()]
 }
 
 /// Every recorded stream of `dir`, relayed at feed sizes 1, 7, 4096 and
@@ -141,11 +116,39 @@ fn corpus(dir: &str, format: &str) {
         }
         // Content: the answer text and the target values, each in order.
         let (plain, _, _) = relay(&upstream, &["\u{0}no such key"], 4096);
-        assert_eq!(
-            client::read(&plain).content,
-            reference.text,
-            "{name}: content"
-        );
+        let plain = client::read(&plain);
+        assert_eq!(plain.content, reference.text, "{name}: content");
+        // Each other choice keeps its own text, role and finish.
+        let others: Vec<(u64, &str, Option<&str>)> = plain
+            .others
+            .iter()
+            .map(|(&index, c)| {
+                assert_eq!(c.roles, ["assistant"], "{name}: choice {index}'s role");
+                let finish = match c.finish_reasons.as_slice() {
+                    [] => None,
+                    [reason] => Some(reason.as_str()),
+                    more => panic!("{name}: choice {index} finished {more:?}"),
+                };
+                (index, c.content.as_str(), finish)
+            })
+            .collect();
+        let want: Vec<(u64, &str, Option<&str>)> = reference
+            .others
+            .iter()
+            .map(|(&index, (text, finish))| {
+                let finish = finish
+                    .as_deref()
+                    .map(|f| if f == "tool_calls" { "stop" } else { f });
+                (
+                    index,
+                    text.as_str(),
+                    finish
+                        .or(Some("stop"))
+                        .filter(|_| reference.finish.is_some()),
+                )
+            })
+            .collect();
+        assert_eq!(others, want, "{name}: the other choices");
         if !reference.interleaved {
             assert!(
                 is_shuffle(&seen.content, &reference.text, &targets),

@@ -1,6 +1,7 @@
-//! The Anthropic and Responses decoders stay on the relay's budget: once a
-//! relay has relayed a stream, relaying another after `reset` allocates
-//! nothing, read in small pieces. One test in this file, so that no other
+//! Every format pair stays on the relay's budget: once a relay has relayed
+//! a stream of each upstream format to each output format, calls forwarded,
+//! relaying it again after `reset` allocates nothing (a chat upstream a few
+//! times a stream), read in small pieces. One test in this file, so that no other
 //! test allocates while it counts.
 
 #[path = "common/counting_alloc.rs"]
@@ -8,23 +9,37 @@ mod counting_alloc;
 
 use std::sync::atomic::Ordering;
 
-use argstream::Relay;
+use argstream::{Output, Relay, ToolCallMode};
 use bytes::Bytes;
 use counting_alloc::ALLOCATIONS;
 
 const STEP: usize = 13;
 
 #[test]
-fn relaying_anthropic_and_responses_streams_allocates_nothing_after_reset() {
+fn relaying_every_format_pair_allocates_nothing_after_reset() {
     counting_alloc::watch_this_thread();
-    for file in ["voice_agent_anthropic.sse", "voice_agent_responses.sse"] {
-        let path = format!("{}/examples/data/{file}", env!("CARGO_MANIFEST_DIR"));
+    let files = [
+        "voice_agent.sse",
+        "voice_agent_anthropic.sse",
+        "voice_agent_responses.sse",
+    ];
+    let outputs = [
+        Output::OpenAiChat,
+        Output::Anthropic,
+        Output::OpenAiResponses,
+    ];
+    for (file, output) in files.iter().flat_map(|f| outputs.map(|o| (*f, o))) {
+        let file = format!("{file} to {output}");
+        let name = file.split(' ').next().unwrap();
+        let path = format!("{}/examples/data/{name}", env!("CARGO_MANIFEST_DIR"));
         let body = Bytes::from(std::fs::read(path).unwrap());
         let reads: Vec<Bytes> = (0..body.len())
             .step_by(STEP)
             .map(|start| body.slice(start..(start + STEP).min(body.len())))
             .collect();
-        let mut relay = Relay::new(&["pre_exec_msg"]);
+        let mut relay = Relay::new(&["pre_exec_msg"])
+            .with_output(output)
+            .with_tool_calls(ToolCallMode::Forward);
         let mut first = Vec::new();
         for read in &reads {
             relay.feed(read.clone()).unwrap();
@@ -43,7 +58,11 @@ fn relaying_anthropic_and_responses_streams_allocates_nothing_after_reset() {
         bytes += relay.output().len();
         let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
         println!("{file}: {allocations} allocations relaying it again after reset");
-        assert_eq!(allocations, 0, "{file}");
+        // A chat upstream costs 6 or 7 allocations a stream after reset (6
+        // before the renderers, in the chat decoder); the other upstreams
+        // none, to every output.
+        let budget = if name == "voice_agent.sse" { 8 } else { 0 };
+        assert!(allocations <= budget, "{file}: {allocations}");
         assert_eq!(bytes, first.len(), "{file}");
     }
 }

@@ -1,7 +1,7 @@
 //! `argstream.Relay`: the crate's [`Relay`] with `bytes` in and out and the
 //! summary as a dict.
 
-use argstream::{Format, Relay, ToolCallMode};
+use argstream::{Format, Output, Relay, ToolCallMode};
 use bytes::Bytes;
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
@@ -13,22 +13,28 @@ use crate::error::{borrow, borrow_mut, to_py};
 
 const WHAT: &str = "Relay";
 
-/// Relays a model's streamed response to a client as OpenAI
-/// chat-completion chunks, with the chosen string arguments of every tool
-/// call streamed as content while they arrive.
+/// Relays a model's streamed response to a client in the client's format
+/// (OpenAI chat-completion chunks by default), with the chosen string
+/// arguments of every tool call streamed as answer text while they arrive.
 ///
 /// from_ names the upstream format ("openai-chat", "openai-responses",
-/// "anthropic") or "auto" to detect it; tool_calls is "hide" (the client
-/// sees only content) or "forward" (the calls go out as tool_calls deltas).
-/// finish=False leaves out the finish chunk, the usage chunk and [DONE]
-/// (for chaining responses into one client stream); created is the
+/// "anthropic") or "auto" to detect it; to names the client's format
+/// ("openai-chat", "openai-responses", "anthropic", or "same" for the
+/// upstream's own); tool_calls is "hide" (the client sees only text) or
+/// "forward" (the calls go out as the format's calls); values=False leaves
+/// the target values out of the text (a pure translation).
+/// finish=False leaves out the format's end (chat: the finish chunk, the
+/// usage chunk and [DONE]) for chaining responses into one client stream;
+/// created is the
 /// `created` time written for formats without one; max_event_size (16 MiB),
 /// max_arguments (16 MiB per call), max_calls (1024) and max_content (16 MiB
 /// of answer text kept for the summary; 0 keeps none) are the limits, None
 /// for the default.
-/// The client's stream ends with one finish chunk, a usage chunk if upstream
-/// sent usage, and data: [DONE]; or, for an upstream error or a cut-off
-/// upstream, with one error event and no [DONE].
+/// The client's stream ends with the format's end (chat: one finish chunk,
+/// a usage chunk if upstream sent usage, and data: [DONE]; Anthropic:
+/// message_delta and message_stop; Responses: response.completed); or, for
+/// an upstream error or a cut-off upstream, with the format's error event
+/// and no success end.
 ///
 /// Threads: one relay per response stream; a call from a second thread
 /// while one runs raises RuntimeError.
@@ -50,7 +56,9 @@ impl PyRelay {
         keys,
         *,
         from_ = "auto",
+        to = "openai-chat",
         tool_calls = "hide",
+        values = true,
         finish = true,
         created = 0,
         max_event_size = None,
@@ -62,7 +70,9 @@ impl PyRelay {
     fn new(
         keys: &Bound<'_, PyAny>,
         from_: &str,
+        to: &str,
         tool_calls: &str,
+        values: bool,
         finish: bool,
         created: u64,
         max_event_size: Option<usize>,
@@ -79,6 +89,12 @@ impl PyRelay {
                 ))
             })?),
         };
+        let output = to.parse::<Output>().map_err(|_| {
+            PyValueError::new_err(format!(
+                "to must be \"openai-chat\", \"openai-responses\", \"anthropic\" or \"same\", \
+                 not {to:?}"
+            ))
+        })?;
         let mode = tool_calls.parse::<ToolCallMode>().map_err(|_| {
             PyValueError::new_err(format!(
                 "tool_calls must be \"hide\" or \"forward\", not {tool_calls:?}"
@@ -86,6 +102,8 @@ impl PyRelay {
         })?;
         let mut relay = Relay::new(&crate::keys_of(keys)?)
             .with_format(format)
+            .with_output(output)
+            .with_values(values)
             .with_tool_calls(mode)
             .with_finish(finish)
             .with_created(created);

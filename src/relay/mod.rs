@@ -1,30 +1,29 @@
-//! The relay: an upstream event stream in any of the three formats, a
-//! client's OpenAI `chat.completion.chunk` stream out, with the target
-//! arguments of every tool call streamed as content as they arrive.
+//! The relay: an upstream event stream in any of the formats it reads, a
+//! client's stream out in the format it asks for, with the target arguments
+//! of every tool call streamed as answer text as they arrive.
 //!
 //! Data flows one way: upstream bytes, [`SseDecoder`] events, the format's
 //! [`Decoder`] turning each into provider-neutral [`Upstream`] events, the
-//! calls and their key scanners, then the downstream writer.
+//! calls and their key scanners, then the renderer of the output format.
 
 mod calls;
 mod render;
 mod summary;
 
 use std::fmt;
-use std::io::Write as _;
 use std::str::FromStr;
 
 use bytes::Bytes;
 
 use self::calls::Calls;
-use self::render::{Pending, Writer, write_escaped};
+use self::render::{Counts, End, Failure, Renderer, Verbatim, write_escaped};
 use crate::error::{Error, ErrorKind};
 use crate::sse::{SseDecoder, SseEvent};
 use crate::upstream::{
     CallDelta, Code, Decoder, Finish, Format, Sink, Upstream, UpstreamError, Usage,
 };
 
-pub(crate) use self::render::write_json_string;
+pub use self::render::{Output, UnknownOutput};
 pub use self::summary::{Summary, ToolCallSummary};
 
 /// The key a relay tracks when none is given: the voice agent's spoken
@@ -76,36 +75,50 @@ impl fmt::Display for ToolCallMode {
     }
 }
 
-/// Relays one upstream event stream to a client as OpenAI chat-completion
-/// chunks.
+/// The most choices of one chat stream kept apart; the text and calls of
+/// choices past it are dropped (no API returns more than 128).
+pub const MAX_CHOICES: usize = 128;
+
+/// Relays one upstream event stream to a client, in the client's format.
 ///
 /// Upstream reads go in through [`feed`](Relay::feed); downstream bytes come
 /// out of [`output`](Relay::output), whole SSE frames ready to write:
 ///
-/// - **Formats.** OpenAI chat completions, OpenAI Responses and Anthropic
+/// - **Formats in.** OpenAI chat completions, OpenAI Responses and Anthropic
 ///   Messages, detected from the first events (Anthropic's `message_start`,
 ///   a `response.*` event, else chat completions) or given with
 ///   [`with_format`](Relay::with_format).
-/// - **Text.** Answer text goes out as `content`, reasoning (Anthropic
-///   thinking, Responses reasoning summaries, chat `reasoning_content`) as
-///   `reasoning_content` and refusals as `refusal`, in chunks that carry the
-///   upstream id, model and created time. A chat chunk that carries only such
-///   deltas is forwarded as its original bytes, never re-serialised.
+/// - **Formats out.** [`with_output`](Relay::with_output): OpenAI chat
+///   chunks (the default), Anthropic Messages events, OpenAI Responses
+///   events, or the upstream's own format ([`Output::Same`]). Each
+///   renderer follows what its format's official SDK needs to build a final
+///   object from the stream.
+/// - **Text.** Answer text, reasoning (Anthropic thinking, Responses
+///   reasoning summaries, chat `reasoning_content`) and refusals each go
+///   out as their kind in the output format. A chat chunk relayed to chat
+///   that carries only such deltas is forwarded as its original bytes,
+///   never re-serialised.
 /// - **Calls.** Each tool call's arguments are collected and scanned for the
-///   target keys; the new text of their string values goes out as `content`
-///   as it arrives, copied raw (it is already JSON string text), so the
-///   client decodes exactly the value. With [`ToolCallMode::Forward`] the
-///   calls themselves go out too, as `tool_calls` deltas.
-/// - **The end.** When upstream finished, exactly one chunk carries
-///   `finish_reason` in OpenAI's words, then one usage chunk (`choices: []`)
-///   if upstream gave usage, then `data: [DONE]`;
-///   [`with_finish(false)`](Relay::with_finish) leaves all three out, for a
+///   target keys; the new text of their string values goes out as answer
+///   text as it arrives, copied raw (it is already JSON string text), so the
+///   client decodes exactly the value ([`with_values(false)`](Relay::with_values)
+///   leaves it out). With [`ToolCallMode::Forward`] the calls themselves go
+///   out too, as the output format's calls.
+/// - **Choices.** A chat upstream's choices stay apart in chat output, each
+///   with its own text, calls, role and finish; the other outputs carry
+///   choice 0 alone. The [`Summary`] describes choice 0.
+/// - **The end.** When upstream finished, the output format's end goes out
+///   once (chat: a finish chunk, a usage chunk if upstream gave usage, and
+///   `data: [DONE]`; Anthropic: `message_delta` and `message_stop`;
+///   Responses: `response.completed` or `response.incomplete`);
+///   [`with_finish(false)`](Relay::with_finish) leaves it out, for a
 ///   gateway that chains several upstream responses into one client stream.
 /// - **Upstream errors.** An error event upstream, or a stream that ends
 ///   before its format's end (inside an event, or with no finish), goes to
-///   the client once as `data: {"error":{"message":…,"type":…,"code":…}}`,
-///   is recorded in the [`Summary`], and ends the downstream: no `[DONE]`
-///   follows, so the client knows the answer is incomplete.
+///   the client once as the output format's error (chat
+///   `{"error":{"message":…,"type":…,"code":…}}`, Anthropic `event: error`,
+///   Responses `response.failed`), is recorded in the [`Summary`], and ends
+///   the downstream with no success end after it.
 ///
 /// # Cost
 /// Upstream bytes are read once by the SSE decoder and once by the format's
@@ -146,35 +159,62 @@ struct State {
     keys: Vec<Box<str>>,
     mode: ToolCallMode,
     finish_on: bool,
+    values: bool,
+    /// The output asked for; the renderer is its format once known.
+    output: Output,
     max_arguments: usize,
     max_calls: usize,
     max_content: usize,
-    writer: Writer,
+    renderer: Renderer,
     summary: Summary,
     calls: Calls,
+    /// The chat choices other than 0, in the order they appeared.
+    others: Vec<Choice>,
+    others_used: usize,
+    /// The choice the decoder's events are about.
+    choice: u32,
     spare_strings: Vec<String>,
     /// Counts merged from every usage upstream sent, field by field.
     usage: Usage<'static>,
     usage_seen: bool,
     /// Upstream's last usage object when it is already OpenAI's shape.
     openai_usage: Option<String>,
-    /// The upstream event being relayed: its offset, what it brought, and
-    /// whether its payload may go out as it is.
+    /// Escaped text and target-value spans on their way to the renderer.
+    escaped: Vec<u8>,
+    spans: Vec<u8>,
+    /// The upstream event being relayed: its offset and what it brought.
     offset: u64,
-    pending: Pending,
-    verbatim: Option<bool>,
-    verbatim_ok: bool,
-    ending: Ending,
-    /// The client's stream has ended: `[DONE]` or an error was written.
-    ended: bool,
+    phase: Phase,
+    /// Whether upstream speaks the output format, so that an event may go
+    /// out as it came.
+    same: bool,
     events: u64,
 }
 
+/// Where the relay is with the event being relayed, and with the client's
+/// stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Ending {
-    No,
-    Finished,
-    Failed,
+enum Phase {
+    /// The event's output is written anew.
+    Rewrite,
+    /// The event may go out as its own bytes to a client of its format;
+    /// `role`: whether a chat chunk carries the role; `block`: an Anthropic
+    /// delta's block.
+    Verbatim { role: bool, block: Option<u64> },
+    /// Upstream reached its end in this event: the end goes out after it.
+    Finishing,
+    /// The client's stream has ended: the format's end or an error was
+    /// written, and nothing after it reaches the client.
+    Ended,
+}
+
+/// A chat choice other than 0: its calls and finish, kept apart.
+#[derive(Debug, Default)]
+struct Choice {
+    index: u32,
+    calls: Calls,
+    tool_calls: Vec<ToolCallSummary>,
+    finish: Option<String>,
 }
 
 impl Default for Relay {
@@ -185,8 +225,8 @@ impl Default for Relay {
 
 impl Relay {
     /// A relay that streams the string values of `keys` (top-level keys of
-    /// each tool call's arguments) to the client as content, detecting the
-    /// upstream format, with calls hidden.
+    /// each tool call's arguments) to the client as answer text, detecting
+    /// the upstream format, with calls hidden, answering in chat chunks.
     pub fn new<K: AsRef<str>>(keys: &[K]) -> Relay {
         Relay {
             sse: SseDecoder::new(),
@@ -196,22 +236,26 @@ impl Relay {
                 keys: keys.iter().map(|key| Box::from(key.as_ref())).collect(),
                 mode: ToolCallMode::Hide,
                 finish_on: true,
+                values: true,
+                output: Output::OpenAiChat,
                 max_arguments: DEFAULT_MAX_ARGUMENTS,
                 max_calls: DEFAULT_MAX_CALLS,
                 max_content: DEFAULT_MAX_CONTENT,
-                writer: Writer::new(),
+                renderer: Renderer::new(Output::OpenAiChat),
                 summary: Summary::default(),
                 calls: Calls::default(),
+                others: Vec::new(),
+                others_used: 0,
+                choice: 0,
                 spare_strings: Vec::new(),
                 usage: Usage::default(),
                 usage_seen: false,
                 openai_usage: None,
+                escaped: Vec::new(),
+                spans: Vec::new(),
                 offset: 0,
-                pending: Pending::default(),
-                verbatim: None,
-                verbatim_ok: false,
-                ending: Ending::No,
-                ended: false,
+                phase: Phase::Rewrite,
+                same: false,
                 events: 0,
             },
             error: None,
@@ -222,6 +266,25 @@ impl Relay {
     pub fn with_format(mut self, format: Option<Format>) -> Relay {
         self.given_format = format;
         self.decoder = Decoder::new(format);
+        self.state.pick_renderer(format);
+        self
+    }
+
+    /// Answers in `output` (default [`Output::OpenAiChat`]).
+    /// [`Output::Same`] answers in the upstream's format, given or detected
+    /// from its first event; before that (a relay error on the first
+    /// event, or [`write_error`](Relay::write_error) before any), in chat.
+    pub fn with_output(mut self, output: Output) -> Relay {
+        self.state.output = output;
+        self.state.pick_renderer(self.given_format);
+        self
+    }
+
+    /// With `false`, the target values are not streamed to the client as
+    /// answer text (a pure translation); the summary still has each call's
+    /// arguments. Default `true`.
+    pub fn with_values(mut self, on: bool) -> Relay {
+        self.state.values = on;
         self
     }
 
@@ -231,9 +294,11 @@ impl Relay {
         self
     }
 
-    /// With `false`, the finish chunk, the usage chunk and `[DONE]` are left
-    /// out, so that a gateway can chain several upstream responses into one
-    /// client stream. Errors still go out.
+    /// With `false`, the output format's end (chat: the finish chunk, the
+    /// usage chunk and `[DONE]`; Anthropic: `message_delta` and
+    /// `message_stop`; Responses: `response.completed`) is left out, so that
+    /// a gateway can chain several upstream responses into one client
+    /// stream. Open blocks and items are still closed; errors still go out.
     pub fn with_finish(mut self, on: bool) -> Relay {
         self.state.finish_on = on;
         self
@@ -272,18 +337,18 @@ impl Relay {
         self
     }
 
-    /// Sets the `created` time (Unix seconds) of the chunks for a format that
-    /// carries none (Anthropic). Default 0, so that output depends only on
-    /// input; a gateway passes the time the request started.
+    /// Sets the `created` time (Unix seconds) of the output for a format
+    /// that carries none (Anthropic). Default 0, so that output depends only
+    /// on input; a gateway passes the time the request started.
     pub fn with_created(mut self, created: u64) -> Relay {
-        self.state.writer.default_created = created;
+        self.state.renderer.set_created(created);
         self
     }
 
     /// [`with_created`](Relay::with_created) for a relay kept between
     /// streams: a gateway that reuses relays sets each request's time.
     pub fn set_created(&mut self, created: u64) {
-        self.state.writer.default_created = created;
+        self.state.renderer.set_created(created);
     }
 
     /// The upstream format, once given or detected.
@@ -291,10 +356,16 @@ impl Relay {
         self.decoder.format()
     }
 
-    /// Whether the client's stream has ended: `[DONE]` (or, without finish,
-    /// the end of the response) or an error event was written.
+    /// The format the client gets: the one asked for, or with
+    /// [`Output::Same`] the upstream's once known (chat until then).
+    pub fn output_format(&self) -> Output {
+        self.state.renderer.output()
+    }
+
+    /// Whether the client's stream has ended: the output format's end (or,
+    /// without finish, the end of the response) or an error was written.
     pub fn is_ended(&self) -> bool {
-        self.state.ended
+        self.state.phase == Phase::Ended
     }
 
     /// Reads one upstream read and relays every event it completes.
@@ -313,8 +384,8 @@ impl Relay {
     }
 
     /// Marks the end of the upstream body: relays a last complete event and
-    /// ends the client's stream: with the finish, usage and `[DONE]` when
-    /// upstream finished, with an error event when it was cut off.
+    /// ends the client's stream: with the format's end when upstream
+    /// finished, with an error when it was cut off.
     ///
     /// # Errors
     /// As for [`feed`](Relay::feed). A cut-off stream is not an error of the
@@ -334,7 +405,7 @@ impl Relay {
             cut_inside = self.relay_event(&event).is_err();
         }
         let state = &mut self.state;
-        if state.ended {
+        if state.phase == Phase::Ended {
             return Ok(());
         }
         state.calls.finish(&mut state.summary.tool_calls);
@@ -349,19 +420,24 @@ impl Relay {
     /// The downstream bytes written since the last call: whole SSE frames,
     /// ready to send. Empty when there are none.
     pub fn output(&mut self) -> Bytes {
-        self.state.writer.take()
+        self.state.renderer.take()
     }
 
-    /// Writes one error event in OpenAI's shape,
-    /// `{"error":{"message":…,"type":…,"code":null}}`, unless the client's
-    /// stream has already ended, and ends it: for a gateway's own faults (the
-    /// upstream connection broke, went silent, or sent what the relay
+    /// Writes one error in the output format (chat
+    /// `{"error":{"message":…,"type":…,"code":null}}`, Anthropic
+    /// `event: error`, Responses `response.failed`), unless the client's
+    /// stream has already ended, and ends it: for a gateway's own faults
+    /// (the upstream connection broke, went silent, or sent what the relay
     /// refused). `message` goes to the client: keep payloads and secrets out
     /// of it.
     pub fn write_error(&mut self, error_type: &str, message: &str) {
-        if !self.state.ended {
-            self.state.writer.error(message, error_type, None);
-            self.state.ended = true;
+        if self.state.phase != Phase::Ended {
+            self.state.renderer.error(&Failure {
+                message,
+                error_type,
+                code: None,
+            });
+            self.state.phase = Phase::Ended;
         }
     }
 
@@ -390,6 +466,7 @@ impl Relay {
         self.sse.reset();
         self.decoder.reset(self.given_format);
         self.state.reset();
+        self.state.pick_renderer(self.given_format);
         self.error = None;
     }
 
@@ -409,15 +486,20 @@ impl Relay {
     fn relay_event(&mut self, event: &SseEvent) -> Result<(), Error> {
         let state = &mut self.state;
         state.events += 1;
-        if state.ended {
+        if state.phase == Phase::Ended {
             // The client's stream is over: nothing after it can reach it.
             return Ok(());
         }
+        if state.output == Output::Same && self.decoder.format().is_none() {
+            state.pick_renderer(self.decoder.detect(event));
+        }
+        state.same = self
+            .decoder
+            .detect(event)
+            .is_some_and(|format| Output::of(format) == state.renderer.output());
         state.offset = event.offset();
-        state.pending.clear();
-        state.verbatim = None;
-        state.verbatim_ok = true;
-        state.ending = Ending::No;
+        state.phase = Phase::Rewrite;
+        state.choice = 0;
         // The decoders name bytes of the event's data; the relay names bytes
         // of the stream. Any fault in the JSON is a malformed event.
         self.decoder
@@ -444,42 +526,57 @@ impl Relay {
 
 impl Sink for State {
     fn event(&mut self, event: Upstream<'_>) -> Result<(), Error> {
+        if self.choice != 0
+            && !matches!(
+                event,
+                Upstream::Choice(_)
+                    | Upstream::Response { .. }
+                    | Upstream::Usage(_)
+                    | Upstream::Error(_)
+                    | Upstream::End
+            )
+        {
+            return self.other_choice(event);
+        }
         match event {
+            Upstream::Choice(index) => self.choice = index,
             Upstream::Response { id, model, created } => {
-                self.writer.set_response(id, model, created);
+                self.renderer.response(id, model, created);
             }
-            Upstream::Verbatim { role, .. } => {
-                self.verbatim = Some(role);
-                // A provider that repeats the role in every chunk would have
-                // the SDK's accumulator concatenate it.
-                self.verbatim_ok &= !(role && self.writer.role_sent());
+            Upstream::Verbatim { role, block, .. } => {
+                if self.phase == Phase::Rewrite && self.same && self.renderer.may_forward(role) {
+                    self.phase = Phase::Verbatim { role, block };
+                }
             }
             Upstream::Text(text) => {
                 self.summary.push_content(text, self.max_content);
-                write_escaped(&mut self.pending.text, text);
+                self.escaped.clear();
+                write_escaped(&mut self.escaped, text);
+                self.renderer.text(0, &self.escaped);
             }
-            Upstream::Reasoning(text) => write_escaped(&mut self.pending.reasoning, text),
-            Upstream::Refusal(text) => write_escaped(&mut self.pending.refusal, text),
+            Upstream::Reasoning(text) => {
+                self.escaped.clear();
+                write_escaped(&mut self.escaped, text);
+                self.renderer.reasoning(0, &self.escaped);
+            }
+            Upstream::Signature(signature) => self.renderer.signature(signature),
+            Upstream::Refusal(text) => {
+                self.escaped.clear();
+                write_escaped(&mut self.escaped, text);
+                self.renderer.refusal(0, &self.escaped);
+            }
             Upstream::Call(delta) => self.call(&delta)?,
             Upstream::CallDone { call, arguments } => {
                 if let Some(slot) = self.calls.find(&call)
                     && !self.calls.has_fragments(slot)
                 {
-                    self.verbatim_ok = false;
+                    self.unforwardable();
                     self.arguments(slot, arguments);
                 }
             }
             Upstream::Finish(finish) => {
                 if self.summary.finish_reason.is_none() {
-                    let reason = match finish {
-                        Finish::Stop => "stop",
-                        Finish::Length => "length",
-                        Finish::ToolCalls => "tool_calls",
-                        Finish::ContentFilter => "content_filter",
-                        Finish::Completed if self.summary.tool_calls.is_empty() => "stop",
-                        Finish::Completed => "tool_calls",
-                        Finish::Other(word) => word,
-                    };
+                    let reason = finish_reason(finish, !self.summary.tool_calls.is_empty());
                     set_text(
                         &mut self.summary.finish_reason,
                         &mut self.spare_strings,
@@ -491,8 +588,8 @@ impl Sink for State {
             Upstream::Error(error) => self.upstream_error(&error),
             Upstream::End => {
                 self.summary.saw_done = true;
-                if self.ending == Ending::No {
-                    self.ending = Ending::Finished;
+                if self.phase != Phase::Ended {
+                    self.phase = Phase::Finishing;
                 }
             }
         }
@@ -500,20 +597,48 @@ impl Sink for State {
     }
 }
 
+/// A finish in OpenAI's words; Responses' `completed` says `tool_calls` when
+/// the response made calls.
+fn finish_reason(finish: Finish<'_>, called: bool) -> &str {
+    match finish {
+        Finish::Stop => "stop",
+        Finish::Length => "length",
+        Finish::ToolCalls => "tool_calls",
+        Finish::ContentFilter => "content_filter",
+        Finish::Completed if called => "tool_calls",
+        Finish::Completed => "stop",
+        Finish::Other(word) => word,
+    }
+}
+
 impl State {
     fn retained_bytes(&self) -> usize {
         let spare: usize = self.spare_strings.iter().map(String::capacity).sum();
         let usage = self.openai_usage.as_ref().map_or(0, String::capacity);
-        self.writer.retained_bytes()
-            + self.pending.retained_bytes()
+        let others: usize = self
+            .others
+            .iter()
+            .map(|choice| {
+                let calls: usize = choice
+                    .tool_calls
+                    .iter()
+                    .map(ToolCallSummary::retained_bytes)
+                    .sum();
+                choice.calls.retained_bytes() + calls
+            })
+            .sum();
+        self.renderer.retained()
+            + self.escaped.capacity()
+            + self.spans.capacity()
             + self.summary.retained_bytes()
             + self.calls.retained_bytes()
+            + others
             + spare
             + usage
     }
 
     fn reset(&mut self) {
-        self.writer.reset();
+        self.renderer.reset();
         let summary = &mut self.summary;
         summary.content.clear();
         let texts = [
@@ -527,13 +652,38 @@ impl State {
             self.spare_strings.push(text);
         }
         self.calls.reset(&mut summary.tool_calls);
+        for choice in &mut self.others[..self.others_used] {
+            choice.calls.reset(&mut choice.tool_calls);
+            if let Some(mut text) = choice.finish.take() {
+                text.clear();
+                self.spare_strings.push(text);
+            }
+        }
+        self.others_used = 0;
         summary.saw_done = false;
         summary.content_truncated = false;
         self.usage = Usage::default();
         self.usage_seen = false;
-        self.pending.clear();
-        self.ended = false;
+        self.phase = Phase::Rewrite;
         self.events = 0;
+    }
+
+    /// Makes the renderer the one of the output asked for, given the
+    /// upstream `format` when known.
+    fn pick_renderer(&mut self, format: Option<Format>) {
+        let output = match (self.output, format) {
+            (Output::Same, Some(format)) => Output::of(format),
+            (Output::Same, None) => return,
+            (output, _) => output,
+        };
+        self.renderer.switch(output);
+    }
+
+    /// This event cannot go out as it came.
+    fn unforwardable(&mut self) {
+        if let Phase::Verbatim { .. } = self.phase {
+            self.phase = Phase::Rewrite;
+        }
     }
 
     fn call(&mut self, delta: &CallDelta<'_>) -> Result<(), Error> {
@@ -550,25 +700,17 @@ impl State {
             // Anthropic server tool's input).
             None => return Ok(()),
         };
-        let summary = &mut self.summary.tool_calls[slot];
-        if let Some(id) = delta.id
-            && summary.id.is_empty()
-        {
-            summary.id.push_str(id);
-        }
-        if let Some(name) = delta.name
-            && summary.name != name
-        {
-            // Streamed in pieces by some chat providers, repeated whole by
-            // others.
-            summary.name.push_str(name);
-        }
+        named(&mut self.summary.tool_calls[slot], delta);
         match self.mode {
-            ToolCallMode::Hide => self.verbatim_ok = false,
+            ToolCallMode::Hide => self.unforwardable(),
             ToolCallMode::Forward => {
-                self.verbatim_ok &= self.calls.numbered_as_ordinal(slot);
+                if !self.calls.numbered_as_ordinal(slot) {
+                    self.unforwardable();
+                }
                 if !self.calls.announce(slot) {
-                    self.announce(slot);
+                    let call = &self.summary.tool_calls[slot];
+                    self.renderer
+                        .call_start(0, call.index, &call.id, &call.name);
                 }
             }
         }
@@ -578,38 +720,94 @@ impl State {
         Ok(())
     }
 
-    /// Writes the start of a forwarded call, `{"index":…,"id":…,"type":"function","function":{"name":…,"arguments":""}}`.
-    fn announce(&mut self, slot: usize) {
-        let call = &self.summary.tool_calls[slot];
-        let out = &mut self.pending.calls;
-        if !out.is_empty() {
-            out.push(b',');
-        }
-        let _ = write!(out, r#"{{"index":{},"id":"#, call.index);
-        write_json_string(out, &call.id);
-        out.extend_from_slice(br#","type":"function","function":{"name":"#);
-        write_json_string(out, &call.name);
-        out.extend_from_slice(br#","arguments":""}}"#);
-    }
-
     fn arguments(&mut self, slot: usize, fragment: &str) {
         let call = &mut self.summary.tool_calls[slot];
-        let taken = self.calls.push(
-            slot,
-            call,
-            fragment,
-            self.max_arguments,
-            &mut self.pending.spans,
-        );
+        self.spans.clear();
+        let taken = self
+            .calls
+            .push(slot, call, fragment, self.max_arguments, &mut self.spans);
         if taken && self.mode == ToolCallMode::Forward && !fragment.is_empty() {
-            let out = &mut self.pending.calls;
-            if !out.is_empty() {
-                out.push(b',');
-            }
-            let _ = write!(out, r#"{{"index":{},"function":{{"arguments":"#, call.index);
-            write_json_string(out, fragment);
-            out.extend_from_slice(b"}}");
+            self.renderer.call_arguments(0, call.index, fragment);
         }
+        if self.values && !self.spans.is_empty() {
+            self.renderer.value(0, &self.spans);
+        }
+    }
+
+    /// An event of a chat choice other than 0: kept apart for chat output,
+    /// dropped for the others.
+    fn other_choice(&mut self, event: Upstream<'_>) -> Result<(), Error> {
+        if !self.renderer.has_choices() {
+            return Ok(());
+        }
+        let index = self.choice;
+        let at = match self.others[..self.others_used]
+            .iter()
+            .position(|c| c.index == index)
+        {
+            Some(at) => at,
+            None if self.others_used < MAX_CHOICES => {
+                if self.others_used == self.others.len() {
+                    self.others.push(Choice::default());
+                }
+                self.others_used += 1;
+                self.others[self.others_used - 1].index = index;
+                self.others_used - 1
+            }
+            None => return Ok(()),
+        };
+        let choice = &mut self.others[at];
+        match event {
+            Upstream::Text(text) | Upstream::Reasoning(text) | Upstream::Refusal(text) => {
+                self.escaped.clear();
+                write_escaped(&mut self.escaped, text);
+                match event {
+                    Upstream::Text(_) => self.renderer.text(index, &self.escaped),
+                    Upstream::Reasoning(_) => self.renderer.reasoning(index, &self.escaped),
+                    _ => self.renderer.refusal(index, &self.escaped),
+                }
+            }
+            Upstream::Call(delta) => {
+                let slot = match choice.calls.find(&delta.call) {
+                    Some(slot) => slot,
+                    None => choice.calls.open(
+                        &delta.call,
+                        &mut choice.tool_calls,
+                        &self.keys,
+                        self.max_calls,
+                        self.offset,
+                    )?,
+                };
+                let call = &mut choice.tool_calls[slot];
+                named(call, &delta);
+                if self.mode == ToolCallMode::Forward && !choice.calls.announce(slot) {
+                    self.renderer
+                        .call_start(index, call.index, &call.id, &call.name);
+                }
+                if let Some(fragment) = delta.arguments {
+                    self.spans.clear();
+                    let taken = choice.calls.push(
+                        slot,
+                        call,
+                        fragment,
+                        self.max_arguments,
+                        &mut self.spans,
+                    );
+                    if taken && self.mode == ToolCallMode::Forward && !fragment.is_empty() {
+                        self.renderer.call_arguments(index, call.index, fragment);
+                    }
+                    if self.values && !self.spans.is_empty() {
+                        self.renderer.value(index, &self.spans);
+                    }
+                }
+            }
+            Upstream::Finish(finish) if choice.finish.is_none() => {
+                let reason = finish_reason(finish, !choice.tool_calls.is_empty());
+                set_text(&mut choice.finish, &mut self.spare_strings, reason);
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     fn usage(&mut self, usage: &Usage<'_>) {
@@ -623,6 +821,8 @@ impl State {
         merged.total = usage.total.or(merged.total);
         merged.cached = usage.cached.or(merged.cached);
         self.usage_seen = true;
+        let counts = counts(&self.usage, self.usage_seen, self.openai_usage.as_deref());
+        self.renderer.usage(&counts);
     }
 
     /// Writes what this upstream event brought before the error, then the
@@ -633,80 +833,52 @@ impl State {
             &mut self.spare_strings,
             error.raw,
         );
-        self.writer.deltas(&self.pending);
-        self.pending.clear();
-        self.verbatim = None;
-        self.writer.error(
-            error.message.unwrap_or("upstream error"),
-            error.error_type.unwrap_or("upstream_error"),
-            error.code,
-        );
-        self.ending = Ending::Failed;
-        self.ended = true;
+        self.renderer.error(&Failure {
+            message: error.message.unwrap_or("upstream error"),
+            error_type: error.error_type.unwrap_or("upstream_error"),
+            code: error.code,
+        });
+        self.phase = Phase::Ended;
     }
 
     /// Writes what the upstream event brought, then the end it reached.
     fn write_event(&mut self, payload: &[u8]) {
-        match self.verbatim {
-            Some(role) if self.verbatim_ok => {
-                self.writer.verbatim(payload, role);
-                let spans = Pending {
-                    spans: std::mem::take(&mut self.pending.spans),
-                    ..Pending::default()
-                };
-                self.writer.deltas(&spans);
-                self.pending.spans = spans.spans;
+        match self.phase {
+            Phase::Verbatim { role, block } => {
+                self.renderer.flush(Some(Verbatim {
+                    payload,
+                    role,
+                    block,
+                }));
             }
-            _ => self.writer.deltas(&self.pending),
-        }
-        match self.ending {
-            Ending::No => {}
-            Ending::Finished => {
+            Phase::Rewrite => self.renderer.flush(None),
+            Phase::Finishing => {
                 self.calls.finish(&mut self.summary.tool_calls);
                 self.write_end();
             }
-            Ending::Failed => {}
+            Phase::Ended => {}
         }
-        self.pending.clear();
     }
 
-    /// Writes the finish chunk, the usage chunk and `[DONE]`, unless left
-    /// out, and ends the client's stream.
+    /// Writes the output format's end, unless left out, and ends the
+    /// client's stream.
     fn write_end(&mut self) {
-        self.ended = true;
+        self.phase = Phase::Ended;
         if !self.finish_on {
+            self.renderer.close();
             return;
         }
-        let reason = match self.summary.finish_reason.as_deref() {
-            Some("tool_calls") if self.mode == ToolCallMode::Hide => "stop",
-            Some(reason) => reason,
-            None => "stop",
-        };
-        self.writer.finish(reason);
-        if let Some(usage) = &self.openai_usage {
-            self.writer.usage(usage.as_bytes());
-        } else if self.usage_seen {
-            let usage = &self.usage;
-            let json = &mut self.pending.text;
-            json.clear();
-            let prompt = usage.prompt.unwrap_or(0);
-            let completion = usage.completion.unwrap_or(0);
-            let total = usage.total.unwrap_or(prompt + completion);
-            let _ = write!(
-                json,
-                r#"{{"prompt_tokens":{prompt},"completion_tokens":{completion},"total_tokens":{total}"#
-            );
-            if let Some(cached) = usage.cached {
-                let _ = write!(
-                    json,
-                    r#","prompt_tokens_details":{{"cached_tokens":{cached}}}"#
-                );
-            }
-            json.push(b'}');
-            self.writer.usage(json);
-            json.clear();
+        let hide = self.mode == ToolCallMode::Hide;
+        let mut others = smallvec::SmallVec::<[(u32, &str); 4]>::new();
+        for choice in &self.others[..self.others_used] {
+            others.push((choice.index, shown(choice.finish.as_deref(), hide)));
         }
-        self.writer.done();
+        let end = End {
+            reason: shown(self.summary.finish_reason.as_deref(), hide),
+            others: &others,
+            usage: counts(&self.usage, self.usage_seen, self.openai_usage.as_deref()),
+        };
+        self.renderer.end(&end);
     }
 
     /// Upstream ended before its format's end: the client gets an error.
@@ -717,12 +889,49 @@ impl State {
             &mut self.spare_strings,
             CUT_OFF,
         );
-        self.writer.error(
-            "upstream stream ended before the response finished",
-            "upstream_error",
-            Some(Code::Text("stream_truncated")),
-        );
-        self.ended = true;
+        self.renderer.error(&Failure {
+            message: "upstream stream ended before the response finished",
+            error_type: "upstream_error",
+            code: Some(Code::Text("stream_truncated")),
+        });
+        self.phase = Phase::Ended;
+    }
+}
+
+/// The finish the client is told: with calls hidden, `tool_calls` reads as
+/// `stop`.
+fn shown(reason: Option<&str>, hide: bool) -> &str {
+    match reason {
+        Some("tool_calls") if hide => "stop",
+        Some(reason) => reason,
+        None => "stop",
+    }
+}
+
+fn counts<'a>(usage: &Usage<'_>, seen: bool, openai: Option<&'a str>) -> Counts<'a> {
+    Counts {
+        prompt: usage.prompt,
+        completion: usage.completion,
+        total: usage.total,
+        cached: usage.cached,
+        openai,
+        seen,
+    }
+}
+
+/// Takes the id and name an event gives a call.
+fn named(call: &mut ToolCallSummary, delta: &CallDelta<'_>) {
+    if let Some(id) = delta.id
+        && call.id.is_empty()
+    {
+        call.id.push_str(id);
+    }
+    if let Some(name) = delta.name
+        && call.name != name
+    {
+        // Streamed in pieces by some chat providers, repeated whole by
+        // others.
+        call.name.push_str(name);
     }
 }
 

@@ -67,9 +67,18 @@ pub(super) fn decode(
             b"content_block_delta" => {
                 let index = doc.unsigned(root, "index")?;
                 let delta = doc.get_object(root, "delta")?;
+                let verbatim = Upstream::Verbatim {
+                    payload: event.data(),
+                    role: false,
+                    block: index,
+                };
                 match doc.str(delta, "type")? {
-                    Some("text_delta") => text(doc.str(delta, "text")?, Upstream::Text, sink),
+                    Some("text_delta") => {
+                        sink.event(verbatim)?;
+                        text(doc.str(delta, "text")?, Upstream::Text, sink)
+                    }
                     Some("thinking_delta") => {
+                        sink.event(verbatim)?;
                         text(doc.str(delta, "thinking")?, Upstream::Reasoning, sink)
                     }
                     Some("input_json_delta") => sink.event(Upstream::Call(CallDelta {
@@ -79,7 +88,11 @@ pub(super) fn decode(
                         name: None,
                         arguments: doc.str(delta, "partial_json")?,
                     })),
-                    // signature_delta, citations_delta: nothing for the client.
+                    Some("signature_delta") => match doc.str(delta, "signature")? {
+                        Some(signature) => sink.event(Upstream::Signature(signature)),
+                        None => Ok(()),
+                    },
+                    // citations_delta: nothing for the client.
                     _ => Ok(()),
                 }
             }

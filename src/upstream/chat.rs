@@ -66,14 +66,17 @@ pub(super) fn decode(
             sink.event(Upstream::Verbatim {
                 payload: data,
                 role,
+                block: None,
             })?;
         }
         for choice in doc.elements(choices)? {
-            let [delta, message] = doc.pick(Some(choice), ["delta", "message"])?;
+            let [index, delta, message] = doc.pick(Some(choice), ["index", "delta", "message"])?;
+            sink.event(Upstream::Choice(doc.small_at(index)?.unwrap_or(0)))?;
             // A provider that sends the whole answer in one chunk sends a
             // `message` instead of a `delta`.
             deltas(&doc, doc.object(delta.or(message))?, sink)?;
         }
+        sink.event(Upstream::Choice(0))?;
         if let Some(at) = usage {
             let [prompt, completion, total] = doc.pick(
                 usage,
@@ -90,12 +93,13 @@ pub(super) fn decode(
         }
         for choice in doc.elements(choices)? {
             // The empty string some providers send means "not yet".
-            let [reason] = doc.pick(Some(choice), ["finish_reason"])?;
+            let [index, reason] = doc.pick(Some(choice), ["index", "finish_reason"])?;
             if let Some(reason) = doc.string(reason)?.filter(|r| !r.is_empty()) {
+                sink.event(Upstream::Choice(doc.small_at(index)?.unwrap_or(0)))?;
                 sink.event(Upstream::Finish(finish(reason)))?;
             }
         }
-        Ok(())
+        sink.event(Upstream::Choice(0))
     })
 }
 

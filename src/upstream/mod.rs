@@ -123,8 +123,14 @@ pub enum Upstream<'a> {
     /// Reasoning text (Anthropic thinking, Responses reasoning summaries,
     /// chat `reasoning_content`), decoded.
     Reasoning(&'a str),
+    /// A piece of the signature of the reasoning being streamed
+    /// (Anthropic's `signature_delta`).
+    Signature(&'a str),
     /// Refusal text, decoded.
     Refusal(&'a str),
+    /// The events after this one, up to the next `Choice`, are about the
+    /// chat choice of this index; each upstream event starts at choice 0.
+    Choice(u32),
     /// A tool call starts, or more of it arrives.
     Call(CallDelta<'a>),
     /// A tool call's whole arguments (Responses' `arguments.done`): its
@@ -144,14 +150,17 @@ pub enum Upstream<'a> {
     /// The format's end of the response (`[DONE]`, `message_stop`,
     /// `response.completed`).
     End,
-    /// The upstream event is already a downstream chunk (chat completions):
-    /// its payload may be forwarded as it is, instead of what the events
-    /// after it (from the same upstream event) would be written as.
+    /// The upstream event may go to a client of the same format as it is
+    /// (a chat chunk of deltas, an Anthropic text or thinking delta),
+    /// instead of what the events after it (from the same upstream event)
+    /// would be written as, when the relay changed nothing in it.
     Verbatim {
-        /// The chunk's JSON.
+        /// The event's JSON.
         payload: &'a [u8],
-        /// Whether it carries the message's `role`.
+        /// Whether it carries the message's `role` (chat).
         role: bool,
+        /// The content block its delta belongs to (Anthropic).
+        block: Option<u64>,
     },
 }
 
@@ -286,22 +295,26 @@ impl Decoder {
     /// and whatever `sink` returns.
     pub fn decode(&mut self, event: &SseEvent, sink: &mut impl Sink) -> Result<(), Error> {
         let data = event.data();
-        let format = match self.format {
-            Some(format) => format,
-            None => {
-                let kind = peek_type(data);
-                match Format::detect(event.event().map_or(&b""[..], |e| e), kind) {
-                    Some(format) => *self.format.insert(format),
-                    // A ping says nothing; an error reads the same in every format.
-                    None => return self.decode_undetected(event, sink),
-                }
-            }
+        let Some(format) = self.detect(event) else {
+            // A ping says nothing; an error reads the same in every format.
+            return self.decode_undetected(event, sink);
         };
         match format {
             Format::OpenAiChat => chat::decode(&mut self.tape, data, sink),
             Format::Anthropic => anthropic::decode(&mut self.tape, event, sink),
             Format::OpenAiResponses => responses::decode(&mut self.tape, event, sink),
         }
+    }
+
+    /// The format, given or detected from `event` when this is the first
+    /// event that tells (see [`Format::detect`]); `None` while the events
+    /// say nothing (a `ping`, an `error`).
+    pub fn detect(&mut self, event: &SseEvent) -> Option<Format> {
+        if self.format.is_none() {
+            let kind = peek_type(event.data());
+            self.format = Format::detect(event.event().map_or(&b""[..], |e| e), kind);
+        }
+        self.format
     }
 
     fn decode_undetected(&mut self, event: &SseEvent, sink: &mut impl Sink) -> Result<(), Error> {

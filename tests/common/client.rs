@@ -29,6 +29,17 @@ pub struct Client {
     pub frames: usize,
     /// Every chunk's `id` and `model`.
     pub ids: Vec<(Value, Value)>,
+    /// The choices other than 0, by index: what each gathered.
+    pub others: std::collections::BTreeMap<u64, Choice>,
+}
+
+/// What a client gathered for one choice other than 0.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Choice {
+    pub content: String,
+    pub roles: Vec<String>,
+    pub calls: Vec<ClientCall>,
+    pub finish_reasons: Vec<String>,
 }
 
 /// The `data:` payloads of an SSE body whose lines end in `\n` (the relay
@@ -68,6 +79,21 @@ pub fn read(out: &[u8]) -> Client {
         }
         for choice in chunk["choices"].as_array().expect("choices") {
             let delta = &choice["delta"];
+            let index = choice["index"].as_u64().expect("a choice's index");
+            if index != 0 {
+                let other = client.others.entry(index).or_default();
+                if let Some(role) = delta["role"].as_str() {
+                    other.roles.push(role.to_owned());
+                }
+                other
+                    .content
+                    .push_str(delta["content"].as_str().unwrap_or(""));
+                merge_calls(&mut other.calls, delta);
+                if let Some(reason) = choice["finish_reason"].as_str() {
+                    other.finish_reasons.push(reason.to_owned());
+                }
+                continue;
+            }
             if let Some(role) = delta["role"].as_str() {
                 client.roles.push(role.to_owned());
             }
@@ -83,22 +109,27 @@ pub fn read(out: &[u8]) -> Client {
             client
                 .refusal
                 .push_str(delta["refusal"].as_str().unwrap_or(""));
-            for call in delta["tool_calls"].as_array().into_iter().flatten() {
-                let index = call["index"].as_u64().expect("tool call index") as usize;
-                if client.calls.len() <= index {
-                    client.calls.resize(index + 1, ClientCall::default());
-                }
-                let slot = &mut client.calls[index];
-                slot.id.push_str(call["id"].as_str().unwrap_or(""));
-                slot.name
-                    .push_str(call["function"]["name"].as_str().unwrap_or(""));
-                slot.arguments
-                    .push_str(call["function"]["arguments"].as_str().unwrap_or(""));
-            }
+            merge_calls(&mut client.calls, delta);
             if let Some(reason) = choice["finish_reason"].as_str() {
                 client.finish_reasons.push(reason.to_owned());
             }
         }
     }
     client
+}
+
+/// Merges a delta's `tool_calls` by `index`, as the SDK does.
+fn merge_calls(calls: &mut Vec<ClientCall>, delta: &Value) {
+    for call in delta["tool_calls"].as_array().into_iter().flatten() {
+        let index = call["index"].as_u64().expect("tool call index") as usize;
+        if calls.len() <= index {
+            calls.resize(index + 1, ClientCall::default());
+        }
+        let slot = &mut calls[index];
+        slot.id.push_str(call["id"].as_str().unwrap_or(""));
+        slot.name
+            .push_str(call["function"]["name"].as_str().unwrap_or(""));
+        slot.arguments
+            .push_str(call["function"]["arguments"].as_str().unwrap_or(""));
+    }
 }

@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod readback;
+pub mod rules;
 pub mod upstream;
 
 use std::path::PathBuf;
@@ -205,4 +207,30 @@ impl Rng {
             })
             .collect()
     }
+}
+
+/// Whether `whole` interleaves `a` and `b`, each in order.
+pub fn is_shuffle(whole: &str, a: &str, b: &str) -> bool {
+    let (w, a, b): (Vec<char>, Vec<char>, Vec<char>) = (
+        whole.chars().collect(),
+        a.chars().collect(),
+        b.chars().collect(),
+    );
+    if w.len() != a.len() + b.len() {
+        return false;
+    }
+    // can[j]: whole[..i+j] interleaves a[..i] and b[..j].
+    let mut can = vec![false; b.len() + 1];
+    can[0] = true;
+    for j in 1..=b.len() {
+        can[j] = can[j - 1] && b[j - 1] == w[j - 1];
+    }
+    for i in 1..=a.len() {
+        can[0] = can[0] && a[i - 1] == w[i - 1];
+        for j in 1..=b.len() {
+            can[j] =
+                (can[j] && a[i - 1] == w[i + j - 1]) || (can[j - 1] && b[j - 1] == w[i + j - 1]);
+        }
+    }
+    can[b.len()]
 }

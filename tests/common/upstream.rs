@@ -29,6 +29,8 @@ pub struct Reference {
     pub ended: bool,
     /// Calls' fragments interleave with each other or with text.
     pub interleaved: bool,
+    /// Chat choices other than 0, by index: their text and first finish.
+    pub others: std::collections::BTreeMap<u64, (String, Option<String>)>,
 }
 
 /// (event name, data) of each event.
@@ -116,6 +118,22 @@ fn chat(events: &[(String, Vec<u8>)]) -> Reference {
             r.usage = true;
         }
         for choice in v["choices"].as_array().into_iter().flatten() {
+            let index = choice["index"].as_u64().unwrap_or(0);
+            if index != 0 {
+                let other = r.others.entry(index).or_default();
+                let delta = if choice.get("delta").is_some() {
+                    &choice["delta"]
+                } else {
+                    &choice["message"]
+                };
+                other.0.push_str(delta["content"].as_str().unwrap_or(""));
+                if let Some(reason) = choice["finish_reason"].as_str().filter(|s| !s.is_empty())
+                    && other.1.is_none()
+                {
+                    other.1 = Some(reason.to_owned());
+                }
+                continue;
+            }
             let delta = if choice.get("delta").is_some() {
                 &choice["delta"]
             } else {

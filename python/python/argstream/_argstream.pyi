@@ -134,18 +134,22 @@ class KeyScanner:
 
 @final
 class Relay:
-    """Relays a model's streamed response to a client as an OpenAI
-    chat-completion chunk stream, with the chosen string arguments of every
-    tool call streamed as content while they arrive.
+    """Relays a model's streamed response to a client in the client's own
+    format (an OpenAI chat-completion chunk stream by default), with the
+    chosen string arguments of every tool call streamed as answer text while
+    they arrive.
 
     Feed it the upstream response body as it is read (server-sent events,
     any cut); it returns the downstream SSE bytes to send to the client:
-    content, reasoning and refusal deltas; the target keys' values as content
-    chunks; the tool calls themselves hidden (``tool_calls="hide"``) or
-    forwarded as ``tool_calls`` deltas (``"forward"``); then one chunk with
-    the finish reason, a usage chunk if upstream sent usage, and
-    ``data: [DONE]``. An upstream error event or a cut-off upstream gives
-    one ``data: {"error": ...}`` event and no ``[DONE]``.
+    answer text, reasoning and refusals; the target keys' values as answer
+    text (``values=False`` leaves them out); the tool calls themselves
+    hidden (``tool_calls="hide"``) or forwarded as the format's calls
+    (``"forward"``); then the format's end (chat: one chunk with the finish
+    reason, a usage chunk if upstream sent usage, and ``data: [DONE]``;
+    Anthropic: ``message_delta`` and ``message_stop``; Responses:
+    ``response.completed``). An upstream error event or a cut-off upstream
+    gives the format's error event (chat ``data: {"error": ...}``, Anthropic
+    ``event: error``, Responses ``response.failed``) and no success end.
 
     Threads: one relay per response stream, as for ``KeyScanner``: a call
     from a second thread while one runs raises ``RuntimeError``.
@@ -164,7 +168,9 @@ class Relay:
         keys: str | list[str],
         *,
         from_: Literal["auto", "openai-chat", "openai-responses", "anthropic"] = "auto",
+        to: Literal["openai-chat", "openai-responses", "anthropic", "same"] = "openai-chat",
         tool_calls: Literal["hide", "forward"] = "hide",
+        values: bool = True,
         finish: bool = True,
         created: int = 0,
         max_event_size: int | None = None,
@@ -176,11 +182,15 @@ class Relay:
         tool call's arguments).
 
         ``from_`` names the upstream format, or ``"auto"`` to tell it from
-        the first event. ``tool_calls`` says whether the client sees the tool
-        calls (``"forward"``) or only the streamed values (``"hide"``).
+        the first event. ``to`` names the client's format, or ``"same"`` for
+        the upstream's own; a chat upstream's choices stay apart in chat
+        output, and the other formats carry choice 0 alone. ``tool_calls``
+        says whether the client sees the tool calls (``"forward"``) or only
+        the streamed values (``"hide"``); ``values=False`` streams no
+        values, for a pure translation (``summary()`` still has the calls).
 
-        The other options: ``finish=False`` leaves out the finish chunk, the
-        usage chunk and ``[DONE]``, for a gateway that chains several
+        The other options: ``finish=False`` leaves out the format's end (the
+        chat finish chunk, usage chunk and ``[DONE]``), for a gateway that chains several
         responses into one client stream; ``created`` is the ``created``
         time written for formats that have none (Anthropic). The limits,
         ``None`` for the default: ``max_event_size`` (16 MiB, one upstream
@@ -193,7 +203,7 @@ class Relay:
         ``0`` keeps none, for a caller that never reads it).
 
         Raises:
-            ValueError: an unknown ``from_`` or ``tool_calls`` name.
+            ValueError: an unknown ``from_``, ``to`` or ``tool_calls`` name.
         """
 
     def feed(self, data: bytes | bytearray | str) -> bytes:

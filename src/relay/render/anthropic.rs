@@ -1,0 +1,336 @@
+//! Anthropic Messages out: `message_start`, content blocks opened with
+//! `content_block_start`, filled with `content_block_delta` and closed with
+//! `content_block_stop`, then `message_delta` (the stop reason and usage)
+//! and `message_stop`; an error as `event: error`.
+//!
+//! Blocks are numbered 0, 1, 2 ... in the order they start, whatever
+//! upstream numbered its own. Answer text and the target values go into a
+//! `text` block, reasoning into a `thinking` block (with its
+//! `signature_delta` when upstream gave one), a forwarded call into a
+//! `tool_use` block whose start has `"input":{}` and whose
+//! `input_json_delta` fragments are the call's arguments. A text or
+//! thinking block stays open until another block starts; a `tool_use` block
+//! until the message ends, so that its fragments always have an open block
+//! to go to, and the text of its values, in the text block that opens after
+//! it, interleaves with them by index (the SDKs accumulate deltas by index).
+//!
+//! Anthropic to Anthropic, a text or thinking delta whose block has the same
+//! index here as upstream goes out as it came.
+
+use std::io::Write as _;
+
+use super::{Base, Counts, End, Failure, Verbatim, write_json_string};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Prose {
+    Text,
+    Thinking,
+}
+
+/// The Anthropic renderer.
+#[derive(Debug)]
+pub(in crate::relay) struct Anthropic {
+    pub(super) base: Base,
+    started: bool,
+    /// The next block's index.
+    next: u32,
+    /// The open text or thinking block, and its index.
+    prose: Option<(Prose, u32)>,
+    /// Text for the open prose block not written yet: the deltas of one
+    /// upstream event go out as one.
+    pending: Vec<u8>,
+    /// The block of each forwarded call, by the call's ordinal.
+    calls: Vec<u32>,
+    /// Blocks to close, sorted.
+    open: Vec<u32>,
+    prompt: u64,
+    completion: u64,
+    cached: Option<u64>,
+}
+
+impl Anthropic {
+    pub(super) fn new() -> Anthropic {
+        Anthropic {
+            base: Base::new(),
+            started: false,
+            next: 0,
+            prose: None,
+            pending: Vec::new(),
+            calls: Vec::new(),
+            open: Vec::new(),
+            prompt: 0,
+            completion: 0,
+            cached: None,
+        }
+    }
+
+    pub(super) fn reset(&mut self) {
+        self.started = false;
+        self.next = 0;
+        self.prose = None;
+        self.pending.clear();
+        self.calls.clear();
+        self.open.clear();
+        self.prompt = 0;
+        self.completion = 0;
+        self.cached = None;
+    }
+
+    pub(super) fn retained(&self) -> usize {
+        self.pending.capacity() + 4 * (self.calls.capacity() + self.open.capacity())
+    }
+
+    pub(super) fn text(&mut self, text: &[u8]) {
+        self.prose(Prose::Text, text);
+    }
+
+    pub(super) fn reasoning(&mut self, text: &[u8]) {
+        self.prose(Prose::Thinking, text);
+    }
+
+    /// Anthropic has no refusal block: a refusal is text (and its stop
+    /// reason says `refusal`).
+    pub(super) fn refusal(&mut self, text: &[u8]) {
+        self.text(text);
+    }
+
+    pub(super) fn signature(&mut self, signature: &str) {
+        let Some((Prose::Thinking, index)) = self.prose else {
+            return;
+        };
+        self.write_pending();
+        let frame = delta_head(&mut self.base.frame, index);
+        frame.extend_from_slice(br#"{"type":"signature_delta","signature":"#);
+        write_json_string(frame, signature);
+        frame.extend_from_slice(b"}}");
+        self.base.push_named(b"content_block_delta");
+    }
+
+    pub(super) fn call_start(&mut self, ordinal: u32, id: &str, name: &str) {
+        if ordinal as usize != self.calls.len() {
+            return;
+        }
+        self.write_pending();
+        // What the model wrote before it called is over; text after the
+        // call (its values, or more answer) opens a block after it, as
+        // upstream numbers them.
+        self.close_prose();
+        let index = self.start_block();
+        let frame = &mut self.base.frame;
+        frame.extend_from_slice(br#"{"type":"tool_use","id":"#);
+        write_json_string(frame, id);
+        frame.extend_from_slice(br#","name":"#);
+        write_json_string(frame, name);
+        frame.extend_from_slice(br#","input":{}}}"#);
+        self.base.push_named(b"content_block_start");
+        self.calls.push(index);
+    }
+
+    pub(super) fn call_arguments(&mut self, ordinal: u32, fragment: &str) {
+        let Some(&index) = self
+            .calls
+            .get(ordinal as usize)
+            .filter(|_| !fragment.is_empty())
+        else {
+            return;
+        };
+        self.write_pending();
+        let frame = delta_head(&mut self.base.frame, index);
+        frame.extend_from_slice(br#"{"type":"input_json_delta","partial_json":"#);
+        write_json_string(frame, fragment);
+        frame.extend_from_slice(b"}}");
+        self.base.push_named(b"content_block_delta");
+    }
+
+    pub(super) fn usage(&mut self, usage: &Counts<'_>) {
+        self.cached = usage.cached;
+        self.prompt = usage.prompt().saturating_sub(usage.cached.unwrap_or(0));
+        self.completion = usage.completion();
+    }
+
+    /// Writes the pending delta, or, for an Anthropic delta whose block is
+    /// the open block of the same index here, the upstream event itself.
+    pub(super) fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
+        if !self.started && self.base.named() {
+            self.start();
+        }
+        if let Some(Verbatim {
+            payload,
+            block: Some(block),
+            ..
+        }) = verbatim
+            && self.started
+            && !self.pending.is_empty()
+            && self
+                .prose
+                .is_some_and(|(_, index)| u64::from(index) == block)
+        {
+            self.pending.clear();
+            self.base.encoder.push_frame(&crate::sse::SseFrame {
+                event: Some(b"content_block_delta"),
+                data: payload,
+                ..crate::sse::SseFrame::default()
+            });
+            return;
+        }
+        self.write_pending();
+    }
+
+    pub(super) fn end(&mut self, end: &End<'_>) {
+        self.close();
+        let stop = match end.reason {
+            "length" => "max_tokens",
+            "tool_calls" => "tool_use",
+            "content_filter" => "refusal",
+            _ => "end_turn",
+        };
+        let frame = &mut self.base.frame;
+        frame.clear();
+        frame.extend_from_slice(br#"{"type":"message_delta","delta":{"stop_reason":"#);
+        write_json_string(frame, stop);
+        frame.extend_from_slice(br#","stop_sequence":null},"usage":"#);
+        self.write_usage();
+        self.base.frame.push(b'}');
+        self.base.push_named(b"message_delta");
+        self.base.frame.clear();
+        self.base
+            .frame
+            .extend_from_slice(br#"{"type":"message_stop"}"#);
+        self.base.push_named(b"message_stop");
+    }
+
+    /// Closes every open block, in index order.
+    pub(super) fn close(&mut self) {
+        self.start();
+        self.write_pending();
+        self.open.clear();
+        self.open.extend(self.prose.take().map(|(_, index)| index));
+        self.open.append(&mut self.calls);
+        self.open.sort_unstable();
+        for at in 0..self.open.len() {
+            self.stop_block(self.open[at]);
+        }
+        self.open.clear();
+    }
+
+    /// `event: error` with `{"type":"error","error":{"type":…,"message":…}}`.
+    pub(super) fn error(&mut self, failure: &Failure<'_>) {
+        let frame = &mut self.base.frame;
+        frame.clear();
+        frame.extend_from_slice(br#"{"type":"error","error":{"type":"#);
+        write_json_string(frame, failure.error_type);
+        frame.extend_from_slice(br#","message":"#);
+        write_json_string(frame, failure.message);
+        frame.extend_from_slice(b"}}");
+        self.base.push_named(b"error");
+    }
+
+    /// Appends text to the open prose block of `kind`, opening it first.
+    fn prose(&mut self, kind: Prose, text: &[u8]) {
+        if text.is_empty() {
+            return;
+        }
+        match self.prose {
+            Some((open, _)) if open == kind => {}
+            _ => {
+                self.write_pending();
+                self.close_prose();
+                let index = self.start_block();
+                self.base.frame.extend_from_slice(match kind {
+                    Prose::Text => br#"{"type":"text","text":""}}"#,
+                    Prose::Thinking => br#"{"type":"thinking","thinking":"","signature":""}}"#,
+                });
+                self.base.push_named(b"content_block_start");
+                self.prose = Some((kind, index));
+            }
+        }
+        self.pending.extend_from_slice(text);
+    }
+
+    fn write_pending(&mut self) {
+        let Some((kind, index)) = self.prose.filter(|_| !self.pending.is_empty()) else {
+            return;
+        };
+        let frame = delta_head(&mut self.base.frame, index);
+        frame.extend_from_slice(match kind {
+            Prose::Text => br#"{"type":"text_delta","text":""#,
+            Prose::Thinking => br#"{"type":"thinking_delta","thinking":""#,
+        });
+        frame.extend_from_slice(&self.pending);
+        frame.extend_from_slice(br#""}}"#);
+        self.base.push_named(b"content_block_delta");
+        self.pending.clear();
+    }
+
+    fn close_prose(&mut self) {
+        if let Some((_, index)) = self.prose.take() {
+            self.stop_block(index);
+        }
+    }
+
+    /// `message_start`, once.
+    fn start(&mut self) {
+        if std::mem::replace(&mut self.started, true) {
+            return;
+        }
+        let base = &mut self.base;
+        let frame = &mut base.frame;
+        frame.clear();
+        frame.extend_from_slice(br#"{"type":"message_start","message":{"id":"#);
+        write_json_string(frame, &base.id);
+        frame.extend_from_slice(br#","type":"message","role":"assistant","model":"#);
+        write_json_string(frame, &base.model);
+        frame.extend_from_slice(
+            br#","content":[],"stop_reason":null,"stop_sequence":null,"usage":"#,
+        );
+        self.write_usage();
+        self.base.frame.extend_from_slice(b"}}");
+        self.base.push_named(b"message_start");
+    }
+
+    /// Appends the usage object to the frame.
+    fn write_usage(&mut self) {
+        let frame = &mut self.base.frame;
+        let _ = write!(
+            frame,
+            r#"{{"input_tokens":{},"output_tokens":{}"#,
+            self.prompt, self.completion
+        );
+        if let Some(cached) = self.cached {
+            let _ = write!(frame, r#","cache_read_input_tokens":{cached}"#);
+        }
+        frame.push(b'}');
+    }
+
+    /// Starts the frame of a `content_block_start` for the next block, up to
+    /// its `content_block` value, and returns the block's index.
+    fn start_block(&mut self) -> u32 {
+        self.start();
+        let index = self.next;
+        self.next += 1;
+        let frame = &mut self.base.frame;
+        frame.clear();
+        let _ = write!(
+            frame,
+            r#"{{"type":"content_block_start","index":{index},"content_block":"#
+        );
+        index
+    }
+
+    fn stop_block(&mut self, index: u32) {
+        let frame = &mut self.base.frame;
+        frame.clear();
+        let _ = write!(frame, r#"{{"type":"content_block_stop","index":{index}}}"#);
+        self.base.push_named(b"content_block_stop");
+    }
+}
+
+/// Starts the frame of a `content_block_delta` up to its `delta` value.
+fn delta_head(frame: &mut Vec<u8>, index: u32) -> &mut Vec<u8> {
+    frame.clear();
+    let _ = write!(
+        frame,
+        r#"{{"type":"content_block_delta","index":{index},"delta":"#
+    );
+    frame
+}

@@ -1,0 +1,329 @@
+//! OpenAI chat completions out: `chat.completion.chunk` frames, one per
+//! upstream event and choice at most, the finish, a usage chunk and
+//! `data: [DONE]`.
+//!
+//! The rules the OpenAI SDKs' accumulators need: `"role":"assistant"` once
+//! per choice (they concatenate repeated string fields), each choice under
+//! its own `index`, a call's id, type and name once with its first fragment,
+//! its arguments as fragments under the call's ordinal, and a usage chunk
+//! with `choices: []`.
+
+use std::io::Write as _;
+
+use super::{Base, Counts, End, Failure, Verbatim, write_code, write_field, write_json_string};
+
+/// The texts one upstream event brought to one choice, escaped and without
+/// quotes, waiting to be written.
+#[derive(Debug, Default)]
+struct Pending {
+    index: u32,
+    /// Whether this choice has had `"role":"assistant"`.
+    role_sent: bool,
+    text: Vec<u8>,
+    /// The target values' spans, kept apart from the text: a chunk that goes
+    /// out as it came carries the text, not the spans.
+    spans: Vec<u8>,
+    reasoning: Vec<u8>,
+    refusal: Vec<u8>,
+    /// `tool_calls` array elements, comma-separated.
+    calls: Vec<u8>,
+}
+
+impl Pending {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.spans.clear();
+        self.reasoning.clear();
+        self.refusal.clear();
+        self.calls.clear();
+    }
+
+    fn is_empty(&self) -> bool {
+        self.text.is_empty()
+            && self.spans.is_empty()
+            && self.reasoning.is_empty()
+            && self.refusal.is_empty()
+            && self.calls.is_empty()
+    }
+
+    fn capacity(&self) -> usize {
+        [
+            &self.text,
+            &self.spans,
+            &self.reasoning,
+            &self.refusal,
+            &self.calls,
+        ]
+        .iter()
+        .map(|buffer| buffer.capacity())
+        .sum()
+    }
+
+    fn call(&mut self) -> &mut Vec<u8> {
+        if !self.calls.is_empty() {
+            self.calls.push(b',');
+        }
+        &mut self.calls
+    }
+}
+
+/// The chat renderer.
+#[derive(Debug)]
+pub(in crate::relay) struct Chat {
+    pub(super) base: Base,
+    /// Choice 0 first, then the others in the order they appeared.
+    choices: Vec<Pending>,
+    /// How many of `choices` this stream has used.
+    used: usize,
+}
+
+impl Chat {
+    pub(super) fn new() -> Chat {
+        Chat {
+            base: Base::new(),
+            choices: vec![Pending::default()],
+            used: 1,
+        }
+    }
+
+    pub(super) fn reset(&mut self) {
+        for choice in &mut self.choices {
+            choice.clear();
+            choice.role_sent = false;
+        }
+        self.used = 1;
+    }
+
+    pub(super) fn retained(&self) -> usize {
+        self.choices.iter().map(Pending::capacity).sum()
+    }
+
+    pub(super) fn role_sent(&self) -> bool {
+        self.choices[0].role_sent
+    }
+
+    fn choice(&mut self, index: u32) -> &mut Pending {
+        let at = match self.choices[..self.used]
+            .iter()
+            .position(|c| c.index == index)
+        {
+            Some(at) => at,
+            None => {
+                if self.used == self.choices.len() {
+                    self.choices.push(Pending::default());
+                }
+                self.used += 1;
+                let choice = &mut self.choices[self.used - 1];
+                choice.index = index;
+                self.used - 1
+            }
+        };
+        &mut self.choices[at]
+    }
+
+    pub(super) fn text(&mut self, choice: u32, text: &[u8]) {
+        self.choice(choice).text.extend_from_slice(text);
+    }
+
+    pub(super) fn value(&mut self, choice: u32, span: &[u8]) {
+        self.choice(choice).spans.extend_from_slice(span);
+    }
+
+    pub(super) fn reasoning(&mut self, choice: u32, text: &[u8]) {
+        self.choice(choice).reasoning.extend_from_slice(text);
+    }
+
+    pub(super) fn refusal(&mut self, choice: u32, text: &[u8]) {
+        self.choice(choice).refusal.extend_from_slice(text);
+    }
+
+    /// `{"index":…,"id":…,"type":"function","function":{"name":…,"arguments":""}}`
+    pub(super) fn call_start(&mut self, choice: u32, ordinal: u32, id: &str, name: &str) {
+        let out = self.choice(choice).call();
+        let _ = write!(out, r#"{{"index":{ordinal},"id":"#);
+        write_json_string(out, id);
+        out.extend_from_slice(br#","type":"function","function":{"name":"#);
+        write_json_string(out, name);
+        out.extend_from_slice(br#","arguments":""}}"#);
+    }
+
+    /// `{"index":…,"function":{"arguments":…}}`
+    pub(super) fn call_arguments(&mut self, choice: u32, ordinal: u32, fragment: &str) {
+        let out = self.choice(choice).call();
+        let _ = write!(out, r#"{{"index":{ordinal},"function":{{"arguments":"#);
+        write_json_string(out, fragment);
+        out.extend_from_slice(b"}}");
+    }
+
+    pub(super) fn usage(&mut self, _usage: &Counts<'_>) {}
+
+    pub(super) fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
+        if let Some(Verbatim { payload, role, .. }) = verbatim {
+            // The chunk goes as it came (its text with it), after a chunk
+            // with the role if the client has not had it; the spans of its
+            // calls follow in a chunk of their own.
+            let choice = &mut self.choices[0];
+            let spans = std::mem::take(&mut choice.spans);
+            choice.clear();
+            if !role && !choice.role_sent {
+                self.chunk(0, None);
+            }
+            self.choices[0].role_sent = true;
+            self.choices[0].spans = spans;
+            self.base.encoder.push_data(payload);
+        }
+        for at in 0..self.used {
+            if !self.choices[at].is_empty() {
+                self.chunk(at, None);
+            }
+        }
+    }
+
+    pub(super) fn end(&mut self, end: &End<'_>) {
+        self.finish(end);
+        let usage = &end.usage;
+        if let Some(raw) = usage.openai {
+            self.usage_chunk(raw.as_bytes());
+        } else if usage.seen {
+            let mut json = std::mem::take(&mut self.choices[0].text);
+            json.clear();
+            let _ = write!(
+                json,
+                r#"{{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{}"#,
+                usage.prompt(),
+                usage.completion(),
+                usage.total()
+            );
+            if let Some(cached) = usage.cached {
+                let _ = write!(
+                    json,
+                    r#","prompt_tokens_details":{{"cached_tokens":{cached}}}"#
+                );
+            }
+            json.push(b'}');
+            self.usage_chunk(&json);
+            json.clear();
+            self.choices[0].text = json;
+        }
+        self.base.encoder.push_done();
+    }
+
+    pub(super) fn close(&mut self) {}
+
+    /// `{"error":{"message":…,"type":…,"code":…}}`
+    pub(super) fn error(&mut self, failure: &Failure<'_>) {
+        let frame = &mut self.base.frame;
+        frame.clear();
+        frame.extend_from_slice(br#"{"error":{"message":"#);
+        write_json_string(frame, failure.message);
+        frame.extend_from_slice(br#","type":"#);
+        write_json_string(frame, failure.error_type);
+        frame.extend_from_slice(br#","code":"#);
+        write_code(frame, failure.code);
+        frame.extend_from_slice(b"}}");
+        self.base.push_data();
+    }
+
+    /// `{"id":…,"object":"chat.completion.chunk","created":…,"model":…,"choices":[`
+    fn head(&mut self) {
+        let base = &mut self.base;
+        let created = base.created();
+        let frame = &mut base.frame;
+        frame.clear();
+        frame.extend_from_slice(br#"{"id":"#);
+        write_json_string(frame, &base.id);
+        frame.extend_from_slice(br#","object":"chat.completion.chunk","created":"#);
+        let _ = write!(frame, "{created}");
+        frame.extend_from_slice(br#","model":"#);
+        write_json_string(frame, &base.model);
+        frame.extend_from_slice(br#","choices":["#);
+    }
+
+    /// The chunk with every choice's finish reason.
+    fn finish(&mut self, end: &End<'_>) {
+        self.head();
+        self.choice_delta(0, Some(end.reason));
+        for &(index, reason) in end.others {
+            self.base.frame.push(b',');
+            let at = self.choices[..self.used]
+                .iter()
+                .position(|c| c.index == index);
+            match at {
+                Some(at) => self.choice_delta(at, Some(reason)),
+                None => {
+                    let frame = &mut self.base.frame;
+                    let _ = write!(frame, r#"{{"index":{index},"delta":{{}},"finish_reason":"#);
+                    write_json_string(frame, reason);
+                    frame.push(b'}');
+                }
+            }
+        }
+        self.base.frame.extend_from_slice(b"]}");
+        self.base.push_data();
+    }
+
+    fn usage_chunk(&mut self, usage: &[u8]) {
+        self.head();
+        let frame = &mut self.base.frame;
+        frame.extend_from_slice(br#"],"usage":"#);
+        frame.extend_from_slice(usage);
+        frame.push(b'}');
+        self.base.push_data();
+    }
+
+    /// One chunk with the pending texts of `choices[at]`.
+    fn chunk(&mut self, at: usize, finish: Option<&str>) {
+        self.head();
+        self.choice_delta(at, finish);
+        self.base.frame.extend_from_slice(b"]}");
+        self.base.push_data();
+    }
+
+    /// `{"index":…,"delta":{…},"finish_reason":…}` for `choices[at]`, which
+    /// it clears.
+    fn choice_delta(&mut self, at: usize, finish: Option<&str>) {
+        let choice = &mut self.choices[at];
+        let frame = &mut self.base.frame;
+        let _ = write!(frame, r#"{{"index":{},"delta":{{"#, choice.index);
+        let mut first = true;
+        let mut field = |frame: &mut Vec<u8>| {
+            if !std::mem::take(&mut first) {
+                frame.push(b',');
+            }
+        };
+        if !choice.role_sent {
+            field(frame);
+            frame.extend_from_slice(br#""role":"assistant""#);
+            choice.role_sent = true;
+        }
+        if !choice.text.is_empty() || !choice.spans.is_empty() {
+            field(frame);
+            frame.extend_from_slice(br#""content":""#);
+            frame.extend_from_slice(&choice.text);
+            frame.extend_from_slice(&choice.spans);
+            frame.push(b'"');
+        }
+        for (name, text) in [
+            (&br#""reasoning_content":"#[..], &choice.reasoning),
+            (br#""refusal":"#, &choice.refusal),
+        ] {
+            if !text.is_empty() {
+                field(frame);
+                write_field(frame, name, text);
+            }
+        }
+        if !choice.calls.is_empty() {
+            field(frame);
+            frame.extend_from_slice(br#""tool_calls":["#);
+            frame.extend_from_slice(&choice.calls);
+            frame.push(b']');
+        }
+        frame.extend_from_slice(br#"},"finish_reason":"#);
+        match finish {
+            Some(reason) => write_json_string(frame, reason),
+            None => frame.extend_from_slice(b"null"),
+        }
+        frame.push(b'}');
+        choice.clear();
+    }
+}

@@ -1,0 +1,516 @@
+//! The renderers: one file a downstream format, fed the relay's
+//! provider-neutral output events, writing whole SSE frames into one reused
+//! buffer.
+//!
+//! The relay tells a renderer what the client must learn (answer text, the
+//! target values' spans, reasoning, forwarded calls, the end or an error);
+//! what a format requires (chat's one-role rule and choices, Anthropic's
+//! content block indexes in start order, Responses' sequence numbers and a
+//! final object that agrees with the deltas) lives in its renderer and
+//! nowhere else. Text reaches a renderer as JSON string text, escaped and
+//! without quotes: answer text escaped once by the relay, a target value's
+//! span raw as it came, so it is copied, never decoded and escaped again.
+
+mod anthropic;
+mod chat;
+mod responses;
+
+use std::fmt;
+use std::io::Write as _;
+use std::str::FromStr;
+
+use bytes::Bytes;
+
+use crate::sse::SseEncoder;
+use crate::upstream::{Code, Format};
+
+use self::anthropic::Anthropic;
+use self::chat::Chat;
+use self::responses::Responses;
+
+/// The format a relay answers its client in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Output {
+    /// OpenAI `chat.completion.chunk` events and `data: [DONE]` (the
+    /// default).
+    #[default]
+    OpenAiChat,
+    /// OpenAI Responses events: `response.created` ... `response.completed`.
+    OpenAiResponses,
+    /// Anthropic Messages events: `message_start` ... `message_stop`.
+    Anthropic,
+    /// The upstream's own format, given or detected (chat for a format that
+    /// has no renderer).
+    Same,
+}
+
+impl Output {
+    /// The name on the command line: `openai-chat`, `openai-responses`,
+    /// `anthropic` or `same`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Output::OpenAiChat => "openai-chat",
+            Output::OpenAiResponses => "openai-responses",
+            Output::Anthropic => "anthropic",
+            Output::Same => "same",
+        }
+    }
+
+    /// The output for a stream read in `format`.
+    pub fn of(format: Format) -> Output {
+        match format {
+            Format::OpenAiChat => Output::OpenAiChat,
+            Format::OpenAiResponses => Output::OpenAiResponses,
+            Format::Anthropic => Output::Anthropic,
+        }
+    }
+}
+
+impl fmt::Display for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An output name that is not one of [`Output::name`]'s.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownOutput(pub String);
+
+impl fmt::Display for UnknownOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown output format {:?}: expected openai-chat, openai-responses, anthropic or same",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownOutput {}
+
+impl FromStr for Output {
+    type Err = UnknownOutput;
+
+    fn from_str(name: &str) -> Result<Output, UnknownOutput> {
+        match name {
+            "same" => Ok(Output::Same),
+            _ => name
+                .parse::<Format>()
+                .map(Output::of)
+                .map_err(|_| UnknownOutput(name.to_owned())),
+        }
+    }
+}
+
+/// Token counts merged from every usage upstream sent.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Counts<'a> {
+    /// Input tokens, cached ones included.
+    pub(super) prompt: Option<u64>,
+    pub(super) completion: Option<u64>,
+    pub(super) total: Option<u64>,
+    /// Input tokens read from a cache.
+    pub(super) cached: Option<u64>,
+    /// Upstream's last usage object when it already has OpenAI chat's
+    /// shape.
+    pub(super) openai: Option<&'a str>,
+    /// Whether upstream sent any usage.
+    pub(super) seen: bool,
+}
+
+impl Counts<'_> {
+    fn prompt(&self) -> u64 {
+        self.prompt.unwrap_or(0)
+    }
+
+    fn completion(&self) -> u64 {
+        self.completion.unwrap_or(0)
+    }
+
+    fn total(&self) -> u64 {
+        self.total.unwrap_or(self.prompt() + self.completion())
+    }
+}
+
+/// An upstream event in the output's format, which may go out as it came.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Verbatim<'a> {
+    /// The event's JSON.
+    pub(super) payload: &'a [u8],
+    /// Whether a chat chunk carries the role.
+    pub(super) role: bool,
+    /// The block an Anthropic delta belongs to.
+    pub(super) block: Option<u64>,
+}
+
+/// How the response ended, in OpenAI's words, after the relay's own rules
+/// (a hidden call's `tool_calls` reads as `stop`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct End<'a> {
+    /// Choice 0's finish reason.
+    pub(super) reason: &'a str,
+    /// The other choices' (index, reason), for a format that has choices.
+    pub(super) others: &'a [(u32, &'a str)],
+    pub(super) usage: Counts<'a>,
+}
+
+/// An error to tell the client.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Failure<'a> {
+    pub(super) message: &'a str,
+    pub(super) error_type: &'a str,
+    pub(super) code: Option<Code<'a>>,
+}
+
+/// The renderer of one output format.
+#[derive(Debug)]
+pub(super) enum Renderer {
+    Chat(Chat),
+    Anthropic(Anthropic),
+    Responses(Responses),
+}
+
+/// Calls the same method on whichever renderer it is.
+macro_rules! each {
+    ($self:ident, $r:ident => $call:expr) => {
+        match $self {
+            Renderer::Chat($r) => $call,
+            Renderer::Anthropic($r) => $call,
+            Renderer::Responses($r) => $call,
+        }
+    };
+}
+
+impl Renderer {
+    /// The renderer for `output`; [`Output::Same`] starts as chat until the
+    /// upstream format is known.
+    pub(super) fn new(output: Output) -> Renderer {
+        match output {
+            Output::OpenAiChat | Output::Same => Renderer::Chat(Chat::new()),
+            Output::Anthropic => Renderer::Anthropic(Anthropic::new()),
+            Output::OpenAiResponses => Renderer::Responses(Responses::new()),
+        }
+    }
+
+    /// Which output this renderer writes.
+    pub(super) fn output(&self) -> Output {
+        match self {
+            Renderer::Chat(_) => Output::OpenAiChat,
+            Renderer::Anthropic(_) => Output::Anthropic,
+            Renderer::Responses(_) => Output::OpenAiResponses,
+        }
+    }
+
+    /// Becomes the renderer of `output` (not [`Output::Same`]), keeping the
+    /// response's names and created time.
+    pub(super) fn switch(&mut self, output: Output) {
+        if self.output() != output {
+            let created = self.base().default_created;
+            *self = Renderer::new(output);
+            self.base_mut().default_created = created;
+        }
+    }
+
+    /// Whether the format carries several choices (chat); the others carry
+    /// choice 0 alone.
+    pub(super) fn has_choices(&self) -> bool {
+        matches!(self, Renderer::Chat(_))
+    }
+
+    fn base(&self) -> &Base {
+        each!(self, r => &r.base)
+    }
+
+    fn base_mut(&mut self) -> &mut Base {
+        each!(self, r => &mut r.base)
+    }
+
+    pub(super) fn set_created(&mut self, created: u64) {
+        self.base_mut().default_created = created;
+    }
+
+    pub(super) fn take(&mut self) -> Bytes {
+        self.base_mut().encoder.take()
+    }
+
+    /// Bytes held in buffers that outlive a stream.
+    pub(super) fn retained(&self) -> usize {
+        each!(self, r => r.base.retained() + r.retained())
+    }
+
+    pub(super) fn reset(&mut self) {
+        self.base_mut().reset();
+        each!(self, r => r.reset());
+    }
+
+    /// Takes the response's id, model and created time, where given.
+    pub(super) fn response(&mut self, id: Option<&str>, model: Option<&str>, created: Option<u64>) {
+        self.base_mut().set_response(id, model, created);
+    }
+
+    /// Answer text of `choice`, escaped.
+    pub(super) fn text(&mut self, choice: u32, text: &[u8]) {
+        match self {
+            Renderer::Chat(r) => r.text(choice, text),
+            Renderer::Anthropic(r) if choice == 0 => r.text(text),
+            Renderer::Responses(r) if choice == 0 => r.text(text),
+            _ => {}
+        }
+    }
+
+    /// A target value's span of `choice`: raw JSON string text. Answer text
+    /// in every format but chat, which keeps it apart from a chunk's own
+    /// text.
+    pub(super) fn value(&mut self, choice: u32, span: &[u8]) {
+        match self {
+            Renderer::Chat(r) => r.value(choice, span),
+            _ => self.text(choice, span),
+        }
+    }
+
+    /// Reasoning text of `choice`, escaped.
+    pub(super) fn reasoning(&mut self, choice: u32, text: &[u8]) {
+        match self {
+            Renderer::Chat(r) => r.reasoning(choice, text),
+            Renderer::Anthropic(r) if choice == 0 => r.reasoning(text),
+            Renderer::Responses(r) if choice == 0 => r.reasoning(text),
+            _ => {}
+        }
+    }
+
+    /// A piece of the signature of the reasoning being written: Anthropic
+    /// carries it, the others have no place for it.
+    pub(super) fn signature(&mut self, signature: &str) {
+        if let Renderer::Anthropic(r) = self {
+            r.signature(signature);
+        }
+    }
+
+    /// Refusal text of `choice`, escaped.
+    pub(super) fn refusal(&mut self, choice: u32, text: &[u8]) {
+        match self {
+            Renderer::Chat(r) => r.refusal(choice, text),
+            Renderer::Anthropic(r) if choice == 0 => r.refusal(text),
+            Renderer::Responses(r) if choice == 0 => r.refusal(text),
+            _ => {}
+        }
+    }
+
+    /// A forwarded call opens: the call's ordinal within its choice, id and
+    /// name.
+    pub(super) fn call_start(&mut self, choice: u32, ordinal: u32, id: &str, name: &str) {
+        match self {
+            Renderer::Chat(r) => r.call_start(choice, ordinal, id, name),
+            Renderer::Anthropic(r) if choice == 0 => r.call_start(ordinal, id, name),
+            Renderer::Responses(r) if choice == 0 => r.call_start(ordinal, id, name),
+            _ => {}
+        }
+    }
+
+    /// A fragment of a forwarded call's arguments, as upstream sent it.
+    pub(super) fn call_arguments(&mut self, choice: u32, ordinal: u32, fragment: &str) {
+        match self {
+            Renderer::Chat(r) => r.call_arguments(choice, ordinal, fragment),
+            Renderer::Anthropic(r) if choice == 0 => r.call_arguments(ordinal, fragment),
+            Renderer::Responses(r) if choice == 0 => r.call_arguments(ordinal, fragment),
+            _ => {}
+        }
+    }
+
+    /// The latest merged token counts.
+    pub(super) fn usage(&mut self, usage: &Counts<'_>) {
+        each!(self, r => r.usage(usage));
+    }
+
+    /// One upstream event is done: writes what it brought, or, when
+    /// `verbatim` says the event is in this format and unchanged, the
+    /// event itself where the format's rules allow.
+    pub(super) fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
+        match self {
+            Renderer::Chat(r) => r.flush(verbatim),
+            Renderer::Anthropic(r) => r.flush(verbatim),
+            // Its sequence numbers and item ids are the relay's own.
+            Renderer::Responses(r) => r.flush(),
+        }
+    }
+
+    /// Whether an event of this format may go out as it came: a chat chunk
+    /// that carries the role only while the client has not had it.
+    pub(super) fn may_forward(&self, role: bool) -> bool {
+        match self {
+            Renderer::Chat(chat) => !(role && chat.role_sent()),
+            Renderer::Anthropic(_) => true,
+            Renderer::Responses(_) => false,
+        }
+    }
+
+    /// The response is over: closes what is open and writes the end.
+    pub(super) fn end(&mut self, end: &End<'_>) {
+        self.flush(None);
+        each!(self, r => r.end(end));
+    }
+
+    /// The response is over, and its end is left out (a gateway chaining
+    /// responses): closes what is open, writes no end.
+    pub(super) fn close(&mut self) {
+        self.flush(None);
+        each!(self, r => r.close());
+    }
+
+    /// Writes an error that ends the client's stream.
+    pub(super) fn error(&mut self, failure: &Failure<'_>) {
+        self.flush(None);
+        each!(self, r => r.error(failure));
+    }
+}
+
+/// What every renderer keeps: the encoder, a scratch frame, and the
+/// response's names.
+#[derive(Debug)]
+pub(super) struct Base {
+    pub(super) encoder: SseEncoder,
+    pub(super) frame: Vec<u8>,
+    pub(super) id: String,
+    pub(super) model: String,
+    pub(super) created: Option<u64>,
+    /// `created` for formats that carry none.
+    pub(super) default_created: u64,
+}
+
+impl Base {
+    fn new() -> Base {
+        Base {
+            encoder: SseEncoder::new(),
+            frame: Vec::new(),
+            id: String::new(),
+            model: String::new(),
+            created: None,
+            default_created: 0,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.encoder.take();
+        self.frame.clear();
+        self.id.clear();
+        self.model.clear();
+        self.created = None;
+    }
+
+    fn retained(&self) -> usize {
+        self.encoder.capacity() + self.frame.capacity() + self.id.capacity() + self.model.capacity()
+    }
+
+    /// Each event repeats the id and the model, so they are cut to
+    /// [`MAX_NAME`] bytes: an upstream that sends a huge id once and then
+    /// thousands of one-byte deltas must not make the output a thousand
+    /// times its input.
+    fn set_response(&mut self, id: Option<&str>, model: Option<&str>, created: Option<u64>) {
+        for (kept, given) in [(&mut self.id, id), (&mut self.model, model)] {
+            if let Some(given) = given {
+                kept.clear();
+                kept.push_str(floor_boundary(given, MAX_NAME));
+            }
+        }
+        if created.is_some() {
+            self.created = created;
+        }
+    }
+
+    /// Whether upstream has named the response (its id or model).
+    pub(super) fn named(&self) -> bool {
+        !(self.id.is_empty() && self.model.is_empty())
+    }
+
+    pub(super) fn created(&self) -> u64 {
+        self.created.unwrap_or(self.default_created)
+    }
+
+    /// Writes the scratch frame as a data-only event.
+    pub(super) fn push_data(&mut self) {
+        self.encoder.push_data(&self.frame);
+    }
+
+    /// Writes the scratch frame as an event named `name`.
+    pub(super) fn push_named(&mut self, name: &[u8]) {
+        self.encoder.push_frame(&crate::sse::SseFrame {
+            event: Some(name),
+            data: &self.frame,
+            ..crate::sse::SseFrame::default()
+        });
+    }
+}
+
+/// The longest id or model name a written event carries, in bytes.
+pub(super) const MAX_NAME: usize = 256;
+
+/// `text` cut to at most `max` bytes, on a character boundary.
+pub(super) fn floor_boundary(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Appends an error code: a JSON string, a number, or `null`.
+pub(super) fn write_code(out: &mut Vec<u8>, code: Option<Code<'_>>) {
+    match code {
+        Some(Code::Text(code)) => write_json_string(out, code),
+        Some(Code::Number(code)) => {
+            let _ = write!(out, "{code}");
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Appends `"name":"` + escaped text + `"`.
+pub(super) fn write_field(out: &mut Vec<u8>, name: &[u8], escaped: &[u8]) {
+    out.extend_from_slice(name);
+    out.push(b'"');
+    out.extend_from_slice(escaped);
+    out.push(b'"');
+}
+
+/// Appends `text` as a JSON string literal, quotes included.
+pub(crate) fn write_json_string(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    write_escaped(out, text);
+    out.push(b'"');
+}
+
+/// Appends `text` escaped for a JSON string, without quotes.
+pub(crate) fn write_escaped(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => br#"\""#,
+            b'\\' => br"\\",
+            b'\n' => br"\n",
+            b'\r' => br"\r",
+            b'\t' => br"\t",
+            0x00..=0x1F => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 15)],
+            ]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}

@@ -1,0 +1,685 @@
+//! OpenAI Responses out: `response.created` and `response.in_progress`,
+//! output items each opened with `response.output_item.added` and closed
+//! with `response.output_item.done`, their deltas between, and
+//! `response.completed` (or `response.incomplete`) whose `response.output`
+//! holds every item that was streamed, whole; an error as
+//! `response.failed`.
+//!
+//! Items get `output_index` 0, 1, 2 ... in the order they open, and every
+//! event a `sequence_number` counting the events written from 0. Answer text
+//! and the target values go into a `message` item (an `output_text` part; a
+//! refusal is a `refusal` part of it), reasoning into a `reasoning` item's
+//! summary text, a forwarded call into a `function_call` item whose
+//! `response.function_call_arguments.delta` events are its fragments. A
+//! message or reasoning item stays open until another item opens, a call's
+//! item until the response ends, as Anthropic's blocks do. Item ids are
+//! `msg_`, `rs_` or `fc_`, the response id, `_` and the output index.
+//!
+//! The SDKs take the final response from `response.completed`, not from the
+//! deltas, so the renderer keeps each item's text to write it there: the one
+//! output format whose memory grows with the answer.
+
+use std::io::Write as _;
+
+use super::{Base, Counts, End, Failure, write_code, write_escaped, write_json_string};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Kind {
+    #[default]
+    Message,
+    Reasoning,
+    Call,
+}
+
+/// Which text of an item a delta goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    Text,
+    Refusal,
+    Summary,
+}
+
+#[derive(Debug, Default)]
+struct Item {
+    kind: Kind,
+    open: bool,
+    /// The message's output text, the reasoning's summary text, or the
+    /// call's arguments: escaped JSON string text.
+    text: Vec<u8>,
+    /// The message's refusal text, escaped.
+    refusal: Vec<u8>,
+    /// The content index of the message's text part and refusal part.
+    text_part: Option<u32>,
+    refusal_part: Option<u32>,
+    call_id: String,
+    name: String,
+}
+
+impl Item {
+    fn clear(&mut self, kind: Kind) {
+        self.kind = kind;
+        self.open = true;
+        self.text.clear();
+        self.refusal.clear();
+        self.text_part = None;
+        self.refusal_part = None;
+        self.call_id.clear();
+        self.name.clear();
+    }
+
+    fn part(&self, part: Part) -> &[u8] {
+        match part {
+            Part::Refusal => &self.refusal,
+            _ => &self.text,
+        }
+    }
+
+    fn parts(&self) -> u32 {
+        u32::from(self.text_part.is_some()) + u32::from(self.refusal_part.is_some())
+    }
+}
+
+/// The Responses renderer.
+#[derive(Debug)]
+pub(in crate::relay) struct Responses {
+    pub(super) base: Base,
+    started: bool,
+    /// The response id as it was when the response started: a chat
+    /// upstream may change its id from chunk to chunk, and item ids must
+    /// not.
+    id: String,
+    sequence: u64,
+    items: Vec<Item>,
+    /// How many of `items` this response has.
+    used: usize,
+    /// The open message item and the open reasoning item.
+    message: Option<usize>,
+    reasoning: Option<usize>,
+    /// The item of each forwarded call, by the call's ordinal.
+    calls: Vec<usize>,
+    /// Where the deltas not yet written go, and their text.
+    pending_to: Option<(usize, Part)>,
+    pending: Vec<u8>,
+    usage: Usage,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Usage {
+    seen: bool,
+    prompt: u64,
+    completion: u64,
+    total: u64,
+    cached: u64,
+}
+
+impl Responses {
+    pub(super) fn new() -> Responses {
+        Responses {
+            base: Base::new(),
+            started: false,
+            id: String::new(),
+            sequence: 0,
+            items: Vec::new(),
+            used: 0,
+            message: None,
+            reasoning: None,
+            calls: Vec::new(),
+            pending_to: None,
+            pending: Vec::new(),
+            usage: Usage::default(),
+        }
+    }
+
+    pub(super) fn reset(&mut self) {
+        self.started = false;
+        self.sequence = 0;
+        self.used = 0;
+        self.message = None;
+        self.reasoning = None;
+        self.calls.clear();
+        self.pending_to = None;
+        self.pending.clear();
+        self.usage = Usage::default();
+    }
+
+    pub(super) fn retained(&self) -> usize {
+        let items: usize = self
+            .items
+            .iter()
+            .map(|item| {
+                item.text.capacity()
+                    + item.refusal.capacity()
+                    + item.call_id.capacity()
+                    + item.name.capacity()
+            })
+            .sum();
+        items + self.id.capacity() + self.pending.capacity() + 8 * self.calls.capacity()
+    }
+
+    pub(super) fn text(&mut self, text: &[u8]) {
+        self.message_text(Part::Text, text);
+    }
+
+    pub(super) fn refusal(&mut self, text: &[u8]) {
+        self.message_text(Part::Refusal, text);
+    }
+
+    pub(super) fn reasoning(&mut self, text: &[u8]) {
+        if text.is_empty() {
+            return;
+        }
+        let at = match self.reasoning {
+            Some(at) => at,
+            None => {
+                self.write_pending();
+                if let Some(message) = self.message.take() {
+                    self.close_item(message);
+                }
+                let at = self.open_item(Kind::Reasoning);
+                self.reasoning = Some(at);
+                self.part_event(b"response.reasoning_summary_part.added", at, 0);
+                self.base
+                    .frame
+                    .extend_from_slice(br#","part":{"type":"summary_text","text":""}}"#);
+                self.push();
+                at
+            }
+        };
+        self.pend(at, Part::Summary, text);
+    }
+
+    pub(super) fn call_start(&mut self, ordinal: u32, id: &str, name: &str) {
+        if ordinal as usize != self.calls.len() {
+            return;
+        }
+        self.write_pending();
+        // What the model wrote before it called is over; text after the
+        // call opens a message item after it.
+        for open in [self.reasoning.take(), self.message.take()]
+            .into_iter()
+            .flatten()
+        {
+            self.close_item(open);
+        }
+        let at = self.reserve_item(Kind::Call);
+        self.items[at].call_id.push_str(id);
+        self.items[at].name.push_str(name);
+        self.added(at);
+        self.calls.push(at);
+    }
+
+    pub(super) fn call_arguments(&mut self, ordinal: u32, fragment: &str) {
+        let Some(&at) = self
+            .calls
+            .get(ordinal as usize)
+            .filter(|_| !fragment.is_empty())
+        else {
+            return;
+        };
+        self.write_pending();
+        let item = &mut self.items[at];
+        let from = item.text.len();
+        write_escaped(&mut item.text, fragment);
+        self.item_event(b"response.function_call_arguments.delta", at);
+        let frame = &mut self.base.frame;
+        frame.extend_from_slice(br#","delta":""#);
+        frame.extend_from_slice(&self.items[at].text[from..]);
+        frame.extend_from_slice(br#""}"#);
+        self.push();
+    }
+
+    pub(super) fn usage(&mut self, usage: &Counts<'_>) {
+        self.usage = Usage {
+            seen: usage.seen,
+            prompt: usage.prompt(),
+            completion: usage.completion(),
+            total: usage.total(),
+            cached: usage.cached.unwrap_or(0),
+        };
+    }
+
+    pub(super) fn flush(&mut self) {
+        if !self.started && self.base.named() {
+            self.start();
+        }
+        self.write_pending();
+    }
+
+    pub(super) fn end(&mut self, end: &End<'_>) {
+        self.close();
+        let (kind, status, reason): (&[u8], &[u8], Option<&[u8]>) = match end.reason {
+            "length" => (
+                b"response.incomplete",
+                b"incomplete",
+                Some(b"max_output_tokens"),
+            ),
+            "content_filter" => (
+                b"response.incomplete",
+                b"incomplete",
+                Some(b"content_filter"),
+            ),
+            _ => (b"response.completed", b"completed", None),
+        };
+        self.event(kind);
+        self.base.frame.extend_from_slice(br#","response":"#);
+        self.response_object(status, reason, None);
+        self.base.frame.push(b'}');
+        self.push_as(kind);
+    }
+
+    /// Closes every open item, in output order.
+    pub(super) fn close(&mut self) {
+        self.start();
+        self.write_pending();
+        for at in 0..self.used {
+            if self.items[at].open {
+                self.close_item(at);
+            }
+        }
+        self.message = None;
+        self.reasoning = None;
+        self.calls.clear();
+    }
+
+    /// `response.failed`, with the error in the response.
+    pub(super) fn error(&mut self, failure: &Failure<'_>) {
+        self.start();
+        self.event(b"response.failed");
+        self.base.frame.extend_from_slice(br#","response":"#);
+        self.response_object(b"failed", None, Some(failure));
+        self.base.frame.push(b'}');
+        self.push_as(b"response.failed");
+    }
+
+    /// `response.created` and `response.in_progress`, once.
+    fn start(&mut self) {
+        if std::mem::replace(&mut self.started, true) {
+            return;
+        }
+        self.id.clear();
+        self.id.push_str(&self.base.id);
+        for kind in [&b"response.created"[..], b"response.in_progress"] {
+            self.event(kind);
+            self.base.frame.extend_from_slice(br#","response":"#);
+            self.response_object(b"in_progress", None, None);
+            self.base.frame.push(b'}');
+            self.push_as(kind);
+        }
+    }
+
+    /// Appends the response object, with its items whole when it is not in
+    /// progress.
+    fn response_object(
+        &mut self,
+        status: &[u8],
+        incomplete: Option<&[u8]>,
+        failure: Option<&Failure<'_>>,
+    ) {
+        let created = self.base.created();
+        let frame = &mut self.base.frame;
+        frame.extend_from_slice(br#"{"id":"#);
+        write_json_string(frame, &self.id);
+        let _ = write!(
+            frame,
+            r#","object":"response","created_at":{created},"status":""#
+        );
+        frame.extend_from_slice(status);
+        frame.extend_from_slice(br#"","error":"#);
+        match failure {
+            Some(failure) => {
+                frame.extend_from_slice(br#"{"code":"#);
+                match failure.code {
+                    Some(code) => write_code(frame, Some(code)),
+                    None => write_json_string(frame, failure.error_type),
+                }
+                frame.extend_from_slice(br#","message":"#);
+                write_json_string(frame, failure.message);
+                frame.push(b'}');
+            }
+            None => frame.extend_from_slice(b"null"),
+        }
+        frame.extend_from_slice(br#","incomplete_details":"#);
+        match incomplete {
+            Some(reason) => {
+                frame.extend_from_slice(br#"{"reason":""#);
+                frame.extend_from_slice(reason);
+                frame.extend_from_slice(br#""}"#);
+            }
+            None => frame.extend_from_slice(b"null"),
+        }
+        frame.extend_from_slice(br#","model":"#);
+        write_json_string(frame, &self.base.model);
+        frame.extend_from_slice(br#","output":["#);
+        if status != b"in_progress" {
+            for at in 0..self.used {
+                if at > 0 {
+                    frame.push(b',');
+                }
+                write_item(frame, &self.id, &self.items[at], at, true);
+            }
+        }
+        frame.extend_from_slice(
+            br#"],"parallel_tool_calls":true,"tool_choice":"auto","tools":[],"usage":"#,
+        );
+        let usage = self.usage;
+        if usage.seen && status != b"in_progress" {
+            let _ = write!(
+                frame,
+                r#"{{"input_tokens":{},"input_tokens_details":{{"cached_tokens":{}}},"output_tokens":{},"output_tokens_details":{{"reasoning_tokens":0}},"total_tokens":{}}}"#,
+                usage.prompt, usage.cached, usage.completion, usage.total
+            );
+        } else {
+            frame.extend_from_slice(b"null");
+        }
+        frame.push(b'}');
+    }
+
+    /// Appends text to the open message item's part, opening them first.
+    fn message_text(&mut self, part: Part, text: &[u8]) {
+        if text.is_empty() {
+            return;
+        }
+        let at = match self.message {
+            Some(at) => at,
+            None => {
+                self.write_pending();
+                if let Some(reasoning) = self.reasoning.take() {
+                    self.close_item(reasoning);
+                }
+                let at = self.open_item(Kind::Message);
+                self.message = Some(at);
+                at
+            }
+        };
+        let item = &self.items[at];
+        let opened = match part {
+            Part::Text => item.text_part,
+            _ => item.refusal_part,
+        };
+        if opened.is_none() {
+            self.write_pending();
+            let index = self.items[at].parts();
+            let item = &mut self.items[at];
+            match part {
+                Part::Text => item.text_part = Some(index),
+                _ => item.refusal_part = Some(index),
+            }
+            self.part_event(b"response.content_part.added", at, index);
+            self.base.frame.extend_from_slice(br#","part":"#);
+            write_part(&mut self.base.frame, part, b"");
+            self.base.frame.push(b'}');
+            self.push();
+        }
+        self.pend(at, part, text);
+    }
+
+    fn pend(&mut self, at: usize, part: Part, text: &[u8]) {
+        if self.pending_to != Some((at, part)) {
+            self.write_pending();
+            self.pending_to = Some((at, part));
+        }
+        self.pending.extend_from_slice(text);
+        let item = &mut self.items[at];
+        match part {
+            Part::Refusal => item.refusal.extend_from_slice(text),
+            _ => item.text.extend_from_slice(text),
+        }
+    }
+
+    fn write_pending(&mut self) {
+        let Some((at, part)) = self.pending_to.take() else {
+            return;
+        };
+        if self.pending.is_empty() {
+            return;
+        }
+        let (kind, index): (&[u8], u32) = match part {
+            Part::Text => (
+                b"response.output_text.delta",
+                self.items[at].text_part.unwrap_or(0),
+            ),
+            Part::Refusal => (
+                b"response.refusal.delta",
+                self.items[at].refusal_part.unwrap_or(0),
+            ),
+            Part::Summary => (b"response.reasoning_summary_text.delta", 0),
+        };
+        self.part_event(kind, at, index);
+        let frame = &mut self.base.frame;
+        frame.extend_from_slice(br#","delta":""#);
+        frame.extend_from_slice(&self.pending);
+        frame.push(b'"');
+        if part == Part::Text {
+            frame.extend_from_slice(br#","logprobs":[]"#);
+        }
+        frame.push(b'}');
+        self.push();
+        self.pending.clear();
+    }
+
+    fn reserve_item(&mut self, kind: Kind) -> usize {
+        self.start();
+        if self.used == self.items.len() {
+            self.items.push(Item::default());
+        }
+        let at = self.used;
+        self.used += 1;
+        self.items[at].clear(kind);
+        at
+    }
+
+    fn open_item(&mut self, kind: Kind) -> usize {
+        let at = self.reserve_item(kind);
+        self.added(at);
+        at
+    }
+
+    /// `response.output_item.added` for the item at `at`.
+    fn added(&mut self, at: usize) {
+        self.event(b"response.output_item.added");
+        let frame = &mut self.base.frame;
+        let _ = write!(frame, r#","output_index":{at},"item":"#);
+        write_item(frame, &self.id, &self.items[at], at, false);
+        frame.push(b'}');
+        self.push();
+    }
+
+    /// The done events of the item at `at`, ending with its
+    /// `response.output_item.done`.
+    fn close_item(&mut self, at: usize) {
+        if self.pending_to.is_some_and(|(to, _)| to == at) {
+            self.write_pending();
+        }
+        let item = &self.items[at];
+        match item.kind {
+            Kind::Message => {
+                let parts = [
+                    (item.text_part, Part::Text),
+                    (item.refusal_part, Part::Refusal),
+                ];
+                let mut parts = parts.map(|(index, part)| index.map(|index| (index, part)));
+                parts.sort_unstable_by_key(|part| part.map(|(index, _)| index));
+                for (index, part) in parts.into_iter().flatten() {
+                    let (kind, field): (&[u8], &[u8]) = match part {
+                        Part::Text => (b"response.output_text.done", br#","text":""#),
+                        _ => (b"response.refusal.done", br#","refusal":""#),
+                    };
+                    self.part_event(kind, at, index);
+                    let frame = &mut self.base.frame;
+                    frame.extend_from_slice(field);
+                    frame.extend_from_slice(self.items[at].part(part));
+                    frame.push(b'"');
+                    if part == Part::Text {
+                        frame.extend_from_slice(br#","logprobs":[]"#);
+                    }
+                    frame.push(b'}');
+                    self.push();
+                    self.part_event(b"response.content_part.done", at, index);
+                    let frame = &mut self.base.frame;
+                    frame.extend_from_slice(br#","part":"#);
+                    write_part(frame, part, self.items[at].part(part));
+                    frame.push(b'}');
+                    self.push();
+                }
+            }
+            Kind::Reasoning => {
+                self.part_event(b"response.reasoning_summary_text.done", at, 0);
+                let frame = &mut self.base.frame;
+                frame.extend_from_slice(br#","text":""#);
+                frame.extend_from_slice(&self.items[at].text);
+                frame.extend_from_slice(br#""}"#);
+                self.push();
+                self.part_event(b"response.reasoning_summary_part.done", at, 0);
+                let frame = &mut self.base.frame;
+                frame.extend_from_slice(br#","part":"#);
+                write_part(frame, Part::Summary, &self.items[at].text);
+                frame.push(b'}');
+                self.push();
+            }
+            Kind::Call => {
+                self.item_event(b"response.function_call_arguments.done", at);
+                let item = &self.items[at];
+                let frame = &mut self.base.frame;
+                frame.extend_from_slice(br#","name":"#);
+                write_json_string(frame, &item.name);
+                frame.extend_from_slice(br#","arguments":""#);
+                frame.extend_from_slice(&item.text);
+                frame.extend_from_slice(br#""}"#);
+                self.push();
+            }
+        }
+        self.items[at].open = false;
+        self.event(b"response.output_item.done");
+        let frame = &mut self.base.frame;
+        let _ = write!(frame, r#","output_index":{at},"item":"#);
+        write_item(frame, &self.id, &self.items[at], at, true);
+        frame.push(b'}');
+        self.push();
+    }
+
+    /// Starts an event's frame: `{"type":…,"sequence_number":…`.
+    fn event(&mut self, kind: &[u8]) {
+        let frame = &mut self.base.frame;
+        frame.clear();
+        frame.extend_from_slice(br#"{"type":""#);
+        frame.extend_from_slice(kind);
+        let _ = write!(frame, r#"","sequence_number":{}"#, self.sequence);
+        self.sequence += 1;
+    }
+
+    /// An event about the item at `at`: `…,"item_id":…,"output_index":…`.
+    fn item_event(&mut self, kind: &[u8], at: usize) {
+        self.event(kind);
+        let frame = &mut self.base.frame;
+        frame.extend_from_slice(br#","item_id":"#);
+        write_item_id(frame, &self.id, self.items[at].kind, at);
+        let _ = write!(frame, r#","output_index":{at}"#);
+    }
+
+    /// An event about a part of the item at `at`: its content index, or
+    /// for reasoning its summary index.
+    fn part_event(&mut self, kind: &[u8], at: usize, index: u32) {
+        self.item_event(kind, at);
+        let name = match self.items[at].kind {
+            Kind::Reasoning => "summary_index",
+            _ => "content_index",
+        };
+        let _ = write!(self.base.frame, r#","{name}":{index}"#);
+    }
+
+    /// Writes the frame as an event named by its type.
+    fn push(&mut self) {
+        // The type is the frame's first string: `{"type":"` is 9 bytes.
+        let frame = &self.base.frame;
+        let end = frame[9..]
+            .iter()
+            .position(|&b| b == b'"')
+            .map_or(9, |n| 9 + n);
+        self.base.encoder.push_frame(&crate::sse::SseFrame {
+            event: Some(&frame[9..end]),
+            data: frame,
+            ..crate::sse::SseFrame::default()
+        });
+    }
+
+    fn push_as(&mut self, kind: &[u8]) {
+        self.base.push_named(kind);
+    }
+}
+
+/// `msg_…`, `rs_…` or `fc_…`: the response id and the output index.
+fn write_item_id(out: &mut Vec<u8>, response: &str, kind: Kind, at: usize) {
+    out.extend_from_slice(match kind {
+        Kind::Message => b"\"msg_",
+        Kind::Reasoning => b"\"rs_",
+        Kind::Call => b"\"fc_",
+    });
+    write_escaped(out, response);
+    let _ = write!(out, "_{at}\"");
+}
+
+/// A content or summary part with its text.
+fn write_part(out: &mut Vec<u8>, part: Part, text: &[u8]) {
+    let (head, tail): (&[u8], &[u8]) = match part {
+        Part::Text => (
+            br#"{"type":"output_text","text":""#,
+            br#"","annotations":[],"logprobs":[]}"#,
+        ),
+        Part::Refusal => (br#"{"type":"refusal","refusal":""#, br#""}"#),
+        Part::Summary => (br#"{"type":"summary_text","text":""#, br#""}"#),
+    };
+    out.extend_from_slice(head);
+    out.extend_from_slice(text);
+    out.extend_from_slice(tail);
+}
+
+/// An item: empty as it is added, or `whole` with its text and status.
+fn write_item(out: &mut Vec<u8>, response: &str, item: &Item, at: usize, whole: bool) {
+    let status: &[u8] = if whole { b"completed" } else { b"in_progress" };
+    out.extend_from_slice(br#"{"id":"#);
+    write_item_id(out, response, item.kind, at);
+    match item.kind {
+        Kind::Message => {
+            out.extend_from_slice(br#","type":"message","status":""#);
+            out.extend_from_slice(status);
+            out.extend_from_slice(br#"","role":"assistant","content":["#);
+            if whole {
+                let mut parts = [
+                    (item.text_part, Part::Text, &item.text),
+                    (item.refusal_part, Part::Refusal, &item.refusal),
+                ];
+                parts.sort_unstable_by_key(|part| part.0);
+                let mut first = true;
+                for (index, part, text) in parts {
+                    if index.is_some() {
+                        if !std::mem::take(&mut first) {
+                            out.push(b',');
+                        }
+                        write_part(out, part, text);
+                    }
+                }
+            }
+            out.push(b']');
+        }
+        Kind::Reasoning => {
+            out.extend_from_slice(br#","type":"reasoning","summary":["#);
+            if whole {
+                write_part(out, Part::Summary, &item.text);
+            }
+            out.push(b']');
+        }
+        Kind::Call => {
+            out.extend_from_slice(br#","type":"function_call","status":""#);
+            out.extend_from_slice(status);
+            out.extend_from_slice(br#"","arguments":""#);
+            if whole {
+                out.extend_from_slice(&item.text);
+            }
+            out.extend_from_slice(br#"","call_id":"#);
+            write_json_string(out, &item.call_id);
+            out.extend_from_slice(br#","name":"#);
+            write_json_string(out, &item.name);
+        }
+    }
+    out.push(b'}');
+}

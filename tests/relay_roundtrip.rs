@@ -1,0 +1,217 @@
+//! The round trip through the event model: every recorded stream of the
+//! three corpora and every bundled example, relayed to every output format
+//! with calls hidden, forwarded, and forwarded without values, at feed sizes
+//! 1, 7, 4096 and whole. The output must not depend on the feed size, and
+//! read back with the crate's own decoders it must mean what the upstream
+//! meant: the same text (with the target values among it, unless left
+//! out), reasoning, refusal, calls, finish, usage, and error or end.
+
+mod common;
+
+use std::path::PathBuf;
+
+use argstream::{Format, Output, Relay, ToolCallMode};
+use bytes::Bytes;
+use common::is_shuffle;
+use common::readback::{self, Meaning};
+use serde_json::Value;
+
+const OUTPUTS: [(Output, Format); 3] = [
+    (Output::OpenAiChat, Format::OpenAiChat),
+    (Output::Anthropic, Format::Anthropic),
+    (Output::OpenAiResponses, Format::OpenAiResponses),
+];
+
+/// (calls, values): hidden, forwarded, forwarded without values.
+const MODES: [(ToolCallMode, bool); 3] = [
+    (ToolCallMode::Hide, true),
+    (ToolCallMode::Forward, true),
+    (ToolCallMode::Forward, false),
+];
+
+fn relay(make: &dyn Fn() -> Relay, upstream: &[u8], piece: usize) -> (Vec<u8>, Relay) {
+    let mut relay = make();
+    let mut out = Vec::new();
+    for read in upstream.chunks(piece.max(1)) {
+        relay.feed(Bytes::copy_from_slice(read)).expect("relayed");
+        out.extend_from_slice(&relay.output());
+    }
+    relay.finish().expect("finished");
+    out.extend_from_slice(&relay.output());
+    (out, relay)
+}
+
+/// The first top-level string key of the first call with one: a key the
+/// stream really streams.
+fn pick_key(meaning: &Meaning) -> String {
+    meaning
+        .calls
+        .iter()
+        .find_map(|call| {
+            let value: Value = serde_json::from_str(&call.arguments).ok()?;
+            let (key, _) = value.as_object()?.iter().find(|(_, v)| v.is_string())?;
+            Some(key.clone())
+        })
+        .unwrap_or_else(|| "pre_exec_msg".to_owned())
+}
+
+/// The finish a client of `output` reads back, for the relay's `reason`.
+fn read_back_finish(output: Output, reason: &str, called: bool) -> String {
+    let reason = match (output, reason) {
+        (Output::OpenAiChat, _) => reason,
+        (_, "length" | "content_filter") => reason,
+        (Output::OpenAiResponses, _) if called => "tool_calls",
+        (Output::Anthropic, "tool_calls") => "tool_calls",
+        _ => "stop",
+    };
+    reason.to_owned()
+}
+
+fn check(name: &str, body: &[u8]) {
+    let Ok(upstream) = readback::read(body, None) else {
+        // A stream the decoders refuse, the relay refuses too.
+        let mut relay = Relay::default();
+        let fed = relay.feed(Bytes::copy_from_slice(body));
+        assert!(fed.and_then(|()| relay.finish()).is_err(), "{name}");
+        return;
+    };
+    let key = pick_key(&upstream);
+    // The target values' text, call by call.
+    let targets: String = upstream
+        .calls
+        .iter()
+        .filter_map(|call| {
+            let value: Value = serde_json::from_str(&call.arguments).ok()?;
+            value.get(&key)?.as_str().map(str::to_owned)
+        })
+        .collect();
+    let mut summaries = Vec::new();
+    for (output, format) in OUTPUTS {
+        for (mode, values) in MODES {
+            let what = format!("{name} to {output}, calls {mode}, values {values}");
+            let make = || {
+                Relay::new(&[&key])
+                    .with_output(output)
+                    .with_tool_calls(mode)
+                    .with_values(values)
+            };
+            let (whole, relayer) = relay(&make, body, body.len());
+            for piece in [1, 7, 4096] {
+                if piece == 1 && body.len() > 200_000 {
+                    continue;
+                }
+                let (out, _) = relay(&make, body, piece);
+                assert!(out == whole, "{what}: feed size {piece} changes the output");
+            }
+            match output {
+                Output::Anthropic => common::rules::anthropic(&whole),
+                Output::OpenAiResponses => common::rules::responses(&whole),
+                _ => {}
+            }
+            let summary = relayer.summary();
+            summaries.push(summary.to_json());
+            let back = readback::read(&whole, Some(format))
+                .unwrap_or_else(|e| panic!("{what}: the output does not read back: {e}"));
+            if summary.upstream_error.is_some() {
+                assert_eq!((back.errors, back.ended), (1, false), "{what}: error");
+                continue;
+            }
+            assert_eq!((back.errors, back.ended), (0, true), "{what}: the end");
+            let forwarded = mode == ToolCallMode::Forward;
+            let reason = match summary.finish_reason.as_deref().unwrap_or("stop") {
+                "tool_calls" if !forwarded => "stop",
+                reason => reason,
+            };
+            let called = forwarded && !upstream.calls.is_empty();
+            assert_eq!(
+                back.finish.as_deref(),
+                Some(read_back_finish(output, reason, called).as_str()),
+                "{what}: finish"
+            );
+            // Anthropic has no refusal block: a refusal is text there.
+            let (text, refusal) = match output {
+                Output::Anthropic => (format!("{}{}", upstream.text, upstream.refusal), ""),
+                _ => (upstream.text.clone(), upstream.refusal.as_str()),
+            };
+            if values {
+                assert!(
+                    is_shuffle(&back.text, &text, &targets),
+                    "{what}: text {:?} is not {text:?} with {targets:?}",
+                    back.text
+                );
+            } else {
+                assert_eq!(back.text, text, "{what}: text");
+            }
+            assert_eq!(back.reasoning, upstream.reasoning, "{what}: reasoning");
+            assert_eq!(back.refusal, refusal, "{what}: refusal");
+            let calls = |m: &Meaning| -> Vec<(String, String, String)> {
+                m.calls
+                    .iter()
+                    .map(|c| (c.id.clone(), c.name.clone(), c.arguments.clone()))
+                    .collect()
+            };
+            if forwarded {
+                assert_eq!(calls(&back), calls(&upstream), "{what}: calls");
+            } else {
+                assert!(back.calls.is_empty(), "{what}: hidden calls");
+            }
+            if let Some((prompt, completion, _, _)) = upstream.usage {
+                let (p, c, _, _) = back.usage.expect("usage");
+                assert_eq!(
+                    (p.unwrap_or(0), c.unwrap_or(0)),
+                    (prompt.unwrap_or(0), completion.unwrap_or(0)),
+                    "{what}: usage"
+                );
+            }
+        }
+    }
+    // What the relay collects does not depend on what it writes.
+    summaries.dedup();
+    assert_eq!(summaries.len(), 1, "{name}: summaries differ by output");
+}
+
+fn files(dir: PathBuf) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sse"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn corpus(dir: &str) {
+    let Some(dir) = common::testdata(dir) else {
+        return;
+    };
+    let files = files(dir);
+    assert!(!files.is_empty());
+    for path in files {
+        let body = std::fs::read(&path).unwrap();
+        check(&path.file_name().unwrap().to_string_lossy(), &body);
+    }
+}
+
+#[test]
+fn every_recorded_chat_stream_round_trips_to_every_format() {
+    corpus("streams/openai-compatible");
+}
+
+#[test]
+fn every_recorded_anthropic_stream_round_trips_to_every_format() {
+    corpus("streams/anthropic");
+}
+
+#[test]
+fn every_recorded_responses_stream_round_trips_to_every_format() {
+    corpus("streams/openai-responses");
+}
+
+#[test]
+fn the_bundled_examples_round_trip_to_every_format() {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data"));
+    for path in files(dir) {
+        let body = std::fs::read(&path).unwrap();
+        check(&path.file_name().unwrap().to_string_lossy(), &body);
+    }
+}
