@@ -67,6 +67,14 @@ impl TapeParser {
         TapeParser::default()
     }
 
+    /// The bytes its reused buffers hold: they grow with the largest
+    /// payload walked.
+    pub(crate) fn retained_bytes(&self) -> usize {
+        self.nodes.capacity() * size_of::<Node>()
+            + self.open.capacity() * size_of::<usize>()
+            + self.decoded.capacity()
+    }
+
     /// Walks `payload` and hands its tape to `read`.
     ///
     /// # Errors

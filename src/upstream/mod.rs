@@ -363,6 +363,11 @@ impl Decoder {
         }
     }
 
+    /// The bytes its reused parse buffers hold.
+    pub(crate) fn retained_bytes(&self) -> usize {
+        self.tape.retained_bytes()
+    }
+
     /// Decodes one server-sent event into `sink`.
     ///
     /// # Errors

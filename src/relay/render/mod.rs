@@ -446,7 +446,7 @@ impl Base {
 pub(super) const MAX_NAME: usize = 256;
 
 /// `text` cut to at most `max` bytes, on a character boundary.
-fn floor_boundary(text: &str, max: usize) -> &str {
+pub(super) fn floor_boundary(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
     }
