@@ -1,5 +1,5 @@
 //! The routes: each request forwarded to the upstream, each event-stream
-//! answer relayed frame by frame.
+//! answer relayed frame by frame, in the route's format (or `--to`'s).
 //!
 //! The response body owns the upstream body: the client's connection polls
 //! it, one upstream read per poll, so a slow client slows the upstream read
@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use argstream::{Format, Relay, RelayStream, RelayStreamError};
+use argstream::{Format, Output, Relay, RelayStream, RelayStreamError};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Extension, State};
@@ -25,16 +25,15 @@ use futures_core::Stream;
 use crate::config::Config;
 use crate::idle::{IdleTimeout, UpstreamError};
 use crate::listener::RequestClock;
-
-/// The routes forwarded, each to the same path on the upstream.
-pub const ROUTES: [&str; 3] = ["/v1/chat/completions", "/v1/responses", "/v1/messages"];
+use crate::route::{FIXED_ROUTES, GEMINI_PREFIX, GeminiPathError, Route};
 
 /// The request headers forwarded to the upstream, unchanged. Any other
 /// header (cookies, the client's host, hop-by-hop headers) stays here.
-const FORWARDED_HEADERS: [HeaderName; 6] = [
+const FORWARDED_HEADERS: [HeaderName; 7] = [
     header::AUTHORIZATION,
     header::CONTENT_TYPE,
     HeaderName::from_static("x-api-key"),
+    HeaderName::from_static("x-goog-api-key"),
     HeaderName::from_static("anthropic-version"),
     HeaderName::from_static("anthropic-beta"),
     HeaderName::from_static("openai-organization"),
@@ -82,16 +81,19 @@ struct Spares {
 }
 
 impl Gateway {
-    /// A relay as configured: a spare one, or a new one.
-    fn relay(&self) -> Relay {
+    /// A relay as configured, answering in `output`: a spare one, or a new
+    /// one.
+    fn relay(&self, output: Output) -> Relay {
         let spare = self
             .spare_relays
             .lock()
             .ok()
-            .and_then(|mut spares| spares.take());
+            .and_then(|mut spares| spares.take(output));
         spare.unwrap_or_else(|| {
             // The log reads the calls, never the content: nothing collects it.
             let relay = Relay::new(&self.config.keys)
+                .with_output(output)
+                .with_values(self.config.values)
                 .with_tool_calls(self.config.tool_calls)
                 .with_max_content(0);
             match self.config.max_event_bytes {
@@ -111,10 +113,17 @@ impl Gateway {
 }
 
 impl Spares {
-    fn take(&mut self) -> Option<Relay> {
-        let (relay, bytes) = self.relays.pop()?;
+    /// The spare that last answered in `output`, or else the last one made
+    /// to answer in it: spares of one format never crowd out another's.
+    fn take(&mut self, output: Output) -> Option<Relay> {
+        let at = self
+            .relays
+            .iter()
+            .rposition(|(relay, _)| relay.output_format() == output)
+            .or(self.relays.len().checked_sub(1))?;
+        let (relay, bytes) = self.relays.swap_remove(at);
         self.bytes -= bytes;
-        Some(relay)
+        Some(relay.with_output(output))
     }
 
     /// Keeps a reset relay that holds `bytes`, unless it is too large or
@@ -148,21 +157,59 @@ pub fn router(config: Config, upstream: String) -> Router {
         client,
         spare_relays: Mutex::new(Spares::default()),
     });
-    let mut router = Router::new().route("/healthz", get(|| async { "ok\n" }));
-    for route in ROUTES {
-        router = router.route(route, post(forward));
+    let mut router = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route(&format!("{GEMINI_PREFIX}{{target}}"), post(gemini));
+    for (path, route) in FIXED_ROUTES {
+        router = router.route(path, post(fixed).layer(Extension(route)));
     }
     router.with_state(gateway)
 }
 
-async fn forward(
+/// The OpenAI and Anthropic routes, each told its [`Route`] by its layer.
+async fn fixed(
+    State(gateway): State<Arc<Gateway>>,
+    Extension(route): Extension<Route>,
+    clock: Option<Extension<Arc<RequestClock>>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    forward(gateway, route, clock, uri, headers, body).await
+}
+
+/// The Gemini routes: the method and the model read from the path as the
+/// client sent it, before anything is forwarded.
+async fn gemini(
     State(gateway): State<Arc<Gateway>>,
     clock: Option<Extension<Arc<RequestClock>>>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    match Route::gemini(uri.path()) {
+        Ok(route) => forward(gateway, route, clock, uri, headers, body).await,
+        // Like any other path the gateway does not serve.
+        Err(GeminiPathError::UnknownMethod) => StatusCode::NOT_FOUND.into_response(),
+        Err(GeminiPathError::InvalidModel) => RequestLog::new(uri.path()).error_response(
+            StatusCode::BAD_REQUEST,
+            "invalid_model",
+            "the model name may have only letters, digits, '.', '_' and '-', and no '..'",
+        ),
+    }
+}
+
+async fn forward(
+    gateway: Arc<Gateway>,
+    route: Route,
+    clock: Option<Extension<Arc<RequestClock>>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    // The path, never the query: Gemini's key may be in it.
     let mut log = RequestLog::new(uri.path());
+    let output = route.output(gateway.config.to);
     let client_timeout = gateway.config.client_timeout;
     // Served by the listener, the request counts from its first byte;
     // served some other way, from now.
@@ -197,11 +244,9 @@ async fn forward(
             );
         }
     };
-    let request_body = body.clone();
-    let mut request = gateway
-        .client
-        .post(format!("{}{}", gateway.upstream, uri.path()))
-        .body(body);
+    let asks_for_stream = route.asks_for_stream(&body);
+    let url = route.upstream_url(&gateway.upstream, uri.path(), uri.query());
+    let mut request = gateway.client.post(url).body(body);
     for name in &FORWARDED_HEADERS {
         for value in headers.get_all(name) {
             request = request.header(name, value);
@@ -219,7 +264,7 @@ async fn forward(
                 "upstream sent no response in {} ms",
                 idle_timeout.as_millis()
             );
-            if !asks_for_stream(&request_body) {
+            if !asks_for_stream {
                 return log.error_response(
                     StatusCode::GATEWAY_TIMEOUT,
                     "upstream_timeout",
@@ -230,7 +275,7 @@ async fn forward(
             // be had upstream gone silent after its headers.
             log.status = StatusCode::OK.as_u16();
             log.error = Some(message.clone());
-            let mut relay = gateway.relay();
+            let mut relay = gateway.relay(output);
             relay.write_error("upstream_timeout", &message);
             let frames = relay.output();
             gateway.give_back(relay);
@@ -257,7 +302,7 @@ async fn forward(
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.trim_start().starts_with("text/event-stream"));
     log.status = status.as_u16();
-    if !status.is_success() || !is_event_stream || gateway.config.passthrough {
+    if !status.is_success() || !is_event_stream || !route.relays() || gateway.config.passthrough {
         let mut response = Response::builder().status(status);
         for (name, value) in upstream.headers() {
             if !HOP_BY_HOP_HEADERS.contains(name) {
@@ -273,7 +318,7 @@ async fn forward(
             .expect("headers copied from a valid response");
     }
 
-    let mut relay = gateway.relay();
+    let mut relay = gateway.relay(output);
     // The `created` of chunks whose upstream format has none (Anthropic):
     // the time the request came.
     let now = SystemTime::now()
@@ -306,18 +351,9 @@ fn event_stream(body: Body) -> Response {
         .into_response()
 }
 
-/// Whether the request's JSON body has `"stream": true`.
-fn asks_for_stream(body: &[u8]) -> bool {
-    #[derive(serde::Deserialize)]
-    struct StreamFlag {
-        #[serde(default)]
-        stream: bool,
-    }
-    serde_json::from_slice::<StreamFlag>(body).is_ok_and(|request| request.stream)
-}
-
-/// reqwest's message names the URL; the client knows the route already and
-/// the upstream's address is the operator's business.
+/// reqwest's message names the URL; the client knows the route already,
+/// the upstream's address is the operator's business, and a Gemini URL's
+/// query may hold the client's key.
 fn without_url(error: reqwest::Error) -> String {
     let kind = if error.is_connect() {
         "connection failed"
@@ -549,9 +585,30 @@ mod tests {
         spares.keep(large, large_bytes);
         assert_eq!(spares.relays.len(), 1);
         assert_eq!(spares.bytes, small_bytes);
-        assert!(spares.take().is_some());
+        assert!(spares.take(Output::OpenAiChat).is_some());
         assert_eq!(spares.bytes, 0);
-        assert!(spares.take().is_none());
+        assert!(spares.take(Output::OpenAiChat).is_none());
+    }
+
+    #[test]
+    fn spares_give_a_relay_of_the_format_asked_for() {
+        let mut spares = Spares::default();
+        for output in [
+            Output::Anthropic,
+            Output::OpenAiChat,
+            Output::OpenAiResponses,
+        ] {
+            let relay = Relay::default().with_output(output);
+            let bytes = relay.retained_bytes();
+            spares.keep(relay, bytes);
+        }
+        let chat = spares.take(Output::OpenAiChat).unwrap();
+        assert_eq!(chat.output_format(), Output::OpenAiChat);
+        assert_eq!(spares.relays.len(), 2);
+        // None of chat is left: another spare is made to answer in chat.
+        let chat = spares.take(Output::OpenAiChat).unwrap();
+        assert_eq!(chat.output_format(), Output::OpenAiChat);
+        assert_eq!(spares.relays.len(), 1);
     }
 
     #[test]
