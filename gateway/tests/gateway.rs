@@ -311,13 +311,9 @@ const EXAMPLES: [(&str, &[u8], Format, Output); 4] = [
     ),
 ];
 
-/// The upstream format that reads `output`.
+/// The upstream format that reads `output`: the one of its name.
 fn format_of(output: Output) -> Format {
-    match output {
-        Output::OpenAiResponses => Format::OpenAiResponses,
-        Output::Anthropic => Format::Anthropic,
-        _ => Format::OpenAiChat,
-    }
+    output.name().parse().expect("each output is a format")
 }
 
 /// A client's body read back with the crate's own decoders.
