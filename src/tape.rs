@@ -11,6 +11,7 @@
 //! allocation.
 
 use crate::scan::number::{self, Num, Read};
+use crate::scan::plain::plain_words;
 use crate::scan::string::{Scanned, StringLexer, decode_string_text};
 use crate::{Error, ErrorKind};
 
@@ -212,7 +213,7 @@ impl TapeParser {
         // their end for less than the lexer's setup. Anything else (an
         // escape, a control character, a byte past ASCII) goes to the lexer
         // from where the loop stopped, in its plain-text state.
-        let mut pos = plain_ascii_run(input, open + 1);
+        let mut pos = plain_words(input, open + 1);
         while let Some(&b) = input.get(pos) {
             match b {
                 b'"' => {
@@ -264,30 +265,6 @@ impl TapeParser {
         }
         Ok(self.push(kind, at, at + word.len()))
     }
-}
-
-/// Skips, eight bytes at a time, the printable ASCII from `pos` that is
-/// neither a quote nor a backslash: the plain text of most strings. Returns
-/// where a word holding any other byte begins, for the byte loop to finish.
-#[inline]
-fn plain_ascii_run(input: &[u8], mut pos: usize) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    while let Some(word) = input.get(pos..pos + 8) {
-        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-        let quote = has_zero(w ^ u64::from_ne_bytes([b'"'; 8]));
-        let backslash = has_zero(w ^ u64::from_ne_bytes([b'\\'; 8]));
-        // A byte below 0x20 borrows into its high bit; one past ASCII has it.
-        let other = (w.wrapping_sub(u64::from_ne_bytes([0x20; 8])) | w) & HIGH;
-        let hits = quote | backslash | other;
-        if hits != 0 {
-            // The lowest flagged lane is exact: no lane below it borrowed.
-            return pos + (hits.trailing_zeros() / 8) as usize;
-        }
-        pos += 8;
-    }
-    pos
 }
 
 /// Skips JSON whitespace from `pos`.
