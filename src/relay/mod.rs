@@ -185,6 +185,11 @@ struct State {
     /// Whether upstream speaks the output format, so that an event may go
     /// out as it came.
     same: bool,
+    /// Whether the caller takes the output as frames: then an event that
+    /// goes out as it came is held by reference, not copied. Not for
+    /// `output`, whose one buffer would be copied again, and which would
+    /// keep the SSE decoder from reusing its own while the events wait.
+    by_reference: bool,
     events: u64,
 }
 
@@ -252,6 +257,7 @@ impl Relay {
                 offset: 0,
                 phase: Phase::Rewrite,
                 same: false,
+                by_reference: false,
                 events: 0,
             },
             error: None,
@@ -409,8 +415,26 @@ impl Relay {
 
     /// The downstream bytes written since the last call: whole SSE frames,
     /// ready to send. Empty when there are none.
+    ///
+    /// An event forwarded unchanged is copied here once, with the rest;
+    /// [`output_frames`](Relay::output_frames) hands it out by reference.
     pub fn output(&mut self) -> Bytes {
         self.state.renderer.take()
+    }
+
+    /// The same bytes as [`output`](Relay::output), as a few [`Bytes`] in
+    /// order, for a vectored write. From the first call on (for this relay
+    /// and, after [`reset`](Relay::reset), its next streams), an event
+    /// forwarded unchanged (a chat chunk to a chat client, an Anthropic
+    /// delta to an Anthropic one) is held by reference: a slice of the
+    /// upstream read that held it whole, or of the SSE decoder's buffer
+    /// that joined it, never copied again; what the relay wrote around it
+    /// are slices of its own buffer. No allocation once the list of pieces
+    /// has grown to its need, but that holding the reads until the frames
+    /// are dropped keeps the buffers they came from from being reused.
+    pub fn output_frames(&mut self) -> impl Iterator<Item = Bytes> + '_ {
+        self.state.by_reference = true;
+        self.state.renderer.take_frames()
     }
 
     /// Writes one error in the output format (chat
@@ -821,11 +845,12 @@ impl State {
     }
 
     /// Writes what the upstream event brought, then the end it reached.
-    fn write_event(&mut self, payload: &[u8]) {
+    fn write_event(&mut self, payload: &Bytes) {
         match self.phase {
             Phase::Verbatim { role, block } => {
                 self.renderer.flush(Some(Verbatim {
                     payload,
+                    by_reference: self.by_reference,
                     role,
                     block,
                 }));
