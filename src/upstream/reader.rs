@@ -466,7 +466,7 @@ impl<'t> Doc<'t> {
         self.check_wanted(key);
         let mut found = None;
         for (name, value) in self.members(at)? {
-            if self.is_key(name, key) {
+            if self.name(name) == key.as_bytes() {
                 found = Some(value);
             }
         }
@@ -496,7 +496,10 @@ impl<'t> Doc<'t> {
         let Some(at) = at else { return Ok(found) };
         keys.iter().for_each(|key| self.check_wanted(key));
         for (name, value) in self.members(at)? {
-            if let Some(slot) = keys.iter().position(|key| self.is_key(name, key)) {
+            // Slices compare their lengths first: most members are told
+            // apart without comparing bytes.
+            let name = self.name(name);
+            if let Some(slot) = keys.iter().position(|key| key.as_bytes() == name) {
                 found[slot] = Some(value);
             }
         }
@@ -684,22 +687,20 @@ impl<'t> Doc<'t> {
             .unwrap_or("null")
     }
 
-    /// Whether the key at `at` is `key`: raw bytes when it has no escape,
-    /// so that looking a member up costs no UTF-8 check.
-    fn is_key(&self, at: At, key: &str) -> bool {
+    /// The name at `at`: raw bytes when it has no escape, so that looking a
+    /// member up costs no UTF-8 check, else its decoded text.
+    #[inline]
+    fn name(&self, at: At) -> &'t [u8] {
         let node = &self.nodes[at];
-        if node.escaped {
+        let text = if node.escaped {
             self.decoded
+                .as_bytes()
                 .get((node.next as usize)..(node.decoded_end as usize))
-                == Some(key)
         } else {
-            // Lengths first: most members are told apart without a compare.
-            (node.end as usize) - (node.start as usize) - 2 == key.len()
-                && self
-                    .input
-                    .get((node.start as usize) + 1..(node.end as usize) - 1)
-                    == Some(key.as_bytes())
-        }
+            self.input
+                .get((node.start as usize) + 1..(node.end as usize) - 1)
+        };
+        text.unwrap_or_default()
     }
 
     /// A string's decoded text; `None` if the value is not a string.
