@@ -190,6 +190,10 @@ struct State {
     /// `output`, whose one buffer would be copied again, and which would
     /// keep the SSE decoder from reusing its own while the events wait.
     by_reference: bool,
+    /// The addresses of the read being relayed: an event inside it goes
+    /// out by reference; one the SSE decoder joined across reads is copied,
+    /// so that the decoder's buffer is free again for the next.
+    read: std::ops::Range<usize>,
     events: u64,
 }
 
@@ -258,6 +262,7 @@ impl Relay {
                 phase: Phase::Rewrite,
                 same: false,
                 by_reference: false,
+                read: 0..0,
                 events: 0,
             },
             error: None,
@@ -371,6 +376,8 @@ impl Relay {
         if let Some(error) = self.error {
             return Err(error);
         }
+        let start = read.as_ptr() as usize;
+        self.state.read = start..start + read.len();
         self.input.feed(read);
         self.drain()
     }
@@ -426,12 +433,13 @@ impl Relay {
     /// order, for a vectored write. From the first call on (for this relay
     /// and, after [`reset`](Relay::reset), its next streams), an event
     /// forwarded unchanged (a chat chunk to a chat client, an Anthropic
-    /// delta to an Anthropic one) is held by reference: a slice of the
-    /// upstream read that held it whole, or of the SSE decoder's buffer
-    /// that joined it, never copied again; what the relay wrote around it
-    /// are slices of its own buffer. No allocation once the list of pieces
-    /// has grown to its need, but that holding the reads until the frames
-    /// are dropped keeps the buffers they came from from being reused.
+    /// delta to an Anthropic one) is, when the upstream read held it whole,
+    /// a slice of that read, never copied; what the relay wrote around it
+    /// are slices of its own buffer. (An event the SSE decoder joined
+    /// across reads is copied, as by `output`, so that the decoder's buffer
+    /// is free again for the next.) No allocation once the list of pieces
+    /// has grown to its need, as long as the frames are dropped once
+    /// written.
     pub fn output_frames(&mut self) -> impl Iterator<Item = Bytes> + '_ {
         self.state.by_reference = true;
         self.state.renderer.take_frames()
@@ -844,13 +852,19 @@ impl State {
         self.phase = Phase::Ended;
     }
 
+    /// Whether `payload` lies in the read being relayed.
+    fn holds(&self, payload: &Bytes) -> bool {
+        let start = payload.as_ptr() as usize;
+        self.read.start <= start && start + payload.len() <= self.read.end
+    }
+
     /// Writes what the upstream event brought, then the end it reached.
     fn write_event(&mut self, payload: &Bytes) {
         match self.phase {
             Phase::Verbatim { role, block } => {
                 self.renderer.flush(Some(Verbatim {
                     payload,
-                    by_reference: self.by_reference,
+                    by_reference: self.by_reference && self.holds(payload),
                     role,
                     block,
                 }));

@@ -25,6 +25,10 @@ pub struct SseFrame<'a> {
     pub data: &'a [u8],
 }
 
+/// The room the buffer gets when a payload held by reference leaves it
+/// short: a 4096-byte read's frames, about.
+const SHARED_ROOM: usize = 4096;
+
 /// Writes server-sent event frames into one reused buffer.
 ///
 /// Each `push_*` call appends one frame to the pending output; [`take`]
@@ -138,6 +142,12 @@ impl SseEncoder {
         self.buf.extend_from_slice(b"data: ");
         self.shared.push(self.buf.split().freeze());
         self.shared.push(payload.clone());
+        // Until they are taken, the pieces held keep the buffer from being
+        // reclaimed: when it runs short, room for the frames to come is
+        // made at once, not a frame at a time.
+        if self.buf.capacity() < SHARED_ROOM / 8 {
+            self.buf.reserve(SHARED_ROOM);
+        }
         self.buf.extend_from_slice(b"\n\n");
         self
     }
