@@ -11,6 +11,12 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_millis(60_000);
 /// The default `--max-body-bytes`: the largest request body forwarded.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 << 20;
+/// The default `--client-timeout-ms`: how long a client may take to send
+/// its request or leave its answer unread, and how long a connection may
+/// stay idle.
+pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_millis(30_000);
+/// The default `--max-connections`: client connections served at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 /// What the gateway was asked to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +36,12 @@ pub struct Config {
     pub max_event_bytes: Option<usize>,
     /// The largest request body forwarded; a larger one gets 413.
     pub max_body_bytes: usize,
+    /// How long a client may take to send its request headers and body (a
+    /// slower one gets 408), how long an idle connection stays open, and how
+    /// long a client may leave its answer unread.
+    pub client_timeout: Duration,
+    /// Client connections served at once; more wait to be accepted.
+    pub max_connections: usize,
     /// Forward event streams byte for byte, without the relay: the load
     /// tool's baseline.
     pub passthrough: bool,
@@ -45,6 +57,8 @@ impl Default for Config {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_event_bytes: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            client_timeout: DEFAULT_CLIENT_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             passthrough: false,
         }
     }
@@ -67,6 +81,11 @@ Options:
   --idle-timeout-ms N    longest upstream silence [default: 60000]
   --max-event-bytes N    largest upstream event the relay accepts
   --max-body-bytes N     largest request body forwarded [default: 4194304]
+  --client-timeout-ms N  longest a client may take to send its request,
+                         leave its answer unread, or keep a connection idle
+                         [default: 30000]
+  --max-connections N    client connections served at once; more wait to
+                         be accepted [default: 10000]
   --passthrough          forward event streams byte for byte (a baseline)
   -h, --help             print this help
 ";
@@ -129,6 +148,10 @@ impl Config {
                 }
                 "--max-event-bytes" => config.max_event_bytes = Some(parse(&flag, &value()?)?),
                 "--max-body-bytes" => config.max_body_bytes = parse(&flag, &value()?)?,
+                "--client-timeout-ms" => {
+                    config.client_timeout = Duration::from_millis(parse(&flag, &value()?)?)
+                }
+                "--max-connections" => config.max_connections = parse(&flag, &value()?)?,
                 "--passthrough" => config.passthrough = true,
                 _ => return Err(ConfigError::Invalid(format!("unknown argument {flag:?}"))),
             }
@@ -141,9 +164,23 @@ impl Config {
                 "--idle-timeout-ms must be above 0".to_owned(),
             ));
         }
+        if config.client_timeout.is_zero() {
+            return Err(ConfigError::Invalid(
+                "--client-timeout-ms must be above 0".to_owned(),
+            ));
+        }
+        if !(1..=MAX_CONNECTIONS).contains(&config.max_connections) {
+            return Err(ConfigError::Invalid(format!(
+                "--max-connections must be from 1 to {MAX_CONNECTIONS}"
+            )));
+        }
         Ok(config)
     }
 }
+
+/// The most `--max-connections` can be: far more than a process has file
+/// descriptors for, and within what a semaphore counts.
+const MAX_CONNECTIONS: usize = 1 << 24;
 
 fn parse<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, ConfigError> {
     value
@@ -176,6 +213,8 @@ mod tests {
         assert_eq!(config.idle_timeout, Duration::from_secs(60));
         assert_eq!(config.upstream, None);
         assert_eq!(config.tool_calls, ToolCallMode::Hide);
+        assert_eq!(config.client_timeout, Duration::from_secs(30));
+        assert_eq!(config.max_connections, 10_000);
     }
 
     #[test]
@@ -193,6 +232,9 @@ mod tests {
             "250",
             "--max-event-bytes",
             "1000",
+            "--client-timeout-ms=300",
+            "--max-connections",
+            "2",
             "--passthrough",
         ])
         .unwrap();
@@ -202,6 +244,8 @@ mod tests {
         assert_eq!(config.tool_calls, ToolCallMode::Forward);
         assert_eq!(config.idle_timeout, Duration::from_millis(250));
         assert_eq!(config.max_event_bytes, Some(1000));
+        assert_eq!(config.client_timeout, Duration::from_millis(300));
+        assert_eq!(config.max_connections, 2);
         assert!(config.passthrough);
     }
 
@@ -213,6 +257,9 @@ mod tests {
             &["--tool-calls", "sometimes"],
             &["--idle-timeout-ms", "x"],
             &["--idle-timeout-ms", "0"],
+            &["--client-timeout-ms", "0"],
+            &["--max-connections", "0"],
+            &["--max-connections", "-1"],
             &["--upstream", "ftp://host"],
             &["--upstream", "not a url"],
         ] {

@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 
 pub mod config;
 pub mod idle;
+pub mod listener;
 pub mod mock;
 pub mod proxy;
 
@@ -61,7 +62,21 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     writeln!(stdout, "listening on {address}")?;
     stdout.flush()?;
     drop(stdout);
-    axum::serve(without_nagle(listener), proxy::router(config, upstream)).await
+    serve(listener, config, upstream).await
+}
+
+/// Serves the gateway's routes on `listener`, forwarding to `upstream` (a
+/// base URL), within the configuration's client limits, until the process
+/// ends.
+///
+/// # Errors
+/// None so far: a failed accept is logged and the listener goes on.
+pub async fn serve(listener: TcpListener, config: Config, upstream: String) -> std::io::Result<()> {
+    let limits = listener::ClientLimits {
+        timeout: config.client_timeout,
+        max_connections: config.max_connections,
+    };
+    listener::serve(listener, proxy::router(config, upstream), limits).await
 }
 
 /// Frames are small and each must leave at once: Nagle's algorithm would

@@ -8,7 +8,10 @@
 //! - `"hold_ms": H`: a pause after the first event (an idle stream);
 //! - `"stamp": true`: each event's first `"created":` number is replaced
 //!   with its send time, in microseconds since [`MockUpstream::epoch`];
-//! - `"stream": false`: a plain JSON answer instead of an event stream.
+//! - `"stream": false`: a plain JSON answer instead of an event stream;
+//! - `"answer_bytes": N`: instead of a recording, a generated chat stream of
+//!   at least N bytes of content chunks, each with `"event_bytes": M` bytes
+//!   of text (default 4096), then a stop and `[DONE]`: a large answer.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -213,6 +216,8 @@ struct Ask {
     hold: Duration,
     stamp: bool,
     stream: bool,
+    answer_bytes: u64,
+    event_bytes: usize,
 }
 
 impl Ask {
@@ -232,6 +237,10 @@ impl Ask {
                 .get("stream")
                 .and_then(serde_json::Value::as_bool)
                 .unwrap_or(true),
+            answer_bytes: number("answer_bytes").unwrap_or(0),
+            // One event of the generated answer is at most 64 MiB.
+            event_bytes: number("event_bytes").map_or(4096, |bytes| bytes.clamp(1, 64 << 20))
+                as usize,
         }
     }
 }
@@ -255,6 +264,12 @@ async fn replay(State(mock): State<Arc<MockUpstream>>, uri: Uri, body: Bytes) ->
         )
             .into_response();
     }
+    if ask.answer_bytes > 0 {
+        return event_stream(Body::from_stream(large_answer(
+            ask.answer_bytes,
+            ask.event_bytes,
+        )));
+    }
     let recording = recordings[ask.replay % recordings.len()].clone();
     let epoch = mock.epoch();
     let events = futures_util::stream::unfold(0usize, move |next| {
@@ -277,14 +292,37 @@ async fn replay(State(mock): State<Arc<MockUpstream>>, uri: Uri, body: Bytes) ->
             Some((Ok::<_, std::convert::Infallible>(bytes), next + 1))
         }
     });
+    event_stream(Body::from_stream(events))
+}
+
+fn event_stream(body: Body) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/event-stream"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        Body::from_stream(events),
+        body,
     )
         .into_response()
+}
+
+/// A chat stream of content chunks carrying `event_bytes` of text each, the
+/// same chunk sent again (a cheap clone) until `answer_bytes` have gone,
+/// then a stop and `[DONE]`.
+fn large_answer(
+    answer_bytes: u64,
+    event_bytes: usize,
+) -> impl futures_core::Stream<Item = Result<Bytes, std::convert::Infallible>> {
+    const HEAD: &str = r#"data: {"id":"large","object":"chat.completion.chunk","created":0,"model":"mock","choices":[{"index":0,"delta":{"content":""#;
+    const TAIL: &str = "\"}}]}\n\n";
+    const END: &str = "data: {\"id\":\"large\",\"object\":\"chat.completion.chunk\",\"created\":0,\"model\":\"mock\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+    let text = "All work and no play. ".repeat(event_bytes.div_ceil(22));
+    let event = Bytes::from(format!("{HEAD}{}{TAIL}", &text[..event_bytes]));
+    let events = answer_bytes.div_ceil(event.len() as u64);
+    let chunks = (0..events)
+        .map(move |_| event.clone())
+        .chain(std::iter::once(Bytes::from_static(END.as_bytes())));
+    futures_util::stream::iter(chunks.map(Ok))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use argstream::{Format, Relay, RelayStream, RelayStreamError};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,6 +24,7 @@ use futures_core::Stream;
 
 use crate::config::Config;
 use crate::idle::{IdleTimeout, UpstreamError};
+use crate::listener::RequestClock;
 
 /// The routes forwarded, each to the same path on the upstream.
 pub const ROUTES: [&str; 3] = ["/v1/chat/completions", "/v1/responses", "/v1/messages"];
@@ -54,12 +55,30 @@ const HOP_BY_HOP_HEADERS: [HeaderName; 5] = [
 /// anew. As many are kept as streams were open at once, up to this many.
 const MAX_SPARE_RELAYS: usize = 1024;
 
+/// A relay whose buffers grew past this (one large event or call) goes back
+/// to the allocator rather than to the spares: one large answer must not
+/// pin its memory.
+const MAX_SPARE_RELAY_BYTES: usize = 1 << 20;
+
+/// The most the spares hold in all, so that a burst of streams that each
+/// grew their relay to just under [`MAX_SPARE_RELAY_BYTES`] does not pin a
+/// gigabyte either. A relay after an ordinary stream keeps a few KiB.
+const MAX_SPARE_BYTES: usize = 32 << 20;
+
 /// What every request shares.
 struct Gateway {
     config: Config,
     upstream: String,
     client: reqwest::Client,
-    spare_relays: Mutex<Vec<Relay>>,
+    spare_relays: Mutex<Spares>,
+}
+
+/// The relays kept for the next streams, each with the bytes it holds, and
+/// their sum.
+#[derive(Default)]
+struct Spares {
+    relays: Vec<(Relay, usize)>,
+    bytes: usize,
 }
 
 impl Gateway {
@@ -69,9 +88,12 @@ impl Gateway {
             .spare_relays
             .lock()
             .ok()
-            .and_then(|mut spares| spares.pop());
+            .and_then(|mut spares| spares.take());
         spare.unwrap_or_else(|| {
-            let relay = Relay::new(&self.config.keys).with_tool_calls(self.config.tool_calls);
+            // The log reads the calls, never the content: nothing collects it.
+            let relay = Relay::new(&self.config.keys)
+                .with_tool_calls(self.config.tool_calls)
+                .with_max_content(0);
             match self.config.max_event_bytes {
                 Some(max) => relay.with_max_event_size(max),
                 None => relay,
@@ -81,10 +103,29 @@ impl Gateway {
 
     fn give_back(&self, mut relay: Relay) {
         relay.reset();
-        if let Ok(mut spares) = self.spare_relays.lock()
-            && spares.len() < MAX_SPARE_RELAYS
+        let bytes = relay.retained_bytes();
+        if let Ok(mut spares) = self.spare_relays.lock() {
+            spares.keep(relay, bytes);
+        }
+    }
+}
+
+impl Spares {
+    fn take(&mut self) -> Option<Relay> {
+        let (relay, bytes) = self.relays.pop()?;
+        self.bytes -= bytes;
+        Some(relay)
+    }
+
+    /// Keeps a reset relay that holds `bytes`, unless it is too large or
+    /// there are enough; else it is dropped, its memory freed.
+    fn keep(&mut self, relay: Relay, bytes: usize) {
+        if bytes <= MAX_SPARE_RELAY_BYTES
+            && self.relays.len() < MAX_SPARE_RELAYS
+            && self.bytes + bytes <= MAX_SPARE_BYTES
         {
-            spares.push(relay);
+            self.relays.push((relay, bytes));
+            self.bytes += bytes;
         }
     }
 }
@@ -93,6 +134,10 @@ impl Gateway {
 pub fn router(config: Config, upstream: String) -> Router {
     let client = reqwest::Client::builder()
         .no_proxy()
+        // A redirect goes back to the client like any other answer: followed
+        // here, it would take the request and its keys to wherever upstream
+        // pointed.
+        .redirect(reqwest::redirect::Policy::none())
         .tcp_nodelay(true)
         .connect_timeout(config.idle_timeout)
         .build()
@@ -101,7 +146,7 @@ pub fn router(config: Config, upstream: String) -> Router {
         config,
         upstream,
         client,
-        spare_relays: Mutex::new(Vec::new()),
+        spare_relays: Mutex::new(Spares::default()),
     });
     let mut router = Router::new().route("/healthz", get(|| async { "ok\n" }));
     for route in ROUTES {
@@ -112,14 +157,35 @@ pub fn router(config: Config, upstream: String) -> Router {
 
 async fn forward(
     State(gateway): State<Arc<Gateway>>,
+    clock: Option<Extension<Arc<RequestClock>>>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let mut log = RequestLog::new(uri.path());
-    let body = match axum::body::to_bytes(body, gateway.config.max_body_bytes).await {
-        Ok(body) => body,
+    let client_timeout = gateway.config.client_timeout;
+    // Served by the listener, the request counts from its first byte;
+    // served some other way, from now.
+    let deadline = clock
+        .as_ref()
+        .map_or_else(|| Instant::now() + client_timeout, |clock| clock.deadline());
+    let read = axum::body::to_bytes(body, gateway.config.max_body_bytes);
+    let body = match tokio::time::timeout_at(deadline.into(), read).await {
+        Ok(Ok(body)) => body,
         Err(_) => {
+            let message = format!(
+                "request body not received within {} ms",
+                client_timeout.as_millis()
+            );
+            let mut response =
+                log.error_response(StatusCode::REQUEST_TIMEOUT, "request_timeout", &message);
+            // The rest of the body may still come: it is not a next request.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+        Ok(Err(_)) => {
             let message = format!(
                 "request body over {} bytes, or unreadable",
                 gateway.config.max_body_bytes
@@ -175,6 +241,16 @@ async fn forward(
     };
 
     let status = upstream.status();
+    if status.is_informational() {
+        // hyper consumes 100 and 103 itself; what is left (101) would hand
+        // the client's connection to the upstream.
+        let message = format!("upstream answered {status}, which is not an answer to pass on");
+        return log.error_response(
+            StatusCode::BAD_GATEWAY,
+            "invalid_upstream_response",
+            &message,
+        );
+    }
     let is_event_stream = upstream
         .headers()
         .get(header::CONTENT_TYPE)
@@ -374,6 +450,12 @@ where
     }
 }
 
+/// The gateway's own error, in OpenAI's shape:
+/// `{"error":{"message":…,"type":…,"code":null}}`.
+pub(crate) fn error_body(error_type: &str, message: &str) -> String {
+    serde_json::json!({"error": {"message": message, "type": error_type, "code": null}}).to_string()
+}
+
 /// The one log line of a request, written when the request is done with:
 /// at the end of its response body, or when the client goes away.
 struct RequestLog {
@@ -408,12 +490,10 @@ impl RequestLog {
     fn error_response(mut self, status: StatusCode, error_type: &str, message: &str) -> Response {
         self.status = status.as_u16();
         self.error = Some(message.to_owned());
-        let body =
-            serde_json::json!({"error": {"message": message, "type": error_type, "code": null}});
         (
             status,
             [(header::CONTENT_TYPE, "application/json")],
-            body.to_string(),
+            error_body(error_type, message),
         )
             .into_response()
     }
@@ -434,5 +514,57 @@ impl Drop for RequestLog {
             client_gone = self.client_gone,
             "request"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reset relay, and what it holds, after a stream with one text event
+    /// of `text_bytes`.
+    fn relay_after(text_bytes: usize) -> (Relay, usize) {
+        let text = "x".repeat(text_bytes);
+        let event = format!(
+            "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}}}}]}}\n\n"
+        );
+        let mut relay = Relay::default().with_max_content(0);
+        for read in event.as_bytes().chunks(1500) {
+            relay.feed(Bytes::copy_from_slice(read)).unwrap();
+            relay.output();
+        }
+        relay.reset();
+        let bytes = relay.retained_bytes();
+        (relay, bytes)
+    }
+
+    #[test]
+    fn spares_keep_small_relays_and_drop_large_ones() {
+        let mut spares = Spares::default();
+        let (small, small_bytes) = relay_after(100);
+        assert!(small_bytes < 16 << 10, "{small_bytes}");
+        spares.keep(small, small_bytes);
+        let (large, large_bytes) = relay_after(2 << 20);
+        assert!(large_bytes > MAX_SPARE_RELAY_BYTES, "{large_bytes}");
+        spares.keep(large, large_bytes);
+        assert_eq!(spares.relays.len(), 1);
+        assert_eq!(spares.bytes, small_bytes);
+        assert!(spares.take().is_some());
+        assert_eq!(spares.bytes, 0);
+        assert!(spares.take().is_none());
+    }
+
+    #[test]
+    fn spares_hold_at_most_their_budget() {
+        let mut spares = Spares::default();
+        let (_, bytes) = relay_after(128 << 10);
+        assert!(bytes <= MAX_SPARE_RELAY_BYTES, "{bytes}");
+        let fit = MAX_SPARE_BYTES / bytes;
+        for _ in 0..fit + 3 {
+            let (relay, bytes) = relay_after(128 << 10);
+            spares.keep(relay, bytes);
+        }
+        assert_eq!(spares.relays.len(), fit);
+        assert!(spares.bytes <= MAX_SPARE_BYTES);
     }
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use argstream::{Format, Relay, ToolCallMode};
-use argstream_gateway::{Config, bundled_mock, proxy};
+use argstream_gateway::{Config, bundled_mock};
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -50,6 +50,10 @@ enum Step {
     /// Waits (at most `PATIENCE`) for the gateway to close the connection,
     /// and says when it did.
     AwaitClose(oneshot::Sender<()>),
+    /// Sends chunks of events as fast as the gateway takes them, until it
+    /// closes the connection (said on the sender), for at most 1 GiB or
+    /// `PATIENCE`.
+    Flood(oneshot::Sender<()>),
 }
 
 /// An upstream on loopback that answers one request with `steps` and then
@@ -76,6 +80,22 @@ async fn scripted_upstream(steps: Vec<Step>) -> (String, oneshot::Receiver<Seen>
                     tokio::time::sleep(pause).await;
                     Ok(())
                 }
+                Step::Flood(closed) => {
+                    let chunk = HELLO.repeat(512);
+                    let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+                    framed.extend_from_slice(&chunk);
+                    framed.extend_from_slice(b"\r\n");
+                    let flood = async {
+                        for _ in 0..(1usize << 30) / framed.len() {
+                            if socket.write_all(&framed).await.is_err() {
+                                let _ = closed.send(());
+                                return;
+                            }
+                        }
+                    };
+                    let _ = tokio::time::timeout(PATIENCE, flood).await;
+                    Ok(())
+                }
                 Step::AwaitClose(closed) => {
                     let mut scratch = [0u8; 64];
                     let read = tokio::time::timeout(PATIENCE, socket.read(&mut scratch)).await;
@@ -94,14 +114,25 @@ async fn scripted_upstream(steps: Vec<Step>) -> (String, oneshot::Receiver<Seen>
 }
 
 async fn read_request(socket: &mut TcpStream) -> Seen {
+    read_request_or_close(socket)
+        .await
+        .expect("the gateway sends a request")
+}
+
+/// The next request on `socket`, or `None` when the gateway closes the
+/// connection before one.
+async fn read_request_or_close(socket: &mut TcpStream) -> Option<Seen> {
     let mut buffer = Vec::new();
     let mut scratch = [0u8; 4096];
     let head_end = loop {
         if let Some(at) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
             break at + 4;
         }
-        let read = socket.read(&mut scratch).await.unwrap();
-        assert!(read > 0, "the gateway closed before its request was whole");
+        let read = socket.read(&mut scratch).await.unwrap_or(0);
+        if read == 0 {
+            assert!(buffer.is_empty(), "the gateway closed inside its request");
+            return None;
+        }
         buffer.extend_from_slice(&scratch[..read]);
     };
     let head = String::from_utf8(buffer[..head_end].to_vec()).unwrap();
@@ -119,7 +150,28 @@ async fn read_request(socket: &mut TcpStream) -> Seen {
         assert!(read > 0);
         body.extend_from_slice(&scratch[..read]);
     }
-    Seen { body, ..seen }
+    Some(Seen { body, ..seen })
+}
+
+/// An upstream that answers one whole event stream: a text, the stop and
+/// `[DONE]`.
+async fn whole_stream_upstream() -> (String, oneshot::Receiver<Seen>) {
+    scripted_upstream(vec![
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk([HELLO, STOP, DONE].concat()),
+        Step::End,
+    ])
+    .await
+}
+
+/// Waits a little for a request at a scripted upstream: none must come.
+async fn assert_nothing_reached_the_upstream(seen: oneshot::Receiver<Seen>) {
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), seen)
+            .await
+            .is_err(),
+        "a request reached the upstream"
+    );
 }
 
 /// The gateway on an ephemeral loopback port, in-process.
@@ -130,26 +182,26 @@ async fn gateway(upstream: &str, args: &[&str]) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let upstream = config.upstream.clone().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            argstream_gateway::without_nagle(listener),
-            proxy::router(config, upstream),
-        )
-        .await
-    });
+    tokio::spawn(argstream_gateway::serve(listener, config, upstream));
     address
 }
 
+/// The client: it follows no redirect, so the tests see what the gateway
+/// answered.
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 async fn post(address: SocketAddr, path: &str, body: &'static str) -> reqwest::Response {
-    let request = client()
-        .post(format!("http://{address}{path}"))
-        .body(body)
-        .send();
-    tokio::time::timeout(PATIENCE, request)
+    send(client().post(format!("http://{address}{path}")).body(body)).await
+}
+
+async fn send(request: reqwest::RequestBuilder) -> reqwest::Response {
+    tokio::time::timeout(PATIENCE, request.send())
         .await
         .unwrap()
         .unwrap()
@@ -442,12 +494,7 @@ async fn request_body_over_the_limit_gives_413() {
     assert_eq!(response.status(), 413);
     let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
     assert_eq!(error["error"]["type"], "request_too_large");
-    assert!(
-        tokio::time::timeout(Duration::from_millis(200), seen)
-            .await
-            .is_err(),
-        "nothing reached the upstream"
-    );
+    assert_nothing_reached_the_upstream(seen).await;
 }
 
 #[tokio::test]
@@ -490,12 +537,7 @@ async fn non_2xx_answer_passes_through_with_its_status_and_body() {
 
 #[tokio::test]
 async fn forwards_the_body_and_the_auth_headers_to_the_same_path() {
-    let (upstream, seen) = scripted_upstream(vec![
-        Step::Raw(EVENT_STREAM_HEAD),
-        Step::Chunk([HELLO, STOP, DONE].concat()),
-        Step::End,
-    ])
-    .await;
+    let (upstream, seen) = whole_stream_upstream().await;
     let gateway = gateway(&format!("{upstream}/base/"), &[]).await;
     let body = r#"{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
     let forwarded = [
@@ -551,9 +593,359 @@ async fn other_paths_are_not_forwarded() {
     let gateway = gateway(&upstream, &[]).await;
     let response = post(gateway, "/v1/embeddings", "{}").await;
     assert_eq!(response.status(), 404);
+    assert_nothing_reached_the_upstream(seen).await;
+}
+
+/// A listener on a second loopback address (127.0.0.2, or 127.0.0.1 where
+/// that cannot be bound) that must never be reached: it says when it is.
+async fn canary() -> (SocketAddr, oneshot::Receiver<()>) {
+    let listener = match TcpListener::bind("127.0.0.2:0").await {
+        Ok(listener) => listener,
+        Err(_) => TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
+    let address = listener.local_addr().unwrap();
+    let (reached_tx, reached_rx) = oneshot::channel();
+    tokio::spawn(async move {
+        if listener.accept().await.is_ok() {
+            let _ = reached_tx.send(());
+        }
+    });
+    (address, reached_rx)
+}
+
+/// Whether `signal` fires within a short wait (or its sender is dropped:
+/// not fired).
+async fn fires_soon(signal: oneshot::Receiver<()>) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_millis(300), signal).await,
+        Ok(Ok(()))
+    )
+}
+
+/// An upstream on loopback that serves any number of connections and
+/// requests: `answer` for the first request, `later` for any other, and
+/// each request's head sent on the channel.
+async fn recording_upstream(
+    answer: String,
+    later: &'static str,
+) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (heads_tx, heads_rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut first = Some(answer);
+        while let Ok((mut socket, _)) = listener.accept().await {
+            while let Some(seen) = read_request_or_close(&mut socket).await {
+                let _ = heads_tx.send(seen.head);
+                let answer = first.take().unwrap_or_else(|| later.to_owned());
+                if socket.write_all(answer.as_bytes()).await.is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (format!("http://{address}"), heads_rx)
+}
+
+/// After a short wait, the recording upstream has seen one request, for the
+/// route the client asked for.
+async fn assert_only_the_route_was_asked_for(
+    heads: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut asked = Vec::new();
+    while let Ok(head) = heads.try_recv() {
+        asked.push(head.lines().next().unwrap_or_default().to_owned());
+    }
+    assert_eq!(asked, ["POST /v1/chat/completions HTTP/1.1"]);
+}
+
+/// A raw HTTP/1.1 answer with a `content-length` body.
+fn answer(head: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {head}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+async fn post_with_keys(address: SocketAddr, body: &'static str) -> reqwest::Response {
+    let request = client()
+        .post(format!("http://{address}/v1/chat/completions"))
+        .header("authorization", "Bearer sk-secret")
+        .header("x-api-key", "key-secret")
+        .header("anthropic-version", "2023-06-01")
+        .body(body);
+    send(request).await
+}
+
+#[tokio::test]
+async fn redirect_to_another_host_goes_to_the_client_and_is_not_followed() {
+    let (canary, reached) = canary().await;
+    let body = "moved";
+    let redirect = answer(
+        &format!("307 Temporary Redirect\r\nlocation: http://{canary}/stolen"),
+        body,
+    );
+    let (upstream, mut heads) = recording_upstream(redirect, "HTTP/1.1 500 No\r\n\r\n").await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post_with_keys(gateway, r#"{"stream":true}"#).await;
+    assert_eq!(response.status(), 307);
+    assert_eq!(
+        response.headers()["location"],
+        format!("http://{canary}/stolen").as_str()
+    );
+    assert_eq!(body_of(response).await, body);
+    assert!(!fires_soon(reached).await, "the canary was reached");
+    assert_only_the_route_was_asked_for(&mut heads).await;
+}
+
+#[tokio::test]
+async fn redirect_to_another_path_goes_to_the_client_and_is_not_followed() {
+    for status in [
+        "301 Moved Permanently",
+        "302 Found",
+        "303 See Other",
+        "308 Permanent Redirect",
+    ] {
+        let redirect = answer(&format!("{status}\r\nlocation: /admin"), "");
+        let secret = "HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nsecret";
+        let (upstream, mut heads) = recording_upstream(redirect, secret).await;
+        let gateway = gateway(&upstream, &[]).await;
+        let response = post_with_keys(gateway, "{}").await;
+        assert_eq!(response.status().as_str(), &status[..3]);
+        assert_eq!(response.headers()["location"], "/admin");
+        assert_eq!(body_of(response).await, "");
+        assert_only_the_route_was_asked_for(&mut heads).await;
+    }
+}
+
+#[tokio::test]
+async fn upstream_101_gives_502_with_a_json_error() {
+    let (upstream, _seen) = scripted_upstream(vec![
+        Step::Raw(
+            "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n",
+        ),
+        Step::Raw("raw bytes of another protocol"),
+        Step::Sleep(PATIENCE),
+    ])
+    .await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post(gateway, "/v1/chat/completions", r#"{"stream":true}"#).await;
+    assert_eq!(response.status(), 502);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
+    assert_eq!(error["error"]["type"], "invalid_upstream_response");
+}
+
+#[tokio::test]
+async fn upstream_interim_103_is_skipped_and_the_answer_relayed() {
+    let (upstream, _seen) = scripted_upstream(vec![
+        Step::Raw("HTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\n"),
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk([HELLO, STOP, DONE].concat()),
+        Step::End,
+    ])
+    .await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post(gateway, "/v1/chat/completions", r#"{"stream":true}"#).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        body_of(response).await.as_bytes(),
+        relayed_offline(&[HELLO, STOP, DONE].concat(), Relay::default())
+    );
+}
+
+/// The client timeout of the tests below, in ms: short, so that they end
+/// quickly, and long enough for a loaded machine to send a request in.
+const CLIENT_TIMEOUT_MS: u64 = 300;
+
+/// Connects to the gateway, sends `bytes` and reads until the gateway
+/// closes (at most `PATIENCE`): what came back and how long it took.
+async fn send_and_read_to_close(address: SocketAddr, bytes: &[u8]) -> (String, Duration) {
+    let mut socket = TcpStream::connect(address).await.unwrap();
+    socket.write_all(bytes).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut received = Vec::new();
+    tokio::time::timeout(PATIENCE, socket.read_to_end(&mut received))
+        .await
+        .expect("the gateway closes the connection")
+        .unwrap();
+    (String::from_utf8(received).unwrap(), started.elapsed())
+}
+
+fn assert_cut_off_within_the_timeout(took: Duration) {
+    let timeout = Duration::from_millis(CLIENT_TIMEOUT_MS);
     assert!(
-        tokio::time::timeout(Duration::from_millis(200), seen)
+        took >= timeout - Duration::from_millis(20),
+        "closed after {took:?}, before the timeout"
+    );
+    assert!(took < timeout * 4, "closed only after {took:?}");
+}
+
+/// The JSON error of a raw HTTP answer.
+fn error_of(answer: &str) -> serde_json::Value {
+    let (_, body) = answer.split_once("\r\n\r\n").unwrap();
+    serde_json::from_str(body).unwrap()
+}
+
+/// Sends the start of a request and stalls: the gateway must answer 408
+/// within the timeout, with a message that names `missing`, close, and
+/// forward nothing.
+async fn stalled_request_gets_408(partial: &[u8], missing: &str) {
+    let (upstream, seen) = scripted_upstream(vec![Step::Raw(EVENT_STREAM_HEAD), Step::End]).await;
+    let timeout = CLIENT_TIMEOUT_MS.to_string();
+    let gateway = gateway(&upstream, &["--client-timeout-ms", &timeout]).await;
+    let (answer, took) = send_and_read_to_close(gateway, partial).await;
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer:?}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n")
+    );
+    let error = error_of(&answer);
+    assert_eq!(error["error"]["type"], "request_timeout");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.contains(missing), "{message}");
+    assert_cut_off_within_the_timeout(took);
+    assert_nothing_reached_the_upstream(seen).await;
+}
+
+#[tokio::test]
+async fn client_stalled_in_its_headers_gets_408_and_is_closed() {
+    stalled_request_gets_408(
+        b"POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-le",
+        "headers",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn client_stalled_in_its_body_gets_408_and_is_closed() {
+    stalled_request_gets_408(
+        b"POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-length: 100\r\n\r\n{\"stream\":",
+        "body",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn client_that_sends_nothing_is_closed_without_an_answer() {
+    let timeout = CLIENT_TIMEOUT_MS.to_string();
+    let gateway = gateway("http://127.0.0.1:9", &["--client-timeout-ms", &timeout]).await;
+    let (answer, took) = send_and_read_to_close(gateway, b"").await;
+    assert_eq!(answer, "");
+    assert_cut_off_within_the_timeout(took);
+}
+
+/// Reads one answer to a `GET /healthz` on `socket`.
+async fn read_healthz_answer(socket: &mut TcpStream) -> String {
+    let mut received = Vec::new();
+    let mut scratch = [0u8; 1024];
+    while !received.ends_with(b"ok\n") {
+        let read = tokio::time::timeout(PATIENCE, socket.read(&mut scratch))
             .await
-            .is_err()
+            .unwrap()
+            .unwrap();
+        assert!(read > 0, "closed before its answer: {received:?}");
+        received.extend_from_slice(&scratch[..read]);
+    }
+    String::from_utf8(received).unwrap()
+}
+
+const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nhost: gateway\r\n\r\n";
+
+#[tokio::test]
+async fn idle_keep_alive_connection_is_closed_after_the_client_timeout() {
+    let timeout = CLIENT_TIMEOUT_MS.to_string();
+    let gateway = gateway("http://127.0.0.1:9", &["--client-timeout-ms", &timeout]).await;
+    let mut socket = TcpStream::connect(gateway).await.unwrap();
+    socket.write_all(HEALTHZ).await.unwrap();
+    assert!(
+        read_healthz_answer(&mut socket)
+            .await
+            .starts_with("HTTP/1.1 200 ")
+    );
+    let idle = std::time::Instant::now();
+    let mut rest = Vec::new();
+    tokio::time::timeout(PATIENCE, socket.read_to_end(&mut rest))
+        .await
+        .expect("the idle connection is closed")
+        .unwrap();
+    assert_eq!(rest, b"", "closed without an answer");
+    assert_cut_off_within_the_timeout(idle.elapsed());
+}
+
+#[tokio::test]
+async fn a_keep_alive_request_has_the_whole_timeout_from_its_first_byte() {
+    // A second request starts 400 ms into the connection's idle time and
+    // sends its body 700 ms later: past a second from the first request,
+    // inside one from its own start.
+    let (upstream, seen) = whole_stream_upstream().await;
+    let gateway = gateway(&upstream, &["--client-timeout-ms", "1000"]).await;
+    let mut socket = TcpStream::connect(gateway).await.unwrap();
+    socket.write_all(HEALTHZ).await.unwrap();
+    read_healthz_answer(&mut socket).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let body = r#"{"stream":true}"#;
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    socket.write_all(body.as_bytes()).await.unwrap();
+    let seen = tokio::time::timeout(PATIENCE, seen).await.unwrap().unwrap();
+    assert_eq!(seen.body, body.as_bytes());
+    let mut answer = [0u8; 12];
+    socket.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+}
+
+#[tokio::test]
+async fn client_that_stops_reading_its_answer_is_cut_off() {
+    let (closed_tx, closed_rx) = oneshot::channel();
+    let (upstream, _seen) =
+        scripted_upstream(vec![Step::Raw(EVENT_STREAM_HEAD), Step::Flood(closed_tx)]).await;
+    let timeout = CLIENT_TIMEOUT_MS.to_string();
+    let gateway = gateway(&upstream, &["--client-timeout-ms", &timeout]).await;
+    let mut socket = TcpStream::connect(gateway).await.unwrap();
+    let body = r#"{"stream":true}"#;
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    // The client reads nothing: once the socket buffers are full, the
+    // gateway's writes wait, and past the timeout it gives the stream up,
+    // and the upstream request with it.
+    tokio::time::timeout(PATIENCE, closed_rx)
+        .await
+        .expect("the upstream connection closes")
+        .expect("the upstream saw its connection close");
+    drop(socket);
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_wait_to_be_accepted() {
+    let gateway = gateway("http://127.0.0.1:9", &["--max-connections", "1"]).await;
+    let mut first = TcpStream::connect(gateway).await.unwrap();
+    first.write_all(HEALTHZ).await.unwrap();
+    read_healthz_answer(&mut first).await;
+    // The second connects (the kernel's backlog takes it) but is not served
+    // while the first stays open.
+    let mut second = TcpStream::connect(gateway).await.unwrap();
+    second.write_all(HEALTHZ).await.unwrap();
+    let mut scratch = [0u8; 64];
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), second.read(&mut scratch))
+            .await
+            .is_err(),
+        "the second connection was served while the first was open"
+    );
+    drop(first);
+    assert!(
+        read_healthz_answer(&mut second)
+            .await
+            .starts_with("HTTP/1.1 200 ")
     );
 }

@@ -36,6 +36,9 @@ pub const DEFAULT_MAX_ARGUMENTS: usize = 16 << 20;
 /// The default limit on the tool calls of one response.
 pub const DEFAULT_MAX_CALLS: usize = 1024;
 
+/// The default limit on the answer text a summary collects: 16 MiB.
+pub const DEFAULT_MAX_CONTENT: usize = 16 << 20;
+
 /// What the client learns of the tool calls.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ToolCallMode {
@@ -162,6 +165,7 @@ struct State {
     output: Output,
     max_arguments: usize,
     max_calls: usize,
+    max_content: usize,
     renderer: Renderer,
     summary: Summary,
     calls: Calls,
@@ -246,6 +250,7 @@ impl Relay {
                 output: Output::OpenAiChat,
                 max_arguments: DEFAULT_MAX_ARGUMENTS,
                 max_calls: DEFAULT_MAX_CALLS,
+                max_content: DEFAULT_MAX_CONTENT,
                 renderer: Renderer::new(Output::OpenAiChat),
                 summary: Summary::default(),
                 calls: Calls::default(),
@@ -331,6 +336,18 @@ impl Relay {
     /// [`DEFAULT_MAX_CALLS`]).
     pub fn with_max_calls(mut self, max: usize) -> Relay {
         self.state.max_calls = max;
+        self
+    }
+
+    /// Sets the limit on the answer text collected in
+    /// [`Summary::content`], in bytes (default [`DEFAULT_MAX_CONTENT`]). Past
+    /// it the content stops growing, cut on a character boundary, and
+    /// [`Summary::content_truncated`] is set; the stream goes on and the
+    /// client still gets all the text. `0` turns the collecting off, for a
+    /// caller that never reads the content: the summary then costs no memory
+    /// for it, and says `content_truncated` once any text came.
+    pub fn with_max_content(mut self, max: usize) -> Relay {
+        self.state.max_content = max;
         self
     }
 
@@ -463,25 +480,6 @@ impl Relay {
         }
     }
 
-    /// The bytes this relay's buffers hold on to between streams: a pool of
-    /// relays can drop one that a large answer grew, instead of keeping its
-    /// memory.
-    pub fn retained_bytes(&self) -> usize {
-        let state = &self.state;
-        let calls: usize = state
-            .summary
-            .tool_calls
-            .iter()
-            .map(|call| call.arguments.capacity() + call.id.capacity() + call.name.capacity())
-            .sum();
-        state.renderer.retained()
-            + state.summary.content.capacity()
-            + calls
-            + state.escaped.capacity()
-            + state.spans.capacity()
-            + self.input.buffer_capacity()
-    }
-
     /// What has been collected so far.
     pub fn summary(&self) -> &Summary {
         &self.state.summary
@@ -490,6 +488,15 @@ impl Relay {
     /// How many upstream events have been read, the failed one included.
     pub fn events(&self) -> u64 {
         self.state.events
+    }
+
+    /// The bytes the relay's buffers hold, as their capacities tell: what a
+    /// pool that keeps the relay after [`reset`](Relay::reset) keeps with it.
+    /// The buffers grow to the largest event, frame and call a stream brought,
+    /// and the collected content to [`with_max_content`](Relay::with_max_content).
+    /// Cheap: a sum over the buffers, one term for each call.
+    pub fn retained_bytes(&self) -> usize {
+        self.input.buffer_capacity() + self.decoder.retained_bytes() + self.state.retained_bytes()
     }
 
     /// Forgets the stream, keeping keys, options and allocations, to relay a
@@ -581,7 +588,7 @@ impl Sink for State {
                 }
             }
             Upstream::Text(text) => {
-                self.summary.content.push_str(text);
+                self.summary.push_content(text, self.max_content);
                 self.escaped.clear();
                 write_escaped(&mut self.escaped, text);
                 self.renderer.text(0, &self.escaped);
@@ -650,6 +657,31 @@ fn finish_reason(finish: Finish<'_>, called: bool) -> &str {
 }
 
 impl State {
+    fn retained_bytes(&self) -> usize {
+        let spare: usize = self.spare_strings.iter().map(String::capacity).sum();
+        let usage = self.openai_usage.as_ref().map_or(0, String::capacity);
+        let others: usize = self
+            .others
+            .iter()
+            .map(|choice| {
+                let calls: usize = choice
+                    .tool_calls
+                    .iter()
+                    .map(ToolCallSummary::retained_bytes)
+                    .sum();
+                choice.calls.retained_bytes() + calls
+            })
+            .sum();
+        self.renderer.retained()
+            + self.escaped.capacity()
+            + self.spans.capacity()
+            + self.summary.retained_bytes()
+            + self.calls.retained_bytes()
+            + others
+            + spare
+            + usage
+    }
+
     fn reset(&mut self) {
         self.renderer.reset();
         let summary = &mut self.summary;
@@ -674,6 +706,7 @@ impl State {
         }
         self.others_used = 0;
         summary.saw_done = false;
+        summary.content_truncated = false;
         self.usage = Usage::default();
         self.usage_seen = false;
         self.phase = Phase::Rewrite;

@@ -374,6 +374,11 @@ impl Decoder {
         }
     }
 
+    /// The bytes its reused parse buffers hold.
+    pub(crate) fn retained_bytes(&self) -> usize {
+        self.reader.retained_bytes()
+    }
+
     /// Decodes one server-sent event into `sink`.
     ///
     /// # Errors

@@ -156,6 +156,14 @@ impl EventReader {
         self.depth_limit = limit.max(1);
     }
 
+    /// The bytes its reused buffers hold: they grow with the largest
+    /// payload read.
+    pub(crate) fn retained_bytes(&self) -> usize {
+        self.nodes.capacity() * size_of::<Node>()
+            + self.open.capacity() * size_of::<Open>()
+            + self.decoded.capacity()
+    }
+
     /// Reads `payload` whole: the fields laid out, the rest checked.
     ///
     /// # Errors

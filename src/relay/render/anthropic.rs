@@ -283,7 +283,7 @@ impl Anthropic {
         let frame = &mut base.frame;
         frame.clear();
         frame.extend_from_slice(br#"{"type":"message_start","message":{"id":"#);
-        write_json_string(frame, &base.id);
+        write_json_string(frame, super::or_no_id(&base.id));
         frame.extend_from_slice(br#","type":"message","role":"assistant","model":"#);
         write_json_string(frame, &base.model);
         frame.extend_from_slice(

@@ -288,7 +288,7 @@ impl Chat {
         let frame = &mut base.frame;
         frame.clear();
         frame.extend_from_slice(br#"{"id":"#);
-        write_json_string(frame, &base.id);
+        write_json_string(frame, super::or_no_id(&base.id));
         frame.extend_from_slice(br#","object":"chat.completion.chunk","created":"#);
         let _ = write!(frame, "{created}");
         frame.extend_from_slice(br#","model":"#);

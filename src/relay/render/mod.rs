@@ -451,11 +451,21 @@ impl Base {
     }
 }
 
+/// The response id written when upstream names none (Bedrock):
+/// openai-node's stream helper takes a chunk's usage only from a chunk with
+/// an id.
+pub(super) const NO_ID: &str = "argstream";
+
+/// `id`, or [`NO_ID`] when it is empty.
+pub(super) fn or_no_id(id: &str) -> &str {
+    if id.is_empty() { NO_ID } else { id }
+}
+
 /// The longest id or model name a written event carries, in bytes.
 pub(super) const MAX_NAME: usize = 256;
 
 /// `text` cut to at most `max` bytes, on a character boundary.
-fn floor_boundary(text: &str, max: usize) -> &str {
+pub(super) fn floor_boundary(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
     }
