@@ -189,6 +189,15 @@ struct State {
     /// Whether upstream speaks the output format, so that an event may go
     /// out as it came.
     same: bool,
+    /// Whether the caller takes the output as frames: then an event that
+    /// goes out as it came is held by reference, not copied. Not for
+    /// `output`, whose one buffer would be copied again, and which would
+    /// keep the SSE decoder from reusing its own while the events wait.
+    by_reference: bool,
+    /// The addresses of the read being relayed: an event inside it goes
+    /// out by reference; one the SSE decoder joined across reads is copied,
+    /// so that the decoder's buffer is free again for the next.
+    read: std::ops::Range<usize>,
     events: u64,
 }
 
@@ -257,6 +266,8 @@ impl Relay {
                 offset: 0,
                 phase: Phase::Rewrite,
                 same: false,
+                by_reference: false,
+                read: 0..0,
                 events: 0,
             },
             error: None,
@@ -382,6 +393,8 @@ impl Relay {
         if let Some(error) = self.error {
             return Err(error);
         }
+        let start = read.as_ptr() as usize;
+        self.state.read = start..start + read.len();
         self.input.feed(read);
         self.drain()
     }
@@ -426,8 +439,27 @@ impl Relay {
 
     /// The downstream bytes written since the last call: whole SSE frames,
     /// ready to send. Empty when there are none.
+    ///
+    /// An event forwarded unchanged is copied here once, with the rest;
+    /// [`output_frames`](Relay::output_frames) hands it out by reference.
     pub fn output(&mut self) -> Bytes {
         self.state.renderer.take()
+    }
+
+    /// The same bytes as [`output`](Relay::output), as a few [`Bytes`] in
+    /// order, for a vectored write. From the first call on (for this relay
+    /// and, after [`reset`](Relay::reset), its next streams), an event
+    /// forwarded unchanged (a chat chunk to a chat client, an Anthropic
+    /// delta to an Anthropic one) is, when the upstream read held it whole,
+    /// a slice of that read, never copied; what the relay wrote around it
+    /// are slices of its own buffer. (An event the SSE decoder joined
+    /// across reads is copied, as by `output`, so that the decoder's buffer
+    /// is free again for the next.) No allocation once the list of pieces
+    /// has grown to its need, as long as the frames are dropped once
+    /// written.
+    pub fn output_frames(&mut self) -> impl Iterator<Item = Bytes> + '_ {
+        self.state.by_reference = true;
+        self.state.renderer.take_frames()
     }
 
     /// Writes one error in the output format (chat
@@ -853,12 +885,19 @@ impl State {
         self.phase = Phase::Ended;
     }
 
+    /// Whether `payload` lies in the read being relayed.
+    fn holds(&self, payload: &Bytes) -> bool {
+        let start = payload.as_ptr() as usize;
+        self.read.start <= start && start + payload.len() <= self.read.end
+    }
+
     /// Writes what the upstream event brought, then the end it reached.
-    fn write_event(&mut self, payload: &[u8]) {
+    fn write_event(&mut self, payload: &Bytes) {
         match self.phase {
             Phase::Verbatim { role, block } => {
                 self.renderer.flush(Some(Verbatim {
                     payload,
+                    by_reference: self.by_reference && self.holds(payload),
                     role,
                     block,
                 }));

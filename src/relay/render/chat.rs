@@ -164,7 +164,13 @@ impl Chat {
     pub(super) fn usage(&mut self, _usage: &Counts<'_>) {}
 
     pub(super) fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
-        if let Some(Verbatim { payload, role, .. }) = verbatim {
+        if let Some(Verbatim {
+            payload,
+            by_reference,
+            role,
+            ..
+        }) = verbatim
+        {
             // The chunk goes as it came (its text with it), after a chunk
             // with the role if the client has not had it; the spans of its
             // calls follow in a chunk of their own.
@@ -176,7 +182,11 @@ impl Chat {
             }
             self.choices[0].role_sent = true;
             self.choices[0].spans = spans;
-            self.base.encoder.push_data(payload);
+            if by_reference {
+                self.base.encoder.push_shared_frame(None, payload);
+            } else {
+                self.base.encoder.push_data(payload);
+            }
         }
         for at in 0..self.used {
             if !self.choices[at].is_empty() {

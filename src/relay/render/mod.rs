@@ -137,7 +137,10 @@ impl Counts<'_> {
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Verbatim<'a> {
     /// The event's JSON.
-    pub(super) payload: &'a [u8],
+    pub(super) payload: &'a Bytes,
+    /// Whether it goes out by reference (the caller takes frames), not
+    /// copied.
+    pub(super) by_reference: bool,
     /// Whether a chat chunk carries the role.
     pub(super) role: bool,
     /// The block an Anthropic delta belongs to.
@@ -232,6 +235,12 @@ impl Renderer {
 
     pub(super) fn take(&mut self) -> Bytes {
         self.base_mut().encoder.take()
+    }
+
+    /// The output as a few [`Bytes`], events forwarded unchanged by
+    /// reference.
+    pub(super) fn take_frames(&mut self) -> impl Iterator<Item = Bytes> + '_ {
+        self.base_mut().encoder.take_frames()
     }
 
     /// Bytes held in buffers that outlive a stream.
@@ -399,7 +408,7 @@ impl Base {
     }
 
     fn retained(&self) -> usize {
-        self.encoder.capacity() + self.frame.capacity() + self.id.capacity() + self.model.capacity()
+        self.encoder.retained() + self.frame.capacity() + self.id.capacity() + self.model.capacity()
     }
 
     /// Each event repeats the id and the model, so they are cut to
