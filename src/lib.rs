@@ -62,7 +62,6 @@ pub mod scan;
 pub mod sse;
 #[cfg(feature = "stream")]
 pub mod stream;
-mod tape;
 pub mod upstream;
 
 pub use chat::{Chunk, ChunkParser, ChunkView};

@@ -21,17 +21,6 @@ pub(crate) fn top_level_value<'a>(doc: &'a [u8], key: &str) -> Option<&'a str> {
     std::str::from_utf8(doc.get(found?)?).ok()
 }
 
-/// Whether `doc`, as far as it reads as a JSON object, has a top-level member
-/// named one of `keys` (compared as raw bytes). Stops at the first.
-pub(crate) fn has_top_level_key(doc: &[u8], keys: &[&str]) -> bool {
-    let mut found = false;
-    top_level_members(doc, |name, _| {
-        found = keys.iter().any(|key| key.as_bytes() == name);
-        !found
-    });
-    found
-}
-
 /// Hands `each` the raw name and the value's range of every top-level
 /// member, in order, while it returns `true`.
 fn top_level_members(doc: &[u8], mut each: impl FnMut(&[u8], std::ops::Range<usize>) -> bool) {
@@ -139,7 +128,7 @@ fn value_end(doc: &[u8], start: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{has_top_level_key, top_level_value};
+    use super::top_level_value;
 
     #[test]
     fn finds_top_level_members_only() {
@@ -149,8 +138,6 @@ mod tests {
         assert_eq!(top_level_value(doc, "s"), Some(r#""\"usage\"""#));
         assert_eq!(top_level_value(doc, "x"), None);
         assert_eq!(top_level_value(br#"{"usage":null}"#, "usage"), Some("null"));
-        assert!(has_top_level_key(doc, &["q", "n"]));
-        assert!(!has_top_level_key(doc, &["x", "q"]));
     }
 
     #[test]

@@ -533,6 +533,127 @@ fn a_call_past_the_arguments_limit_stops_growing_and_the_stream_goes_on() {
 }
 
 #[test]
+fn collected_content_stops_at_its_limit_on_a_character_boundary() {
+    let stream = [
+        chat(r#"{"role":"assistant","content":"ab"}"#, "null"),
+        chat(r#"{"content":"cé"}"#, "null"),
+        chat(r#"{"content":"f"}"#, "null"),
+        chat("{}", r#""stop""#),
+        "data: [DONE]\n\n".to_owned(),
+    ]
+    .concat();
+    // "é" is two bytes: the fourth and fifth would hold it, and the limit is
+    // 4. Nothing after the cut is collected, even "f" that would fit.
+    let (out, relay, result) = run(|| keys().with_max_content(4), &stream);
+    result.unwrap();
+    let seen = read(&out);
+    assert_eq!(seen.content, "abcéf", "the client gets all the text");
+    assert_eq!(seen.finish_reasons, ["stop"]);
+    assert_eq!(seen.done, 1);
+    let summary = relay.summary();
+    assert_eq!(summary.content, "abc");
+    assert!(summary.content_truncated);
+    assert!(summary.to_json().ends_with(r#","content_truncated":true}"#));
+
+    let (_, relay, _) = run(|| keys().with_max_content(5), &stream);
+    assert_eq!(relay.summary().content, "abcé");
+    assert!(relay.summary().content_truncated);
+    let (out_whole, relay, _) = run(|| keys().with_max_content(6), &stream);
+    assert_eq!(out_whole, out, "the limit never changes the output");
+    assert_eq!(relay.summary().content, "abcéf");
+    assert!(!relay.summary().content_truncated);
+    let (_, relay, _) = run(keys, &stream);
+    assert!(
+        relay
+            .summary()
+            .to_json()
+            .ends_with(r#","content_truncated":false}"#)
+    );
+}
+
+/// A chat stream of one piece of answer text and a stop.
+fn text_then_stop(text: &str) -> String {
+    chat(
+        &json!({"role": "assistant", "content": text}).to_string(),
+        "null",
+    ) + &chat("{}", r#""stop""#)
+}
+
+#[test]
+fn max_content_zero_collects_no_content() {
+    let (out, mut relay, result) = run(|| keys().with_max_content(0), &text_then_stop("hello"));
+    result.unwrap();
+    assert_eq!(read(&out).content, "hello");
+    assert_eq!(relay.summary().content, "");
+    assert!(
+        relay.summary().content_truncated,
+        "text came and was not kept"
+    );
+    assert_eq!(relay.summary().content.capacity(), 0);
+    // A stream without text has nothing cut; a reset relay starts uncut.
+    relay.reset();
+    assert!(!relay.summary().content_truncated);
+    relay.feed(Bytes::from(chat("{}", r#""stop""#))).unwrap();
+    relay.finish().unwrap();
+    assert!(!relay.summary().content_truncated);
+}
+
+#[test]
+fn retained_bytes_tell_what_a_reset_relay_keeps() {
+    let small = text_then_stop("hi");
+    let mut relay = keys();
+    relay.feed(Bytes::from(small.clone())).unwrap();
+    relay.finish().unwrap();
+    relay.output();
+    relay.reset();
+    let warm = relay.retained_bytes();
+    assert!(warm < 64 << 10, "a small stream keeps {warm} bytes");
+
+    // One 2 MiB event, in 1000-byte reads: it is held whole to be read, and
+    // its text is collected and written again.
+    let text = "x".repeat(2 << 20);
+    let big = chat(&format!(r#"{{"content":"{text}"}}"#), "null") + &small;
+    for read in big.as_bytes().chunks(1000) {
+        relay.feed(Bytes::copy_from_slice(read)).unwrap();
+        relay.output();
+    }
+    relay.finish().unwrap();
+    relay.output();
+    assert_eq!(relay.summary().content.len(), text.len() + 2);
+    relay.reset();
+    assert!(
+        relay.retained_bytes() > 3 * text.len(),
+        "{} bytes after a 2 MiB event",
+        relay.retained_bytes()
+    );
+}
+
+#[test]
+fn retained_bytes_count_a_large_event_that_brought_no_text() {
+    // An Anthropic ping with a member nobody reads, 1 MB long: it goes
+    // nowhere, and only the SSE decoder holds it, in the line buffer that
+    // grows as the reads come (1000 bytes, then doubling). At 1,024,000
+    // bytes the line fills that buffer exactly, so the view left after
+    // splitting it off is empty: only a reclaimed buffer shows what is held.
+    let head = r#"data: {"type":"ping","x":""#;
+    let tail = r#""}"#;
+    let padding = "y".repeat(1_024_000 - head.len() - tail.len());
+    let event = format!("{head}{padding}{tail}\n\n");
+    let mut relay = keys().with_format(Some(Format::Anthropic));
+    for read in event.as_bytes().chunks(1000) {
+        relay.feed(Bytes::copy_from_slice(read)).unwrap();
+    }
+    relay.finish().unwrap();
+    relay.output();
+    relay.reset();
+    assert!(
+        relay.retained_bytes() >= 1_024_000,
+        "{} bytes after a 1 MB event",
+        relay.retained_bytes()
+    );
+}
+
+#[test]
 fn calls_are_found_in_constant_time_and_their_number_is_limited() {
     // 100,000 distinct call indexes: each fragment finds its call at once.
     let mut stream = String::new();

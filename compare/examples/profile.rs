@@ -8,8 +8,11 @@
 //! ```
 //!
 //! Workloads: `w1-1000`, `w1-5000`, `w2-4k`, `w2-16k`, `w3-big`,
-//! `w3-medium`, `w3-string`, `w4`, and serde_json's side of W3 as the
-//! yardstick: `serde-big`, `serde-medium`. The repetitions default to 100.
+//! `w3-medium`, `w3-string`, `w4` (the chat corpus in one read a stream,
+//! relay reset), `w4-anthropic`, `w4-responses`, the same with a new relay
+//! a stream in 4096-byte reads (`w4-fresh`, `w4-fresh-anthropic`,
+//! `w4-fresh-responses`), and serde_json's side of W3 as the yardstick:
+//! `serde-big`, `serde-medium`. The repetitions default to 100.
 
 use std::hint::black_box;
 
@@ -56,14 +59,31 @@ fn main() {
                 .map(|_| usize::from(serde_ignored(black_box(&doc))))
                 .sum()
         }
-        "w4" => {
-            let corpus = Corpus::load();
+        "w4" | "w4-anthropic" | "w4-responses" => {
+            let corpus = Corpus::load_format(w4_format(name));
             let mut relay = Relay::new(&corpus.keys);
             (0..reps)
                 .map(|_| relay_corpus(&mut relay, black_box(&corpus)).0)
                 .sum()
         }
+        "w4-fresh" | "w4-fresh-anthropic" | "w4-fresh-responses" => {
+            let corpus = Corpus::load_format(w4_format(name));
+            (0..reps)
+                .map(|_| relay_corpus_fresh(black_box(&corpus), 4096).0)
+                .sum()
+        }
         other => panic!("unknown workload {other}"),
     };
     println!("{name} x{reps}: {total}");
+}
+
+/// The corpus a `w4` workload relays.
+fn w4_format(name: &str) -> Upstream {
+    if name.ends_with("anthropic") {
+        Upstream::Anthropic
+    } else if name.ends_with("responses") {
+        Upstream::Responses
+    } else {
+        Upstream::Chat
+    }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use argstream::ToolCallMode;
+use argstream::{Output, ToolCallMode};
 
 /// The default `--listen` address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -11,6 +11,24 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_millis(60_000);
 /// The default `--max-body-bytes`: the largest request body forwarded.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 << 20;
+/// The default `--client-timeout-ms`: how long a client may take to send
+/// its request or leave its answer unread, and how long a connection may
+/// stay idle.
+pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_millis(30_000);
+/// The default `--max-connections`: client connections served at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
+/// The format each route answers in (`--to`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum To {
+    /// Each route in its own client's format (the default): chat chunks on
+    /// `/v1/chat/completions`, Anthropic events on `/v1/messages`,
+    /// Responses events on `/v1/responses`.
+    #[default]
+    Route,
+    /// Every route in this one format.
+    Every(Output),
+}
 
 /// What the gateway was asked to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +41,11 @@ pub struct Config {
     pub keys: Vec<String>,
     /// Whether tool calls reach the client.
     pub tool_calls: ToolCallMode,
+    /// The format the routes answer in.
+    pub to: To,
+    /// Whether the target values stream to the client as answer text;
+    /// `false` (`--no-values`) is a pure translation.
+    pub values: bool,
     /// How long upstream may stay silent, before the response or within it.
     pub idle_timeout: Duration,
     /// The largest upstream event the relay accepts; `None` keeps the
@@ -30,6 +53,12 @@ pub struct Config {
     pub max_event_bytes: Option<usize>,
     /// The largest request body forwarded; a larger one gets 413.
     pub max_body_bytes: usize,
+    /// How long a client may take to send its request headers and body (a
+    /// slower one gets 408), how long an idle connection stays open, and how
+    /// long a client may leave its answer unread.
+    pub client_timeout: Duration,
+    /// Client connections served at once; more wait to be accepted.
+    pub max_connections: usize,
     /// Forward event streams byte for byte, without the relay: the load
     /// tool's baseline.
     pub passthrough: bool,
@@ -42,9 +71,13 @@ impl Default for Config {
             upstream: None,
             keys: Vec::new(),
             tool_calls: ToolCallMode::Hide,
+            to: To::Route,
+            values: true,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_event_bytes: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            client_timeout: DEFAULT_CLIENT_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             passthrough: false,
         }
     }
@@ -52,8 +85,9 @@ impl Default for Config {
 
 /// The usage text, printed for `--help` and with a bad command line.
 pub const USAGE: &str = "\
-argstream-gateway: relays chat, Responses and Messages event streams as
-chat.completion.chunk SSE, with tool-call arguments streamed as content.
+argstream-gateway: relays chat, Responses, Messages and Gemini event streams,
+each route answering in its own client's format, with tool-call arguments
+streamed as content.
 
 Usage: argstream-gateway [OPTIONS]
 
@@ -64,9 +98,20 @@ Options:
   --key KEY              tool-call argument key streamed as content;
                          repeatable [default: pre_exec_msg]
   --tool-calls MODE      hide | forward [default: hide]
+  --to FORMAT            route | openai-chat | openai-responses | anthropic:
+                         route answers each route in its own format,
+                         another name answers every route in that one
+                         [default: route]
+  --no-values            leave the values out of the answer text (a pure
+                         translation)
   --idle-timeout-ms N    longest upstream silence [default: 60000]
   --max-event-bytes N    largest upstream event the relay accepts
   --max-body-bytes N     largest request body forwarded [default: 4194304]
+  --client-timeout-ms N  longest a client may take to send its request,
+                         leave its answer unread, or keep a connection idle
+                         [default: 30000]
+  --max-connections N    client connections served at once; more wait to
+                         be accepted [default: 10000]
   --passthrough          forward event streams byte for byte (a baseline)
   -h, --help             print this help
 ";
@@ -124,11 +169,17 @@ impl Config {
                 "--upstream" => config.upstream = Some(parse_upstream(&value()?)?),
                 "--key" => config.keys.push(value()?),
                 "--tool-calls" => config.tool_calls = parse(&flag, &value()?)?,
+                "--to" => config.to = parse_to(&value()?)?,
+                "--no-values" => config.values = false,
                 "--idle-timeout-ms" => {
                     config.idle_timeout = Duration::from_millis(parse(&flag, &value()?)?)
                 }
                 "--max-event-bytes" => config.max_event_bytes = Some(parse(&flag, &value()?)?),
                 "--max-body-bytes" => config.max_body_bytes = parse(&flag, &value()?)?,
+                "--client-timeout-ms" => {
+                    config.client_timeout = Duration::from_millis(parse(&flag, &value()?)?)
+                }
+                "--max-connections" => config.max_connections = parse(&flag, &value()?)?,
                 "--passthrough" => config.passthrough = true,
                 _ => return Err(ConfigError::Invalid(format!("unknown argument {flag:?}"))),
             }
@@ -141,14 +192,45 @@ impl Config {
                 "--idle-timeout-ms must be above 0".to_owned(),
             ));
         }
+        if config.client_timeout.is_zero() {
+            return Err(ConfigError::Invalid(
+                "--client-timeout-ms must be above 0".to_owned(),
+            ));
+        }
+        if !(1..=MAX_CONNECTIONS).contains(&config.max_connections) {
+            return Err(ConfigError::Invalid(format!(
+                "--max-connections must be from 1 to {MAX_CONNECTIONS}"
+            )));
+        }
         Ok(config)
     }
 }
+
+/// The most `--max-connections` can be: far more than a process has file
+/// descriptors for, and within what a semaphore counts.
+const MAX_CONNECTIONS: usize = 1 << 24;
 
 fn parse<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, ConfigError> {
     value
         .parse()
         .map_err(|_| ConfigError::Invalid(format!("{flag}: cannot read {value:?}")))
+}
+
+/// `route`, or an output format by its own name. `same` is refused: a
+/// route's format is already the one its upstream speaks, and `same` would
+/// leave the fault events' format to the upstream's first event.
+fn parse_to(name: &str) -> Result<To, ConfigError> {
+    if name == "route" {
+        return Ok(To::Route);
+    }
+    // `Output`'s parser also reads upstream format names, as chat for a
+    // format it cannot write: only an output's own name is taken here.
+    match name.parse::<Output>() {
+        Ok(output) if output != Output::Same && output.name() == name => Ok(To::Every(output)),
+        _ => Err(ConfigError::Invalid(format!(
+            "--to {name:?}: expected route, openai-chat, openai-responses or anthropic"
+        ))),
+    }
 }
 
 /// An `http` or `https` base URL, kept without its trailing slash so that a
@@ -176,6 +258,10 @@ mod tests {
         assert_eq!(config.idle_timeout, Duration::from_secs(60));
         assert_eq!(config.upstream, None);
         assert_eq!(config.tool_calls, ToolCallMode::Hide);
+        assert_eq!(config.client_timeout, Duration::from_secs(30));
+        assert_eq!(config.max_connections, 10_000);
+        assert_eq!(config.to, To::Route);
+        assert!(config.values);
     }
 
     #[test]
@@ -189,10 +275,16 @@ mod tests {
             "--key=b",
             "--tool-calls",
             "forward",
+            "--to",
+            "anthropic",
+            "--no-values",
             "--idle-timeout-ms",
             "250",
             "--max-event-bytes",
             "1000",
+            "--client-timeout-ms=300",
+            "--max-connections",
+            "2",
             "--passthrough",
         ])
         .unwrap();
@@ -200,8 +292,12 @@ mod tests {
         assert_eq!(config.upstream.as_deref(), Some("http://127.0.0.1:9/base"));
         assert_eq!(config.keys, ["a", "b"]);
         assert_eq!(config.tool_calls, ToolCallMode::Forward);
+        assert_eq!(config.to, To::Every(Output::Anthropic));
+        assert!(!config.values);
         assert_eq!(config.idle_timeout, Duration::from_millis(250));
         assert_eq!(config.max_event_bytes, Some(1000));
+        assert_eq!(config.client_timeout, Duration::from_millis(300));
+        assert_eq!(config.max_connections, 2);
         assert!(config.passthrough);
     }
 
@@ -211,8 +307,14 @@ mod tests {
             &["--listen"][..],
             &["--bogus"],
             &["--tool-calls", "sometimes"],
+            &["--to", "same"],
+            &["--to", "bedrock"],
+            &["--to", "xml"],
             &["--idle-timeout-ms", "x"],
             &["--idle-timeout-ms", "0"],
+            &["--client-timeout-ms", "0"],
+            &["--max-connections", "0"],
+            &["--max-connections", "-1"],
             &["--upstream", "ftp://host"],
             &["--upstream", "not a url"],
         ] {
@@ -225,5 +327,17 @@ mod tests {
             );
         }
         assert_eq!(Config::from_args(["--help"]), Err(ConfigError::Help));
+    }
+
+    #[test]
+    fn to_names_each_output() {
+        for (name, to) in [
+            ("route", To::Route),
+            ("openai-chat", To::Every(Output::OpenAiChat)),
+            ("openai-responses", To::Every(Output::OpenAiResponses)),
+            ("anthropic", To::Every(Output::Anthropic)),
+        ] {
+            assert_eq!(Config::from_args(["--to", name]).unwrap().to, to, "{name}");
+        }
     }
 }

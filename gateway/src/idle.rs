@@ -65,7 +65,11 @@ where
         match Pin::new(upstream).poll_next(cx) {
             Poll::Ready(Some(read)) => {
                 this.deadline.as_mut().reset(Instant::now() + this.timeout);
-                Poll::Ready(Some(read.map_err(UpstreamError::Transport)))
+                // Without the URL: a Gemini URL's query may hold the key,
+                // and this error goes to the log and to the client.
+                Poll::Ready(Some(
+                    read.map_err(|error| UpstreamError::Transport(error.without_url())),
+                ))
             }
             Poll::Ready(None) => {
                 this.upstream = None;

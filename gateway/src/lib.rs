@@ -1,7 +1,7 @@
 //! argstream's reference gateway: an HTTP proxy for chat-completions,
-//! Responses and Messages requests whose event-stream answers reach the
-//! client as `chat.completion.chunk` SSE, relayed frame by frame by
-//! [`argstream::RelayStream`].
+//! Responses, Messages and Gemini requests whose event-stream answers reach
+//! the client in the route's own format (or one `--to` names), relayed
+//! frame by frame by [`argstream::RelayStream`].
 //!
 //! The binary reads top to bottom in [`run`]: the configuration, the
 //! upstream (given, or the embedded [`mock`]), the listener, then serve.
@@ -16,16 +16,20 @@ use tokio::net::TcpListener;
 
 pub mod config;
 pub mod idle;
+pub mod listener;
 pub mod mock;
 pub mod proxy;
+pub mod route;
 
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, To};
 pub use mock::{MockUpstream, Recording};
 
-/// The example streams the embedded mock replays: one for each route.
+/// The example streams the embedded mock replays: one for each route, in
+/// the route's upstream format.
 const BUNDLED_CHAT: &[u8] = include_bytes!("../../examples/data/voice_agent.sse");
 const BUNDLED_MESSAGES: &[u8] = include_bytes!("../../examples/data/voice_agent_anthropic.sse");
 const BUNDLED_RESPONSES: &[u8] = include_bytes!("../../examples/data/voice_agent_responses.sse");
+const BUNDLED_GEMINI: &[u8] = include_bytes!("../../examples/data/voice_agent_gemini.sse");
 
 /// The pause between the embedded mock's events: slow enough to watch the
 /// text arrive with `curl -N`, quick enough to finish in about a second.
@@ -37,7 +41,17 @@ pub fn bundled_mock() -> MockUpstream {
         .with_delay(BUNDLED_DELAY)
         .route("/v1/chat/completions", vec![Recording::new(BUNDLED_CHAT)])
         .route("/v1/messages", vec![Recording::new(BUNDLED_MESSAGES)])
+        .answer("/v1/messages", mock::MESSAGES_ANSWER)
         .route("/v1/responses", vec![Recording::new(BUNDLED_RESPONSES)])
+        .answer("/v1/responses", mock::RESPONSES_ANSWER)
+        .route(
+            "/v1beta/models/{model}:streamGenerateContent",
+            vec![Recording::new(BUNDLED_GEMINI)],
+        )
+        .answer(
+            "/v1beta/models/{model}:generateContent",
+            mock::GEMINI_ANSWER,
+        )
 }
 
 /// Runs the gateway: starts the embedded mock when there is no upstream,
@@ -61,7 +75,21 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     writeln!(stdout, "listening on {address}")?;
     stdout.flush()?;
     drop(stdout);
-    axum::serve(without_nagle(listener), proxy::router(config, upstream)).await
+    serve(listener, config, upstream).await
+}
+
+/// Serves the gateway's routes on `listener`, forwarding to `upstream` (a
+/// base URL), within the configuration's client limits, until the process
+/// ends.
+///
+/// # Errors
+/// None so far: a failed accept is logged and the listener goes on.
+pub async fn serve(listener: TcpListener, config: Config, upstream: String) -> std::io::Result<()> {
+    let limits = listener::ClientLimits {
+        timeout: config.client_timeout,
+        max_connections: config.max_connections,
+    };
+    listener::serve(listener, proxy::router(config, upstream), limits).await
 }
 
 /// Frames are small and each must leave at once: Nagle's algorithm would

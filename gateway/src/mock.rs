@@ -1,6 +1,12 @@
 //! A mock upstream that replays recorded event streams, for the gateway's
 //! out-of-the-box run, its tests and its load tool.
 //!
+//! Each route answers in its own upstream's format: the recordings it was
+//! given, and for `"stream": false` (or on a route with no recordings, such
+//! as Gemini's `:generateContent`) its whole JSON answer ([`CHAT_ANSWER`],
+//! [`MESSAGES_ANSWER`], [`RESPONSES_ANSWER`], [`GEMINI_ANSWER`]). A route's
+//! path may hold one `{model}`, which matches any name without a `/`.
+//!
 //! A request picks its replay with fields of its JSON body, which the
 //! gateway forwards unchanged:
 //! - `"replay": N`: the N-th recording of the route (modulo their count);
@@ -8,7 +14,10 @@
 //! - `"hold_ms": H`: a pause after the first event (an idle stream);
 //! - `"stamp": true`: each event's first `"created":` number is replaced
 //!   with its send time, in microseconds since [`MockUpstream::epoch`];
-//! - `"stream": false`: a plain JSON answer instead of an event stream.
+//! - `"stream": false`: the route's JSON answer instead of an event stream;
+//! - `"answer_bytes": N`: instead of a recording, a generated chat stream of
+//!   at least N bytes of content chunks, each with `"event_bytes": M` bytes
+//!   of text (default 4096), then a stop and `[DONE]`: a large answer.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,6 +34,18 @@ use tokio::net::TcpListener;
 /// The stamp field: a number every chat chunk has, that the relay copies
 /// into the chunks it writes and forwards untouched in the chunks it passes.
 const STAMP_FIELD: &[u8] = b"\"created\":";
+
+/// A chat completion, the answer of a chat route to `"stream": false`.
+pub const CHAT_ANSWER: &str = r#"{"id":"mock-1","object":"chat.completion","created":0,"model":"mock","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the mock."},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":5,"total_tokens":10}}"#;
+
+/// An Anthropic message, for `/v1/messages` without a stream.
+pub const MESSAGES_ANSWER: &str = r#"{"id":"msg_mock_1","type":"message","role":"assistant","model":"mock","content":[{"type":"text","text":"Hello from the mock."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":5}}"#;
+
+/// An OpenAI response, for `/v1/responses` without a stream.
+pub const RESPONSES_ANSWER: &str = r#"{"id":"resp_mock_1","object":"response","created_at":0,"status":"completed","model":"mock","output":[{"type":"message","id":"msg_mock_1","status":"completed","role":"assistant","content":[{"type":"output_text","text":"Hello from the mock.","annotations":[]}]}],"parallel_tool_calls":true,"tool_choice":"auto","tools":[],"usage":{"input_tokens":5,"output_tokens":5,"total_tokens":10,"input_tokens_details":{"cached_tokens":0},"output_tokens_details":{"reasoning_tokens":0}}}"#;
+
+/// A Gemini `GenerateContentResponse`, for `:generateContent`.
+pub const GEMINI_ANSWER: &str = r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"Hello from the mock."}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":5,"totalTokenCount":10},"modelVersion":"mock","responseId":"mock-1"}"#;
 
 /// One upstream event, with its blank line, cut around its stamp.
 #[derive(Clone, Debug)]
@@ -149,10 +170,32 @@ fn cut_at_stamp(event: Bytes) -> Event {
     }
 }
 
+/// One route of the mock: what it replays and what it answers whole.
+#[derive(Clone, Debug)]
+struct MockRoute {
+    path: String,
+    recordings: Arc<[Recording]>,
+    answer: Bytes,
+}
+
+impl MockRoute {
+    /// Whether `path` is this route's: equal, or with its `{model}` standing
+    /// for a name without `/`.
+    fn matches(&self, path: &str) -> bool {
+        let Some((before, after)) = self.path.split_once("{model}") else {
+            return self.path == path;
+        };
+        path.len() > before.len() + after.len()
+            && path.starts_with(before)
+            && path.ends_with(after)
+            && !path[before.len()..path.len() - after.len()].contains('/')
+    }
+}
+
 /// The recordings each route replays.
 #[derive(Clone, Debug, Default)]
 pub struct MockUpstream {
-    routes: Vec<(String, Arc<[Recording]>)>,
+    routes: Vec<MockRoute>,
     delay: Duration,
     epoch: Option<Instant>,
 }
@@ -166,9 +209,30 @@ impl MockUpstream {
         }
     }
 
-    /// Replays `recordings` on POST `path`.
+    /// Replays `recordings` on POST `path`, answering [`CHAT_ANSWER`] to
+    /// `"stream": false` until [`answer`](MockUpstream::answer) says
+    /// otherwise.
     pub fn route(mut self, path: &str, recordings: Vec<Recording>) -> MockUpstream {
-        self.routes.push((path.to_owned(), recordings.into()));
+        self.routes.push(MockRoute {
+            path: path.to_owned(),
+            recordings: recordings.into(),
+            answer: Bytes::from_static(CHAT_ANSWER.as_bytes()),
+        });
+        self
+    }
+
+    /// Answers `json` on POST `path` without a stream: to `"stream": false`
+    /// on a route with recordings, to every request on a new route.
+    pub fn answer(mut self, path: &str, json: &'static str) -> MockUpstream {
+        let answer = Bytes::from_static(json.as_bytes());
+        match self.routes.iter_mut().find(|route| route.path == path) {
+            Some(route) => route.answer = answer,
+            None => self.routes.push(MockRoute {
+                path: path.to_owned(),
+                recordings: Arc::from([]),
+                answer,
+            }),
+        }
         self
     }
 
@@ -213,6 +277,8 @@ struct Ask {
     hold: Duration,
     stamp: bool,
     stream: bool,
+    answer_bytes: u64,
+    event_bytes: usize,
 }
 
 impl Ask {
@@ -232,28 +298,32 @@ impl Ask {
                 .get("stream")
                 .and_then(serde_json::Value::as_bool)
                 .unwrap_or(true),
+            answer_bytes: number("answer_bytes").unwrap_or(0),
+            // One event of the generated answer is at most 64 MiB.
+            event_bytes: number("event_bytes").map_or(4096, |bytes| bytes.clamp(1, 64 << 20))
+                as usize,
         }
     }
 }
 
 async fn replay(State(mock): State<Arc<MockUpstream>>, uri: Uri, body: Bytes) -> Response {
-    let Some((_, recordings)) = mock.routes.iter().find(|(path, _)| path == uri.path()) else {
+    let Some(route) = mock.routes.iter().find(|route| route.matches(uri.path())) else {
         return (StatusCode::NOT_FOUND, "no such route\n").into_response();
     };
-    if recordings.is_empty() {
-        return (StatusCode::NOT_FOUND, "no recording\n").into_response();
-    }
+    let recordings = &route.recordings;
     let ask = Ask::read(&body, mock.delay);
-    if !ask.stream {
-        let answer = serde_json::json!({
-            "id": "mock-1", "object": "chat.completion", "created": 0, "model": "mock",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from the mock."}, "finish_reason": "stop"}]
-        });
+    if !ask.stream || recordings.is_empty() {
         return (
             [(header::CONTENT_TYPE, "application/json")],
-            answer.to_string(),
+            route.answer.clone(),
         )
             .into_response();
+    }
+    if ask.answer_bytes > 0 {
+        return event_stream(Body::from_stream(large_answer(
+            ask.answer_bytes,
+            ask.event_bytes,
+        )));
     }
     let recording = recordings[ask.replay % recordings.len()].clone();
     let epoch = mock.epoch();
@@ -277,19 +347,55 @@ async fn replay(State(mock): State<Arc<MockUpstream>>, uri: Uri, body: Bytes) ->
             Some((Ok::<_, std::convert::Infallible>(bytes), next + 1))
         }
     });
+    event_stream(Body::from_stream(events))
+}
+
+fn event_stream(body: Body) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/event-stream"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        Body::from_stream(events),
+        body,
     )
         .into_response()
+}
+
+/// A chat stream of content chunks carrying `event_bytes` of text each, the
+/// same chunk sent again (a cheap clone) until `answer_bytes` have gone,
+/// then a stop and `[DONE]`.
+fn large_answer(
+    answer_bytes: u64,
+    event_bytes: usize,
+) -> impl futures_core::Stream<Item = Result<Bytes, std::convert::Infallible>> {
+    const HEAD: &str = r#"data: {"id":"large","object":"chat.completion.chunk","created":0,"model":"mock","choices":[{"index":0,"delta":{"content":""#;
+    const TAIL: &str = "\"}}]}\n\n";
+    const END: &str = "data: {\"id\":\"large\",\"object\":\"chat.completion.chunk\",\"created\":0,\"model\":\"mock\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+    let text = "All work and no play. ".repeat(event_bytes.div_ceil(22));
+    let event = Bytes::from(format!("{HEAD}{}{TAIL}", &text[..event_bytes]));
+    let events = answer_bytes.div_ceil(event.len() as u64);
+    let chunks = (0..events)
+        .map(move |_| event.clone())
+        .chain(std::iter::once(Bytes::from_static(END.as_bytes())));
+    futures_util::stream::iter(chunks.map(Ok))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_model_in_a_route_matches_one_name() {
+        let route = MockRoute {
+            path: "/v1beta/models/{model}:generateContent".to_owned(),
+            recordings: Arc::from([]),
+            answer: Bytes::new(),
+        };
+        assert!(route.matches("/v1beta/models/gemini-2.5-flash:generateContent"));
+        assert!(!route.matches("/v1beta/models/:generateContent"));
+        assert!(!route.matches("/v1beta/models/a/b:generateContent"));
+        assert!(!route.matches("/v1beta/models/m:streamGenerateContent"));
+    }
 
     #[test]
     fn cuts_events_at_blank_lines_of_each_line_ending() {

@@ -1,5 +1,5 @@
 //! The routes: each request forwarded to the upstream, each event-stream
-//! answer relayed frame by frame.
+//! answer relayed frame by frame, in the route's format (or `--to`'s).
 //!
 //! The response body owns the upstream body: the client's connection polls
 //! it, one upstream read per poll, so a slow client slows the upstream read
@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use argstream::{Format, Relay, RelayStream, RelayStreamError};
+use argstream::{Format, Output, Relay, RelayStream, RelayStreamError};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,16 +24,16 @@ use futures_core::Stream;
 
 use crate::config::Config;
 use crate::idle::{IdleTimeout, UpstreamError};
-
-/// The routes forwarded, each to the same path on the upstream.
-pub const ROUTES: [&str; 3] = ["/v1/chat/completions", "/v1/responses", "/v1/messages"];
+use crate::listener::RequestClock;
+use crate::route::{FIXED_ROUTES, GEMINI_PREFIX, GeminiPathError, Route};
 
 /// The request headers forwarded to the upstream, unchanged. Any other
 /// header (cookies, the client's host, hop-by-hop headers) stays here.
-const FORWARDED_HEADERS: [HeaderName; 6] = [
+const FORWARDED_HEADERS: [HeaderName; 7] = [
     header::AUTHORIZATION,
     header::CONTENT_TYPE,
     HeaderName::from_static("x-api-key"),
+    HeaderName::from_static("x-goog-api-key"),
     HeaderName::from_static("anthropic-version"),
     HeaderName::from_static("anthropic-beta"),
     HeaderName::from_static("openai-organization"),
@@ -54,24 +54,48 @@ const HOP_BY_HOP_HEADERS: [HeaderName; 5] = [
 /// anew. As many are kept as streams were open at once, up to this many.
 const MAX_SPARE_RELAYS: usize = 1024;
 
+/// A relay whose buffers grew past this (one large event or call) goes back
+/// to the allocator rather than to the spares: one large answer must not
+/// pin its memory.
+const MAX_SPARE_RELAY_BYTES: usize = 1 << 20;
+
+/// The most the spares hold in all, so that a burst of streams that each
+/// grew their relay to just under [`MAX_SPARE_RELAY_BYTES`] does not pin a
+/// gigabyte either. A relay after an ordinary stream keeps a few KiB.
+const MAX_SPARE_BYTES: usize = 32 << 20;
+
 /// What every request shares.
 struct Gateway {
     config: Config,
     upstream: String,
     client: reqwest::Client,
-    spare_relays: Mutex<Vec<Relay>>,
+    spare_relays: Mutex<Spares>,
+}
+
+/// The relays kept for the next streams, each with the bytes it holds, and
+/// their sum.
+#[derive(Default)]
+struct Spares {
+    relays: Vec<(Relay, usize)>,
+    bytes: usize,
 }
 
 impl Gateway {
-    /// A relay as configured: a spare one, or a new one.
-    fn relay(&self) -> Relay {
+    /// A relay as configured, answering in `output`: a spare one, or a new
+    /// one.
+    fn relay(&self, output: Output) -> Relay {
         let spare = self
             .spare_relays
             .lock()
             .ok()
-            .and_then(|mut spares| spares.pop());
+            .and_then(|mut spares| spares.take(output));
         spare.unwrap_or_else(|| {
-            let relay = Relay::new(&self.config.keys).with_tool_calls(self.config.tool_calls);
+            // The log reads the calls, never the content: nothing collects it.
+            let relay = Relay::new(&self.config.keys)
+                .with_output(output)
+                .with_values(self.config.values)
+                .with_tool_calls(self.config.tool_calls)
+                .with_max_content(0);
             match self.config.max_event_bytes {
                 Some(max) => relay.with_max_event_size(max),
                 None => relay,
@@ -81,10 +105,36 @@ impl Gateway {
 
     fn give_back(&self, mut relay: Relay) {
         relay.reset();
-        if let Ok(mut spares) = self.spare_relays.lock()
-            && spares.len() < MAX_SPARE_RELAYS
+        let bytes = relay.retained_bytes();
+        if let Ok(mut spares) = self.spare_relays.lock() {
+            spares.keep(relay, bytes);
+        }
+    }
+}
+
+impl Spares {
+    /// The spare that last answered in `output`, or else the last one made
+    /// to answer in it: spares of one format never crowd out another's.
+    fn take(&mut self, output: Output) -> Option<Relay> {
+        let at = self
+            .relays
+            .iter()
+            .rposition(|(relay, _)| relay.output_format() == output)
+            .or(self.relays.len().checked_sub(1))?;
+        let (relay, bytes) = self.relays.swap_remove(at);
+        self.bytes -= bytes;
+        Some(relay.with_output(output))
+    }
+
+    /// Keeps a reset relay that holds `bytes`, unless it is too large or
+    /// there are enough; else it is dropped, its memory freed.
+    fn keep(&mut self, relay: Relay, bytes: usize) {
+        if bytes <= MAX_SPARE_RELAY_BYTES
+            && self.relays.len() < MAX_SPARE_RELAYS
+            && self.bytes + bytes <= MAX_SPARE_BYTES
         {
-            spares.push(relay);
+            self.relays.push((relay, bytes));
+            self.bytes += bytes;
         }
     }
 }
@@ -93,6 +143,10 @@ impl Gateway {
 pub fn router(config: Config, upstream: String) -> Router {
     let client = reqwest::Client::builder()
         .no_proxy()
+        // A redirect goes back to the client like any other answer: followed
+        // here, it would take the request and its keys to wherever upstream
+        // pointed.
+        .redirect(reqwest::redirect::Policy::none())
         .tcp_nodelay(true)
         .connect_timeout(config.idle_timeout)
         .build()
@@ -101,25 +155,84 @@ pub fn router(config: Config, upstream: String) -> Router {
         config,
         upstream,
         client,
-        spare_relays: Mutex::new(Vec::new()),
+        spare_relays: Mutex::new(Spares::default()),
     });
-    let mut router = Router::new().route("/healthz", get(|| async { "ok\n" }));
-    for route in ROUTES {
-        router = router.route(route, post(forward));
+    let mut router = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route(&format!("{GEMINI_PREFIX}{{target}}"), post(gemini));
+    for (path, route) in FIXED_ROUTES {
+        router = router.route(path, post(fixed).layer(Extension(route)));
     }
     router.with_state(gateway)
 }
 
-async fn forward(
+/// The OpenAI and Anthropic routes, each told its [`Route`] by its layer.
+async fn fixed(
     State(gateway): State<Arc<Gateway>>,
+    Extension(route): Extension<Route>,
+    clock: Option<Extension<Arc<RequestClock>>>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    forward(gateway, route, clock, uri, headers, body).await
+}
+
+/// The Gemini routes: the method and the model read from the path as the
+/// client sent it, before anything is forwarded.
+async fn gemini(
+    State(gateway): State<Arc<Gateway>>,
+    clock: Option<Extension<Arc<RequestClock>>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match Route::gemini(uri.path()) {
+        Ok(route) => forward(gateway, route, clock, uri, headers, body).await,
+        // Like any other path the gateway does not serve.
+        Err(GeminiPathError::UnknownMethod) => StatusCode::NOT_FOUND.into_response(),
+        Err(GeminiPathError::InvalidModel) => RequestLog::new(uri.path()).error_response(
+            StatusCode::BAD_REQUEST,
+            "invalid_model",
+            "the model name may have only letters, digits, '.', '_' and '-', and no '..'",
+        ),
+    }
+}
+
+async fn forward(
+    gateway: Arc<Gateway>,
+    route: Route,
+    clock: Option<Extension<Arc<RequestClock>>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    // The path, never the query: Gemini's key may be in it.
     let mut log = RequestLog::new(uri.path());
-    let body = match axum::body::to_bytes(body, gateway.config.max_body_bytes).await {
-        Ok(body) => body,
+    let output = route.output(gateway.config.to);
+    let client_timeout = gateway.config.client_timeout;
+    // Served by the listener, the request counts from its first byte;
+    // served some other way, from now.
+    let deadline = clock
+        .as_ref()
+        .map_or_else(|| Instant::now() + client_timeout, |clock| clock.deadline());
+    let read = axum::body::to_bytes(body, gateway.config.max_body_bytes);
+    let body = match tokio::time::timeout_at(deadline.into(), read).await {
+        Ok(Ok(body)) => body,
         Err(_) => {
+            let message = format!(
+                "request body not received within {} ms",
+                client_timeout.as_millis()
+            );
+            let mut response =
+                log.error_response(StatusCode::REQUEST_TIMEOUT, "request_timeout", &message);
+            // The rest of the body may still come: it is not a next request.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+        Ok(Err(_)) => {
             let message = format!(
                 "request body over {} bytes, or unreadable",
                 gateway.config.max_body_bytes
@@ -131,11 +244,9 @@ async fn forward(
             );
         }
     };
-    let request_body = body.clone();
-    let mut request = gateway
-        .client
-        .post(format!("{}{}", gateway.upstream, uri.path()))
-        .body(body);
+    let asks_for_stream = route.asks_for_stream(&body);
+    let url = route.upstream_url(&gateway.upstream, uri.path(), uri.query());
+    let mut request = gateway.client.post(url).body(body);
     for name in &FORWARDED_HEADERS {
         for value in headers.get_all(name) {
             request = request.header(name, value);
@@ -153,7 +264,7 @@ async fn forward(
                 "upstream sent no response in {} ms",
                 idle_timeout.as_millis()
             );
-            if !asks_for_stream(&request_body) {
+            if !asks_for_stream {
                 return log.error_response(
                     StatusCode::GATEWAY_TIMEOUT,
                     "upstream_timeout",
@@ -164,7 +275,7 @@ async fn forward(
             // be had upstream gone silent after its headers.
             log.status = StatusCode::OK.as_u16();
             log.error = Some(message.clone());
-            let mut relay = gateway.relay();
+            let mut relay = gateway.relay(output);
             relay.write_error("upstream_timeout", &message);
             let frames = relay.output();
             gateway.give_back(relay);
@@ -175,13 +286,23 @@ async fn forward(
     };
 
     let status = upstream.status();
+    if status.is_informational() {
+        // hyper consumes 100 and 103 itself; what is left (101) would hand
+        // the client's connection to the upstream.
+        let message = format!("upstream answered {status}, which is not an answer to pass on");
+        return log.error_response(
+            StatusCode::BAD_GATEWAY,
+            "invalid_upstream_response",
+            &message,
+        );
+    }
     let is_event_stream = upstream
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.trim_start().starts_with("text/event-stream"));
     log.status = status.as_u16();
-    if !status.is_success() || !is_event_stream || gateway.config.passthrough {
+    if !status.is_success() || !is_event_stream || !route.relays() || gateway.config.passthrough {
         let mut response = Response::builder().status(status);
         for (name, value) in upstream.headers() {
             if !HOP_BY_HOP_HEADERS.contains(name) {
@@ -197,7 +318,7 @@ async fn forward(
             .expect("headers copied from a valid response");
     }
 
-    let mut relay = gateway.relay();
+    let mut relay = gateway.relay(output);
     // The `created` of chunks whose upstream format has none (Anthropic):
     // the time the request came.
     let now = SystemTime::now()
@@ -230,18 +351,9 @@ fn event_stream(body: Body) -> Response {
         .into_response()
 }
 
-/// Whether the request's JSON body has `"stream": true`.
-fn asks_for_stream(body: &[u8]) -> bool {
-    #[derive(serde::Deserialize)]
-    struct StreamFlag {
-        #[serde(default)]
-        stream: bool,
-    }
-    serde_json::from_slice::<StreamFlag>(body).is_ok_and(|request| request.stream)
-}
-
-/// reqwest's message names the URL; the client knows the route already and
-/// the upstream's address is the operator's business.
+/// reqwest's message names the URL; the client knows the route already,
+/// the upstream's address is the operator's business, and a Gemini URL's
+/// query may hold the client's key.
 fn without_url(error: reqwest::Error) -> String {
     let kind = if error.is_connect() {
         "connection failed"
@@ -374,6 +486,12 @@ where
     }
 }
 
+/// The gateway's own error, in OpenAI's shape:
+/// `{"error":{"message":…,"type":…,"code":null}}`.
+pub(crate) fn error_body(error_type: &str, message: &str) -> String {
+    serde_json::json!({"error": {"message": message, "type": error_type, "code": null}}).to_string()
+}
+
 /// The one log line of a request, written when the request is done with:
 /// at the end of its response body, or when the client goes away.
 struct RequestLog {
@@ -408,12 +526,10 @@ impl RequestLog {
     fn error_response(mut self, status: StatusCode, error_type: &str, message: &str) -> Response {
         self.status = status.as_u16();
         self.error = Some(message.to_owned());
-        let body =
-            serde_json::json!({"error": {"message": message, "type": error_type, "code": null}});
         (
             status,
             [(header::CONTENT_TYPE, "application/json")],
-            body.to_string(),
+            error_body(error_type, message),
         )
             .into_response()
     }
@@ -434,5 +550,78 @@ impl Drop for RequestLog {
             client_gone = self.client_gone,
             "request"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reset relay, and what it holds, after a stream with one text event
+    /// of `text_bytes`.
+    fn relay_after(text_bytes: usize) -> (Relay, usize) {
+        let text = "x".repeat(text_bytes);
+        let event = format!(
+            "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}}}}]}}\n\n"
+        );
+        let mut relay = Relay::default().with_max_content(0);
+        for read in event.as_bytes().chunks(1500) {
+            relay.feed(Bytes::copy_from_slice(read)).unwrap();
+            relay.output();
+        }
+        relay.reset();
+        let bytes = relay.retained_bytes();
+        (relay, bytes)
+    }
+
+    #[test]
+    fn spares_keep_small_relays_and_drop_large_ones() {
+        let mut spares = Spares::default();
+        let (small, small_bytes) = relay_after(100);
+        assert!(small_bytes < 16 << 10, "{small_bytes}");
+        spares.keep(small, small_bytes);
+        let (large, large_bytes) = relay_after(2 << 20);
+        assert!(large_bytes > MAX_SPARE_RELAY_BYTES, "{large_bytes}");
+        spares.keep(large, large_bytes);
+        assert_eq!(spares.relays.len(), 1);
+        assert_eq!(spares.bytes, small_bytes);
+        assert!(spares.take(Output::OpenAiChat).is_some());
+        assert_eq!(spares.bytes, 0);
+        assert!(spares.take(Output::OpenAiChat).is_none());
+    }
+
+    #[test]
+    fn spares_give_a_relay_of_the_format_asked_for() {
+        let mut spares = Spares::default();
+        for output in [
+            Output::Anthropic,
+            Output::OpenAiChat,
+            Output::OpenAiResponses,
+        ] {
+            let relay = Relay::default().with_output(output);
+            let bytes = relay.retained_bytes();
+            spares.keep(relay, bytes);
+        }
+        let chat = spares.take(Output::OpenAiChat).unwrap();
+        assert_eq!(chat.output_format(), Output::OpenAiChat);
+        assert_eq!(spares.relays.len(), 2);
+        // None of chat is left: another spare is made to answer in chat.
+        let chat = spares.take(Output::OpenAiChat).unwrap();
+        assert_eq!(chat.output_format(), Output::OpenAiChat);
+        assert_eq!(spares.relays.len(), 1);
+    }
+
+    #[test]
+    fn spares_hold_at_most_their_budget() {
+        let mut spares = Spares::default();
+        let (_, bytes) = relay_after(128 << 10);
+        assert!(bytes <= MAX_SPARE_RELAY_BYTES, "{bytes}");
+        let fit = MAX_SPARE_BYTES / bytes;
+        for _ in 0..fit + 3 {
+            let (relay, bytes) = relay_after(128 << 10);
+            spares.keep(relay, bytes);
+        }
+        assert_eq!(spares.relays.len(), fit);
+        assert!(spares.bytes <= MAX_SPARE_BYTES);
     }
 }

@@ -4,13 +4,17 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use argstream::{Format, Relay, ToolCallMode};
-use argstream_gateway::{Config, bundled_mock, proxy};
+use argstream::{Format, Output, Relay, ToolCallMode};
+use argstream_gateway::{Config, bundled_mock};
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
+
+mod common;
+
+use common::GatewayProcess;
 
 const HELLO: &[u8] = b"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"}}]}\n\n";
 const STOP: &[u8] = b"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
@@ -50,6 +54,10 @@ enum Step {
     /// Waits (at most `PATIENCE`) for the gateway to close the connection,
     /// and says when it did.
     AwaitClose(oneshot::Sender<()>),
+    /// Sends chunks of events as fast as the gateway takes them, until it
+    /// closes the connection (said on the sender), for at most 1 GiB or
+    /// `PATIENCE`.
+    Flood(oneshot::Sender<()>),
 }
 
 /// An upstream on loopback that answers one request with `steps` and then
@@ -76,6 +84,22 @@ async fn scripted_upstream(steps: Vec<Step>) -> (String, oneshot::Receiver<Seen>
                     tokio::time::sleep(pause).await;
                     Ok(())
                 }
+                Step::Flood(closed) => {
+                    let chunk = HELLO.repeat(512);
+                    let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+                    framed.extend_from_slice(&chunk);
+                    framed.extend_from_slice(b"\r\n");
+                    let flood = async {
+                        for _ in 0..(1usize << 30) / framed.len() {
+                            if socket.write_all(&framed).await.is_err() {
+                                let _ = closed.send(());
+                                return;
+                            }
+                        }
+                    };
+                    let _ = tokio::time::timeout(PATIENCE, flood).await;
+                    Ok(())
+                }
                 Step::AwaitClose(closed) => {
                     let mut scratch = [0u8; 64];
                     let read = tokio::time::timeout(PATIENCE, socket.read(&mut scratch)).await;
@@ -94,14 +118,25 @@ async fn scripted_upstream(steps: Vec<Step>) -> (String, oneshot::Receiver<Seen>
 }
 
 async fn read_request(socket: &mut TcpStream) -> Seen {
+    read_request_or_close(socket)
+        .await
+        .expect("the gateway sends a request")
+}
+
+/// The next request on `socket`, or `None` when the gateway closes the
+/// connection before one.
+async fn read_request_or_close(socket: &mut TcpStream) -> Option<Seen> {
     let mut buffer = Vec::new();
     let mut scratch = [0u8; 4096];
     let head_end = loop {
         if let Some(at) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
             break at + 4;
         }
-        let read = socket.read(&mut scratch).await.unwrap();
-        assert!(read > 0, "the gateway closed before its request was whole");
+        let read = socket.read(&mut scratch).await.unwrap_or(0);
+        if read == 0 {
+            assert!(buffer.is_empty(), "the gateway closed inside its request");
+            return None;
+        }
         buffer.extend_from_slice(&scratch[..read]);
     };
     let head = String::from_utf8(buffer[..head_end].to_vec()).unwrap();
@@ -119,7 +154,28 @@ async fn read_request(socket: &mut TcpStream) -> Seen {
         assert!(read > 0);
         body.extend_from_slice(&scratch[..read]);
     }
-    Seen { body, ..seen }
+    Some(Seen { body, ..seen })
+}
+
+/// An upstream that answers one whole event stream: a text, the stop and
+/// `[DONE]`.
+async fn whole_stream_upstream() -> (String, oneshot::Receiver<Seen>) {
+    scripted_upstream(vec![
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk([HELLO, STOP, DONE].concat()),
+        Step::End,
+    ])
+    .await
+}
+
+/// Waits a little for a request at a scripted upstream: none must come.
+async fn assert_nothing_reached_the_upstream(seen: oneshot::Receiver<Seen>) {
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), seen)
+            .await
+            .is_err(),
+        "a request reached the upstream"
+    );
 }
 
 /// The gateway on an ephemeral loopback port, in-process.
@@ -130,26 +186,26 @@ async fn gateway(upstream: &str, args: &[&str]) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let upstream = config.upstream.clone().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            argstream_gateway::without_nagle(listener),
-            proxy::router(config, upstream),
-        )
-        .await
-    });
+    tokio::spawn(argstream_gateway::serve(listener, config, upstream));
     address
 }
 
+/// The client: it follows no redirect, so the tests see what the gateway
+/// answered.
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 async fn post(address: SocketAddr, path: &str, body: &'static str) -> reqwest::Response {
-    let request = client()
-        .post(format!("http://{address}{path}"))
-        .body(body)
-        .send();
-    tokio::time::timeout(PATIENCE, request)
+    send(client().post(format!("http://{address}{path}")).body(body)).await
+}
+
+async fn send(request: reqwest::RequestBuilder) -> reqwest::Response {
+    tokio::time::timeout(PATIENCE, request.send())
         .await
         .unwrap()
         .unwrap()
@@ -222,33 +278,76 @@ fn relayed_offline(upstream: &[u8], relay: Relay) -> Vec<u8> {
     relay.output().to_vec()
 }
 
-/// The example stream of each route's format, as the embedded mock has it.
-const EXAMPLES: [(&str, &[u8], Format); 3] = [
+/// The Gemini route of the tests, with its query.
+const GEMINI_STREAM: &str = "/v1beta/models/gemini-3-pro-preview:streamGenerateContent?alt=sse";
+
+/// Each route (as the tests ask for it), the example stream of its format
+/// as the embedded mock has it, that format, and the route's own output.
+const EXAMPLES: [(&str, &[u8], Format, Output); 4] = [
     (
         "/v1/chat/completions",
         include_bytes!("../../examples/data/voice_agent.sse"),
         Format::OpenAiChat,
+        Output::OpenAiChat,
     ),
     (
         "/v1/responses",
         include_bytes!("../../examples/data/voice_agent_responses.sse"),
         Format::OpenAiResponses,
+        Output::OpenAiResponses,
     ),
     (
         "/v1/messages",
         include_bytes!("../../examples/data/voice_agent_anthropic.sse"),
         Format::Anthropic,
+        Output::Anthropic,
+    ),
+    // Chat chunks until the relay writes Gemini.
+    (
+        GEMINI_STREAM,
+        include_bytes!("../../examples/data/voice_agent_gemini.sse"),
+        Format::Gemini,
+        Output::OpenAiChat,
     ),
 ];
 
-async fn relays_each_format_as_the_relay_does(args: &[&str], mode: ToolCallMode) {
+/// The upstream format that reads `output`: the one of its name.
+fn format_of(output: Output) -> Format {
+    output.name().parse().expect("each output is a format")
+}
+
+/// A client's body read back with the crate's own decoders.
+struct ReadBack {
+    format: Option<Format>,
+    /// Whether it reached its format's end, with no error.
+    ended: bool,
+    /// Its answer text.
+    content: String,
+}
+
+fn read_back(body: &[u8]) -> ReadBack {
+    let mut relay = Relay::default();
+    relay.feed(Bytes::copy_from_slice(body)).unwrap();
+    relay.finish().unwrap();
+    let summary = relay.summary();
+    ReadBack {
+        format: relay.format(),
+        ended: summary.finish_reason.is_some() && summary.upstream_error.is_none(),
+        content: summary.content.clone(),
+    }
+}
+
+/// Posts a stream request to every route on the bundled mock through a
+/// gateway started with `args`; each body must be what `relay` (given the
+/// route's own output) writes for the route's example.
+async fn relays_each_route_as_the_relay_does(args: &[&str], relay: impl Fn(Output) -> Relay) {
     let upstream = bundled_mock()
         .with_delay(Duration::ZERO)
         .spawn()
         .await
         .unwrap();
     let gateway = gateway(&format!("http://{upstream}"), args).await;
-    for (route, example, format) in EXAMPLES {
+    for (route, example, format, own) in EXAMPLES {
         // A format without a `created` time (Anthropic) gets the request's.
         let now = unix_now();
         let response = post(gateway, route, r#"{"stream":true}"#).await;
@@ -257,11 +356,14 @@ async fn relays_each_format_as_the_relay_does(args: &[&str], mode: ToolCallMode)
         }
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
-        let expected = relayed_offline(
-            example,
-            Relay::default().with_tool_calls(mode).with_created(now),
-        );
-        assert_eq!(body_of(response).await.as_bytes(), expected, "{route}");
+        let relay = relay(own).with_created(now);
+        let output = relay.output_format();
+        let expected = relayed_offline(example, relay);
+        let body = body_of(response).await;
+        assert_eq!(body.as_bytes(), expected, "{route}");
+        let read = read_back(body.as_bytes());
+        assert_eq!(read.format, Some(format_of(output)), "{route}");
+        assert!(read.ended, "{route}");
         let mut detected = Relay::default();
         detected.feed(Bytes::from_static(example)).unwrap();
         assert_eq!(detected.format(), Some(format), "{route}");
@@ -269,21 +371,58 @@ async fn relays_each_format_as_the_relay_does(args: &[&str], mode: ToolCallMode)
 }
 
 #[tokio::test]
-async fn relays_each_format_with_tool_calls_hidden() {
-    relays_each_format_as_the_relay_does(&[], ToolCallMode::Hide).await;
+async fn each_route_answers_in_its_own_format() {
+    relays_each_route_as_the_relay_does(&[], |own| Relay::default().with_output(own)).await;
 }
 
 #[tokio::test]
-async fn relays_each_format_with_tool_calls_forwarded() {
-    for (route, example, _) in EXAMPLES {
-        let forwarded = relayed_offline(
-            example,
-            Relay::default().with_tool_calls(ToolCallMode::Forward),
-        );
-        let hidden = relayed_offline(example, Relay::default());
+async fn each_route_answers_in_its_own_format_with_tool_calls_forwarded() {
+    for (route, example, _, own) in EXAMPLES {
+        let relay = || Relay::default().with_output(own);
+        let forwarded = relayed_offline(example, relay().with_tool_calls(ToolCallMode::Forward));
+        let hidden = relayed_offline(example, relay());
         assert_ne!(forwarded, hidden, "{route}: the example has a tool call");
     }
-    relays_each_format_as_the_relay_does(&["--tool-calls", "forward"], ToolCallMode::Forward).await;
+    relays_each_route_as_the_relay_does(&["--tool-calls", "forward"], |own| {
+        Relay::default()
+            .with_output(own)
+            .with_tool_calls(ToolCallMode::Forward)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn to_openai_chat_answers_every_route_in_chat_chunks_as_before() {
+    relays_each_route_as_the_relay_does(&["--to", "openai-chat"], |_| Relay::default()).await;
+}
+
+#[tokio::test]
+async fn to_names_the_one_format_of_every_route() {
+    for output in [Output::Anthropic, Output::OpenAiResponses] {
+        relays_each_route_as_the_relay_does(&["--to", output.name()], |_| {
+            Relay::default().with_output(output)
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn no_values_leaves_the_values_out_of_the_answer() {
+    // The start of the value each example's call streams as answer text.
+    const VALUE_TEXT: &str = "Let me check";
+    for (route, example, _, own) in EXAMPLES {
+        let with = relayed_offline(example, Relay::default().with_output(own));
+        let without = relayed_offline(
+            example,
+            Relay::default().with_output(own).with_values(false),
+        );
+        assert!(read_back(&with).content.contains(VALUE_TEXT), "{route}");
+        assert!(!read_back(&without).content.contains(VALUE_TEXT), "{route}");
+    }
+    relays_each_route_as_the_relay_does(&["--no-values"], |own| {
+        Relay::default().with_output(own).with_values(false)
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -362,6 +501,160 @@ async fn upstream_silent_past_the_idle_timeout_ends_with_an_error_event() {
     assert_ends_with_error(&body, &relayed_so_far(HELLO), "upstream_timeout");
 }
 
+/// Each route as the fault tests ask for it, with the format of its
+/// answer.
+const FAULT_ROUTES: [(&str, Output); 4] = [
+    ("/v1/chat/completions", Output::OpenAiChat),
+    ("/v1/messages", Output::Anthropic),
+    ("/v1/responses", Output::OpenAiResponses),
+    // Chat until the relay writes Gemini.
+    (GEMINI_STREAM, Output::OpenAiChat),
+];
+
+/// The events of an SSE body: each one's `event:` name (if any) and data.
+fn events_of(body: &str) -> Vec<(Option<&str>, &str)> {
+    body.split("\n\n")
+        .filter(|event| !event.is_empty())
+        .map(|event| {
+            let mut name = None;
+            let mut data = "";
+            for line in event.lines() {
+                if let Some(value) = line.strip_prefix("event: ") {
+                    name = Some(value);
+                } else if let Some(value) = line.strip_prefix("data: ") {
+                    data = value;
+                }
+            }
+            (name, data)
+        })
+        .collect()
+}
+
+/// Checks a body in `output` that ended at a fault: what the relay wrote
+/// for `upstream` first, then the format's error as the last event (chat
+/// `{"error":{…}}`, Anthropic `event: error`, Responses `response.failed`)
+/// with `error_type` where the format carries it, and no success end.
+fn assert_ends_with_error_in(output: Output, body: &str, upstream: &[u8], error_type: &str) {
+    let mut relay = Relay::default().with_output(output);
+    relay.feed(Bytes::copy_from_slice(upstream)).unwrap();
+    let relayed = relay.output();
+    if output == Output::OpenAiChat {
+        return assert_ends_with_error(body, &relayed, error_type);
+    }
+    let relayed = std::str::from_utf8(&relayed).unwrap();
+    assert!(
+        body.starts_with(relayed),
+        "{body:?} starts with {relayed:?}"
+    );
+    let events = events_of(body);
+    let (name, data) = *events.last().expect("an error event");
+    let event: serde_json::Value = serde_json::from_str(data).unwrap();
+    let message = match output {
+        Output::Anthropic => {
+            assert_eq!(name, Some("error"), "{body}");
+            assert_eq!(event["type"], "error");
+            assert_eq!(event["error"]["type"], error_type, "{data}");
+            &event["error"]["message"]
+        }
+        Output::OpenAiResponses => {
+            assert_eq!(name, Some("response.failed"), "{body}");
+            assert_eq!(event["type"], "response.failed");
+            assert_eq!(event["response"]["status"], "failed");
+            &event["response"]["error"]["message"]
+        }
+        _ => unreachable!("the gateway writes chat, Anthropic or Responses"),
+    };
+    assert!(
+        message.as_str().is_some_and(|message| !message.is_empty()),
+        "{data}"
+    );
+    let success_ends = ["message_stop", "response.completed", "response.incomplete"];
+    assert!(
+        !events
+            .iter()
+            .any(|(name, _)| name.is_some_and(|name| success_ends.contains(&name))),
+        "{body}"
+    );
+    assert!(!body.contains("[DONE]"));
+}
+
+/// Runs a fault on every route: a scripted upstream of `steps()` and a
+/// gateway with `args`; each body must end with the route's error of
+/// `error_type` after what the relay wrote for `relayed`.
+async fn fault_on_every_route(
+    steps: impl Fn() -> Vec<Step>,
+    args: &[&str],
+    body: &'static str,
+    relayed: &[u8],
+    error_type: &str,
+) {
+    for (route, output) in FAULT_ROUTES {
+        let (upstream, _seen) = scripted_upstream(steps()).await;
+        let gateway = gateway(&upstream, args).await;
+        let response = post(gateway, route, body).await;
+        assert_eq!(response.status(), 200, "{route}");
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        let body = body_of(response).await;
+        assert_ends_with_error_in(output, &body, relayed, error_type);
+    }
+}
+
+/// An event-stream answer: its head, [`HELLO`], then `rest`.
+fn hello_then(rest: Vec<Step>) -> Vec<Step> {
+    let hello = [Step::Raw(EVENT_STREAM_HEAD), Step::Chunk(HELLO.to_vec())];
+    hello.into_iter().chain(rest).collect()
+}
+
+#[tokio::test]
+async fn upstream_break_off_ends_each_route_with_its_formats_error() {
+    let steps = || hello_then(vec![Step::Raw("40\r\ndata: {\"id\"")]);
+    fault_on_every_route(steps, &[], "{}", HELLO, "upstream_error").await;
+}
+
+#[tokio::test]
+async fn malformed_upstream_event_ends_each_route_with_its_formats_error() {
+    let steps = || {
+        hello_then(vec![
+            Step::Chunk(b"data: {\"choices\":[}\n\n".to_vec()),
+            Step::Chunk([STOP, DONE].concat()),
+            Step::End,
+        ])
+    };
+    fault_on_every_route(steps, &[], "{}", HELLO, "invalid_upstream_event").await;
+}
+
+#[tokio::test]
+async fn upstream_silent_ends_each_route_with_its_formats_error() {
+    let steps = || hello_then(vec![Step::Sleep(PATIENCE)]);
+    let args = ["--idle-timeout-ms", "200"];
+    fault_on_every_route(steps, &args, "{}", HELLO, "upstream_timeout").await;
+}
+
+#[tokio::test]
+async fn upstream_silent_before_its_headers_ends_each_stream_route_with_its_formats_error() {
+    let steps = || vec![Step::Sleep(PATIENCE)];
+    let args = ["--idle-timeout-ms", "200"];
+    // Gemini asks for a stream in its method, the others in the body.
+    fault_on_every_route(steps, &args, r#"{"stream":true}"#, b"", "upstream_timeout").await;
+}
+
+#[tokio::test]
+async fn upstream_cut_off_before_its_end_ends_each_route_without_a_success_end() {
+    for (route, output) in FAULT_ROUTES {
+        let (upstream, _seen) = scripted_upstream(hello_then(vec![Step::End])).await;
+        let gateway = gateway(&upstream, &[]).await;
+        let body = body_of(post(gateway, route, "{}").await).await;
+        let read = read_back(body.as_bytes());
+        assert_eq!(read.format, Some(format_of(output)), "{route}: {body}");
+        assert!(!read.ended, "{route}: {body}");
+        assert!(
+            !body.contains("[DONE]") && !body.contains("message_stop"),
+            "{body}"
+        );
+        assert!(!body.contains("response.completed"), "{body}");
+    }
+}
+
 #[tokio::test]
 async fn upstream_silent_before_its_headers_gives_504() {
     let (upstream, _seen) = scripted_upstream(vec![Step::Sleep(PATIENCE)]).await;
@@ -396,16 +689,23 @@ async fn unreachable_upstream_gives_502_with_a_json_error() {
         .local_addr()
         .unwrap();
     let gateway = gateway(&format!("http://{closed}"), &[]).await;
-    let response = post(gateway, "/v1/chat/completions", "{}").await;
-    assert_eq!(response.status(), 502);
-    assert_eq!(response.headers()["content-type"], "application/json");
-    let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
-    assert_eq!(error["error"]["type"], "upstream_unreachable");
-    assert!(
-        error["error"]["message"]
-            .as_str()
-            .is_some_and(|message| !message.contains(&closed.to_string()))
-    );
+    // The gateway's own errors are in one shape on every route, stream or
+    // not.
+    for (route, _) in FAULT_ROUTES {
+        for body in ["{}", r#"{"stream":true}"#] {
+            let response = post(gateway, route, body).await;
+            assert_eq!(response.status(), 502, "{route}");
+            assert_eq!(response.headers()["content-type"], "application/json");
+            let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
+            assert_eq!(error["error"]["type"], "upstream_unreachable", "{route}");
+            assert!(error["error"]["code"].is_null(), "{route}");
+            assert!(
+                error["error"]["message"]
+                    .as_str()
+                    .is_some_and(|message| !message.contains(&closed.to_string()))
+            );
+        }
+    }
 }
 
 #[tokio::test]
@@ -442,12 +742,7 @@ async fn request_body_over_the_limit_gives_413() {
     assert_eq!(response.status(), 413);
     let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
     assert_eq!(error["error"]["type"], "request_too_large");
-    assert!(
-        tokio::time::timeout(Duration::from_millis(200), seen)
-            .await
-            .is_err(),
-        "nothing reached the upstream"
-    );
+    assert_nothing_reached_the_upstream(seen).await;
 }
 
 #[tokio::test]
@@ -490,12 +785,7 @@ async fn non_2xx_answer_passes_through_with_its_status_and_body() {
 
 #[tokio::test]
 async fn forwards_the_body_and_the_auth_headers_to_the_same_path() {
-    let (upstream, seen) = scripted_upstream(vec![
-        Step::Raw(EVENT_STREAM_HEAD),
-        Step::Chunk([HELLO, STOP, DONE].concat()),
-        Step::End,
-    ])
-    .await;
+    let (upstream, seen) = whole_stream_upstream().await;
     let gateway = gateway(&format!("{upstream}/base/"), &[]).await;
     let body = r#"{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
     let forwarded = [
@@ -517,7 +807,10 @@ async fn forwards_the_body_and_the_auth_headers_to_the_same_path() {
     let response = request.send().await.unwrap();
     assert_eq!(
         body_of(response).await.as_bytes(),
-        relayed_offline(&[HELLO, STOP, DONE].concat(), Relay::default())
+        relayed_offline(
+            &[HELLO, STOP, DONE].concat(),
+            Relay::default().with_output(Output::OpenAiResponses)
+        )
     );
     let seen = seen.await.unwrap();
     assert!(
@@ -551,9 +844,557 @@ async fn other_paths_are_not_forwarded() {
     let gateway = gateway(&upstream, &[]).await;
     let response = post(gateway, "/v1/embeddings", "{}").await;
     assert_eq!(response.status(), 404);
-    assert!(
-        tokio::time::timeout(Duration::from_millis(200), seen)
-            .await
-            .is_err()
+    assert_nothing_reached_the_upstream(seen).await;
+}
+
+/// A listener on a second loopback address (127.0.0.2, or 127.0.0.1 where
+/// that cannot be bound) that must never be reached: it says when it is.
+async fn canary() -> (SocketAddr, oneshot::Receiver<()>) {
+    let listener = match TcpListener::bind("127.0.0.2:0").await {
+        Ok(listener) => listener,
+        Err(_) => TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
+    let address = listener.local_addr().unwrap();
+    let (reached_tx, reached_rx) = oneshot::channel();
+    tokio::spawn(async move {
+        if listener.accept().await.is_ok() {
+            let _ = reached_tx.send(());
+        }
+    });
+    (address, reached_rx)
+}
+
+/// Whether `signal` fires within a short wait (or its sender is dropped:
+/// not fired).
+async fn fires_soon(signal: oneshot::Receiver<()>) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_millis(300), signal).await,
+        Ok(Ok(()))
+    )
+}
+
+/// An upstream on loopback that serves any number of connections and
+/// requests: `answer` for the first request, `later` for any other, and
+/// each request's head sent on the channel.
+async fn recording_upstream(
+    answer: String,
+    later: &'static str,
+) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (heads_tx, heads_rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut first = Some(answer);
+        while let Ok((mut socket, _)) = listener.accept().await {
+            while let Some(seen) = read_request_or_close(&mut socket).await {
+                let _ = heads_tx.send(seen.head);
+                let answer = first.take().unwrap_or_else(|| later.to_owned());
+                if socket.write_all(answer.as_bytes()).await.is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (format!("http://{address}"), heads_rx)
+}
+
+/// After a short wait, the recording upstream has seen one request, for the
+/// route the client asked for.
+async fn assert_only_the_route_was_asked_for(
+    heads: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut asked = Vec::new();
+    while let Ok(head) = heads.try_recv() {
+        asked.push(head.lines().next().unwrap_or_default().to_owned());
+    }
+    assert_eq!(asked, ["POST /v1/chat/completions HTTP/1.1"]);
+}
+
+/// A raw HTTP/1.1 answer with a `content-length` body.
+fn answer(head: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {head}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+async fn post_with_keys(address: SocketAddr, body: &'static str) -> reqwest::Response {
+    let request = client()
+        .post(format!("http://{address}/v1/chat/completions"))
+        .header("authorization", "Bearer sk-secret")
+        .header("x-api-key", "key-secret")
+        .header("anthropic-version", "2023-06-01")
+        .body(body);
+    send(request).await
+}
+
+#[tokio::test]
+async fn redirect_to_another_host_goes_to_the_client_and_is_not_followed() {
+    let (canary, reached) = canary().await;
+    let body = "moved";
+    let redirect = answer(
+        &format!("307 Temporary Redirect\r\nlocation: http://{canary}/stolen"),
+        body,
     );
+    let (upstream, mut heads) = recording_upstream(redirect, "HTTP/1.1 500 No\r\n\r\n").await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post_with_keys(gateway, r#"{"stream":true}"#).await;
+    assert_eq!(response.status(), 307);
+    assert_eq!(
+        response.headers()["location"],
+        format!("http://{canary}/stolen").as_str()
+    );
+    assert_eq!(body_of(response).await, body);
+    assert!(!fires_soon(reached).await, "the canary was reached");
+    assert_only_the_route_was_asked_for(&mut heads).await;
+}
+
+#[tokio::test]
+async fn redirect_to_another_path_goes_to_the_client_and_is_not_followed() {
+    for status in [
+        "301 Moved Permanently",
+        "302 Found",
+        "303 See Other",
+        "308 Permanent Redirect",
+    ] {
+        let redirect = answer(&format!("{status}\r\nlocation: /admin"), "");
+        let secret = "HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nsecret";
+        let (upstream, mut heads) = recording_upstream(redirect, secret).await;
+        let gateway = gateway(&upstream, &[]).await;
+        let response = post_with_keys(gateway, "{}").await;
+        assert_eq!(response.status().as_str(), &status[..3]);
+        assert_eq!(response.headers()["location"], "/admin");
+        assert_eq!(body_of(response).await, "");
+        assert_only_the_route_was_asked_for(&mut heads).await;
+    }
+}
+
+#[tokio::test]
+async fn upstream_101_gives_502_with_a_json_error() {
+    let (upstream, _seen) = scripted_upstream(vec![
+        Step::Raw(
+            "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n",
+        ),
+        Step::Raw("raw bytes of another protocol"),
+        Step::Sleep(PATIENCE),
+    ])
+    .await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post(gateway, "/v1/chat/completions", r#"{"stream":true}"#).await;
+    assert_eq!(response.status(), 502);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
+    assert_eq!(error["error"]["type"], "invalid_upstream_response");
+}
+
+#[tokio::test]
+async fn upstream_interim_103_is_skipped_and_the_answer_relayed() {
+    let (upstream, _seen) = scripted_upstream(vec![
+        Step::Raw("HTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\n"),
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk([HELLO, STOP, DONE].concat()),
+        Step::End,
+    ])
+    .await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post(gateway, "/v1/chat/completions", r#"{"stream":true}"#).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        body_of(response).await.as_bytes(),
+        relayed_offline(&[HELLO, STOP, DONE].concat(), Relay::default())
+    );
+}
+
+/// The client timeout of the tests below, in ms: short, so that they end
+/// quickly, and long enough for a loaded machine to send a request in.
+const CLIENT_TIMEOUT_MS: u64 = 300;
+
+/// Connects to the gateway, sends `bytes` and reads until the gateway
+/// closes (at most `PATIENCE`): what came back and how long it took.
+async fn send_and_read_to_close(address: SocketAddr, bytes: &[u8]) -> (String, Duration) {
+    let mut socket = TcpStream::connect(address).await.unwrap();
+    socket.write_all(bytes).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut received = Vec::new();
+    tokio::time::timeout(PATIENCE, socket.read_to_end(&mut received))
+        .await
+        .expect("the gateway closes the connection")
+        .unwrap();
+    (String::from_utf8(received).unwrap(), started.elapsed())
+}
+
+fn assert_cut_off_within_the_timeout(took: Duration) {
+    let timeout = Duration::from_millis(CLIENT_TIMEOUT_MS);
+    assert!(
+        took >= timeout - Duration::from_millis(20),
+        "closed after {took:?}, before the timeout"
+    );
+    assert!(took < timeout * 4, "closed only after {took:?}");
+}
+
+/// The JSON error of a raw HTTP answer.
+fn error_of(answer: &str) -> serde_json::Value {
+    let (_, body) = answer.split_once("\r\n\r\n").unwrap();
+    serde_json::from_str(body).unwrap()
+}
+
+/// Sends the start of a request and stalls: the gateway must answer 408
+/// within the timeout, with a message that names `missing`, close, and
+/// forward nothing.
+async fn stalled_request_gets_408(partial: &[u8], missing: &str) {
+    let (upstream, seen) = scripted_upstream(vec![Step::Raw(EVENT_STREAM_HEAD), Step::End]).await;
+    let timeout = CLIENT_TIMEOUT_MS.to_string();
+    let gateway = gateway(&upstream, &["--client-timeout-ms", &timeout]).await;
+    let (answer, took) = send_and_read_to_close(gateway, partial).await;
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer:?}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n")
+    );
+    let error = error_of(&answer);
+    assert_eq!(error["error"]["type"], "request_timeout");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.contains(missing), "{message}");
+    assert_cut_off_within_the_timeout(took);
+    assert_nothing_reached_the_upstream(seen).await;
+}
+
+#[tokio::test]
+async fn client_stalled_in_its_headers_gets_408_and_is_closed() {
+    stalled_request_gets_408(
+        b"POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-le",
+        "headers",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn client_stalled_in_its_body_gets_408_and_is_closed() {
+    stalled_request_gets_408(
+        b"POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-length: 100\r\n\r\n{\"stream\":",
+        "body",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn client_that_sends_nothing_is_closed_without_an_answer() {
+    let timeout = CLIENT_TIMEOUT_MS.to_string();
+    let gateway = gateway("http://127.0.0.1:9", &["--client-timeout-ms", &timeout]).await;
+    let (answer, took) = send_and_read_to_close(gateway, b"").await;
+    assert_eq!(answer, "");
+    assert_cut_off_within_the_timeout(took);
+}
+
+/// Reads one answer to a `GET /healthz` on `socket`.
+async fn read_healthz_answer(socket: &mut TcpStream) -> String {
+    let mut received = Vec::new();
+    let mut scratch = [0u8; 1024];
+    while !received.ends_with(b"ok\n") {
+        let read = tokio::time::timeout(PATIENCE, socket.read(&mut scratch))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(read > 0, "closed before its answer: {received:?}");
+        received.extend_from_slice(&scratch[..read]);
+    }
+    String::from_utf8(received).unwrap()
+}
+
+const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nhost: gateway\r\n\r\n";
+
+#[tokio::test]
+async fn idle_keep_alive_connection_is_closed_after_the_client_timeout() {
+    let timeout = CLIENT_TIMEOUT_MS.to_string();
+    let gateway = gateway("http://127.0.0.1:9", &["--client-timeout-ms", &timeout]).await;
+    let mut socket = TcpStream::connect(gateway).await.unwrap();
+    socket.write_all(HEALTHZ).await.unwrap();
+    assert!(
+        read_healthz_answer(&mut socket)
+            .await
+            .starts_with("HTTP/1.1 200 ")
+    );
+    let idle = std::time::Instant::now();
+    let mut rest = Vec::new();
+    tokio::time::timeout(PATIENCE, socket.read_to_end(&mut rest))
+        .await
+        .expect("the idle connection is closed")
+        .unwrap();
+    assert_eq!(rest, b"", "closed without an answer");
+    assert_cut_off_within_the_timeout(idle.elapsed());
+}
+
+#[tokio::test]
+async fn a_keep_alive_request_has_the_whole_timeout_from_its_first_byte() {
+    // A second request starts 400 ms into the connection's idle time and
+    // sends its body 700 ms later: past a second from the first request,
+    // inside one from its own start.
+    let (upstream, seen) = whole_stream_upstream().await;
+    let gateway = gateway(&upstream, &["--client-timeout-ms", "1000"]).await;
+    let mut socket = TcpStream::connect(gateway).await.unwrap();
+    socket.write_all(HEALTHZ).await.unwrap();
+    read_healthz_answer(&mut socket).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let body = r#"{"stream":true}"#;
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    socket.write_all(body.as_bytes()).await.unwrap();
+    let seen = tokio::time::timeout(PATIENCE, seen).await.unwrap().unwrap();
+    assert_eq!(seen.body, body.as_bytes());
+    let mut answer = [0u8; 12];
+    socket.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+}
+
+#[tokio::test]
+async fn client_that_stops_reading_its_answer_is_cut_off() {
+    let (closed_tx, closed_rx) = oneshot::channel();
+    let (upstream, _seen) =
+        scripted_upstream(vec![Step::Raw(EVENT_STREAM_HEAD), Step::Flood(closed_tx)]).await;
+    let timeout = CLIENT_TIMEOUT_MS.to_string();
+    let gateway = gateway(&upstream, &["--client-timeout-ms", &timeout]).await;
+    let mut socket = TcpStream::connect(gateway).await.unwrap();
+    let body = r#"{"stream":true}"#;
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    // The client reads nothing: once the socket buffers are full, the
+    // gateway's writes wait, and past the timeout it gives the stream up,
+    // and the upstream request with it.
+    tokio::time::timeout(PATIENCE, closed_rx)
+        .await
+        .expect("the upstream connection closes")
+        .expect("the upstream saw its connection close");
+    drop(socket);
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_wait_to_be_accepted() {
+    let gateway = gateway("http://127.0.0.1:9", &["--max-connections", "1"]).await;
+    let mut first = TcpStream::connect(gateway).await.unwrap();
+    first.write_all(HEALTHZ).await.unwrap();
+    read_healthz_answer(&mut first).await;
+    // The second connects (the kernel's backlog takes it) but is not served
+    // while the first stays open.
+    let mut second = TcpStream::connect(gateway).await.unwrap();
+    second.write_all(HEALTHZ).await.unwrap();
+    let mut scratch = [0u8; 64];
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), second.read(&mut scratch))
+            .await
+            .is_err(),
+        "the second connection was served while the first was open"
+    );
+    drop(first);
+    assert!(
+        read_healthz_answer(&mut second)
+            .await
+            .starts_with("HTTP/1.1 200 ")
+    );
+}
+
+#[tokio::test]
+async fn gemini_route_forwards_its_query_and_key_to_the_same_path() {
+    let (upstream, seen) = whole_stream_upstream().await;
+    let gateway = gateway(&format!("{upstream}/base/"), &[]).await;
+    let path = "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=AIza-query";
+    let request = client()
+        .post(format!("http://{gateway}{path}"))
+        .header("x-goog-api-key", "AIza-header")
+        .header("content-type", "application/json")
+        .body(r#"{"contents":[]}"#);
+    let body = body_of(send(request).await).await;
+    // A chat upstream's stream, on the Gemini route: chat chunks until the
+    // relay writes Gemini.
+    assert_eq!(
+        body.as_bytes(),
+        relayed_offline(&[HELLO, STOP, DONE].concat(), Relay::default())
+    );
+    let seen = seen.await.unwrap();
+    assert!(
+        seen.head
+            .starts_with(&format!("POST /base{path} HTTP/1.1\r\n")),
+        "{}",
+        seen.head
+    );
+    assert_eq!(seen.header("x-goog-api-key"), ["AIza-header"]);
+    assert_eq!(seen.body, br#"{"contents":[]}"#);
+}
+
+#[tokio::test]
+async fn gemini_generate_content_passes_through_unrelayed() {
+    // Even an event stream: a whole answer's route relays nothing.
+    let upstream_body = [HELLO, STOP, DONE].concat();
+    let (upstream, _seen) = scripted_upstream(vec![
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk(upstream_body.clone()),
+        Step::End,
+    ])
+    .await;
+    let gateway = gateway(&upstream, &[]).await;
+    let path = "/v1beta/models/gemini-2.5-flash:generateContent?key=AIza-query";
+    let response = post(gateway, path, "{}").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(body_of(response).await.as_bytes(), upstream_body);
+}
+
+/// Sends one raw POST to `target` (a request target as it goes on the
+/// wire) and gives the gateway's answer.
+async fn raw_post(address: SocketAddr, target: &str) -> String {
+    let request = format!(
+        "POST {target} HTTP/1.1\r\nhost: gateway\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{{}}"
+    );
+    send_and_read_to_close(address, request.as_bytes()).await.0
+}
+
+#[tokio::test]
+async fn gemini_model_segment_is_validated_before_anything_is_forwarded() {
+    for (target, status) in [
+        ("/v1beta/models/..:streamGenerateContent", "400"),
+        ("/v1beta/models/.:generateContent", "400"),
+        (
+            "/v1beta/models/..%2F..%2Fadmin:streamGenerateContent",
+            "400",
+        ),
+        ("/v1beta/models/a%2Fb:streamGenerateContent", "400"),
+        ("/v1beta/models/a%2fb:streamGenerateContent?alt=sse", "400"),
+        ("/v1beta/models/a%5Cb:streamGenerateContent", "400"),
+        ("/v1beta/models/a%3Fb:streamGenerateContent", "400"),
+        ("/v1beta/models/a%23b:generateContent", "400"),
+        ("/v1beta/models/a..b:generateContent", "400"),
+        ("/v1beta/models/:streamGenerateContent", "400"),
+        ("/v1beta/models/../../admin:streamGenerateContent", "404"),
+        ("/v1beta/models/a/b:streamGenerateContent", "404"),
+        ("/v1beta/models/gemini-2.5-flash:countTokens", "404"),
+        ("/v1beta/models/gemini-2.5-flash", "404"),
+    ] {
+        let (upstream, seen) = whole_stream_upstream().await;
+        let gateway = gateway(&upstream, &[]).await;
+        let answer = raw_post(gateway, target).await;
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{target}: {answer:?}"
+        );
+        if status == "400" {
+            assert_eq!(
+                error_of(&answer)["error"]["type"],
+                "invalid_model",
+                "{target}"
+            );
+        }
+        assert_nothing_reached_the_upstream(seen).await;
+    }
+}
+
+#[tokio::test]
+async fn embedded_mock_answers_each_route_whole_in_its_format() {
+    let upstream = bundled_mock()
+        .with_delay(Duration::ZERO)
+        .spawn()
+        .await
+        .unwrap();
+    let gateway = gateway(&format!("http://{upstream}"), &[]).await;
+    for (route, field, value) in [
+        ("/v1/chat/completions", "object", "chat.completion"),
+        ("/v1/messages", "type", "message"),
+        ("/v1/responses", "object", "response"),
+    ] {
+        let response = post(gateway, route, r#"{"stream":false}"#).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let answer: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
+        assert_eq!(answer[field], value, "{route}");
+    }
+    let route = "/v1beta/models/gemini-2.5-flash:generateContent";
+    let answer: serde_json::Value =
+        serde_json::from_str(&body_of(post(gateway, route, "{}").await).await).unwrap();
+    assert_eq!(answer["candidates"][0]["content"]["role"], "model");
+}
+
+/// An upstream on loopback that answers every request with the start of an
+/// event stream and then breaks it off: each answer logs a fault.
+async fn breaking_upstream() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if read_request_or_close(&mut socket).await.is_some() {
+                    let hello = format!("{:x}\r\n", HELLO.len());
+                    let answer = [
+                        EVENT_STREAM_HEAD.as_bytes(),
+                        hello.as_bytes(),
+                        HELLO,
+                        b"\r\n",
+                    ];
+                    let _ = socket.write_all(&answer.concat()).await;
+                    let _ = socket.write_all(b"40\r\ndata: {\"id\"").await;
+                }
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn gemini_key_in_the_query_is_never_logged() {
+    use std::io::Read as _;
+    const KEY: &str = "AIzaSyQUERYKEY-never-logged";
+    const HEADER_KEY: &str = "AIzaSyHEADERKEY-never-logged";
+    let upstream = breaking_upstream().await;
+    let mut process = GatewayProcess::start(&upstream, "trace", std::process::Stdio::piped());
+    let gateway: SocketAddr = process.address.parse().unwrap();
+    let mut stderr = process.child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut log = String::new();
+        let _ = stderr.read_to_string(&mut log);
+        log
+    });
+    let stream = format!("/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key={KEY}");
+    let whole = format!("/v1beta/models/gemini-2.5-flash:generateContent?key={KEY}");
+    let invalid = format!("/v1beta/models/a%2Fb:streamGenerateContent?key={KEY}");
+    let mut answers = Vec::new();
+    for target in [&stream, &whole, &invalid] {
+        let request = client()
+            .post(format!("http://{gateway}{target}"))
+            .body("{}");
+        if let Ok(Ok(response)) = tokio::time::timeout(PATIENCE, request.send()).await {
+            answers.push(response.text().await.unwrap_or_default());
+        }
+    }
+    let with_header = client()
+        .post(format!(
+            "http://{gateway}/v1beta/models/m:streamGenerateContent?alt=sse"
+        ))
+        .header("x-goog-api-key", HEADER_KEY)
+        .body("{}");
+    answers.push(body_of(send(with_header).await).await);
+    // Each request's line is written when its answer has ended.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(process);
+    let log = log.join().unwrap();
+    let lines = log.lines().filter(|line| line.contains("request")).count();
+    assert!(lines >= 4, "a log line for each request: {log}");
+    assert!(
+        log.contains("/v1beta/models/gemini-2.5-flash:streamGenerateContent"),
+        "{log}"
+    );
+    assert!(
+        log.contains("upstream_error") || log.contains("upstream connection failed"),
+        "{log}"
+    );
+    for key in [KEY, HEADER_KEY] {
+        assert!(!log.contains(key), "the key is in the log: {log}");
+        for answer in &answers {
+            assert!(!answer.contains(key), "the key is in an answer: {answer}");
+        }
+    }
 }

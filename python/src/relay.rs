@@ -28,8 +28,9 @@ const WHAT: &str = "Relay";
 /// usage chunk and [DONE]) for chaining responses into one client stream;
 /// created is the
 /// `created` time written for formats without one; max_event_size (16 MiB),
-/// max_arguments (16 MiB per call) and max_calls (1024) are the limits,
-/// None for the default.
+/// max_arguments (16 MiB per call), max_calls (1024) and max_content (16 MiB
+/// of answer text kept for the summary; 0 keeps none) are the limits, None
+/// for the default.
 /// The client's stream ends with the format's end (chat: one finish chunk,
 /// a usage chunk if upstream sent usage, and data: [DONE]; Anthropic:
 /// message_delta and message_stop; Responses: response.completed; Gemini:
@@ -65,6 +66,7 @@ impl PyRelay {
         max_event_size = None,
         max_arguments = None,
         max_calls = None,
+        max_content = None,
     ))]
     #[allow(clippy::too_many_arguments)] // Python keywords, one per option
     fn new(
@@ -78,6 +80,7 @@ impl PyRelay {
         max_event_size: Option<usize>,
         max_arguments: Option<usize>,
         max_calls: Option<usize>,
+        max_content: Option<usize>,
     ) -> PyResult<PyRelay> {
         let format = match from_ {
             "auto" => None,
@@ -114,6 +117,9 @@ impl PyRelay {
         }
         if let Some(max) = max_calls {
             relay = relay.with_max_calls(max);
+        }
+        if let Some(max) = max_content {
+            relay = relay.with_max_content(max);
         }
         Ok(PyRelay { relay })
     }
@@ -156,7 +162,7 @@ impl PyRelay {
 
     /// What was collected so far, as a dict with the fields of the Rust
     /// Summary::to_json() line: content, finish_reason, tool_calls (index,
-    /// id, name, arguments, error), usage, error.
+    /// id, name, arguments, error), usage, error, content_truncated.
     fn summary<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
         let py = slf.py();
         let line = borrow(slf, WHAT)?.relay.summary().to_json();

@@ -131,3 +131,18 @@ def test_relay_limits():
     assert "larger than the limit" in relay.summary()["tool_calls"][0]["error"]
     with pytest.raises(OverflowError):
         argstream.Relay("a", max_calls=-1)
+
+
+def test_relay_max_content():
+    text = b'data: {"choices":[{"index":0,"delta":{"content":"%s"}}]}\n\n'
+    relay = argstream.Relay("a", max_content=4)
+    out = relay.feed(text % "ab".encode()) + relay.feed(text % "cé".encode()) + relay.feed(text % b"f")
+    assert out.count("cé".encode()) == 1 and out.count(b'"content":"f"') == 1
+    summary = relay.summary()
+    assert summary["content"] == "abc" and summary["content_truncated"] is True
+    whole = argstream.Relay("a")
+    whole.feed(text % b"ab")
+    assert whole.summary()["content"] == "ab" and whole.summary()["content_truncated"] is False
+    off = argstream.Relay("a", max_content=0)
+    off.feed(text % b"ab")
+    assert off.summary()["content"] == "" and off.summary()["content_truncated"] is True

@@ -34,9 +34,15 @@ def payloads(body: bytes) -> list[bytes]:
     return out
 
 
+def first_choices(chunk: dict) -> list:
+    """Choice 0 of a chunk (a choice without an index is 0): the relay keeps
+    the other choices apart, and its summary describes choice 0."""
+    return [c for c in chunk.get("choices") or [] if (c.get("index") or 0) == 0]
+
+
 def chat_content(chunk: dict) -> str:
     text = ""
-    for choice in chunk.get("choices") or []:
+    for choice in first_choices(chunk):
         delta = choice.get("delta", choice.get("message")) or {}
         content = delta.get("content")
         if isinstance(content, str):
@@ -60,7 +66,7 @@ def chat_reference(upstream: bytes):
         text = chat_content(chunk)
         interleaved |= bool(text) and bool(calls)
         content += text
-        for choice in chunk.get("choices") or []:
+        for choice in first_choices(chunk):
             delta = choice.get("delta", choice.get("message")) or {}
             for call in delta.get("tool_calls") or []:
                 index = call.get("index") or 0

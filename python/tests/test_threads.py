@@ -64,7 +64,8 @@ def test_a_scanner_used_from_two_threads_at_once_refuses_the_second():
 
 
 def test_a_relay_used_from_two_threads_at_once_refuses_the_second():
-    relay = argstream.Relay("pre_exec_msg")
+    # The text is 18 MB, past the summary's default 16 MiB: keep it all.
+    relay = argstream.Relay("pre_exec_msg", max_content=len(PIECE) * PIECES)
     text = PIECE.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
     read = b'data: {"choices":[{"index":0,"delta":{"content":"%s"}}]}\n\n' % text
     stop = threading.Event()

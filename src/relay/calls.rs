@@ -49,6 +49,20 @@ impl Calls {
         }
     }
 
+    /// The bytes its maps, tracks and spare summaries hold.
+    pub(super) fn retained_bytes(&self) -> usize {
+        let maps = (self.by_index.capacity() + self.by_item.capacity())
+            * (size_of::<u64>() + size_of::<String>() + size_of::<usize>());
+        let items: usize = self.by_item.keys().map(String::capacity).sum();
+        let tracks = (self.tracks.capacity() + self.spare_scanners.capacity()) * size_of::<Track>();
+        let spares: usize = self
+            .spare_summaries
+            .iter()
+            .map(ToolCallSummary::retained_bytes)
+            .sum();
+        maps + items + tracks + spares
+    }
+
     /// The slot of `call`, if it is open.
     pub(super) fn find(&self, call: &CallRef<'_>) -> Option<usize> {
         match (call.index, call.item) {

@@ -36,6 +36,9 @@ pub const DEFAULT_MAX_ARGUMENTS: usize = 16 << 20;
 /// The default limit on the tool calls of one response.
 pub const DEFAULT_MAX_CALLS: usize = 1024;
 
+/// The default limit on the answer text a summary collects: 16 MiB.
+pub const DEFAULT_MAX_CONTENT: usize = 16 << 20;
+
 /// What the client learns of the tool calls.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ToolCallMode {
@@ -166,6 +169,7 @@ struct State {
     output: Output,
     max_arguments: usize,
     max_calls: usize,
+    max_content: usize,
     renderer: Renderer,
     summary: Summary,
     calls: Calls,
@@ -189,6 +193,15 @@ struct State {
     /// Whether upstream speaks the output format, so that an event may go
     /// out as it came.
     same: bool,
+    /// Whether the caller takes the output as frames: then an event that
+    /// goes out as it came is held by reference, not copied. Not for
+    /// `output`, whose one buffer would be copied again, and which would
+    /// keep the SSE decoder from reusing its own while the events wait.
+    by_reference: bool,
+    /// The addresses of the read being relayed: an event inside it goes
+    /// out by reference; one the SSE decoder joined across reads is copied,
+    /// so that the decoder's buffer is free again for the next.
+    read: std::ops::Range<usize>,
     events: u64,
 }
 
@@ -241,6 +254,7 @@ impl Relay {
                 output: Output::OpenAiChat,
                 max_arguments: DEFAULT_MAX_ARGUMENTS,
                 max_calls: DEFAULT_MAX_CALLS,
+                max_content: DEFAULT_MAX_CONTENT,
                 renderer: Renderer::new(Output::OpenAiChat),
                 summary: Summary::default(),
                 calls: Calls::default(),
@@ -256,6 +270,8 @@ impl Relay {
                 offset: 0,
                 phase: Phase::Rewrite,
                 same: false,
+                by_reference: false,
+                read: 0..0,
                 events: 0,
             },
             error: None,
@@ -327,6 +343,18 @@ impl Relay {
         self
     }
 
+    /// Sets the limit on the answer text collected in
+    /// [`Summary::content`], in bytes (default [`DEFAULT_MAX_CONTENT`]). Past
+    /// it the content stops growing, cut on a character boundary, and
+    /// [`Summary::content_truncated`] is set; the stream goes on and the
+    /// client still gets all the text. `0` turns the collecting off, for a
+    /// caller that never reads the content: the summary then costs no memory
+    /// for it, and says `content_truncated` once any text came.
+    pub fn with_max_content(mut self, max: usize) -> Relay {
+        self.state.max_content = max;
+        self
+    }
+
     /// Sets the `created` time (Unix seconds) of the output for a format
     /// that carries none (Anthropic). Default 0, so that output depends only
     /// on input; a gateway passes the time the request started.
@@ -369,6 +397,8 @@ impl Relay {
         if let Some(error) = self.error {
             return Err(error);
         }
+        let start = read.as_ptr() as usize;
+        self.state.read = start..start + read.len();
         self.input.feed(read);
         self.drain()
     }
@@ -413,8 +443,27 @@ impl Relay {
 
     /// The downstream bytes written since the last call: whole SSE frames,
     /// ready to send. Empty when there are none.
+    ///
+    /// An event forwarded unchanged is copied here once, with the rest;
+    /// [`output_frames`](Relay::output_frames) hands it out by reference.
     pub fn output(&mut self) -> Bytes {
         self.state.renderer.take()
+    }
+
+    /// The same bytes as [`output`](Relay::output), as a few [`Bytes`] in
+    /// order, for a vectored write. From the first call on (for this relay
+    /// and, after [`reset`](Relay::reset), its next streams), an event
+    /// forwarded unchanged (a chat chunk to a chat client, an Anthropic
+    /// delta to an Anthropic one) is, when the upstream read held it whole,
+    /// a slice of that read, never copied; what the relay wrote around it
+    /// are slices of its own buffer. (An event the SSE decoder joined
+    /// across reads is copied, as by `output`, so that the decoder's buffer
+    /// is free again for the next.) No allocation once the list of pieces
+    /// has grown to its need, as long as the frames are dropped once
+    /// written.
+    pub fn output_frames(&mut self) -> impl Iterator<Item = Bytes> + '_ {
+        self.state.by_reference = true;
+        self.state.renderer.take_frames()
     }
 
     /// Writes one error in the output format (chat
@@ -436,25 +485,6 @@ impl Relay {
         }
     }
 
-    /// The bytes this relay's buffers hold on to between streams: a pool of
-    /// relays can drop one that a large answer grew, instead of keeping its
-    /// memory.
-    pub fn retained_bytes(&self) -> usize {
-        let state = &self.state;
-        let calls: usize = state
-            .summary
-            .tool_calls
-            .iter()
-            .map(|call| call.arguments.capacity() + call.id.capacity() + call.name.capacity())
-            .sum();
-        state.renderer.retained()
-            + state.summary.content.capacity()
-            + calls
-            + state.escaped.capacity()
-            + state.spans.capacity()
-            + self.input.buffer_capacity()
-    }
-
     /// What has been collected so far.
     pub fn summary(&self) -> &Summary {
         &self.state.summary
@@ -463,6 +493,15 @@ impl Relay {
     /// How many upstream events have been read, the failed one included.
     pub fn events(&self) -> u64 {
         self.state.events
+    }
+
+    /// The bytes the relay's buffers hold, as their capacities tell: what a
+    /// pool that keeps the relay after [`reset`](Relay::reset) keeps with it.
+    /// The buffers grow to the largest event, frame and call a stream brought,
+    /// and the collected content to [`with_max_content`](Relay::with_max_content).
+    /// Cheap: a sum over the buffers, one term for each call.
+    pub fn retained_bytes(&self) -> usize {
+        self.input.buffer_capacity() + self.decoder.retained_bytes() + self.state.retained_bytes()
     }
 
     /// Forgets the stream, keeping keys, options and allocations, to relay a
@@ -554,7 +593,7 @@ impl Sink for State {
                 }
             }
             Upstream::Text(text) => {
-                self.summary.content.push_str(text);
+                self.summary.push_content(text, self.max_content);
                 self.escaped.clear();
                 write_escaped(&mut self.escaped, text);
                 self.renderer.text(0, &self.escaped);
@@ -623,6 +662,31 @@ fn finish_reason(finish: Finish<'_>, called: bool) -> &str {
 }
 
 impl State {
+    fn retained_bytes(&self) -> usize {
+        let spare: usize = self.spare_strings.iter().map(String::capacity).sum();
+        let usage = self.openai_usage.as_ref().map_or(0, String::capacity);
+        let others: usize = self
+            .others
+            .iter()
+            .map(|choice| {
+                let calls: usize = choice
+                    .tool_calls
+                    .iter()
+                    .map(ToolCallSummary::retained_bytes)
+                    .sum();
+                choice.calls.retained_bytes() + calls
+            })
+            .sum();
+        self.renderer.retained()
+            + self.escaped.capacity()
+            + self.spans.capacity()
+            + self.summary.retained_bytes()
+            + self.calls.retained_bytes()
+            + others
+            + spare
+            + usage
+    }
+
     fn reset(&mut self) {
         self.renderer.reset();
         let summary = &mut self.summary;
@@ -647,6 +711,7 @@ impl State {
         }
         self.others_used = 0;
         summary.saw_done = false;
+        summary.content_truncated = false;
         self.usage = Usage::default();
         self.usage_seen = false;
         self.phase = Phase::Rewrite;
@@ -833,12 +898,19 @@ impl State {
         self.phase = Phase::Ended;
     }
 
+    /// Whether `payload` lies in the read being relayed.
+    fn holds(&self, payload: &Bytes) -> bool {
+        let start = payload.as_ptr() as usize;
+        self.read.start <= start && start + payload.len() <= self.read.end
+    }
+
     /// Writes what the upstream event brought, then the end it reached.
-    fn write_event(&mut self, payload: &[u8]) {
+    fn write_event(&mut self, payload: &Bytes) {
         match self.phase {
             Phase::Verbatim { role, block } => {
                 self.renderer.flush(Some(Verbatim {
                     payload,
+                    by_reference: self.by_reference && self.holds(payload),
                     role,
                     block,
                 }));

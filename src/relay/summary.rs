@@ -2,14 +2,15 @@
 
 use std::io::Write as _;
 
-use super::render::write_json_string;
+use super::render::{floor_boundary, write_json_string};
 use crate::Error;
 
 /// What a relay collected from the stream.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     /// The upstream answer text, concatenated (not the calls' target
-    /// values, which the client also gets as content).
+    /// values, which the client also gets as content), up to the relay's
+    /// [`with_max_content`](super::Relay::with_max_content) bytes.
     pub content: String,
     /// Upstream's finish in OpenAI's words (`stop`, `length`, `tool_calls`,
     /// `content_filter`, or a chat provider's own word), as upstream gave
@@ -26,6 +27,10 @@ pub struct Summary {
     /// Whether upstream reached its format's end (`[DONE]`, `message_stop`,
     /// `response.completed` / `incomplete`).
     pub saw_done: bool,
+    /// Whether answer text went past the relay's
+    /// [`with_max_content`](super::Relay::with_max_content) limit, so that
+    /// `content` holds only its start (the client still got all of it).
+    pub content_truncated: bool,
 }
 
 /// One tool call as collected.
@@ -49,8 +54,40 @@ pub struct ToolCallSummary {
 }
 
 impl Summary {
+    /// Appends answer text to `content`, as much as fits in `max` bytes (cut
+    /// on a character boundary), and marks the content truncated when some
+    /// did not fit. Once cut, it stops: later text that would fit must not
+    /// follow a gap.
+    pub(super) fn push_content(&mut self, text: &str, max: usize) {
+        if self.content_truncated {
+            return;
+        }
+        let room = max.saturating_sub(self.content.len());
+        let kept = floor_boundary(text, room);
+        self.content.push_str(kept);
+        self.content_truncated |= kept.len() < text.len();
+    }
+
+    /// The bytes its strings and its list of calls hold.
+    pub(super) fn retained_bytes(&self) -> usize {
+        let texts = [&self.finish_reason, &self.usage, &self.upstream_error];
+        let calls: usize = self
+            .tool_calls
+            .iter()
+            .map(ToolCallSummary::retained_bytes)
+            .sum();
+        self.content.capacity()
+            + texts
+                .iter()
+                .filter_map(|text| text.as_ref())
+                .map(String::capacity)
+                .sum::<usize>()
+            + calls
+            + self.tool_calls.capacity() * size_of::<ToolCallSummary>()
+    }
+
     /// The summary as one line of JSON:
-    /// `{"content":…,"finish_reason":…,"tool_calls":[{"index":…,"id":…,"name":…,"arguments":…,"error":…}],"usage":…,"error":…}`,
+    /// `{"content":…,"finish_reason":…,"tool_calls":[{"index":…,"id":…,"name":…,"arguments":…,"error":…}],"usage":…,"error":…,"content_truncated":…}`,
     /// with `usage` and `error` as upstream sent them, and a call's `error`
     /// as a message naming the byte offset in its arguments.
     pub fn to_json(&self) -> String {
@@ -78,10 +115,17 @@ impl Summary {
         out.extend_from_slice(self.usage.as_deref().unwrap_or("null").as_bytes());
         out.extend_from_slice(br#","error":"#);
         out.extend_from_slice(self.upstream_error.as_deref().unwrap_or("null").as_bytes());
-        out.push(b'}');
+        let _ = write!(out, r#","content_truncated":{}}}"#, self.content_truncated);
         // Only valid UTF-8 went in: strings from `&str`, raw JSON from
         // validated payloads.
         String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+impl ToolCallSummary {
+    /// The bytes its strings hold.
+    pub(super) fn retained_bytes(&self) -> usize {
+        self.id.capacity() + self.name.capacity() + self.arguments.capacity()
     }
 }
 

@@ -6,6 +6,7 @@
 //! of that buffer, the moment their bytes arrive.
 
 pub(crate) mod number;
+pub(crate) mod plain;
 mod state;
 pub(crate) mod string;
 
@@ -330,11 +331,11 @@ impl KeyScanner {
         if new.is_empty() || new.len() > 32 || input.len() <= self.pos {
             return false;
         }
-        if string::all_plain_bytes(new) {
+        if plain::all_plain_bytes(new) {
             string::push_ascii(new, text);
             self.text_start = input.len();
         } else {
-            if !new.iter().all(|&b| b >= 0x80 || string::is_plain(b)) {
+            if !new.iter().all(|&b| b >= 0x80 || plain::is_plain(b)) {
                 return false;
             }
             let (checked, whole) = match std::str::from_utf8(new) {

@@ -4,7 +4,7 @@
 use smallvec::SmallVec;
 
 use super::number::Num;
-use super::string::plain_prefix;
+use super::plain::plain_prefix;
 use super::{Event, KeyScanner, ValueKind};
 use crate::error::{Error, ErrorKind};
 

@@ -11,6 +11,7 @@
 //! the fast gear refused, to find out why; its state survives between calls,
 //! so no byte is read twice.
 
+use super::plain::short_plain_prefix;
 use crate::error::{Error, ErrorKind};
 
 /// A byte range of a target value's raw JSON string text, in the caller's
@@ -602,83 +603,6 @@ impl StringLexer {
     }
 }
 
-/// How many of the first 32 bytes of `bytes` are printable ASCII other
-/// than `"` and `\\`: text as it is, with nothing to check.
-///
-/// Streamed fragments are often three or four bytes of prose, and keys and
-/// values of ordinary JSON a few words: one plain loop that stops at a
-/// quote, a backslash or any byte to check costs less than the search and
-/// the check it replaces, whose setup only pays over longer text.
-#[inline]
-pub(crate) fn short_plain_prefix(bytes: &[u8]) -> usize {
-    plain_prefix(bytes, 32)
-}
-
-/// Whether `b` is plain string text: printable ASCII (0x20 to 0x7F) other
-/// than `"` and `\\`, which stands for itself and needs no check.
-#[inline]
-pub(crate) fn is_plain(b: u8) -> bool {
-    b.wrapping_sub(0x20) < 0x60 && b != b'"' && b != b'\\'
-}
-
-/// How many of the first `limit` bytes of `bytes` are plain ([`is_plain`]),
-/// eight at a time while a word of eight holds no other byte, then one at a
-/// time.
-#[inline]
-pub(crate) fn plain_prefix(bytes: &[u8], limit: usize) -> usize {
-    let bytes = &bytes[..bytes.len().min(limit)];
-    let mut at = 0;
-    while let Some(word) = bytes
-        .get(at..at + 8)
-        .and_then(|w| <[u8; 8]>::try_from(w).ok())
-    {
-        if !all_plain(u64::from_le_bytes(word)) {
-            break;
-        }
-        at += 8;
-    }
-    let rest = &bytes[at..];
-    at + rest
-        .iter()
-        .position(|&b| !is_plain(b))
-        .unwrap_or(rest.len())
-}
-
-/// Whether every byte of `bytes` is plain ([`is_plain`]). Fragments of
-/// three to eight bytes are the commonest a model streams: from four bytes
-/// on, two overlapping 4-byte words, the first and the last, are tested as
-/// one 8-byte word.
-#[inline]
-pub(crate) fn all_plain_bytes(bytes: &[u8]) -> bool {
-    let len = bytes.len();
-    if (4..=8).contains(&len) {
-        let word = |at: usize| {
-            let four = bytes
-                .get(at..at + 4)
-                .and_then(|w| <[u8; 4]>::try_from(w).ok());
-            u64::from(u32::from_le_bytes(four.unwrap_or([b' '; 4])))
-        };
-        return all_plain(word(0) | word(len - 4) << 32);
-    }
-    plain_prefix(bytes, len) == len
-}
-
-/// Whether all eight bytes of `word` are plain. The classic tests for "some
-/// byte is zero" and "some byte is below n" (exact for whether any byte
-/// matches, though not for which one): a control character, a byte from
-/// 0x80, a `"` or a `\\` makes it false.
-#[inline]
-fn all_plain(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-    let outside_ascii = word & HIGHS;
-    let quote = has_zero(word ^ (ONES * u64::from(b'"')));
-    let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
-    below_space | outside_ascii | quote | backslash == 0
-}
-
 /// The index of the first `"` or `\\` in `bytes`.
 ///
 /// Fragments of streamed arguments are often a few bytes long, and for those
@@ -804,54 +728,6 @@ mod tests {
             assert_eq!(first_control(&vec![0x20; len]), None);
             assert_eq!(first_not_printable_ascii(&vec![b' '; len]), None);
         }
-    }
-
-    #[test]
-    fn all_plain_bytes_agrees_with_a_byte_loop() {
-        for len in 0..20 {
-            for at in 0..=len {
-                for stop in 0..=255u8 {
-                    let mut bytes = vec![b'a'; len];
-                    if at < len {
-                        bytes[at] = stop;
-                    }
-                    let expected = bytes.iter().all(|&b| is_plain(b));
-                    assert_eq!(all_plain_bytes(&bytes), expected, "{bytes:?}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn plain_prefix_agrees_with_a_byte_loop() {
-        let plain_by_bytes = |bytes: &[u8], limit: usize| {
-            let head = &bytes[..bytes.len().min(limit)];
-            head.iter()
-                .position(|&b| !is_plain(b))
-                .unwrap_or(head.len())
-        };
-        for len in 0..40 {
-            for at in 0..=len {
-                for stop in 0..=255u8 {
-                    let mut bytes = vec![b'a'; len];
-                    if at < len {
-                        bytes[at] = stop;
-                    }
-                    for limit in [0, 5, 8, 16, 32, 64] {
-                        assert_eq!(
-                            plain_prefix(&bytes, limit),
-                            plain_by_bytes(&bytes, limit),
-                            "{len} {at} {stop:#x} {limit}"
-                        );
-                    }
-                }
-            }
-        }
-        // A stop byte right after bytes whose tests borrow: 0x7F and 0x20.
-        let mut bytes = *b"\x7f\x20\x7f\x20\x7f\x20\x7f\x20\x7f\x20\x7f\x20\x7f\x20\x7f\x20";
-        assert_eq!(plain_prefix(&bytes, 64), 16);
-        bytes[9] = b'"';
-        assert_eq!(plain_prefix(&bytes, 64), 9);
     }
 
     #[test]

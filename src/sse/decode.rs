@@ -271,7 +271,7 @@ impl SseDecoder {
         self.reads.clear();
         self.pos = 0;
         self.front_offset = 0;
-        self.line.clear();
+        reclaim(&mut self.line);
         self.line_start = 0;
         self.bom_matched = 0;
         self.skip_lf = false;
@@ -279,7 +279,7 @@ impl SseDecoder {
         let event = self.buffers.event.take();
         self.buffers = Buffers::default();
         self.buffers.joined = joined;
-        self.buffers.joined.clear();
+        reclaim(&mut self.buffers.joined);
         self.buffers.event = event.map(|mut name| {
             name.clear();
             name
@@ -574,6 +574,15 @@ impl Buffers {
             data_offset: data_start.or(start).unwrap_or_default(),
         })
     }
+}
+
+/// Empties `buffer` and takes back the whole of its allocation when nothing
+/// else holds it. A line or data split off leaves the buffer a view of its
+/// allocation's tail, which may be empty: reclaimed, the next stream reuses
+/// all of it, and [`SseDecoder::buffer_capacity`] counts all of it.
+fn reclaim(buffer: &mut BytesMut) {
+    buffer.clear();
+    let _ = buffer.try_reclaim(buffer.capacity() + 1);
 }
 
 /// A `retry` value: only ASCII digits, at least one, fitting in a `u64`.

@@ -50,6 +50,10 @@ impl LineEnding {
     }
 }
 
+/// The room the buffer gets when a payload held by reference leaves it
+/// short: a 4096-byte read's frames, about.
+const SHARED_ROOM: usize = 4096;
+
 /// Writes server-sent event frames into one reused buffer.
 ///
 /// Each `push_*` call appends one frame to the pending output; [`take`]
@@ -83,6 +87,11 @@ impl LineEnding {
 pub struct SseEncoder {
     buf: BytesMut,
     line_ending: LineEnding,
+    /// Output before `buf` that is not in it: pieces of `buf` split off
+    /// before a payload held by reference, and the payloads, in order.
+    shared: Vec<Bytes>,
+    /// Where [`take`](SseEncoder::take) joins `shared` and `buf`, reused.
+    joined: BytesMut,
 }
 
 impl SseEncoder {
@@ -97,7 +106,7 @@ impl SseEncoder {
     pub fn with_capacity(capacity: usize) -> SseEncoder {
         SseEncoder {
             buf: BytesMut::with_capacity(capacity),
-            line_ending: LineEnding::Lf,
+            ..SseEncoder::default()
         }
     }
 
@@ -160,6 +169,36 @@ impl SseEncoder {
         self
     }
 
+    /// Appends a frame of `event` (when given) and `payload` as its data,
+    /// holding `payload` by reference instead of copying it, when it is one
+    /// line (else as [`push_frame`](SseEncoder::push_frame)):
+    /// [`take_frames`](SseEncoder::take_frames) hands it out as it is, a
+    /// slice of the caller's buffer, between the frame's head and its end.
+    pub fn push_shared_frame(&mut self, event: Option<&[u8]>, payload: &Bytes) -> &mut SseEncoder {
+        if memchr::memchr2(b'\r', b'\n', payload).is_some() {
+            return self.push_frame(&SseFrame {
+                event,
+                data: payload,
+                ..SseFrame::default()
+            });
+        }
+        if let Some(event) = event {
+            self.put_field(b"event: ", event);
+        }
+        self.buf.extend_from_slice(b"data: ");
+        self.shared.push(self.buf.split().freeze());
+        self.shared.push(payload.clone());
+        // Until they are taken, the pieces held keep the buffer from being
+        // reclaimed: when it runs short, room for the frames to come is
+        // made at once, not a frame at a time.
+        if self.buf.capacity() < SHARED_ROOM / 8 {
+            self.buf.reserve(SHARED_ROOM);
+        }
+        self.end_line();
+        self.end_line();
+        self
+    }
+
     /// Appends a comment line and a blank line: `: <text>\n\n`, cut at the
     /// first line break in `text`. Decoders ignore it; proxies see traffic,
     /// so it serves as a keep-alive.
@@ -170,9 +209,33 @@ impl SseEncoder {
     }
 
     /// Hands out every frame pushed since the last `take` as one [`Bytes`]
-    /// (empty when there were none). No copy and no allocation.
+    /// (empty when there were none). No copy and no allocation, but when
+    /// payloads are held by reference
+    /// ([`push_shared_frame`](SseEncoder::push_shared_frame)): then the
+    /// output is copied once into a second buffer, reused like the first.
     pub fn take(&mut self) -> Bytes {
-        self.buf.split().freeze()
+        if self.shared.is_empty() {
+            return self.buf.split().freeze();
+        }
+        let len = self.shared.iter().map(Bytes::len).sum::<usize>() + self.buf.len();
+        self.joined.reserve(len);
+        for piece in self.shared.drain(..) {
+            self.joined.extend_from_slice(&piece);
+        }
+        self.joined.extend_from_slice(&self.buf);
+        self.buf.clear();
+        self.joined.split().freeze()
+    }
+
+    /// Hands out every frame pushed since the last take as a few [`Bytes`],
+    /// in order, for a vectored write: payloads held by reference as they
+    /// are, what was written around them as slices of the buffer. No copy;
+    /// no allocation once the list of pieces has grown to its need.
+    pub fn take_frames(&mut self) -> impl Iterator<Item = Bytes> + '_ {
+        let rest = self.buf.split().freeze();
+        self.shared
+            .drain(..)
+            .chain((!rest.is_empty()).then_some(rest))
     }
 
     /// Pushes one data frame and takes the pending output: the frame, after
@@ -186,7 +249,8 @@ impl SseEncoder {
         self.push_done().take()
     }
 
-    /// The frames pushed and not yet taken.
+    /// The frames pushed and not yet taken, but for what came before the
+    /// last payload held by reference.
     pub fn pending(&self) -> &[u8] {
         &self.buf
     }
@@ -194,6 +258,11 @@ impl SseEncoder {
     /// The room left in the current buffer, for checking reuse.
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
+    }
+
+    /// The bytes both buffers hold on to.
+    pub(crate) fn retained(&self) -> usize {
+        self.buf.capacity() + self.joined.capacity()
     }
 
     fn put_data(&mut self, payload: &[u8]) {

@@ -10,17 +10,17 @@
 //! call, and the `input_json_delta`s of its block are dropped by the relay as
 //! fragments of a call never opened.
 
+use super::reader::{At, Doc};
 use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage, text};
 use crate::Error;
 use crate::sse::SseEvent;
-use crate::tape::{At, Doc, TapeParser};
 
 pub(super) fn decode(
-    tape: &mut TapeParser,
+    doc: Result<Doc<'_>, Error>,
     event: &SseEvent,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {
-    super::typed_event(tape, event, |doc, root, kind| {
+    super::typed_event(doc, event, |doc, root, kind| {
         match kind {
             b"message_start" => {
                 let message = doc.get_object(root, "message")?;
@@ -48,7 +48,7 @@ pub(super) fn decode(
                         // streams it; a block that brings its input whole
                         // (a proxy, a replay) gives the call those arguments.
                         match doc.get_object(block, "input")? {
-                            Some(input) if doc.members(input)?.next().is_some() => {
+                            Some(input) if doc.has_members(input)? => {
                                 sink.event(Upstream::CallDone {
                                     call,
                                     arguments: doc.raw(input),

@@ -24,9 +24,9 @@
 //! upstream error, of the exception's type, with the payload's `message`.
 //! Every payload's padding member `p` and unknown events are ignored.
 
+use super::reader::{At, Doc};
 use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage, text};
 use crate::Error;
-use crate::tape::{At, Doc, TapeParser};
 
 /// One Bedrock event: a frame's headers and payload, or an SSE event's name
 /// and data for a stream that a proxy turned into SSE.
@@ -38,82 +38,83 @@ pub(super) struct Event<'a> {
 }
 
 pub(super) fn decode(
-    tape: &mut TapeParser,
+    doc: Result<Doc<'_>, Error>,
     frame: &Event<'_>,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {
     let payload = frame.payload;
     if let Some(b"exception" | b"error") = frame.message_type {
-        return exception(tape, frame, sink);
+        return exception(doc, frame, sink);
     }
-    if payload.trim_ascii().is_empty() {
+    let Some(doc) = super::unless_empty(doc, payload)? else {
         return Ok(());
-    }
-    tape.parse(payload, |doc| {
-        let root = Some(doc.root()?);
-        let block = || -> Result<CallRef<'_>, Error> {
-            Ok(CallRef {
-                index: doc.unsigned(root, "contentBlockIndex")?,
-                item: None,
-            })
-        };
-        match frame.event_type {
-            b"contentBlockStart" => {
-                let start = doc.get_object(root, "start")?;
-                match doc.get_object(start, "toolUse")? {
-                    Some(tool) => sink.event(Upstream::Call(CallDelta {
-                        call: block()?,
-                        opens: true,
-                        id: doc.str(Some(tool), "toolUseId")?,
-                        name: doc.str(Some(tool), "name")?,
-                        arguments: None,
-                    })),
-                    None => Ok(()),
-                }
-            }
-            b"contentBlockDelta" => {
-                let delta = doc.get_object(root, "delta")?;
-                let [text_at, tool, reasoning] =
-                    doc.pick(delta, ["text", "toolUse", "reasoningContent"])?;
-                text(doc.string(text_at)?, Upstream::Text, sink)?;
-                text(
-                    doc.str(doc.object(reasoning)?, "text")?,
-                    Upstream::Reasoning,
-                    sink,
-                )?;
-                match doc.str(doc.object(tool)?, "input")? {
-                    Some(input) => sink.event(Upstream::Call(CallDelta {
-                        call: block()?,
-                        opens: false,
-                        id: None,
-                        name: None,
-                        arguments: Some(input),
-                    })),
-                    None => Ok(()),
-                }
-            }
-            b"messageStop" => match doc.str(root, "stopReason")? {
-                Some(reason) => sink.event(Upstream::Finish(finish(reason))),
+    };
+    let root = Some(doc.root()?);
+    let block = || -> Result<CallRef<'_>, Error> {
+        Ok(CallRef {
+            index: doc.unsigned(root, "contentBlockIndex")?,
+            item: None,
+        })
+    };
+    match frame.event_type {
+        b"contentBlockStart" => {
+            let start = doc.get_object(root, "start")?;
+            match doc.get_object(start, "toolUse")? {
+                Some(tool) => sink.event(Upstream::Call(CallDelta {
+                    call: block()?,
+                    opens: true,
+                    id: doc.str(Some(tool), "toolUseId")?,
+                    name: doc.str(Some(tool), "name")?,
+                    arguments: None,
+                })),
                 None => Ok(()),
-            },
-            b"metadata" => {
-                usage(&doc, doc.get_object(root, "usage")?, sink)?;
-                sink.event(Upstream::End)
             }
-            // messageStart, contentBlockStop, and events yet to come.
-            _ => Ok(()),
         }
-    })
+        b"contentBlockDelta" => {
+            let delta = doc.get_object(root, "delta")?;
+            let [text_at, tool, reasoning] =
+                doc.pick(delta, ["text", "toolUse", "reasoningContent"])?;
+            text(doc.string(text_at)?, Upstream::Text, sink)?;
+            text(
+                doc.str(doc.object(reasoning)?, "text")?,
+                Upstream::Reasoning,
+                sink,
+            )?;
+            match doc.str(doc.object(tool)?, "input")? {
+                Some(input) => sink.event(Upstream::Call(CallDelta {
+                    call: block()?,
+                    opens: false,
+                    id: None,
+                    name: None,
+                    arguments: Some(input),
+                })),
+                None => Ok(()),
+            }
+        }
+        b"messageStop" => match doc.str(root, "stopReason")? {
+            Some(reason) => sink.event(Upstream::Finish(finish(reason))),
+            None => Ok(()),
+        },
+        b"metadata" => {
+            usage(&doc, doc.get_object(root, "usage")?, sink)?;
+            sink.event(Upstream::End)
+        }
+        // messageStart, contentBlockStop, and events yet to come.
+        _ => Ok(()),
+    }
 }
 
 /// An exception frame: its type from the header, its message from the
 /// payload, which is the error's raw JSON when it is an object.
-fn exception(tape: &mut TapeParser, frame: &Event<'_>, sink: &mut impl Sink) -> Result<(), Error> {
+fn exception(
+    doc: Result<Doc<'_>, Error>,
+    frame: &Event<'_>,
+    sink: &mut impl Sink,
+) -> Result<(), Error> {
     let error_type = frame
         .exception_type
         .and_then(|kind| std::str::from_utf8(kind).ok());
-    let payload = frame.payload;
-    if tape.parse(payload, |doc| doc.root()).is_err() {
+    let Some((doc, root)) = doc.and_then(|doc| Ok((doc, doc.root()?))).ok() else {
         // Not a JSON object: the error still ends the response.
         return sink.event(Upstream::Error(UpstreamError {
             message: None,
@@ -121,16 +122,13 @@ fn exception(tape: &mut TapeParser, frame: &Event<'_>, sink: &mut impl Sink) -> 
             code: None,
             raw: "{}",
         }));
-    }
-    tape.parse(payload, |doc| {
-        let root = doc.root()?;
-        sink.event(Upstream::Error(UpstreamError {
-            message: doc.str(Some(root), "message")?,
-            error_type,
-            code: None,
-            raw: doc.raw(root),
-        }))
-    })
+    };
+    sink.event(Upstream::Error(UpstreamError {
+        message: doc.str(Some(root), "message")?,
+        error_type,
+        code: None,
+        raw: doc.raw(root),
+    }))
 }
 
 fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Error> {

@@ -1,116 +1,116 @@
 //! OpenAI chat completions: each `data:` payload is a `chat.completion.chunk`,
 //! an `{"error":...}` object, or `[DONE]`.
 //!
-//! Read with the chunk walker (`crate::tape`), which checks the whole payload
-//! as strictly as the key scanner does, then takes out only the fields the
-//! relay uses. A known field of the wrong type is an error at its byte; a
+//! Read by the event reader (`super::reader`), which checks the whole payload
+//! as strictly as the key scanner does and lays out only the fields the
+//! decoders use. A known field of the wrong type is an error at its byte; a
 //! `null` one is taken as absent; unknown fields are skipped.
 
+use super::reader::{At, Doc};
 use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage};
 use crate::Error;
-use crate::tape::{At, Doc, TapeParser};
 
+/// Decodes one event, `doc` as the reader read its `data`.
 pub(super) fn decode(
-    tape: &mut TapeParser,
+    doc: Result<Doc<'_>, Error>,
     data: &[u8],
     sink: &mut impl Sink,
 ) -> Result<(), Error> {
     if data.trim_ascii() == b"[DONE]" {
         return sink.event(Upstream::End);
     }
-    tape.parse(data, |doc| {
-        let root = Some(doc.root()?);
-        let [error, id, model, created, object, usage, choices] = doc.pick(
-            root,
+    let doc = doc?;
+    let root = Some(doc.root()?);
+    let [error, id, model, created, object, usage, choices] = doc.pick(
+        root,
+        [
+            "error", "id", "model", "created", "object", "usage", "choices",
+        ],
+    )?;
+    if let Some(error) = error {
+        return sink.event(Upstream::Error(upstream_error(&doc, error)?));
+    }
+    sink.event(Upstream::Response {
+        id: doc.string(id)?,
+        model: doc.string(model)?,
+        created: doc.unsigned_at(created)?,
+    })?;
+    let usage = doc.object(usage)?;
+    // Each choice and its delta, looked up once.
+    let mut verbatim = doc.string(object)? == Some("chat.completion.chunk") && usage.is_none();
+    let mut role = false;
+    let mut count = 0;
+    for choice in doc.elements(choices)? {
+        let [index, finish, delta, message] = doc.pick(
+            doc.object(Some(choice))?,
+            ["index", "finish_reason", "delta", "message"],
+        )?;
+        let index = doc.small_at(index)?.unwrap_or(0);
+        let delta = doc.object(delta)?;
+        count += 1;
+        verbatim &= count == 1 && index == 0 && finish.is_none() && delta.is_some();
+        let fields = doc.pick(
+            doc.object(delta.or(message))?,
             [
-                "error", "id", "model", "created", "object", "usage", "choices",
+                "role",
+                "content",
+                "reasoning_content",
+                "reasoning",
+                "refusal",
+                "tool_calls",
             ],
         )?;
-        if let Some(error) = error {
-            return sink.event(Upstream::Error(upstream_error(&doc, error)?));
-        }
-        sink.event(Upstream::Response {
-            id: doc.string(id)?,
-            model: doc.string(model)?,
-            created: doc.unsigned_at(created)?,
+        role = fields[0].is_some();
+        verbatim &= role || fields[1..].iter().flatten().any(|&at| carries(&doc, at));
+        // Reasoning under `reasoning` (OpenRouter, Groq) is written anew as
+        // `reasoning_content`, so that a client finds all of it under one
+        // name whether or not a chunk was forwarded.
+        verbatim &= !fields[3].is_some_and(|at| carries(&doc, at));
+    }
+    if verbatim {
+        sink.event(Upstream::Verbatim {
+            payload: data,
+            role,
+            block: None,
         })?;
-        let usage = doc.object(usage)?;
-        // Each choice and its delta, looked up once.
-        let mut verbatim = doc.string(object)? == Some("chat.completion.chunk") && usage.is_none();
-        let mut role = false;
-        let mut count = 0;
-        for choice in doc.elements(choices)? {
-            let [index, finish, delta, message] = doc.pick(
-                doc.object(Some(choice))?,
-                ["index", "finish_reason", "delta", "message"],
-            )?;
-            let index = doc.small_at(index)?.unwrap_or(0);
-            let delta = doc.object(delta)?;
-            count += 1;
-            verbatim &= count == 1 && index == 0 && finish.is_none() && delta.is_some();
-            let fields = doc.pick(
-                doc.object(delta.or(message))?,
-                [
-                    "role",
-                    "content",
-                    "reasoning_content",
-                    "reasoning",
-                    "refusal",
-                    "tool_calls",
-                ],
-            )?;
-            role = fields[0].is_some();
-            verbatim &= role || fields[1..].iter().flatten().any(|&at| carries(&doc, at));
-            // Reasoning under `reasoning` (OpenRouter, Groq) is written anew as
-            // `reasoning_content`, so that a client finds all of it under one
-            // name whether or not a chunk was forwarded.
-            verbatim &= !fields[3].is_some_and(|at| carries(&doc, at));
-        }
-        if verbatim {
-            sink.event(Upstream::Verbatim {
-                payload: data,
-                role,
-                block: None,
-            })?;
-        }
-        for choice in doc.elements(choices)? {
-            let [index, delta, message] = doc.pick(Some(choice), ["index", "delta", "message"])?;
+    }
+    for choice in doc.elements(choices)? {
+        let [index, delta, message] = doc.pick(Some(choice), ["index", "delta", "message"])?;
+        sink.event(Upstream::Choice(doc.small_at(index)?.unwrap_or(0)))?;
+        // A provider that sends the whole answer in one chunk sends a
+        // `message` instead of a `delta`.
+        deltas(&doc, doc.object(delta.or(message))?, sink)?;
+    }
+    sink.event(Upstream::Choice(0))?;
+    if let Some(at) = usage {
+        let [prompt, completion, total, details] = doc.pick(
+            usage,
+            [
+                "prompt_tokens",
+                "completion_tokens",
+                "total_tokens",
+                "completion_tokens_details",
+            ],
+        )?;
+        sink.event(Upstream::Usage(Usage {
+            prompt: doc.unsigned_at(prompt)?,
+            completion: doc.unsigned_at(completion)?,
+            total: doc.unsigned_at(total)?,
+            cached: None,
+            reasoning: doc.unsigned(doc.object(details)?, "reasoning_tokens")?,
+            raw: doc.raw(at),
+            openai_shape: true,
+        }))?;
+    }
+    for choice in doc.elements(choices)? {
+        // The empty string some providers send means "not yet".
+        let [index, reason] = doc.pick(Some(choice), ["index", "finish_reason"])?;
+        if let Some(reason) = doc.string(reason)?.filter(|r| !r.is_empty()) {
             sink.event(Upstream::Choice(doc.small_at(index)?.unwrap_or(0)))?;
-            // A provider that sends the whole answer in one chunk sends a
-            // `message` instead of a `delta`.
-            deltas(&doc, doc.object(delta.or(message))?, sink)?;
+            sink.event(Upstream::Finish(finish(reason)))?;
         }
-        sink.event(Upstream::Choice(0))?;
-        if let Some(at) = usage {
-            let [prompt, completion, total, details] = doc.pick(
-                usage,
-                [
-                    "prompt_tokens",
-                    "completion_tokens",
-                    "total_tokens",
-                    "completion_tokens_details",
-                ],
-            )?;
-            sink.event(Upstream::Usage(Usage {
-                prompt: doc.unsigned_at(prompt)?,
-                completion: doc.unsigned_at(completion)?,
-                total: doc.unsigned_at(total)?,
-                cached: None,
-                reasoning: doc.unsigned(doc.object(details)?, "reasoning_tokens")?,
-                raw: doc.raw(at),
-                openai_shape: true,
-            }))?;
-        }
-        for choice in doc.elements(choices)? {
-            // The empty string some providers send means "not yet".
-            let [index, reason] = doc.pick(Some(choice), ["index", "finish_reason"])?;
-            if let Some(reason) = doc.string(reason)?.filter(|r| !r.is_empty()) {
-                sink.event(Upstream::Choice(doc.small_at(index)?.unwrap_or(0)))?;
-                sink.event(Upstream::Finish(finish(reason)))?;
-            }
-        }
-        sink.event(Upstream::Choice(0))
-    })
+    }
+    sink.event(Upstream::Choice(0))
 }
 
 /// An in-stream `error`: an object, or a bare string taken as its message.

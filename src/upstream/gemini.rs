@@ -46,8 +46,8 @@ mod partial;
 use std::fmt::Write as _;
 
 use self::partial::{Assembler, Piece};
+use super::reader::{At, Doc, Scalar};
 use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage, text};
-use crate::tape::{At, Doc, Scalar, TapeParser};
 use crate::{Error, ErrorKind};
 
 /// What a Gemini stream carries from one event to the next.
@@ -122,73 +122,71 @@ impl State {
 }
 
 pub(super) fn decode(
-    tape: &mut TapeParser,
+    doc: Result<Doc<'_>, Error>,
     state: &mut State,
     data: &[u8],
     sink: &mut impl Sink,
 ) -> Result<(), Error> {
-    if data.trim_ascii().is_empty() {
+    let Some(doc) = super::unless_empty(doc, data)? else {
         return Ok(());
+    };
+    let root = Some(doc.root()?);
+    let [
+        error,
+        candidates,
+        usage,
+        feedback,
+        response_id,
+        model,
+        created,
+    ] = doc.pick(
+        root,
+        [
+            "error",
+            "candidates",
+            "usageMetadata",
+            "promptFeedback",
+            "responseId",
+            "modelVersion",
+            "createTime",
+        ],
+    )?;
+    if let Some(error) = doc.object(error)? {
+        let at = Some(error);
+        return sink.event(Upstream::Error(UpstreamError {
+            message: doc.str(at, "message")?,
+            error_type: doc.str(at, "status")?,
+            code: doc.code(at, "code")?,
+            raw: doc.raw(error),
+        }));
     }
-    tape.parse(data, |doc| {
-        let root = Some(doc.root()?);
-        let [
-            error,
-            candidates,
-            usage,
-            feedback,
-            response_id,
-            model,
-            created,
-        ] = doc.pick(
-            root,
-            [
-                "error",
-                "candidates",
-                "usageMetadata",
-                "promptFeedback",
-                "responseId",
-                "modelVersion",
-                "createTime",
-            ],
-        )?;
-        if let Some(error) = doc.object(error)? {
-            let at = Some(error);
-            return sink.event(Upstream::Error(UpstreamError {
-                message: doc.str(at, "message")?,
-                error_type: doc.str(at, "status")?,
-                code: doc.code(at, "code")?,
-                raw: doc.raw(error),
-            }));
+    let response_id = doc.string(response_id)?;
+    sink.event(Upstream::Response {
+        id: response_id,
+        model: doc.string(model)?,
+        created: doc.string(created)?.and_then(unix_seconds),
+    })?;
+    let mut first = None;
+    for candidate in doc.elements(candidates)? {
+        let candidate = doc.object(Some(candidate))?;
+        if first.is_none() && doc.unsigned(candidate, "index")?.unwrap_or(0) == 0 {
+            first = candidate;
         }
-        let response_id = doc.string(response_id)?;
-        sink.event(Upstream::Response {
-            id: response_id,
-            model: doc.string(model)?,
-            created: doc.string(created)?.and_then(unix_seconds),
-        })?;
-        let mut first = None;
-        for candidate in doc.elements(candidates)? {
-            let candidate = doc.object(Some(candidate))?;
-            if first.is_none() && doc.unsigned(candidate, "index")?.unwrap_or(0) == 0 {
-                first = candidate;
-            }
+    }
+    if let Some(candidate) = first {
+        let [content, finish] = doc.pick(Some(candidate), ["content", "finishReason"])?;
+        let parts = doc.get(doc.object(content)?, "parts")?;
+        for part in doc.elements(parts)? {
+            read_part(&doc, state, doc.object(Some(part))?, response_id, sink)?;
         }
-        if let Some(candidate) = first {
-            let [content, finish] = doc.pick(Some(candidate), ["content", "finishReason"])?;
-            let parts = doc.get(doc.object(content)?, "parts")?;
-            for part in doc.elements(parts)? {
-                read_part(&doc, state, doc.object(Some(part))?, response_id, sink)?;
-            }
-            if let Some(word) = doc.string(finish)?.filter(|word| !word.is_empty()) {
-                state.keep_finish(word);
-            }
+        if let Some(word) = doc.string(finish)?.filter(|word| !word.is_empty()) {
+            state.keep_finish(word);
         }
-        if doc.str(doc.object(feedback)?, "blockReason")?.is_some() {
-            state.keep_finish("SAFETY");
-        }
-        read_usage(&doc, doc.object(usage)?, sink)
-    })
+    }
+    if doc.str(doc.object(feedback)?, "blockReason")?.is_some() {
+        state.keep_finish("SAFETY");
+    }
+    read_usage(&doc, doc.object(usage)?, sink)
 }
 
 fn read_part(

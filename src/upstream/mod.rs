@@ -17,6 +17,7 @@ mod bedrock;
 mod chat;
 mod gemini;
 mod input;
+mod reader;
 mod responses;
 
 pub(crate) use self::input::Input;
@@ -29,8 +30,8 @@ use crate::Error;
 use crate::eventstream::Frame;
 use crate::sse::SseEvent;
 
-use crate::tape;
-pub use crate::tape::Code;
+pub use self::reader::Code;
+use self::reader::{At, Doc, EventReader, Names};
 
 /// An upstream wire format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -295,7 +296,7 @@ pub trait Sink {
 #[derive(Debug)]
 pub struct Decoder {
     format: Option<Format>,
-    tape: tape::TapeParser,
+    reader: EventReader,
     gemini: gemini::State,
 }
 
@@ -310,9 +311,19 @@ impl Decoder {
     pub fn new(format: Option<Format>) -> Decoder {
         Decoder {
             format,
-            tape: tape::TapeParser::new(),
+            reader: EventReader::new(&READ_BY_A_DECODER),
             gemini: gemini::State::default(),
         }
+    }
+
+    /// Sets the nesting limit of an event's JSON: the array or object that
+    /// would make `limit` containers open at once is refused with
+    /// [`ErrorKind::TooDeep`](crate::ErrorKind::TooDeep). The default,
+    /// [`DEFAULT_DEPTH_LIMIT`](crate::scan::DEFAULT_DEPTH_LIMIT), accepts
+    /// what serde_json accepts.
+    pub fn with_depth_limit(mut self, limit: usize) -> Decoder {
+        self.reader.set_depth_limit(limit);
+        self
     }
 
     /// The format, once given or detected.
@@ -350,7 +361,7 @@ impl Decoder {
             exception_type: frame.exception_type(),
             payload: frame.payload(),
         };
-        bedrock::decode(&mut self.tape, &event, sink)
+        bedrock::decode(self.reader.read(event.payload), &event, sink)
     }
 
     /// The body ended: gives what a format holds back for its end (Gemini's
@@ -365,6 +376,11 @@ impl Decoder {
         }
     }
 
+    /// The bytes its reused parse buffers hold.
+    pub(crate) fn retained_bytes(&self) -> usize {
+        self.reader.retained_bytes()
+    }
+
     /// Decodes one server-sent event into `sink`.
     ///
     /// # Errors
@@ -374,15 +390,19 @@ impl Decoder {
     /// and whatever `sink` returns.
     pub fn decode(&mut self, event: &SseEvent, sink: &mut impl Sink) -> Result<(), Error> {
         let data = event.data();
-        let Some(format) = self.detect_event(event) else {
+        let format = self.detect_event(event);
+        // The one pass over the event; each decoder first takes what is not
+        // JSON (chat's `[DONE]`, an empty event), then reads the result.
+        let doc = self.reader.read(data);
+        let Some(format) = format else {
             // A ping says nothing; an error reads the same in every format.
-            return self.decode_undetected(event, sink);
+            return decode_undetected(doc, data, sink);
         };
         match format {
-            Format::OpenAiChat => chat::decode(&mut self.tape, data, sink),
-            Format::Anthropic => anthropic::decode(&mut self.tape, event, sink),
-            Format::OpenAiResponses => responses::decode(&mut self.tape, event, sink),
-            Format::Gemini => gemini::decode(&mut self.tape, &mut self.gemini, data, sink),
+            Format::OpenAiChat => chat::decode(doc, data, sink),
+            Format::Anthropic => anthropic::decode(doc, event, sink),
+            Format::OpenAiResponses => responses::decode(doc, event, sink),
+            Format::Gemini => gemini::decode(doc, &mut self.gemini, data, sink),
             // Bedrock's events carried as SSE (by a proxy): named by the
             // event, with no exceptions but in-stream `error` events.
             Format::Bedrock => {
@@ -392,7 +412,7 @@ impl Decoder {
                     exception_type: None,
                     payload: data,
                 };
-                bedrock::decode(&mut self.tape, &event, sink)
+                bedrock::decode(doc, &event, sink)
             }
         }
     }
@@ -408,16 +428,18 @@ impl Decoder {
         self.detect_event(event)
     }
 
+    /// Until the format is known, each event is read once more to tell it:
+    /// by its `type` member, else its event name, else (Gemini, which has
+    /// neither) by the members of its root.
     fn detect_event(&mut self, event: &SseEvent) -> Option<Format> {
         if self.format.is_none() {
-            let data = event.data();
-            let kind = peek_type(data);
             let name = event.event().map_or(&b""[..], |e| e);
-            let gemini = ["candidates", "usageMetadata", "promptFeedback"];
-            self.format = if kind.is_empty()
-                && name.is_empty()
-                && crate::raw::has_top_level_key(data, &gemini)
-            {
+            let (kind, gemini) = match self.reader.read(event.data()) {
+                Ok(doc) => read_detection(doc),
+                Err(_) => (None, false),
+            };
+            let kind = kind.map_or(&b""[..], str::as_bytes);
+            self.format = if kind.is_empty() && name.is_empty() && gemini {
                 Some(Format::Gemini)
             } else {
                 Format::detect(name, kind)
@@ -425,31 +447,50 @@ impl Decoder {
         }
         self.format
     }
+}
 
-    fn decode_undetected(&mut self, event: &SseEvent, sink: &mut impl Sink) -> Result<(), Error> {
-        let data = event.data();
-        if data.trim_ascii().is_empty() {
-            return Ok(());
-        }
-        self.tape.parse(data, |doc| {
-            let root = doc.root()?;
-            if doc.str(Some(root), "type")? == Some("ping") {
-                return Ok(());
-            }
-            // `{"type":"error","error":{...}}` (Anthropic), `{"error":{...}}`
-            // (chat), or `{"type":"error","code":...,"message":...}` (Responses).
-            let (at, raw) = match doc.object(doc.get(Some(root), "error")?) {
-                Ok(Some(at)) => (at, doc.raw(at)),
-                _ => (root, doc.raw(root)),
-            };
-            sink.event(Upstream::Error(UpstreamError {
-                message: doc.str(Some(at), "message")?,
-                error_type: doc.str(Some(at), "type")?,
-                code: doc.code(Some(at), "code")?,
-                raw,
-            }))
-        })
+/// What tells a format in an event that reads as JSON: its root's `type`
+/// when that is a string, and whether its root has one of Gemini's members.
+fn read_detection(doc: Doc<'_>) -> (Option<&str>, bool) {
+    let Ok(root) = doc.root() else {
+        return (None, false);
+    };
+    let kind = doc.str(Some(root), "type").ok().flatten();
+    let gemini = doc
+        .pick_with_nulls(
+            Some(root),
+            ["candidates", "usageMetadata", "promptFeedback"],
+        )
+        .is_ok_and(|found| found.iter().any(Option::is_some));
+    (kind, gemini)
+}
+
+/// An event before the format is known: a ping, or an error, which reads
+/// the same in every format.
+fn decode_undetected(
+    doc: Result<Doc<'_>, Error>,
+    data: &[u8],
+    sink: &mut impl Sink,
+) -> Result<(), Error> {
+    let Some(doc) = unless_empty(doc, data)? else {
+        return Ok(());
+    };
+    let root = doc.root()?;
+    if doc.str(Some(root), "type")? == Some("ping") {
+        return Ok(());
     }
+    // `{"type":"error","error":{...}}` (Anthropic), `{"error":{...}}`
+    // (chat), or `{"type":"error","code":...,"message":...}` (Responses).
+    let (at, raw) = match doc.object(doc.get(Some(root), "error")?) {
+        Ok(Some(at)) => (at, doc.raw(at)),
+        _ => (root, doc.raw(root)),
+    };
+    sink.event(Upstream::Error(UpstreamError {
+        message: doc.str(Some(at), "message")?,
+        error_type: doc.str(Some(at), "type")?,
+        code: doc.code(Some(at), "code")?,
+        raw,
+    }))
 }
 
 /// Parses an event of a format that names each event's type in its `type`
@@ -457,22 +498,28 @@ impl Decoder {
 /// document, its root object and the type. An event without data is
 /// skipped.
 fn typed_event(
-    tape: &mut tape::TapeParser,
+    doc: Result<Doc<'_>, Error>,
     event: &SseEvent,
-    read: impl FnOnce(tape::Doc<'_>, Option<tape::At>, &[u8]) -> Result<(), Error>,
+    read: impl FnOnce(Doc<'_>, Option<At>, &[u8]) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let data = event.data();
-    if data.trim_ascii().is_empty() {
+    let Some(doc) = unless_empty(doc, event.data())? else {
         return Ok(());
+    };
+    let root = Some(doc.root()?);
+    let kind = match doc.str(root, "type")? {
+        Some(kind) => kind.as_bytes(),
+        None => event.event_type(),
+    };
+    read(doc, root, kind)
+}
+
+/// The event as read, or `None` for one whose `data` is empty or blank,
+/// which says nothing (and is no JSON).
+fn unless_empty<'t>(doc: Result<Doc<'t>, Error>, data: &[u8]) -> Result<Option<Doc<'t>>, Error> {
+    if data.trim_ascii().is_empty() {
+        return Ok(None);
     }
-    tape.parse(data, |doc| {
-        let root = Some(doc.root()?);
-        let kind = match doc.str(root, "type")? {
-            Some(kind) => kind.as_bytes(),
-            None => event.event_type(),
-        };
-        read(doc, root, kind)
-    })
+    doc.map(Some)
 }
 
 /// Passes non-empty `text` on as the event `wrap` makes of it.
@@ -487,10 +534,95 @@ fn text<'a>(
     }
 }
 
-/// The value of a top-level `"type"` member if the payload starts like an
-/// object that has one early; enough to tell formats apart without a parse.
-fn peek_type(data: &[u8]) -> &[u8] {
-    crate::raw::top_level_value(data, "type")
-        .and_then(|value| value.strip_prefix('"')?.strip_suffix('"'))
-        .map_or(&b""[..], str::as_bytes)
-}
+/// Every member name some decoder reads: the reader lays these out and
+/// skips every other member's value. A decoder that looks up a name missing
+/// here fails a debug assertion in the tests.
+static READ_BY_A_DECODER: Names = Names::of(&[
+    "id",
+    "args",
+    "code",
+    "item",
+    "name",
+    "role",
+    "text",
+    "type",
+    "delta",
+    "error",
+    "index",
+    "input",
+    "model",
+    "parts",
+    "start",
+    "usage",
+    "object",
+    "reason",
+    "status",
+    "call_id",
+    "choices",
+    "content",
+    "created",
+    "item_id",
+    "message",
+    "refusal",
+    "thought",
+    "toolUse",
+    "function",
+    "jsonPath",
+    "response",
+    "thinking",
+    "arguments",
+    "boolValue",
+    "nullValue",
+    "reasoning",
+    "signature",
+    "toolUseId",
+    "candidates",
+    "createTime",
+    "created_at",
+    "responseId",
+    "stopReason",
+    "tool_calls",
+    "blockReason",
+    "inputTokens",
+    "numberValue",
+    "partialArgs",
+    "stop_reason",
+    "stringValue",
+    "totalTokens",
+    "finishReason",
+    "functionCall",
+    "input_tokens",
+    "modelVersion",
+    "outputTokens",
+    "output_index",
+    "partial_json",
+    "total_tokens",
+    "willContinue",
+    "cached_tokens",
+    "content_block",
+    "finish_reason",
+    "function_call",
+    "output_tokens",
+    "prompt_tokens",
+    "usageMetadata",
+    "promptFeedback",
+    "totalTokenCount",
+    "promptTokenCount",
+    "reasoningContent",
+    "reasoning_tokens",
+    "completion_tokens",
+    "contentBlockIndex",
+    "reasoning_content",
+    "incomplete_details",
+    "thoughtsTokenCount",
+    "cacheReadInputTokens",
+    "candidatesTokenCount",
+    "input_tokens_details",
+    "cacheWriteInputTokens",
+    "output_tokens_details",
+    "cache_read_input_tokens",
+    "cachedContentTokenCount",
+    "toolUsePromptTokenCount",
+    "completion_tokens_details",
+    "cache_creation_input_tokens",
+]);

@@ -13,17 +13,17 @@
 //! 0. Unknown event types and members (`obfuscation`, `sequence_number`, ...)
 //! are ignored.
 
+use super::reader::{At, Doc};
 use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage, text};
 use crate::Error;
 use crate::sse::SseEvent;
-use crate::tape::{At, Doc, TapeParser};
 
 pub(super) fn decode(
-    tape: &mut TapeParser,
+    doc: Result<Doc<'_>, Error>,
     event: &SseEvent,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {
-    super::typed_event(tape, event, |doc, root, kind| {
+    super::typed_event(doc, event, |doc, root, kind| {
         let Some(name) = kind.strip_prefix(b"response.") else {
             return match kind {
                 b"error" => sink.event(Upstream::Error(UpstreamError {

@@ -25,18 +25,27 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use argstream::Relay;
+use argstream::{Output, Relay};
 use argstream_gateway::{Config, MockUpstream, Recording};
 use bytes::Bytes;
 use tokio::sync::Mutex;
 
-/// The recorded streams of each format, and the route they are replayed on.
-/// Only chat chunks carry a `created` number to stamp: the latency runs use
-/// those; every format is checked for exactness.
-const FORMATS: [(&str, &str); 3] = [
-    ("/v1/chat/completions", "streams/openai-compatible"),
-    ("/v1/messages", "streams/anthropic"),
-    ("/v1/responses", "streams/openai-responses"),
+/// The recorded streams of each format, the route they are replayed on, and
+/// the format the route answers in. Only chat chunks carry a `created`
+/// number to stamp: the latency runs use those; every format is checked for
+/// exactness.
+const FORMATS: [(&str, &str, Output); 3] = [
+    (
+        "/v1/chat/completions",
+        "streams/openai-compatible",
+        Output::OpenAiChat,
+    ),
+    ("/v1/messages", "streams/anthropic", Output::Anthropic),
+    (
+        "/v1/responses",
+        "streams/openai-responses",
+        Output::OpenAiResponses,
+    ),
 ];
 const CHAT: &str = FORMATS[0].0;
 const STAMP_FIELD: &[u8] = b"\"created\":";
@@ -149,8 +158,8 @@ fn serve_mock() -> std::process::ExitCode {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
     let served = runtime.block_on(async {
         let mut mock = MockUpstream::new();
-        for (route, folder) in FORMATS {
-            mock = mock.route(route, load_cases(folder)?.0);
+        for (route, folder, output) in FORMATS {
+            mock = mock.route(route, load_cases(folder, output)?.0);
         }
         let address = mock.spawn().await.map_err(|error| error.to_string())?;
         println!("mock on {address}");
@@ -185,7 +194,9 @@ fn testdata() -> PathBuf {
     }
 }
 
-fn load_cases(folder: &str) -> Result<(Vec<Recording>, Vec<Case>), String> {
+/// The recordings of `folder`, each with what the gateway answers for it in
+/// `output`.
+fn load_cases(folder: &str, output: Output) -> Result<(Vec<Recording>, Vec<Case>), String> {
     let folder = testdata().join(folder);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&folder)
         .map_err(|error| format!("{}: {error} (set ARGSTREAM_TESTDATA)", folder.display()))?
@@ -199,7 +210,7 @@ fn load_cases(folder: &str) -> Result<(Vec<Recording>, Vec<Case>), String> {
         let body = std::fs::read(&path).map_err(|error| format!("{}: {error}", path.display()))?;
         let recording = Recording::new(&body);
         let upstream = recording.body_stamped(0);
-        let mut relay = Relay::default();
+        let mut relay = Relay::default().with_output(output);
         // A recording the relay rejects would end in an error event whose
         // text names an offset: exact too, but not a stream to time.
         if relay.feed(Bytes::from(upstream.clone())).is_err() || relay.finish().is_err() {
@@ -635,8 +646,8 @@ async fn run(plan: Plan) -> Result<(), String> {
     let epoch = Instant::now();
     let mut mock = MockUpstream::new().with_epoch(epoch);
     let mut cases = HashMap::new();
-    for (route, folder) in FORMATS {
-        let (recordings, route_cases) = load_cases(folder)?;
+    for (route, folder, output) in FORMATS {
+        let (recordings, route_cases) = load_cases(folder, output)?;
         eprintln!(
             "loadgen: {route}: {} recorded streams, {} events",
             recordings.len(),
@@ -789,7 +800,7 @@ async fn run(plan: Plan) -> Result<(), String> {
         "loadgen: every format's recordings through the relay, {} passes",
         plan.passes
     );
-    for (route, _) in FORMATS {
+    for (route, _, _) in FORMATS {
         let load = Load {
             concurrency: plan.saturation_concurrency,
             delay: Duration::ZERO,
@@ -831,7 +842,7 @@ async fn run(plan: Plan) -> Result<(), String> {
         "quick": plan.quick,
         "delay_ms": plan.delay.as_millis() as u64,
         "run_secs": plan.run_time.as_secs(),
-        "recorded_streams": FORMATS.map(|(route, _)| (route, bench.cases[route].len())).into_iter().collect::<HashMap<_, _>>(),
+        "recorded_streams": FORMATS.map(|(route, _, _)| (route, bench.cases[route].len())).into_iter().collect::<HashMap<_, _>>(),
         "ttfb_us": {
             "concurrency": 1,
             "requests": plan.ttfb_requests,

@@ -183,6 +183,7 @@ class Relay:
         max_event_size: int | None = None,
         max_arguments: int | None = None,
         max_calls: int | None = None,
+        max_content: int | None = None,
     ) -> Relay:
         """A relay for the string values of ``keys`` (top-level keys of each
         tool call's arguments).
@@ -205,7 +206,11 @@ class Relay:
         ``None`` for the default: ``max_event_size`` (16 MiB, one upstream
         event, ``"event_too_large"``), ``max_arguments`` (16 MiB, one call's
         arguments; past it the call stops streaming, see ``summary()``),
-        ``max_calls`` (1024 calls in one response, ``"too_many_calls"``).
+        ``max_calls`` (1024 calls in one response, ``"too_many_calls"``),
+        ``max_content`` (16 MiB of answer text kept for ``summary()``; past
+        it the text kept stops, cut between characters, and
+        ``content_truncated`` is ``True``; the client still gets all of it;
+        ``0`` keeps none, for a caller that never reads it).
 
         Raises:
             ValueError: an unknown ``from_``, ``to`` or ``tool_calls`` name.
@@ -241,13 +246,14 @@ class Relay:
     def summary(self) -> dict[str, Any]:
         """What was collected so far, as a dict::
 
-            {"content": str,                  # the upstream answer text
+            {"content": str,                  # the upstream answer text, up to max_content
              "finish_reason": str | None,     # "stop", "length", "tool_calls", ...
              "tool_calls": [{"index": int, "id": str, "name": str,
                              "arguments": str,          # the whole arguments
                              "error": str | None}],     # why they are invalid
              "usage": dict | None,            # the last usage upstream sent
-             "error": Any | None}             # upstream's error, or cut-off
+             "error": Any | None,             # upstream's error, or cut-off
+             "content_truncated": bool}       # content stopped at max_content
 
         The same fields as the Rust ``Summary::to_json()`` line.
         """

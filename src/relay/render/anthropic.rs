@@ -156,6 +156,7 @@ impl Anthropic {
         }
         if let Some(Verbatim {
             payload,
+            by_reference,
             block: Some(block),
             ..
         }) = verbatim
@@ -166,11 +167,16 @@ impl Anthropic {
                 .is_some_and(|(_, index)| u64::from(index) == block)
         {
             self.pending.clear();
-            self.base.encoder.push_frame(&crate::sse::SseFrame {
-                event: Some(b"content_block_delta"),
-                data: payload,
-                ..crate::sse::SseFrame::default()
-            });
+            let event = Some(&b"content_block_delta"[..]);
+            if by_reference {
+                self.base.encoder.push_shared_frame(event, payload);
+            } else {
+                self.base.encoder.push_frame(&crate::sse::SseFrame {
+                    event,
+                    data: payload,
+                    ..crate::sse::SseFrame::default()
+                });
+            }
             return;
         }
         self.write_pending();
@@ -277,7 +283,7 @@ impl Anthropic {
         let frame = &mut base.frame;
         frame.clear();
         frame.extend_from_slice(br#"{"type":"message_start","message":{"id":"#);
-        write_json_string(frame, &base.id);
+        write_json_string(frame, super::or_no_id(&base.id));
         frame.extend_from_slice(br#","type":"message","role":"assistant","model":"#);
         write_json_string(frame, &base.model);
         frame.extend_from_slice(

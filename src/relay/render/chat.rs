@@ -164,7 +164,13 @@ impl Chat {
     pub(super) fn usage(&mut self, _usage: &Counts<'_>) {}
 
     pub(super) fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
-        if let Some(Verbatim { payload, role, .. }) = verbatim {
+        if let Some(Verbatim {
+            payload,
+            by_reference,
+            role,
+            ..
+        }) = verbatim
+        {
             // The chunk goes as it came (its text with it), after a chunk
             // with the role if the client has not had it; the spans of its
             // calls follow in a chunk of their own.
@@ -176,7 +182,11 @@ impl Chat {
             }
             self.choices[0].role_sent = true;
             self.choices[0].spans = spans;
-            self.base.encoder.push_data(payload);
+            if by_reference {
+                self.base.encoder.push_shared_frame(None, payload);
+            } else {
+                self.base.encoder.push_data(payload);
+            }
         }
         for at in 0..self.used {
             if !self.choices[at].is_empty() {
@@ -278,7 +288,7 @@ impl Chat {
         let frame = &mut base.frame;
         frame.clear();
         frame.extend_from_slice(br#"{"id":"#);
-        write_json_string(frame, &base.id);
+        write_json_string(frame, super::or_no_id(&base.id));
         frame.extend_from_slice(br#","object":"chat.completion.chunk","created":"#);
         let _ = write!(frame, "{created}");
         frame.extend_from_slice(br#","model":"#);

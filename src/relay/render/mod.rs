@@ -146,7 +146,10 @@ impl Counts<'_> {
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Verbatim<'a> {
     /// The event's JSON.
-    pub(super) payload: &'a [u8],
+    pub(super) payload: &'a Bytes,
+    /// Whether it goes out by reference (the caller takes frames), not
+    /// copied.
+    pub(super) by_reference: bool,
     /// Whether a chat chunk carries the role.
     pub(super) role: bool,
     /// The block an Anthropic delta belongs to.
@@ -245,6 +248,12 @@ impl Renderer {
 
     pub(super) fn take(&mut self) -> Bytes {
         self.base_mut().encoder.take()
+    }
+
+    /// The output as a few [`Bytes`], events forwarded unchanged by
+    /// reference.
+    pub(super) fn take_frames(&mut self) -> impl Iterator<Item = Bytes> + '_ {
+        self.base_mut().encoder.take_frames()
     }
 
     /// Bytes held in buffers that outlive a stream.
@@ -431,7 +440,7 @@ impl Base {
     }
 
     fn retained(&self) -> usize {
-        self.encoder.capacity() + self.frame.capacity() + self.id.capacity() + self.model.capacity()
+        self.encoder.retained() + self.frame.capacity() + self.id.capacity() + self.model.capacity()
     }
 
     /// Each event repeats the id and the model, so they are cut to
@@ -474,11 +483,21 @@ impl Base {
     }
 }
 
+/// The response id written when upstream names none (Bedrock):
+/// openai-node's stream helper takes a chunk's usage only from a chunk with
+/// an id.
+pub(super) const NO_ID: &str = "argstream";
+
+/// `id`, or [`NO_ID`] when it is empty.
+pub(super) fn or_no_id(id: &str) -> &str {
+    if id.is_empty() { NO_ID } else { id }
+}
+
 /// The longest id or model name a written event carries, in bytes.
 pub(super) const MAX_NAME: usize = 256;
 
 /// `text` cut to at most `max` bytes, on a character boundary.
-fn floor_boundary(text: &str, max: usize) -> &str {
+pub(super) fn floor_boundary(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
     }

@@ -300,7 +300,7 @@ impl Responses {
             return;
         }
         self.id.clear();
-        self.id.push_str(&self.base.id);
+        self.id.push_str(super::or_no_id(&self.base.id));
         for kind in [&b"response.created"[..], b"response.in_progress"] {
             self.event(kind);
             self.base.frame.extend_from_slice(br#","response":"#);

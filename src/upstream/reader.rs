@@ -1,22 +1,85 @@
-//! The chunk walker: one pass over one complete upstream event's JSON, with
-//! the key scanner's own lexers (strings, escapes, UTF-8, numbers), that
-//! checks it as strictly as the scanner does and lays it out as a flat tape
-//! of byte positions. The decoders then look fields up by key, level by
-//! level, with no recursion on input.
+//! The one reader of whole upstream events: one pass over one complete
+//! event's JSON, with the key scanner's own lexers (strings, escapes, UTF-8,
+//! numbers), as strict as the scanner, reading on demand.
+//!
+//! A decoder reads a few fields of an event and ignores the rest
+//! (`system_fingerprint`, `logprobs`, `obfuscation`, a Responses event's
+//! whole `response.output`). The reader is told which member names any
+//! decoder reads ([`EventReader::new`]'s filter): the members it reads are
+//! laid out as a flat list of byte positions, level by level; any other
+//! member's value is skipped, checked by the same lexers and a stack of open
+//! brackets but laid out nowhere, as serde_json's `IgnoredAny` skips. Array
+//! elements are laid out when their array is. Either way the whole event is
+//! checked in the one pass, with no recursion on its depth.
 //!
 //! Positions come for free: a value's raw text is a slice of the payload (a
-//! relay passes `usage` on byte for byte), and an error, in the syntax or in
-//! a field's type, names the byte where it is. Escaped strings are decoded
-//! into one buffer the parser reuses, so after warm-up an event costs no
-//! allocation.
+//! relay passes `usage` on byte for byte, skipped members and all), and an
+//! error, in the syntax or in a field's type, names the byte where it is.
+//! Escaped strings are decoded into one buffer the reader reuses, so after
+//! warm-up an event costs no allocation.
 
 use crate::scan::number::{self, Num, Read};
+use crate::scan::plain::plain_words;
 use crate::scan::string::{Scanned, StringLexer, decode_string_text};
 use crate::{Error, ErrorKind};
 
-/// The nesting depth accepted in one event: the key scanner's default,
+/// The nesting depth accepted in one event by default: the key scanner's,
 /// which is serde_json's.
-const MAX_DEPTH: usize = crate::scan::DEFAULT_DEPTH_LIMIT;
+pub(crate) const DEFAULT_DEPTH_LIMIT: usize = crate::scan::DEFAULT_DEPTH_LIMIT;
+
+/// The member names a reader lays out, as a table built at compile time
+/// that tells them for a few instructions: one 64-bit set a name length
+/// (below 32) of a hash of its first and last bytes. A name the set holds
+/// is laid out even when it is not one of the names (a collision costs a
+/// few nodes, never a field); a name with an escape, or 32 bytes long or
+/// more, always is.
+#[derive(Debug)]
+pub(crate) struct Names {
+    names: &'static [&'static str],
+    sets: [u64; 32],
+}
+
+impl Names {
+    /// The table of `names`.
+    pub(crate) const fn of(names: &'static [&'static str]) -> Names {
+        let mut sets = [0u64; 32];
+        let mut i = 0;
+        while i < names.len() {
+            let name = names[i].as_bytes();
+            if name.len() < 32 {
+                sets[name.len()] |= 1 << Names::hash(name);
+            }
+            i += 1;
+        }
+        Names { names, sets }
+    }
+
+    /// Every name: a reader that lays everything out (its list is empty, so
+    /// that lookups by any name pass the debug check).
+    #[cfg(test)]
+    pub(crate) const ALL: Names = Names {
+        names: &[],
+        sets: [u64::MAX; 32],
+    };
+
+    const fn hash(name: &[u8]) -> u32 {
+        match name {
+            [] => 0,
+            [first, .., last] => (first.wrapping_add(last.wrapping_mul(3)) & 63) as u32,
+            [only] => (*only & 63) as u32,
+        }
+    }
+
+    /// Whether a member named `name` (raw, as the payload writes it) is
+    /// laid out.
+    #[inline]
+    fn may_hold(&self, name: &[u8]) -> bool {
+        match self.sets.get(name.len()) {
+            Some(set) => set & (1 << Names::hash(name)) != 0,
+            None => true,
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -29,32 +92,44 @@ enum Kind {
     Null,
 }
 
-/// One value on the tape.
+/// One value laid out.
 #[derive(Clone, Copy, Debug)]
 struct Node {
     kind: Kind,
-    /// A string with escapes, decoded into the parser's buffer.
+    /// A string with escapes, decoded into the reader's buffer.
     escaped: bool,
     /// The value's first byte (a string's opening quote).
     start: u32,
     /// Just past the value's last byte.
     end: u32,
-    /// A container: the tape index just past its last node. A string with
+    /// A container: the index just past its last node. A string with
     /// escapes: where its decoded text starts in the decoded buffer.
     next: u32,
     /// A string with escapes: where its decoded text ends.
     decoded_end: u32,
 }
 
-/// Walks payloads onto a tape it keeps, with buffers that are reused.
-#[derive(Debug, Default)]
-pub(crate) struct TapeParser {
-    nodes: Vec<Node>,
-    open: Vec<usize>,
-    decoded: String,
+/// An open bracket: its node, or [`SKIPPED`] for one inside a skipped value.
+#[derive(Clone, Copy, Debug)]
+struct Open {
+    node: u32,
+    object: bool,
 }
 
-/// Where the walker stands between two values.
+/// The node of a container that is skipped, not laid out.
+const SKIPPED: u32 = u32::MAX;
+
+/// Reads payloads with buffers that are reused.
+#[derive(Debug)]
+pub(crate) struct EventReader {
+    nodes: Vec<Node>,
+    open: Vec<Open>,
+    decoded: String,
+    wanted: &'static Names,
+    depth_limit: usize,
+}
+
+/// Where the reader stands between two values.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Expect {
     Value,
@@ -62,28 +137,46 @@ enum Expect {
     AfterValue,
 }
 
-impl TapeParser {
-    pub(crate) fn new() -> TapeParser {
-        TapeParser::default()
+impl EventReader {
+    /// A reader that lays out the members named in `wanted` and skips the
+    /// others.
+    pub(crate) fn new(wanted: &'static Names) -> EventReader {
+        EventReader {
+            nodes: Vec::new(),
+            open: Vec::new(),
+            decoded: String::new(),
+            wanted,
+            depth_limit: DEFAULT_DEPTH_LIMIT,
+        }
     }
 
-    /// Walks `payload` and hands its tape to `read`.
+    /// Sets the nesting limit: the array or object that would make `limit`
+    /// containers open at once is refused with [`ErrorKind::TooDeep`].
+    pub(crate) fn set_depth_limit(&mut self, limit: usize) {
+        self.depth_limit = limit.max(1);
+    }
+
+    /// The bytes its reused buffers hold: they grow with the largest
+    /// payload read.
+    pub(crate) fn retained_bytes(&self) -> usize {
+        self.nodes.capacity() * size_of::<Node>()
+            + self.open.capacity() * size_of::<Open>()
+            + self.decoded.capacity()
+    }
+
+    /// Reads `payload` whole: the fields laid out, the rest checked.
     ///
     /// # Errors
     /// The scanner's kinds ([`ErrorKind::UnexpectedByte`],
     /// [`ErrorKind::InvalidEscape`], [`ErrorKind::TooDeep`], ...) at the
-    /// offset in `payload` of the first bad byte; and whatever `read`
-    /// returns.
-    pub(crate) fn parse<R>(
-        &mut self,
-        payload: &[u8],
-        read: impl FnOnce(Doc<'_>) -> Result<R, Error>,
-    ) -> Result<R, Error> {
+    /// offset in `payload` of the first bad byte.
+    pub(crate) fn read<'t>(&'t mut self, payload: &'t [u8]) -> Result<Doc<'t>, Error> {
         self.walk(payload)?;
-        read(Doc {
+        Ok(Doc {
             input: payload,
             nodes: &self.nodes,
             decoded: &self.decoded,
+            wanted: self.wanted,
         })
     }
 
@@ -98,6 +191,9 @@ impl TapeParser {
         let fail = |kind, at: usize| Err(Error::new(kind, at as u64));
         let mut pos = skip_space(input, 0);
         let mut expect = Expect::Value;
+        // While a member's value is skipped: how many brackets were open
+        // when it began. Nothing inside it is laid out.
+        let mut skip_from: Option<usize> = None;
         loop {
             let Some(&b) = input.get(pos) else {
                 if expect == Expect::AfterValue && self.open.is_empty() {
@@ -105,44 +201,61 @@ impl TapeParser {
                 }
                 return fail(ErrorKind::Truncated, pos);
             };
+            let keep = skip_from.is_none();
             match expect {
                 Expect::Value => {
                     expect = Expect::AfterValue;
                     pos = match b {
                         b'{' | b'[' => {
-                            if self.open.len() + 1 >= MAX_DEPTH {
+                            if self.open.len() + 1 >= self.depth_limit {
                                 return fail(ErrorKind::TooDeep, pos);
                             }
-                            let kind = if b == b'{' { Kind::Object } else { Kind::Array };
-                            self.open.push(self.nodes.len());
-                            self.push(kind, pos, pos + 1);
+                            let object = b == b'{';
+                            let node = if keep {
+                                let kind = if object { Kind::Object } else { Kind::Array };
+                                self.push(kind, pos, pos + 1);
+                                (self.nodes.len() - 1) as u32
+                            } else {
+                                SKIPPED
+                            };
+                            self.open.push(Open { node, object });
                             let inner = skip_space(input, pos + 1);
-                            match (kind, input.get(inner)) {
-                                (Kind::Object, Some(b'}')) | (Kind::Array, Some(b']')) => {
-                                    self.close(inner)
-                                }
-                                (Kind::Object, _) => {
+                            match (object, input.get(inner)) {
+                                (true, Some(b'}')) | (false, Some(b']')) => self.close(inner),
+                                (true, _) => {
                                     expect = Expect::Key;
                                     inner
                                 }
-                                _ => {
+                                (false, _) => {
                                     expect = Expect::Value;
                                     inner
                                 }
                             }
                         }
-                        b'"' => self.string(input, pos)?,
-                        b'-' | b'0'..=b'9' => match number::read(input, pos + 1, Num::start(b)) {
-                            Read::Ended(end) => self.push(Kind::Number, pos, end),
-                            Read::Exhausted(num) if num.is_complete() => {
-                                self.push(Kind::Number, pos, input.len())
+                        b'"' => {
+                            let (end, escaped) = lex_string(input, pos)?;
+                            if keep {
+                                self.push_string(input, pos, end, escaped)?;
                             }
-                            Read::Exhausted(_) => return fail(ErrorKind::Truncated, input.len()),
-                            Read::Invalid(at) => return fail(ErrorKind::InvalidNumber, at),
-                        },
-                        b't' => self.literal(input, pos, b"true", Kind::True)?,
-                        b'f' => self.literal(input, pos, b"false", Kind::False)?,
-                        b'n' => self.literal(input, pos, b"null", Kind::Null)?,
+                            end
+                        }
+                        b'-' | b'0'..=b'9' => {
+                            let end = match number::read(input, pos + 1, Num::start(b)) {
+                                Read::Ended(end) => end,
+                                Read::Exhausted(num) if num.is_complete() => input.len(),
+                                Read::Exhausted(_) => {
+                                    return fail(ErrorKind::Truncated, input.len());
+                                }
+                                Read::Invalid(at) => return fail(ErrorKind::InvalidNumber, at),
+                            };
+                            if keep {
+                                self.push(Kind::Number, pos, end);
+                            }
+                            end
+                        }
+                        b't' => self.literal(input, pos, b"true", Kind::True, keep)?,
+                        b'f' => self.literal(input, pos, b"false", Kind::False, keep)?,
+                        b'n' => self.literal(input, pos, b"null", Kind::Null, keep)?,
                         _ => return fail(ErrorKind::UnexpectedByte, pos),
                     };
                 }
@@ -150,7 +263,15 @@ impl TapeParser {
                     if b != b'"' {
                         return fail(ErrorKind::UnexpectedByte, pos);
                     }
-                    pos = skip_space(input, self.string(input, pos)?);
+                    let (end, escaped) = lex_string(input, pos)?;
+                    if keep {
+                        if escaped || self.wanted.may_hold(&input[pos + 1..end - 1]) {
+                            self.push_string(input, pos, end, escaped)?;
+                        } else {
+                            skip_from = Some(self.open.len());
+                        }
+                    }
+                    pos = skip_space(input, end);
                     match input.get(pos) {
                         Some(b':') => pos += 1,
                         Some(_) => return fail(ErrorKind::UnexpectedByte, pos),
@@ -159,21 +280,24 @@ impl TapeParser {
                     expect = Expect::Value;
                 }
                 Expect::AfterValue => {
+                    if skip_from == Some(self.open.len()) {
+                        // The skipped value ended here.
+                        skip_from = None;
+                    }
                     let Some(&top) = self.open.last() else {
                         return fail(ErrorKind::TrailingContent, pos);
                     };
-                    let in_object = self.nodes[top].kind == Kind::Object;
                     match b {
                         b',' => {
-                            expect = if in_object {
+                            expect = if top.object {
                                 Expect::Key
                             } else {
                                 Expect::Value
                             };
                             pos += 1;
                         }
-                        b'}' if in_object => pos = self.close(pos),
-                        b']' if !in_object => pos = self.close(pos),
+                        b'}' if top.object => pos = self.close(pos),
+                        b']' if !top.object => pos = self.close(pos),
                         _ => return fail(ErrorKind::UnexpectedByte, pos),
                     }
                 }
@@ -182,7 +306,7 @@ impl TapeParser {
         }
     }
 
-    fn push(&mut self, kind: Kind, start: usize, end: usize) -> usize {
+    fn push(&mut self, kind: Kind, start: usize, end: usize) {
         self.nodes.push(Node {
             kind,
             start: start as u32,
@@ -191,61 +315,57 @@ impl TapeParser {
             decoded_end: 0,
             escaped: false,
         });
-        end
     }
 
     /// Closes the innermost container at its closing byte `at`.
     fn close(&mut self, at: usize) -> usize {
-        if let Some(index) = self.open.pop() {
+        if let Some(open) = self.open.pop()
+            && open.node != SKIPPED
+        {
             let next = self.nodes.len();
-            let node = &mut self.nodes[index];
+            let node = &mut self.nodes[open.node as usize];
             node.end = (at + 1) as u32;
             node.next = next as u32;
         }
         at + 1
     }
 
-    /// The string whose opening quote is at `open`; returns the index past
-    /// its closing quote.
-    fn string(&mut self, input: &[u8], open: usize) -> Result<usize, Error> {
-        // Keys and most values are short printable ASCII: a plain loop finds
-        // their end for less than the lexer's setup. Anything else (an
-        // escape, a control character, a byte past ASCII) goes to the lexer
-        // from where the loop stopped, in its plain-text state.
-        let mut pos = plain_ascii_run(input, open + 1);
-        while let Some(&b) = input.get(pos) {
-            match b {
-                b'"' => {
-                    self.push(Kind::String, open, pos + 1);
-                    return Ok(pos + 1);
-                }
-                b'\\' | 0x00..=0x1F | 0x80..=0xFF => break,
-                _ => pos += 1,
-            }
+    /// Lays out the string from its opening quote at `open` to just past its
+    /// closing quote at `end`, decoding it if it has escapes.
+    #[inline]
+    fn push_string(
+        &mut self,
+        input: &[u8],
+        open: usize,
+        end: usize,
+        escaped: bool,
+    ) -> Result<(), Error> {
+        self.push(Kind::String, open, end);
+        if escaped {
+            return self.decode_last(input, open, end);
         }
-        let mut lexer = StringLexer::new();
-        let close = match lexer.scan(input, &mut pos, None)? {
-            Scanned::Closed(close) => close,
-            Scanned::Exhausted => return Err(Error::new(ErrorKind::Truncated, input.len() as u64)),
-        };
-        let index = self.nodes.len();
-        self.push(Kind::String, open, close + 1);
-        if lexer.take_escaped() {
-            let from = self.decoded.len();
-            // `false`: check each run's UTF-8 again, as before the flag
-            // existed (`!lexer.take_non_ascii()` would skip it for ASCII).
-            decode_string_text(
-                &input[open + 1..close],
-                (open + 1) as u64,
-                false,
-                &mut self.decoded,
-            )?;
-            let node = &mut self.nodes[index];
+        Ok(())
+    }
+
+    /// Decodes the escaped string just laid out, from its quote at `open`
+    /// to just past its closing quote at `end`.
+    #[inline(never)]
+    fn decode_last(&mut self, input: &[u8], open: usize, end: usize) -> Result<(), Error> {
+        let from = self.decoded.len();
+        // `false`: check each run's UTF-8 again, as before the flag
+        // existed (`!lexer.take_non_ascii()` would skip it for ASCII).
+        decode_string_text(
+            &input[open + 1..end - 1],
+            (open + 1) as u64,
+            false,
+            &mut self.decoded,
+        )?;
+        if let Some(node) = self.nodes.last_mut() {
             node.next = from as u32;
             node.decoded_end = self.decoded.len() as u32;
             node.escaped = true;
         }
-        Ok(close + 1)
+        Ok(())
     }
 
     fn literal(
@@ -254,6 +374,7 @@ impl TapeParser {
         at: usize,
         word: &[u8],
         kind: Kind,
+        keep: bool,
     ) -> Result<usize, Error> {
         for (i, &want) in word.iter().enumerate() {
             match input.get(at + i) {
@@ -262,32 +383,41 @@ impl TapeParser {
                 None => return Err(Error::new(ErrorKind::Truncated, input.len() as u64)),
             }
         }
-        Ok(self.push(kind, at, at + word.len()))
+        if keep {
+            self.push(kind, at, at + word.len());
+        }
+        Ok(at + word.len())
     }
 }
 
-/// Skips, eight bytes at a time, the printable ASCII from `pos` that is
-/// neither a quote nor a backslash: the plain text of most strings. Returns
-/// where a word holding any other byte begins, for the byte loop to finish.
+/// Checks the string whose opening quote is at `open`: returns the index
+/// past its closing quote and whether it has an escape.
 #[inline]
-fn plain_ascii_run(input: &[u8], mut pos: usize) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    while let Some(word) = input.get(pos..pos + 8) {
-        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-        let quote = has_zero(w ^ u64::from_ne_bytes([b'"'; 8]));
-        let backslash = has_zero(w ^ u64::from_ne_bytes([b'\\'; 8]));
-        // A byte below 0x20 borrows into its high bit; one past ASCII has it.
-        let other = (w.wrapping_sub(u64::from_ne_bytes([0x20; 8])) | w) & HIGH;
-        let hits = quote | backslash | other;
-        if hits != 0 {
-            // The lowest flagged lane is exact: no lane below it borrowed.
-            return pos + (hits.trailing_zeros() / 8) as usize;
+fn lex_string(input: &[u8], open: usize) -> Result<(usize, bool), Error> {
+    // Keys and most values are short printable ASCII: the plain run finds
+    // their end for less than the lexer's setup. Anything else (an escape, a
+    // control character, a byte past ASCII) goes to the lexer from where the
+    // run stopped, in its plain-text state.
+    let mut pos = plain_words(input, open + 1);
+    while let Some(&b) = input.get(pos) {
+        match b {
+            b'"' => return Ok((pos + 1, false)),
+            b'\\' | 0x00..=0x1F | 0x80..=0xFF => break,
+            _ => pos += 1,
         }
-        pos += 8;
     }
-    pos
+    lex_string_text(input, pos)
+}
+
+/// The rest of a string from `pos`, where its plain run stopped, through the
+/// key scanner's lexer.
+#[inline(never)]
+fn lex_string_text(input: &[u8], mut pos: usize) -> Result<(usize, bool), Error> {
+    let mut lexer = StringLexer::new();
+    match lexer.scan(input, &mut pos, None)? {
+        Scanned::Closed(close) => Ok((close + 1, lexer.take_escaped())),
+        Scanned::Exhausted => Err(Error::new(ErrorKind::Truncated, input.len() as u64)),
+    }
 }
 
 /// Skips JSON whitespace from `pos`.
@@ -305,7 +435,7 @@ fn wrong_type(at: usize) -> Error {
     Error::new(ErrorKind::MalformedChunk, at as u64)
 }
 
-/// A position on the tape.
+/// A value's position among those laid out.
 pub(crate) type At = usize;
 
 /// The JSON scalar types [`Doc::raw_scalar`] tells apart.
@@ -316,7 +446,7 @@ pub(crate) enum Scalar {
     Bool,
 }
 
-/// One walked payload: typed lookups by key. Values read as `None` when
+/// One read payload: typed lookups by key. Values read as `None` when
 /// absent or `null`; a value of another type is
 /// [`ErrorKind::MalformedChunk`] at the byte where it starts.
 #[derive(Clone, Copy)]
@@ -324,6 +454,7 @@ pub(crate) struct Doc<'t> {
     input: &'t [u8],
     nodes: &'t [Node],
     decoded: &'t str,
+    wanted: &'static Names,
 }
 
 impl<'t> Doc<'t> {
@@ -340,9 +471,10 @@ impl<'t> Doc<'t> {
     /// member is absent or `null`.
     pub(crate) fn get(&self, at: Option<At>, key: &str) -> Result<Option<At>, Error> {
         let Some(at) = at else { return Ok(None) };
+        self.check_wanted(key);
         let mut found = None;
         for (name, value) in self.members(at)? {
-            if self.is_key(name, key) {
+            if self.name(name) == key.as_bytes() {
                 found = Some(value);
             }
         }
@@ -370,8 +502,12 @@ impl<'t> Doc<'t> {
     ) -> Result<[Option<At>; N], Error> {
         let mut found = [None; N];
         let Some(at) = at else { return Ok(found) };
+        keys.iter().for_each(|key| self.check_wanted(key));
         for (name, value) in self.members(at)? {
-            if let Some(slot) = keys.iter().position(|key| self.is_key(name, key)) {
+            // Slices compare their lengths first: most members are told
+            // apart without comparing bytes.
+            let name = self.name(name);
+            if let Some(slot) = keys.iter().position(|key| key.as_bytes() == name) {
                 found[slot] = Some(value);
             }
         }
@@ -432,8 +568,27 @@ impl<'t> Doc<'t> {
         .transpose()
     }
 
-    /// The `(key, value)` positions of the object at `at`.
-    pub(crate) fn members(&self, at: At) -> Result<Members<'_, 't>, Error> {
+    /// Whether the object at `at` has a member, read or skipped.
+    pub(crate) fn has_members(&self, at: At) -> Result<bool, Error> {
+        let node = &self.nodes[at];
+        if node.kind != Kind::Object {
+            return Err(wrong_type(node.start as usize));
+        }
+        let inner = &self.input[node.start as usize + 1..node.end as usize];
+        Ok(inner.trim_ascii_start().first() != Some(&b'}'))
+    }
+
+    /// A lookup of a member the reader skips would find nothing: in tests,
+    /// a decoder that reads a name missing from the reader's names fails.
+    fn check_wanted(&self, key: &str) {
+        debug_assert!(
+            self.wanted.names.contains(&key) || self.wanted.names.is_empty(),
+            "the reader skips members named {key:?}: add it to its filter"
+        );
+    }
+
+    /// The `(key, value)` positions of the object's members that are read.
+    fn members(&self, at: At) -> Result<Members<'_, 't>, Error> {
         let node = &self.nodes[at];
         if node.kind != Kind::Object {
             return Err(wrong_type(node.start as usize));
@@ -534,28 +689,26 @@ impl<'t> Doc<'t> {
     /// The value at `at` exactly as the payload wrote it.
     pub(crate) fn raw(&self, at: At) -> &'t str {
         let node = &self.nodes[at];
-        // The walker checked the payload's UTF-8 inside strings, and outside
+        // The reader checked the payload's UTF-8 inside strings, and outside
         // them only ASCII is allowed, so this never fails.
         std::str::from_utf8(&self.input[(node.start as usize)..(node.end as usize)])
             .unwrap_or("null")
     }
 
-    /// Whether the key at `at` is `key`: raw bytes when it has no escape,
-    /// so that looking a member up costs no UTF-8 check.
-    fn is_key(&self, at: At, key: &str) -> bool {
+    /// The name at `at`: raw bytes when it has no escape, so that looking a
+    /// member up costs no UTF-8 check, else its decoded text.
+    #[inline]
+    fn name(&self, at: At) -> &'t [u8] {
         let node = &self.nodes[at];
-        if node.escaped {
+        let text = if node.escaped {
             self.decoded
+                .as_bytes()
                 .get((node.next as usize)..(node.decoded_end as usize))
-                == Some(key)
         } else {
-            // Lengths first: most members are told apart without a compare.
-            (node.end as usize) - (node.start as usize) - 2 == key.len()
-                && self
-                    .input
-                    .get((node.start as usize) + 1..(node.end as usize) - 1)
-                    == Some(key.as_bytes())
-        }
+            self.input
+                .get((node.start as usize) + 1..(node.end as usize) - 1)
+        };
+        text.unwrap_or_default()
     }
 
     /// A string's decoded text; `None` if the value is not a string.
@@ -569,7 +722,7 @@ impl<'t> Doc<'t> {
                 .decoded
                 .get((node.next as usize)..(node.decoded_end as usize));
         }
-        // Checked by the walker; the check here is the price of no `unsafe`.
+        // Checked by the reader; the check here is the price of no `unsafe`.
         simdutf8::basic::from_utf8(&self.input[(node.start as usize) + 1..(node.end as usize) - 1])
             .ok()
     }
@@ -589,7 +742,7 @@ impl<'t> Doc<'t> {
         })
     }
 
-    /// The tape index just past the value at `at` and everything in it.
+    /// The index just past the value at `at` and everything in it.
     fn after(&self, at: At) -> usize {
         let node = &self.nodes[at];
         match node.kind {
@@ -599,7 +752,7 @@ impl<'t> Doc<'t> {
     }
 }
 
-/// The members of an object: `(key, value)` tape positions.
+/// The members of an object that are read: `(key, value)` positions.
 pub(crate) struct Members<'d, 't> {
     doc: &'d Doc<'t>,
     at: usize,
@@ -651,16 +804,27 @@ pub enum Code<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::TapeParser;
-    use crate::ErrorKind;
+    use super::{EventReader, Names};
+    use crate::{Error, ErrorKind};
 
-    fn walks(doc: &[u8]) -> Result<(), crate::Error> {
-        TapeParser::new().parse(doc, |_| Ok(()))
+    static NONE: Names = Names::of(&[]);
+    static KEPT: Names = Names::of(&["type", "u", "keep"]);
+
+    /// Reads `doc` laying out every member.
+    fn reads(doc: &[u8]) -> Result<(), Error> {
+        EventReader::new(&Names::ALL).read(doc).map(drop)
     }
 
-    /// The walker accepts exactly what serde_json accepts, on every
+    /// Reads `doc` skipping every member's value.
+    fn skips(doc: &[u8]) -> Result<(), Error> {
+        EventReader::new(&NONE).read(doc).map(drop)
+    }
+
+    /// The reader accepts exactly what serde_json accepts, on every
     /// JSONTestSuite file (`y_`, `n_` and the implementation-defined `i_`),
-    /// but numbers out of `f64` range, which it never converts.
+    /// but numbers out of `f64` range, which it never converts: laying each
+    /// file out, and skipping it whole as the value of a member nobody
+    /// reads.
     #[test]
     fn agrees_with_serde_json_on_json_test_suite() {
         let root = std::env::var_os("ARGSTREAM_TESTDATA")
@@ -674,12 +838,13 @@ mod tests {
         for entry in dir {
             let path = entry.unwrap().path();
             let doc = std::fs::read(&path).unwrap();
-            let reference = serde_json::from_slice::<serde_json::Value>(&doc);
-            let got = walks(&doc);
-            match reference {
-                Ok(_) => assert!(got.is_ok(), "{}: {got:?}", path.display()),
-                Err(e) if e.to_string().starts_with("number out of range") => {}
-                Err(e) => assert!(got.is_err(), "{}: serde_json says {e}", path.display()),
+            let wrapped = [&b"{\"skipped\":"[..], &doc, b"}"].concat();
+            for (doc, got) in [(&doc, reads(&doc)), (&wrapped, skips(&wrapped))] {
+                match serde_json::from_slice::<serde_json::Value>(doc) {
+                    Ok(_) => assert!(got.is_ok(), "{}: {got:?}", path.display()),
+                    Err(e) if e.to_string().starts_with("number out of range") => {}
+                    Err(e) => assert!(got.is_err(), "{}: serde_json says {e}", path.display()),
+                }
             }
             checked += 1;
         }
@@ -687,8 +852,8 @@ mod tests {
     }
 
     #[test]
-    fn errors_name_the_byte() {
-        let cases: [(&[u8], ErrorKind, u64); 9] = [
+    fn errors_name_the_byte_whether_read_or_skipped() {
+        let cases: [(&[u8], ErrorKind, u64); 11] = [
             (br#"{"a":1,}"#, ErrorKind::UnexpectedByte, 7),
             (br#"{"a":"\q"}"#, ErrorKind::InvalidEscape, 7),
             (br#"{"a":01}"#, ErrorKind::InvalidNumber, 6),
@@ -698,34 +863,68 @@ mod tests {
             (b"{\"a\":\"\xff\"}", ErrorKind::InvalidUtf8, 6),
             (b"{\"a\":\"\x01\"}", ErrorKind::ControlCharacter, 6),
             (br#"{"a" 1}"#, ErrorKind::UnexpectedByte, 5),
+            (br#"{"a":{"b":[1 2]}}"#, ErrorKind::UnexpectedByte, 13),
+            (br#"{"a":{"b":[1}}"#, ErrorKind::UnexpectedByte, 12),
         ];
         for (doc, kind, offset) in cases {
-            let error = walks(doc).unwrap_err();
-            assert_eq!(
-                (error.kind(), error.offset()),
-                (kind, offset),
-                "{:?}",
-                String::from_utf8_lossy(doc)
-            );
+            for error in [reads(doc).unwrap_err(), skips(doc).unwrap_err()] {
+                assert_eq!(
+                    (error.kind(), error.offset()),
+                    (kind, offset),
+                    "{:?}",
+                    String::from_utf8_lossy(doc)
+                );
+            }
         }
-        let deep = [b'['; 200];
-        assert_eq!(walks(&deep).unwrap_err().kind(), ErrorKind::TooDeep);
+    }
+
+    #[test]
+    fn the_depth_limit_is_settable_and_holds_in_skipped_values() {
+        let nested = |depth: usize| {
+            let mut doc = b"{\"a\":".to_vec();
+            doc.extend(std::iter::repeat_n(b'[', depth));
+            doc.extend(std::iter::repeat_n(b']', depth));
+            doc.push(b'}');
+            doc
+        };
+        assert_eq!(reads(&nested(200)).unwrap_err().kind(), ErrorKind::TooDeep);
+        assert_eq!(skips(&nested(200)).unwrap_err().kind(), ErrorKind::TooDeep);
+        assert!(skips(&nested(100)).is_ok());
+        let mut reader = EventReader::new(&NONE);
+        reader.set_depth_limit(8);
+        let error = reader.read(&nested(7)).map(drop).unwrap_err();
+        assert_eq!((error.kind(), error.offset()), (ErrorKind::TooDeep, 11));
+        assert!(reader.read(&nested(6)).is_ok());
     }
 
     #[test]
     fn looks_fields_up_with_raw_spans_and_decoded_strings() {
         let doc =
             br#" {"a": {"b": [1, "x\u00e9", null, {"c": true}]}, "s": "p\"q", "a": {"n": 42}} "#;
-        TapeParser::new()
-            .parse(doc, |doc| {
-                let root = Some(doc.root()?);
-                assert_eq!(doc.unsigned(doc.get(root, "a")?, "n")?, Some(42));
-                assert_eq!(doc.str(root, "s")?, Some("p\"q"));
-                assert_eq!(doc.raw(doc.get(root, "s")?.unwrap()), r#""p\"q""#);
-                assert_eq!(doc.str(root, "missing")?, None);
-                assert!(doc.str(root, "a").is_err(), "an object is not a string");
-                Ok(())
-            })
-            .unwrap();
+        let mut reader = EventReader::new(&Names::ALL);
+        let doc = reader.read(doc).unwrap();
+        let root = Some(doc.root().unwrap());
+        assert_eq!(doc.unsigned(doc.get(root, "a").unwrap(), "n"), Ok(Some(42)));
+        assert_eq!(doc.str(root, "s"), Ok(Some("p\"q")));
+        assert_eq!(doc.raw(doc.get(root, "s").unwrap().unwrap()), r#""p\"q""#);
+        assert_eq!(doc.str(root, "missing"), Ok(None));
+        assert!(doc.str(root, "a").is_err(), "an object is not a string");
+    }
+
+    /// A skipped member leaves no trace but in its object's raw text; the
+    /// members around it, and a key with an escape, are read.
+    #[test]
+    fn skips_what_no_decoder_reads() {
+        let payload = br#"{"skip": {"type": "x", "n": [1, {"type": 2}]}, "type": "t", "u": {"keep": 1, "skip": "y"}, "\u0073kip": 3}"#;
+        let mut reader = EventReader::new(&KEPT);
+        let doc = reader.read(payload).unwrap();
+        let root = doc.root().unwrap();
+        assert_eq!(doc.str(Some(root), "type"), Ok(Some("t")));
+        let u = doc.get_object(Some(root), "u").unwrap();
+        assert_eq!(doc.unsigned(u, "keep"), Ok(Some(1)));
+        assert!(doc.has_members(u.unwrap()).unwrap());
+        assert_eq!(doc.raw(u.unwrap()), r#"{"keep": 1, "skip": "y"}"#);
+        // `type`, `u` and the escaped name, which the table never sees.
+        assert_eq!(doc.members(root).unwrap().count(), 3);
     }
 }

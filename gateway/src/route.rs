@@ -1,0 +1,249 @@
+//! The routes the gateway serves: which client format each one is, where it
+//! goes upstream, and the format its answer is written in.
+//!
+//! Every route goes to the same path on the configured upstream, never
+//! anywhere the client names. The one route with a client-chosen segment,
+//! Gemini's model, is checked against a small alphabet first, so that no
+//! model name can make the upstream path another one.
+
+use argstream::Output;
+
+use crate::config::To;
+
+/// The OpenAI and Anthropic routes, each forwarded to the same path.
+pub const FIXED_ROUTES: [(&str, Route); 3] = [
+    ("/v1/chat/completions", Route::Chat),
+    ("/v1/responses", Route::Responses),
+    ("/v1/messages", Route::Messages),
+];
+
+/// Where the Gemini routes begin: the model and the method follow,
+/// `{model}:streamGenerateContent` or `{model}:generateContent`.
+pub const GEMINI_PREFIX: &str = "/v1beta/models/";
+
+/// The longest Gemini model name taken: real ones are a few dozen bytes.
+const MAX_MODEL_BYTES: usize = 128;
+
+/// One of the client formats the gateway serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// POST `/v1/chat/completions`: OpenAI chat completions.
+    Chat,
+    /// POST `/v1/responses`: OpenAI Responses.
+    Responses,
+    /// POST `/v1/messages`: Anthropic Messages.
+    Messages,
+    /// POST `/v1beta/models/{model}:streamGenerateContent`: a Gemini stream.
+    GeminiStream,
+    /// POST `/v1beta/models/{model}:generateContent`: a whole Gemini answer,
+    /// passed through.
+    GeminiGenerate,
+}
+
+/// A Gemini path the gateway does not forward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GeminiPathError {
+    /// Not `:streamGenerateContent` or `:generateContent`.
+    UnknownMethod,
+    /// The model segment is empty, too long, or has a byte outside
+    /// `A-Z a-z 0-9 . _ -` (so no `/`, `?`, `#`, `%` escape or `..`).
+    InvalidModel,
+}
+
+impl Route {
+    /// Reads a path under [`GEMINI_PREFIX`] (the path only, without the
+    /// query, as the client sent it: not percent-decoded).
+    ///
+    /// # Errors
+    /// [`GeminiPathError`] for a method the gateway does not serve or a
+    /// model name that is not plainly one.
+    pub fn gemini(path: &str) -> Result<Route, GeminiPathError> {
+        let target = path
+            .strip_prefix(GEMINI_PREFIX)
+            .ok_or(GeminiPathError::UnknownMethod)?;
+        let (model, method) = target
+            .rsplit_once(':')
+            .ok_or(GeminiPathError::UnknownMethod)?;
+        let route = match method {
+            "streamGenerateContent" => Route::GeminiStream,
+            "generateContent" => Route::GeminiGenerate,
+            _ => return Err(GeminiPathError::UnknownMethod),
+        };
+        if is_plain_model(model) {
+            Ok(route)
+        } else {
+            Err(GeminiPathError::InvalidModel)
+        }
+    }
+
+    /// The format its clients read, before `--to` has a say.
+    pub fn own_output(self) -> Output {
+        match self {
+            Route::Chat => Output::OpenAiChat,
+            Route::Responses => Output::OpenAiResponses,
+            Route::Messages => Output::Anthropic,
+            // Chat chunks until the relay can write Gemini's events.
+            Route::GeminiStream | Route::GeminiGenerate => Output::OpenAiChat,
+        }
+    }
+
+    /// The format its answers are written in under `to`.
+    pub fn output(self, to: To) -> Output {
+        match to {
+            To::Route => self.own_output(),
+            To::Every(output) => output,
+        }
+    }
+
+    /// Whether its answer is relayed when it is an event stream; a whole
+    /// Gemini answer is passed through as it came.
+    pub fn relays(self) -> bool {
+        self != Route::GeminiGenerate
+    }
+
+    /// Whether the request asks for a stream: Gemini says so in its
+    /// method, the others with `"stream": true` in the body.
+    pub fn asks_for_stream(self, body: &[u8]) -> bool {
+        match self {
+            Route::GeminiStream => true,
+            Route::GeminiGenerate => false,
+            Route::Chat | Route::Responses | Route::Messages => has_stream_flag(body),
+        }
+    }
+
+    /// The upstream URL for a request to `path` with `query`: the same path
+    /// under `upstream`, and for Gemini its query (`alt=sse`, and `key`
+    /// when the client gave its key there).
+    pub fn upstream_url(self, upstream: &str, path: &str, query: Option<&str>) -> String {
+        match (self, query) {
+            (Route::GeminiStream | Route::GeminiGenerate, Some(query)) => {
+                format!("{upstream}{path}?{query}")
+            }
+            _ => format!("{upstream}{path}"),
+        }
+    }
+}
+
+/// A model name of the alphabet Google's names use, starting with a letter
+/// or digit and without `..`: nothing in it can reach another path.
+fn is_plain_model(model: &str) -> bool {
+    let plain_byte = |byte: u8| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-');
+    model.len() <= MAX_MODEL_BYTES
+        && model
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_alphanumeric)
+        && model.bytes().all(plain_byte)
+        && !model.contains("..")
+}
+
+/// Whether the request's JSON body has `"stream": true`.
+fn has_stream_flag(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct StreamFlag {
+        #[serde(default)]
+        stream: bool,
+    }
+    serde_json::from_slice::<StreamFlag>(body).is_ok_and(|request| request.stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_gemini_methods() {
+        for (path, route) in [
+            (
+                "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+                Route::GeminiStream,
+            ),
+            (
+                "/v1beta/models/gemini-3-pro-preview:generateContent",
+                Route::GeminiGenerate,
+            ),
+            (
+                "/v1beta/models/gemini_1.5-pro-002:streamGenerateContent",
+                Route::GeminiStream,
+            ),
+        ] {
+            assert_eq!(Route::gemini(path), Ok(route), "{path}");
+        }
+    }
+
+    #[test]
+    fn refuses_other_methods() {
+        for path in [
+            "/v1beta/models/gemini-2.5-flash:countTokens",
+            "/v1beta/models/gemini-2.5-flash",
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent:x",
+            "/v1/models/gemini-2.5-flash:streamGenerateContent",
+        ] {
+            assert_eq!(
+                Route::gemini(path),
+                Err(GeminiPathError::UnknownMethod),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_models_that_could_reach_another_path() {
+        let long = "m".repeat(MAX_MODEL_BYTES + 1);
+        for model in [
+            "",
+            ".",
+            "..",
+            "a..b",
+            "..%2Fadmin",
+            "a%2Fb",
+            "a%2fb",
+            "a%5Cb",
+            "a%3Fb",
+            "a%23b",
+            "a/b",
+            "a?b",
+            "a#b",
+            "a\\b",
+            "-leading",
+            "a b",
+            "é",
+            &long,
+        ] {
+            let path = format!("{GEMINI_PREFIX}{model}:streamGenerateContent");
+            assert_eq!(
+                Route::gemini(&path),
+                Err(GeminiPathError::InvalidModel),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_gemini_forwards_its_query() {
+        let url = Route::GeminiStream.upstream_url(
+            "http://up",
+            "/v1beta/models/m:streamGenerateContent",
+            Some("alt=sse&key=k"),
+        );
+        assert_eq!(
+            url,
+            "http://up/v1beta/models/m:streamGenerateContent?alt=sse&key=k"
+        );
+        assert_eq!(
+            Route::Chat.upstream_url("http://up", "/v1/chat/completions", Some("x=1")),
+            "http://up/v1/chat/completions"
+        );
+    }
+
+    #[test]
+    fn to_picks_the_output() {
+        assert_eq!(Route::Messages.output(To::Route), Output::Anthropic);
+        assert_eq!(Route::Responses.output(To::Route), Output::OpenAiResponses);
+        assert_eq!(Route::Chat.output(To::Route), Output::OpenAiChat);
+        assert_eq!(
+            Route::Messages.output(To::Every(Output::OpenAiChat)),
+            Output::OpenAiChat
+        );
+    }
+}
