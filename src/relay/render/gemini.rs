@@ -48,7 +48,8 @@
 //!   else from the error's words (a rate limit `429 RESOURCE_EXHAUSTED`,
 //!   an overload `503 UNAVAILABLE`, ...), else `500 INTERNAL`.
 //! - **Choices.** Candidate 0 alone, as for every format without choices;
-//!   `responseId` is the first one upstream named, for every event.
+//!   `responseId` is the first one upstream named, for every event
+//!   (`argstream` while it named none, as in every format).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -317,7 +318,7 @@ impl Gemini {
         self.written += 1;
         self.freeze_id();
         self.made_id.clear();
-        let id = self.id.as_deref().unwrap_or("");
+        let id = super::or_no_id(self.id.as_deref().unwrap_or(""));
         let _ = write!(self.made_id, "call_{id}_{ordinal}");
         let call = &self.calls[at];
         let parts = &mut self.parts;
@@ -383,7 +384,7 @@ impl Gemini {
         frame.extend_from_slice(br#","modelVersion":"#);
         write_json_string(frame, &self.base.model);
         frame.extend_from_slice(br#","responseId":"#);
-        write_json_string(frame, self.id.as_deref().unwrap_or(""));
+        write_json_string(frame, super::or_no_id(self.id.as_deref().unwrap_or("")));
         frame.push(b'}');
         self.base.push_data();
         self.parts.clear();
