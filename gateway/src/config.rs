@@ -98,7 +98,7 @@ Options:
   --key KEY              tool-call argument key streamed as content;
                          repeatable [default: pre_exec_msg]
   --tool-calls MODE      hide | forward [default: hide]
-  --to FORMAT            route | openai-chat | openai-responses | anthropic:
+  --to FORMAT            route | openai-chat | openai-responses | anthropic | gemini:
                          route answers each route in its own format,
                          another name answers every route in that one
                          [default: route]
@@ -228,7 +228,7 @@ fn parse_to(name: &str) -> Result<To, ConfigError> {
     match name.parse::<Output>() {
         Ok(output) if output != Output::Same && output.name() == name => Ok(To::Every(output)),
         _ => Err(ConfigError::Invalid(format!(
-            "--to {name:?}: expected route, openai-chat, openai-responses or anthropic"
+            "--to {name:?}: expected route, openai-chat, openai-responses, anthropic or gemini"
         ))),
     }
 }

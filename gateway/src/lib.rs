@@ -52,6 +52,11 @@ pub fn bundled_mock() -> MockUpstream {
             "/v1beta/models/{model}:generateContent",
             mock::GEMINI_ANSWER,
         )
+        .route(
+            "/v1/models/{model}:streamGenerateContent",
+            vec![Recording::new(BUNDLED_GEMINI)],
+        )
+        .answer("/v1/models/{model}:generateContent", mock::GEMINI_ANSWER)
 }
 
 /// Runs the gateway: starts the embedded mock when there is no upstream,

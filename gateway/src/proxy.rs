@@ -25,7 +25,7 @@ use futures_core::Stream;
 use crate::config::Config;
 use crate::idle::{IdleTimeout, UpstreamError};
 use crate::listener::RequestClock;
-use crate::route::{FIXED_ROUTES, GEMINI_PREFIX, GeminiPathError, Route};
+use crate::route::{FIXED_ROUTES, GEMINI_PREFIXES, GeminiPathError, Route};
 
 /// The request headers forwarded to the upstream, unchanged. Any other
 /// header (cookies, the client's host, hop-by-hop headers) stays here.
@@ -157,9 +157,10 @@ pub fn router(config: Config, upstream: String) -> Router {
         client,
         spare_relays: Mutex::new(Spares::default()),
     });
-    let mut router = Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route(&format!("{GEMINI_PREFIX}{{target}}"), post(gemini));
+    let mut router = Router::new().route("/healthz", get(|| async { "ok\n" }));
+    for prefix in GEMINI_PREFIXES {
+        router = router.route(&format!("{prefix}{{target}}"), post(gemini));
+    }
     for (path, route) in FIXED_ROUTES {
         router = router.route(path, post(fixed).layer(Extension(route)));
     }

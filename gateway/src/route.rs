@@ -17,9 +17,10 @@ pub const FIXED_ROUTES: [(&str, Route); 3] = [
     ("/v1/messages", Route::Messages),
 ];
 
-/// Where the Gemini routes begin: the model and the method follow,
-/// `{model}:streamGenerateContent` or `{model}:generateContent`.
-pub const GEMINI_PREFIX: &str = "/v1beta/models/";
+/// Where the Gemini routes begin, for the API's two versions (google-genai
+/// asks `v1` by default, Gemini's own docs `v1beta`): the model and the
+/// method follow, `{model}:streamGenerateContent` or `{model}:generateContent`.
+pub const GEMINI_PREFIXES: [&str; 2] = ["/v1beta/models/", "/v1/models/"];
 
 /// The longest Gemini model name taken: real ones are a few dozen bytes.
 const MAX_MODEL_BYTES: usize = 128;
@@ -33,7 +34,8 @@ pub enum Route {
     Responses,
     /// POST `/v1/messages`: Anthropic Messages.
     Messages,
-    /// POST `/v1beta/models/{model}:streamGenerateContent`: a Gemini stream.
+    /// POST `/v1beta/models/{model}:streamGenerateContent` (or `/v1/...`): a
+    /// Gemini stream.
     GeminiStream,
     /// POST `/v1beta/models/{model}:generateContent`: a whole Gemini answer,
     /// passed through.
@@ -51,15 +53,16 @@ pub enum GeminiPathError {
 }
 
 impl Route {
-    /// Reads a path under [`GEMINI_PREFIX`] (the path only, without the
+    /// Reads a path under one of [`GEMINI_PREFIXES`] (the path only, without the
     /// query, as the client sent it: not percent-decoded).
     ///
     /// # Errors
     /// [`GeminiPathError`] for a method the gateway does not serve or a
     /// model name that is not plainly one.
     pub fn gemini(path: &str) -> Result<Route, GeminiPathError> {
-        let target = path
-            .strip_prefix(GEMINI_PREFIX)
+        let target = GEMINI_PREFIXES
+            .iter()
+            .find_map(|prefix| path.strip_prefix(prefix))
             .ok_or(GeminiPathError::UnknownMethod)?;
         let (model, method) = target
             .rsplit_once(':')
@@ -82,8 +85,7 @@ impl Route {
             Route::Chat => Output::OpenAiChat,
             Route::Responses => Output::OpenAiResponses,
             Route::Messages => Output::Anthropic,
-            // Chat chunks until the relay can write Gemini's events.
-            Route::GeminiStream | Route::GeminiGenerate => Output::OpenAiChat,
+            Route::GeminiStream | Route::GeminiGenerate => Output::Gemini,
         }
     }
 
@@ -166,6 +168,11 @@ mod tests {
                 "/v1beta/models/gemini_1.5-pro-002:streamGenerateContent",
                 Route::GeminiStream,
             ),
+            // google-genai's default API version.
+            (
+                "/v1/models/gemini-2.5-flash:streamGenerateContent",
+                Route::GeminiStream,
+            ),
         ] {
             assert_eq!(Route::gemini(path), Ok(route), "{path}");
         }
@@ -177,7 +184,8 @@ mod tests {
             "/v1beta/models/gemini-2.5-flash:countTokens",
             "/v1beta/models/gemini-2.5-flash",
             "/v1beta/models/gemini-2.5-flash:streamGenerateContent:x",
-            "/v1/models/gemini-2.5-flash:streamGenerateContent",
+            "/v2/models/gemini-2.5-flash:streamGenerateContent",
+            "/models/gemini-2.5-flash:streamGenerateContent",
         ] {
             assert_eq!(
                 Route::gemini(path),
@@ -210,12 +218,14 @@ mod tests {
             "é",
             &long,
         ] {
-            let path = format!("{GEMINI_PREFIX}{model}:streamGenerateContent");
-            assert_eq!(
-                Route::gemini(&path),
-                Err(GeminiPathError::InvalidModel),
-                "{path}"
-            );
+            for prefix in GEMINI_PREFIXES {
+                let path = format!("{prefix}{model}:streamGenerateContent");
+                assert_eq!(
+                    Route::gemini(&path),
+                    Err(GeminiPathError::InvalidModel),
+                    "{path}"
+                );
+            }
         }
     }
 

@@ -302,12 +302,11 @@ const EXAMPLES: [(&str, &[u8], Format, Output); 4] = [
         Format::Anthropic,
         Output::Anthropic,
     ),
-    // Chat chunks until the relay writes Gemini.
     (
         GEMINI_STREAM,
         include_bytes!("../../examples/data/voice_agent_gemini.sse"),
         Format::Gemini,
-        Output::OpenAiChat,
+        Output::Gemini,
     ),
 ];
 
@@ -507,8 +506,7 @@ const FAULT_ROUTES: [(&str, Output); 4] = [
     ("/v1/chat/completions", Output::OpenAiChat),
     ("/v1/messages", Output::Anthropic),
     ("/v1/responses", Output::OpenAiResponses),
-    // Chat until the relay writes Gemini.
-    (GEMINI_STREAM, Output::OpenAiChat),
+    (GEMINI_STREAM, Output::Gemini),
 ];
 
 /// The events of an SSE body: each one's `event:` name (if any) and data.
@@ -546,6 +544,26 @@ fn assert_ends_with_error_in(output: Output, body: &str, upstream: &[u8], error_
         body.starts_with(relayed),
         "{body:?} starts with {relayed:?}"
     );
+    if output == Output::Gemini {
+        // Data-only events, `\r\n\r\n` apart; the last is
+        // `{"error":{"code":…,"message":…,"status":…}}`.
+        let last = body
+            .split("\r\n\r\n")
+            .filter(|event| !event.is_empty())
+            .last()
+            .expect("an error event");
+        let data = last.strip_prefix("data: ").expect("a data line");
+        let event: serde_json::Value = serde_json::from_str(data).unwrap();
+        let error = &event["error"];
+        assert!(error["code"].is_u64(), "{data}");
+        assert!(error["status"].is_string(), "{data}");
+        assert!(
+            error["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{data}"
+        );
+        assert!(!body.contains("finishReason"), "{body}");
+        return;
+    }
     let events = events_of(body);
     let (name, data) = *events.last().expect("an error event");
     let event: serde_json::Value = serde_json::from_str(data).unwrap();
@@ -1212,11 +1230,13 @@ async fn gemini_route_forwards_its_query_and_key_to_the_same_path() {
         .header("content-type", "application/json")
         .body(r#"{"contents":[]}"#);
     let body = body_of(send(request).await).await;
-    // A chat upstream's stream, on the Gemini route: chat chunks until the
-    // relay writes Gemini.
+    // A chat upstream's stream, on the Gemini route: in Gemini's events.
     assert_eq!(
         body.as_bytes(),
-        relayed_offline(&[HELLO, STOP, DONE].concat(), Relay::default())
+        relayed_offline(
+            &[HELLO, STOP, DONE].concat(),
+            Relay::default().with_output(Output::Gemini)
+        )
     );
     let seen = seen.await.unwrap();
     assert!(

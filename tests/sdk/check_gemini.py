@@ -35,6 +35,8 @@ from harness import Expected, Failure, Read, SseEvent, Usage
 
 NAME = "gemini"
 MODEL = "gemini-test"
+# A stream request's body, for a caller that posts one itself.
+REQUEST: dict[str, Any] = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
 FINISH = {"stop": "STOP", "tool_calls": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
 PART_KINDS = ({"text"}, {"text", "thought"}, {"functionCall"})
 

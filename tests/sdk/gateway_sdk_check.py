@@ -8,6 +8,8 @@ format's official SDK at it, as a user would:
   on /v1/chat/completions (the chat example);
 - openai-python's `responses.stream(...)` and `get_final_response()` on
   /v1/responses (the Responses example);
+- google-genai's `models.generate_content_stream(...)` on Gemini's
+  `:streamGenerateContent` route;
 - anthropic-python's `messages.stream(...)` and `get_final_message()` on
   /v1/messages (the Anthropic example).
 
@@ -44,6 +46,7 @@ from typing import Any
 
 import check_anthropic
 import check_chat
+import check_gemini
 import check_responses
 from harness import VARIANTS, Failure, Relay, check_output, expect
 
@@ -55,6 +58,11 @@ ROUTES: list[tuple[ModuleType, str, str]] = [
     (check_chat, "/v1/chat/completions", "voice_agent.sse"),
     (check_responses, "/v1/responses", "voice_agent_responses.sse"),
     (check_anthropic, "/v1/messages", "voice_agent_anthropic.sse"),
+    (
+        check_gemini,
+        f"/v1beta/models/{check_gemini.MODEL}:streamGenerateContent?alt=sse",
+        "voice_agent_gemini.sse",
+    ),
 ]
 START_SECONDS = 20
 READ_SECONDS = 30
