@@ -772,19 +772,14 @@ impl State {
 
     fn arguments(&mut self, slot: usize, fragment: &str) {
         let call = &mut self.summary.tool_calls[slot];
-        self.spans.clear();
-        let taken = self
-            .calls
-            .push(slot, call, fragment, self.max_arguments, &mut self.spans);
-        if taken && self.mode == ToolCallMode::Forward && !fragment.is_empty() {
-            self.renderer.call_arguments(0, call.index, fragment);
-        }
-        if self.values && !self.spans.is_empty() {
-            self.renderer.value(0, &self.spans);
-        }
-        if self.mode == ToolCallMode::Forward && self.calls.newly_complete(slot, call) {
-            self.renderer.call_end(0, call.index, &call.arguments);
-        }
+        let out = Out {
+            renderer: &mut self.renderer,
+            spans: &mut self.spans,
+            mode: self.mode,
+            values: self.values,
+            max_arguments: self.max_arguments,
+        };
+        out.arguments(&mut self.calls, slot, call, 0, fragment);
     }
 
     /// An event of a chat choice other than 0: kept apart for chat output,
@@ -837,24 +832,14 @@ impl State {
                         .call_start(index, call.index, &call.id, &call.name);
                 }
                 if let Some(fragment) = delta.arguments {
-                    self.spans.clear();
-                    let taken = choice.calls.push(
-                        slot,
-                        call,
-                        fragment,
-                        self.max_arguments,
-                        &mut self.spans,
-                    );
-                    if taken && self.mode == ToolCallMode::Forward && !fragment.is_empty() {
-                        self.renderer.call_arguments(index, call.index, fragment);
-                    }
-                    if self.values && !self.spans.is_empty() {
-                        self.renderer.value(index, &self.spans);
-                    }
-                    if self.mode == ToolCallMode::Forward && choice.calls.newly_complete(slot, call)
-                    {
-                        self.renderer.call_end(index, call.index, &call.arguments);
-                    }
+                    let out = Out {
+                        renderer: &mut self.renderer,
+                        spans: &mut self.spans,
+                        mode: self.mode,
+                        values: self.values,
+                        max_arguments: self.max_arguments,
+                    };
+                    out.arguments(&mut choice.calls, slot, call, index, fragment);
                 }
             }
             Upstream::Finish(finish) if choice.finish.is_none() => {
@@ -959,6 +944,44 @@ impl State {
             code: Some(Code::Text("stream_truncated")),
         });
         self.phase = Phase::Ended;
+    }
+}
+
+/// What a call's argument fragment reaches: the renderer, with the
+/// relay's options.
+struct Out<'a> {
+    renderer: &'a mut Renderer,
+    spans: &'a mut Vec<u8>,
+    mode: ToolCallMode,
+    values: bool,
+    max_arguments: usize,
+}
+
+impl Out<'_> {
+    /// Appends `fragment` to the call in `slot` of `calls` (of chat choice
+    /// `choice`) and scans it; writes the fragment when calls are
+    /// forwarded, the new text of the target values when they stream, and
+    /// the call's end once its arguments are complete.
+    fn arguments(
+        self,
+        calls: &mut Calls,
+        slot: usize,
+        call: &mut ToolCallSummary,
+        choice: u32,
+        fragment: &str,
+    ) {
+        self.spans.clear();
+        let taken = calls.push(slot, call, fragment, self.max_arguments, self.spans);
+        let forward = self.mode == ToolCallMode::Forward;
+        if taken && forward && !fragment.is_empty() {
+            self.renderer.call_arguments(choice, call.index, fragment);
+        }
+        if self.values && !self.spans.is_empty() {
+            self.renderer.value(choice, self.spans);
+        }
+        if forward && calls.newly_complete(slot, call) {
+            self.renderer.call_end(choice, call.index, &call.arguments);
+        }
     }
 }
 
