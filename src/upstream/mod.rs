@@ -537,7 +537,7 @@ fn text<'a>(
 /// Every member name some decoder reads: the reader lays these out and
 /// skips every other member's value. A decoder that looks up a name missing
 /// here fails a debug assertion in the tests.
-static READ_BY_A_DECODER: Names = Names::of(&[
+pub(crate) static READ_BY_A_DECODER: Names = Names::of(&[
     "id",
     "args",
     "code",

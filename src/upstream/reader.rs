@@ -28,30 +28,70 @@ use crate::{Error, ErrorKind};
 pub(crate) const DEFAULT_DEPTH_LIMIT: usize = crate::scan::DEFAULT_DEPTH_LIMIT;
 
 /// The member names a reader lays out, as a table built at compile time
-/// that tells them for a few instructions: one 64-bit set a name length
-/// (below 32) of a hash of its first and last bytes. A name the set holds
-/// is laid out even when it is not one of the names (a collision costs a
-/// few nodes, never a field); a name with an escape, or 32 bytes long or
-/// more, always is.
+/// that names each of them by a small number, its id, for a few
+/// instructions: a slot per name length (below 32) and hash of its first
+/// and last bytes, checked against the name itself. A member whose name is
+/// in the table is laid out with its id, so that a lookup compares ids, not
+/// bytes; any other member's value is skipped. Two names that share a slot
+/// are told apart by comparing their bytes; a name 32 bytes long or more
+/// is looked for among the names one by one.
 #[derive(Debug)]
 pub(crate) struct Names {
     names: &'static [&'static str],
-    sets: [u64; 32],
+    /// The id of the name of each length and hash: [`NO_NAME`], a name's
+    /// index plus one, or [`SHARED`].
+    slots: [[u8; 64]; 32],
+    /// What mixes a name's bytes into its slot.
+    seed: u32,
+    /// Every member is laid out, with no id: tests' readers.
+    all: bool,
 }
 
+/// A member name the table does not hold.
+const NO_NAME: u8 = 0;
+/// A slot that two names or more share.
+const SHARED: u8 = u8::MAX;
+
 impl Names {
-    /// The table of `names`.
+    /// The table of `names` (fewer than 255), with the first hash seed
+    /// under which no two names share a slot, if one of the first few
+    /// thousand does.
     pub(crate) const fn of(names: &'static [&'static str]) -> Names {
-        let mut sets = [0u64; 32];
+        assert!(names.len() < SHARED as usize, "ids are bytes");
+        let mut seed = 1;
+        loop {
+            let (slots, shared) = Names::slots(names, seed);
+            if !shared || seed == 255 {
+                return Names {
+                    names,
+                    slots,
+                    seed,
+                    all: false,
+                };
+            }
+            seed += 1;
+        }
+    }
+
+    /// The slots of `names` under `seed`, and whether two names share one.
+    const fn slots(names: &[&str], seed: u32) -> ([[u8; 64]; 32], bool) {
+        let mut slots = [[NO_NAME; 64]; 32];
+        let mut shared = false;
         let mut i = 0;
         while i < names.len() {
             let name = names[i].as_bytes();
             if name.len() < 32 {
-                sets[name.len()] |= 1 << Names::hash(name);
+                let slot = &mut slots[name.len()][Names::hash(name, seed)];
+                if *slot == NO_NAME {
+                    *slot = i as u8 + 1;
+                } else {
+                    *slot = SHARED;
+                    shared = true;
+                }
             }
             i += 1;
         }
-        Names { names, sets }
+        (slots, shared)
     }
 
     /// Every name: a reader that lays everything out (its list is empty, so
@@ -59,24 +99,95 @@ impl Names {
     #[cfg(test)]
     pub(crate) const ALL: Names = Names {
         names: &[],
-        sets: [u64::MAX; 32],
+        slots: [[NO_NAME; 64]; 32],
+        seed: 1,
+        all: true,
     };
 
-    const fn hash(name: &[u8]) -> u32 {
-        match name {
+    /// A name's slot among those of its length: its first, second and last
+    /// bytes, mixed by `seed`.
+    #[inline(always)]
+    const fn hash(name: &[u8], seed: u32) -> usize {
+        let mix = match name {
             [] => 0,
-            [first, .., last] => (first.wrapping_add(last.wrapping_mul(3)) & 63) as u32,
-            [only] => (*only & 63) as u32,
+            [first, second, .., last] => {
+                (*first as u32) + (*second as u32).wrapping_mul(seed) + (*last as u32) * 3
+            }
+            [first, ..] => *first as u32,
+        };
+        (mix & 63) as usize
+    }
+
+    /// The id of a member named `name` (raw, as the payload writes it, or
+    /// decoded), or [`NO_NAME`].
+    #[inline]
+    fn id(&self, name: &[u8]) -> u8 {
+        match self.slots.get(name.len()) {
+            Some(slots) => match slots[Names::hash(name, self.seed)] {
+                NO_NAME => NO_NAME,
+                SHARED => self.search(name),
+                id if same_bytes(self.names[usize::from(id - 1)].as_bytes(), name) => id,
+                _ => NO_NAME,
+            },
+            None => self.search(name),
         }
     }
 
-    /// Whether a member named `name` (raw, as the payload writes it) is
-    /// laid out.
-    #[inline]
-    fn may_hold(&self, name: &[u8]) -> bool {
-        match self.sets.get(name.len()) {
-            Some(set) => set & (1 << Names::hash(name)) != 0,
-            None => true,
+    /// The id of `key`, one of the names: no byte is compared unless its
+    /// slot is shared.
+    /// A key the table does not hold (a decoder's bug, which a debug
+    /// assertion catches) gets [`SHARED`], which no member has. Inlined, so
+    /// that for a key the decoder names the id is a constant.
+    #[inline(always)]
+    fn known_id(&self, key: &str) -> u8 {
+        let id = match self.slots.get(key.len()) {
+            Some(slots) => match slots[Names::hash(key.as_bytes(), self.seed)] {
+                SHARED => self.search(key.as_bytes()),
+                id => id,
+            },
+            None => self.search(key.as_bytes()),
+        };
+        if id == NO_NAME { SHARED } else { id }
+    }
+
+    /// The id of `name` by a search through the names.
+    #[cold]
+    fn search(&self, name: &[u8]) -> u8 {
+        self.names
+            .iter()
+            .position(|known| known.as_bytes() == name)
+            .map_or(NO_NAME, |i| i as u8 + 1)
+    }
+}
+
+/// Whether `a` and `b`, short member names, are the same bytes: in words
+/// that may overlap, without a call to `memcmp`.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    let four = |bytes: &[u8], at: usize| {
+        bytes
+            .get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map(u32::from_le_bytes)
+    };
+    let eight = |bytes: &[u8], at: usize| {
+        bytes
+            .get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    match len {
+        0..4 => a == b,
+        4..=8 => four(a, 0) == four(b, 0) && four(a, len - 4) == four(b, len - 4),
+        _ => {
+            (0..len - 8)
+                .step_by(8)
+                .all(|at| eight(a, at) == eight(b, at))
+                && eight(a, len - 8) == eight(b, len - 8)
         }
     }
 }
@@ -98,6 +209,8 @@ struct Node {
     kind: Kind,
     /// A string with escapes, decoded into the reader's buffer.
     escaped: bool,
+    /// A member name: its id in the reader's [`Names`].
+    name: u8,
     /// The value's first byte (a string's opening quote).
     start: u32,
     /// Just past the value's last byte.
@@ -172,8 +285,13 @@ impl EventReader {
     /// offset in `payload` of the first bad byte.
     pub(crate) fn read<'t>(&'t mut self, payload: &'t [u8]) -> Result<Doc<'t>, Error> {
         self.walk(payload)?;
+        // The walk checked the UTF-8 of every string, and outside strings
+        // it allows only ASCII: this check, once for the whole payload,
+        // never fails, and lets every string be a slice of it.
+        let text = simdutf8::compat::from_utf8(payload)
+            .map_err(|error| Error::new(ErrorKind::InvalidUtf8, error.valid_up_to() as u64))?;
         Ok(Doc {
-            input: payload,
+            text,
             nodes: &self.nodes,
             decoded: &self.decoded,
             wanted: self.wanted,
@@ -265,10 +383,19 @@ impl EventReader {
                     }
                     let (end, escaped) = lex_string(input, pos)?;
                     if keep {
-                        if escaped || self.wanted.may_hold(&input[pos + 1..end - 1]) {
-                            self.push_string(input, pos, end, escaped)?;
+                        if escaped {
+                            self.push_string(input, pos, end, true)?;
+                            self.name_last_decoded();
                         } else {
-                            skip_from = Some(self.open.len());
+                            let id = self.wanted.id(&input[pos + 1..end - 1]);
+                            if id != NO_NAME || self.wanted.all {
+                                self.push(Kind::String, pos, end);
+                                if let Some(node) = self.nodes.last_mut() {
+                                    node.name = id;
+                                }
+                            } else {
+                                skip_from = Some(self.open.len());
+                            }
                         }
                     }
                     pos = skip_space(input, end);
@@ -314,6 +441,7 @@ impl EventReader {
             next: 0,
             decoded_end: 0,
             escaped: false,
+            name: NO_NAME,
         });
     }
 
@@ -345,6 +473,17 @@ impl EventReader {
             return self.decode_last(input, open, end);
         }
         Ok(())
+    }
+
+    /// Gives the member name just laid out and decoded its id. A name with
+    /// an escape is laid out whether or not the table holds it: its value
+    /// is read with no id when it does not.
+    #[inline(never)]
+    fn name_last_decoded(&mut self) {
+        if let Some(node) = self.nodes.last_mut() {
+            let decoded = &self.decoded.as_bytes()[node.next as usize..node.decoded_end as usize];
+            node.name = self.wanted.id(decoded);
+        }
     }
 
     /// Decodes the escaped string just laid out, from its quote at `open`
@@ -451,7 +590,8 @@ pub(crate) enum Scalar {
 /// [`ErrorKind::MalformedChunk`] at the byte where it starts.
 #[derive(Clone, Copy)]
 pub(crate) struct Doc<'t> {
-    input: &'t [u8],
+    /// The payload, which the reader checked is UTF-8.
+    text: &'t str,
     nodes: &'t [Node],
     decoded: &'t str,
     wanted: &'static Names,
@@ -469,32 +609,33 @@ impl<'t> Doc<'t> {
     /// The value of the last member `key` of the object at `at` (as
     /// serde_json keeps the last of repeated keys), or `None` when the
     /// member is absent or `null`.
+    #[inline(always)]
     pub(crate) fn get(&self, at: Option<At>, key: &str) -> Result<Option<At>, Error> {
-        let Some(at) = at else { return Ok(None) };
-        self.check_wanted(key);
-        let mut found = None;
-        for (name, value) in self.members(at)? {
-            if self.name(name) == key.as_bytes() {
-                found = Some(value);
-            }
-        }
-        Ok(found.filter(|&value| self.nodes[value].kind != Kind::Null))
+        let [found] = self.pick(at, [key])?;
+        Ok(found)
     }
 
     /// The values of the members `keys` of the object at `at`, in one pass
     /// over its members: the last of repeated keys, `None` for absent or
     /// `null`.
+    #[inline(always)]
     pub(crate) fn pick<const N: usize>(
         &self,
         at: Option<At>,
         keys: [&str; N],
     ) -> Result<[Option<At>; N], Error> {
-        let found = self.pick_with_nulls(at, keys)?;
-        Ok(found.map(|value| value.filter(|&value| self.nodes[value].kind != Kind::Null)))
+        let mut found = self.pick_with_nulls(at, keys)?;
+        for value in &mut found {
+            if value.is_some_and(|value| self.nodes[value].kind == Kind::Null) {
+                *value = None;
+            }
+        }
+        Ok(found)
     }
 
     /// As [`pick`](Doc::pick), but a `null` member is found too: for a
     /// format where `null` is a value (Gemini's `nullValue`).
+    #[inline(always)]
     pub(crate) fn pick_with_nulls<const N: usize>(
         &self,
         at: Option<At>,
@@ -503,11 +644,24 @@ impl<'t> Doc<'t> {
         let mut found = [None; N];
         let Some(at) = at else { return Ok(found) };
         keys.iter().for_each(|key| self.check_wanted(key));
+        if self.wanted.all {
+            for (name, value) in self.members(at)? {
+                let name = self.name(name);
+                if let Some(slot) = keys.iter().position(|key| key.as_bytes() == name) {
+                    found[slot] = Some(value);
+                }
+            }
+            return Ok(found);
+        }
+        // Each member's name was told when it was read: ids are compared,
+        // not bytes.
+        let mut ids = [SHARED; N];
+        for (id, key) in ids.iter_mut().zip(keys) {
+            *id = self.wanted.known_id(key);
+        }
         for (name, value) in self.members(at)? {
-            // Slices compare their lengths first: most members are told
-            // apart without comparing bytes.
-            let name = self.name(name);
-            if let Some(slot) = keys.iter().position(|key| key.as_bytes() == name) {
+            let id = self.nodes[name].name;
+            if let Some(slot) = ids.iter().position(|&key| key == id) {
                 found[slot] = Some(value);
             }
         }
@@ -574,7 +728,7 @@ impl<'t> Doc<'t> {
         if node.kind != Kind::Object {
             return Err(wrong_type(node.start as usize));
         }
-        let inner = &self.input[node.start as usize + 1..node.end as usize];
+        let inner = &self.text.as_bytes()[node.start as usize + 1..node.end as usize];
         Ok(inner.trim_ascii_start().first() != Some(&b'}'))
     }
 
@@ -675,13 +829,11 @@ impl<'t> Doc<'t> {
         let node = &self.nodes[value];
         Ok(match node.kind {
             Kind::String => self.text(value).map(Code::Text),
-            Kind::Number => {
-                let raw = &self.input[(node.start as usize)..(node.end as usize)];
-                std::str::from_utf8(raw)
-                    .ok()
-                    .and_then(|n| n.parse().ok())
-                    .map(Code::Number)
-            }
+            Kind::Number => self
+                .text
+                .get((node.start as usize)..(node.end as usize))
+                .and_then(|n| n.parse().ok())
+                .map(Code::Number),
             _ => None,
         })
     }
@@ -691,7 +843,8 @@ impl<'t> Doc<'t> {
         let node = &self.nodes[at];
         // The reader checked the payload's UTF-8 inside strings, and outside
         // them only ASCII is allowed, so this never fails.
-        std::str::from_utf8(&self.input[(node.start as usize)..(node.end as usize)])
+        self.text
+            .get((node.start as usize)..(node.end as usize))
             .unwrap_or("null")
     }
 
@@ -705,7 +858,8 @@ impl<'t> Doc<'t> {
                 .as_bytes()
                 .get((node.next as usize)..(node.decoded_end as usize))
         } else {
-            self.input
+            self.text
+                .as_bytes()
                 .get((node.start as usize) + 1..(node.end as usize) - 1)
         };
         text.unwrap_or_default()
@@ -722,9 +876,9 @@ impl<'t> Doc<'t> {
                 .decoded
                 .get((node.next as usize)..(node.decoded_end as usize));
         }
-        // Checked by the reader; the check here is the price of no `unsafe`.
-        simdutf8::basic::from_utf8(&self.input[(node.start as usize) + 1..(node.end as usize) - 1])
-            .ok()
+        // A string's quotes are ASCII: the slice is on characters' bounds.
+        self.text
+            .get((node.start as usize) + 1..(node.end as usize) - 1)
     }
 
     /// A non-negative integer that fits `u64`.
@@ -733,7 +887,7 @@ impl<'t> Doc<'t> {
         if node.kind != Kind::Number {
             return None;
         }
-        let digits = &self.input[(node.start as usize)..(node.end as usize)];
+        let digits = &self.text.as_bytes()[(node.start as usize)..(node.end as usize)];
         if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
             return None;
         }
@@ -849,6 +1003,49 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 300);
+    }
+
+    /// Each name of a table has its own id, found from its bytes; a name
+    /// the table lacks has none, even one of the same length and ends.
+    #[test]
+    fn names_have_ids_of_their_own() {
+        static TABLE: Names = Names::of(&["created", "call_id", "id", "index", "x", ""]);
+        let mut ids: Vec<u8> = TABLE.names.iter().map(|n| TABLE.id(n.as_bytes())).collect();
+        assert!(
+            ids.iter()
+                .all(|&id| id != super::NO_NAME && id != super::SHARED)
+        );
+        assert!(
+            TABLE
+                .names
+                .iter()
+                .all(|n| TABLE.known_id(n) == TABLE.id(n.as_bytes()))
+        );
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), TABLE.names.len());
+        for stranger in [
+            "crested",
+            "cxll_id",
+            "ib",
+            "indey",
+            "y",
+            "a_name_of_more_than_32_bytes_long",
+        ] {
+            assert_eq!(TABLE.id(stranger.as_bytes()), super::NO_NAME, "{stranger}");
+        }
+        assert_eq!(TABLE.known_id("absent"), super::SHARED, "no member has it");
+        // The decoders' table: no two names share a slot.
+        let decoders = &super::super::READ_BY_A_DECODER;
+        for slots in &decoders.slots {
+            assert!(!slots.contains(&super::SHARED));
+        }
+        for name in decoders.names {
+            assert_eq!(
+                decoders.names[usize::from(decoders.id(name.as_bytes()) - 1)],
+                *name
+            );
+        }
     }
 
     #[test]
