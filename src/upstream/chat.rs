@@ -6,6 +6,8 @@
 //! decoders use. A known field of the wrong type is an error at its byte; a
 //! `null` one is taken as absent; unknown fields are skipped.
 
+use smallvec::SmallVec;
+
 use super::reader::{At, Doc};
 use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage};
 use crate::Error;
@@ -36,19 +38,17 @@ pub(super) fn decode(
         created: doc.unsigned_at(created)?,
     })?;
     let usage = doc.object(usage)?;
+    let chunk = doc.string(object)? == Some("chat.completion.chunk");
     // Each choice and its delta, looked up once.
-    let mut verbatim = doc.string(object)? == Some("chat.completion.chunk") && usage.is_none();
-    let mut role = false;
-    let mut count = 0;
+    let mut read: SmallVec<[Choice; 2]> = SmallVec::new();
     for choice in doc.elements(choices)? {
         let [index, finish, delta, message] = doc.pick(
             doc.object(Some(choice))?,
             ["index", "finish_reason", "delta", "message"],
         )?;
         let index = doc.small_at(index)?.unwrap_or(0);
-        let delta = doc.object(delta)?;
-        count += 1;
-        verbatim &= count == 1 && index == 0 && finish.is_none() && delta.is_some();
+        // A provider that sends the whole answer in one chunk sends a
+        // `message` instead of a `delta`.
         let fields = doc.pick(
             doc.object(delta.or(message))?,
             [
@@ -60,26 +60,27 @@ pub(super) fn decode(
                 "tool_calls",
             ],
         )?;
-        role = fields[0].is_some();
-        verbatim &= role || fields[1..].iter().flatten().any(|&at| carries(&doc, at));
-        // Reasoning under `reasoning` (OpenRouter, Groq) is written anew as
-        // `reasoning_content`, so that a client finds all of it under one
-        // name whether or not a chunk was forwarded.
-        verbatim &= !fields[3].is_some_and(|at| carries(&doc, at));
+        read.push(Choice {
+            index,
+            finish,
+            delta: delta.is_some(),
+            fields,
+        });
     }
-    if verbatim {
+    if let [only] = read.as_slice()
+        && only.forwardable(&doc)
+        && chunk
+        && usage.is_none()
+    {
         sink.event(Upstream::Verbatim {
             payload: data,
-            role,
+            role: only.fields[ROLE].is_some(),
             block: None,
         })?;
     }
-    for choice in doc.elements(choices)? {
-        let [index, delta, message] = doc.pick(Some(choice), ["index", "delta", "message"])?;
-        sink.event(Upstream::Choice(doc.small_at(index)?.unwrap_or(0)))?;
-        // A provider that sends the whole answer in one chunk sends a
-        // `message` instead of a `delta`.
-        deltas(&doc, doc.object(delta.or(message))?, sink)?;
+    for choice in &read {
+        sink.event(Upstream::Choice(choice.index))?;
+        deltas(&doc, &choice.fields, sink)?;
     }
     sink.event(Upstream::Choice(0))?;
     if let Some(at) = usage {
@@ -102,15 +103,54 @@ pub(super) fn decode(
             openai_shape: true,
         }))?;
     }
-    for choice in doc.elements(choices)? {
+    for choice in &read {
         // The empty string some providers send means "not yet".
-        let [index, reason] = doc.pick(Some(choice), ["index", "finish_reason"])?;
-        if let Some(reason) = doc.string(reason)?.filter(|r| !r.is_empty()) {
-            sink.event(Upstream::Choice(doc.small_at(index)?.unwrap_or(0)))?;
+        if let Some(reason) = doc.string(choice.finish)?.filter(|r| !r.is_empty()) {
+            sink.event(Upstream::Choice(choice.index))?;
             sink.event(Upstream::Finish(finish(reason)))?;
         }
     }
     sink.event(Upstream::Choice(0))
+}
+
+/// The members of a choice's delta (or message) that the decoder reads, in
+/// this order.
+const ROLE: usize = 0;
+const CONTENT: usize = 1;
+const REASONING_CONTENT: usize = 2;
+const REASONING: usize = 3;
+const REFUSAL: usize = 4;
+const TOOL_CALLS: usize = 5;
+
+/// One choice of a chunk, as read once.
+struct Choice {
+    index: u32,
+    finish: Option<At>,
+    /// Whether it has a `delta` (not a whole `message`).
+    delta: bool,
+    /// The delta's members, at [`ROLE`] to [`TOOL_CALLS`].
+    fields: [Option<At>; 6],
+}
+
+impl Choice {
+    /// Whether a chunk with only this choice says nothing the relay must
+    /// rewrite: choice 0, no finish, a delta that carries a role or
+    /// something ([`carries`]), and no reasoning under `reasoning`, which
+    /// is written anew as `reasoning_content` so that a client finds all of
+    /// it under one name whether or not a chunk was forwarded (OpenRouter,
+    /// Groq).
+    fn forwardable(&self, doc: &Doc<'_>) -> bool {
+        let fields = &self.fields;
+        self.index == 0
+            && self.finish.is_none()
+            && self.delta
+            && (fields[ROLE].is_some()
+                || fields[CONTENT..]
+                    .iter()
+                    .flatten()
+                    .any(|&at| carries(doc, at)))
+            && !fields[REASONING].is_some_and(|at| carries(doc, at))
+    }
 }
 
 /// An in-stream `error`: an object, or a bare string taken as its message.
@@ -133,17 +173,14 @@ fn upstream_error<'t>(doc: &Doc<'t>, at: At) -> Result<UpstreamError<'t>, Error>
 }
 
 /// What one choice's delta carries: reasoning, text, refusal, tool calls.
-fn deltas(doc: &Doc<'_>, delta: Option<At>, sink: &mut impl Sink) -> Result<(), Error> {
-    let [reasoning_content, reasoning, content, refusal, tool_calls] = doc.pick(
-        delta,
-        [
-            "reasoning_content",
-            "reasoning",
-            "content",
-            "refusal",
-            "tool_calls",
-        ],
-    )?;
+fn deltas(doc: &Doc<'_>, fields: &[Option<At>; 6], sink: &mut impl Sink) -> Result<(), Error> {
+    let [reasoning_content, reasoning, content, refusal, tool_calls] = [
+        fields[REASONING_CONTENT],
+        fields[REASONING],
+        fields[CONTENT],
+        fields[REFUSAL],
+        fields[TOOL_CALLS],
+    ];
     // `reasoning_content` (DeepSeek, vLLM), else `reasoning` (OpenRouter,
     // Groq, llama.cpp).
     let reasoning = match doc.string(reasoning_content)? {
