@@ -79,6 +79,10 @@ pub(in crate::relay) struct Chat {
     /// builds its list of choices by index, so choice `k` must not reach it
     /// before choices 0 to `k - 1`.
     introduced: u32,
+    /// The chunks' head as [`head`](Chat::head) last wrote it, and the
+    /// [`Base::names_changed`] it was written at.
+    head: Vec<u8>,
+    head_at: Option<u64>,
 }
 
 impl Chat {
@@ -88,6 +92,8 @@ impl Chat {
             choices: vec![Pending::default()],
             used: 1,
             introduced: 0,
+            head: Vec::new(),
+            head_at: None,
         }
     }
 
@@ -101,7 +107,7 @@ impl Chat {
     }
 
     pub(super) fn retained(&self) -> usize {
-        self.choices.iter().map(Pending::capacity).sum()
+        self.choices.iter().map(Pending::capacity).sum::<usize>() + self.head.capacity()
     }
 
     pub(super) fn role_sent(&self) -> bool {
@@ -282,18 +288,23 @@ impl Chat {
     }
 
     /// `{"id":…,"object":"chat.completion.chunk","created":…,"model":…,"choices":[`
+    /// Written once while the response's names stay as they are.
     fn head(&mut self) {
         let base = &mut self.base;
-        let created = base.created();
-        let frame = &mut base.frame;
-        frame.clear();
-        frame.extend_from_slice(br#"{"id":"#);
-        write_json_string(frame, super::or_no_id(&base.id));
-        frame.extend_from_slice(br#","object":"chat.completion.chunk","created":"#);
-        let _ = write!(frame, "{created}");
-        frame.extend_from_slice(br#","model":"#);
-        write_json_string(frame, &base.model);
-        frame.extend_from_slice(br#","choices":["#);
+        if self.head_at != Some(base.names_changed) {
+            let head = &mut self.head;
+            head.clear();
+            head.extend_from_slice(br#"{"id":"#);
+            write_json_string(head, super::or_no_id(&base.id));
+            head.extend_from_slice(br#","object":"chat.completion.chunk","created":"#);
+            let _ = write!(head, "{}", base.created());
+            head.extend_from_slice(br#","model":"#);
+            write_json_string(head, &base.model);
+            head.extend_from_slice(br#","choices":["#);
+            self.head_at = Some(base.names_changed);
+        }
+        base.frame.clear();
+        base.frame.extend_from_slice(&self.head);
     }
 
     /// The chunk with every choice's finish reason.

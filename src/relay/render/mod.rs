@@ -243,7 +243,9 @@ impl Renderer {
     }
 
     pub(super) fn set_created(&mut self, created: u64) {
-        self.base_mut().default_created = created;
+        let base = self.base_mut();
+        base.default_created = created;
+        base.names_changed += 1;
     }
 
     pub(super) fn take(&mut self) -> Bytes {
@@ -417,6 +419,9 @@ pub(super) struct Base {
     pub(super) created: Option<u64>,
     /// `created` for formats that carry none.
     pub(super) default_created: u64,
+    /// Counts the changes of `id`, `model` and the created time, so that a
+    /// renderer may keep what it writes of them until the next change.
+    pub(super) names_changed: u64,
 }
 
 impl Base {
@@ -428,6 +433,7 @@ impl Base {
             model: String::new(),
             created: None,
             default_created: 0,
+            names_changed: 0,
         }
     }
 
@@ -437,6 +443,7 @@ impl Base {
         self.id.clear();
         self.model.clear();
         self.created = None;
+        self.names_changed += 1;
     }
 
     fn retained(&self) -> usize {
@@ -449,13 +456,17 @@ impl Base {
     /// times its input.
     fn set_response(&mut self, id: Option<&str>, model: Option<&str>, created: Option<u64>) {
         for (kept, given) in [(&mut self.id, id), (&mut self.model, model)] {
-            if let Some(given) = given {
+            if let Some(given) = given.map(|given| floor_boundary(given, MAX_NAME))
+                && kept != given
+            {
                 kept.clear();
-                kept.push_str(floor_boundary(given, MAX_NAME));
+                kept.push_str(given);
+                self.names_changed += 1;
             }
         }
-        if created.is_some() {
+        if created.is_some() && created != self.created {
             self.created = created;
+            self.names_changed += 1;
         }
     }
 
