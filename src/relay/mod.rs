@@ -534,13 +534,6 @@ impl Relay {
             // The client's stream is over: nothing after it can reach it.
             return Ok(());
         }
-        if state.output == Output::Same && self.decoder.format().is_none() {
-            state.pick_renderer(self.decoder.detect(event));
-        }
-        state.same = self
-            .decoder
-            .detect(event)
-            .is_some_and(|format| Output::of(format) == state.renderer.output());
         state.offset = event.offset();
         state.phase = Phase::Rewrite;
         state.choice = 0;
@@ -569,6 +562,16 @@ impl Relay {
 }
 
 impl Sink for State {
+    /// The format, read in the decoder's one pass over the event: it picks
+    /// the renderer of [`Output::Same`] and tells whether the event may go
+    /// out as it came.
+    fn format(&mut self, format: Option<Format>) {
+        if self.output == Output::Same {
+            self.pick_renderer(format);
+        }
+        self.same = format.is_some_and(|format| Output::of(format) == self.renderer.output());
+    }
+
     fn event(&mut self, event: Upstream<'_>) -> Result<(), Error> {
         if self.choice != 0
             && !matches!(

@@ -289,6 +289,13 @@ pub struct UpstreamError<'a> {
 pub trait Sink {
     /// Takes one event.
     fn event(&mut self, event: Upstream<'_>) -> Result<(), Error>;
+
+    /// Told, before each message's events, the stream's format as given or
+    /// detected so far (`None` while the events say nothing), read in the
+    /// same pass as the message. Does nothing unless a sink needs it.
+    fn format(&mut self, format: Option<Format>) {
+        let _ = format;
+    }
 }
 
 /// Decodes one upstream stream, event by event, in a format given or
@@ -355,6 +362,7 @@ impl Decoder {
     /// As [`decode`](Decoder::decode), with offsets in the frame's payload.
     pub fn decode_frame(&mut self, frame: &Frame, sink: &mut impl Sink) -> Result<(), Error> {
         self.format.get_or_insert(Format::Bedrock);
+        sink.format(self.format);
         let event = bedrock::Event {
             event_type: frame.event_type().unwrap_or_default(),
             message_type: frame.message_type(),
@@ -390,10 +398,15 @@ impl Decoder {
     /// and whatever `sink` returns.
     pub fn decode(&mut self, event: &SseEvent, sink: &mut impl Sink) -> Result<(), Error> {
         let data = event.data();
-        let format = self.detect_event(event);
-        // The one pass over the event; each decoder first takes what is not
-        // JSON (chat's `[DONE]`, an empty event), then reads the result.
+        // The one pass over the event, which also tells the format while it
+        // is unknown; each decoder first takes what is not JSON (chat's
+        // `[DONE]`, an empty event), then reads the result.
         let doc = self.reader.read(data);
+        if self.format.is_none() {
+            self.format = detect_in(event, doc.as_ref().ok());
+        }
+        let format = self.format;
+        sink.format(format);
         let Some(format) = format else {
             // A ping says nothing; an error reads the same in every format.
             return decode_undetected(doc, data, sink);
@@ -433,19 +446,22 @@ impl Decoder {
     /// neither) by the members of its root.
     fn detect_event(&mut self, event: &SseEvent) -> Option<Format> {
         if self.format.is_none() {
-            let name = event.event().map_or(&b""[..], |e| e);
-            let (kind, gemini) = match self.reader.read(event.data()) {
-                Ok(doc) => read_detection(doc),
-                Err(_) => (None, false),
-            };
-            let kind = kind.map_or(&b""[..], str::as_bytes);
-            self.format = if kind.is_empty() && name.is_empty() && gemini {
-                Some(Format::Gemini)
-            } else {
-                Format::detect(name, kind)
-            };
+            self.format = detect_in(event, self.reader.read(event.data()).ok().as_ref());
         }
         self.format
+    }
+}
+
+/// The format `event` tells, `doc` being its data as read (`None` when it
+/// is no JSON): see [`Format::detect`].
+fn detect_in(event: &SseEvent, doc: Option<&Doc<'_>>) -> Option<Format> {
+    let name = event.event().map_or(&b""[..], |e| e);
+    let (kind, gemini) = doc.map_or((None, false), |doc| read_detection(*doc));
+    let kind = kind.map_or(&b""[..], str::as_bytes);
+    if kind.is_empty() && name.is_empty() && gemini {
+        Some(Format::Gemini)
+    } else {
+        Format::detect(name, kind)
     }
 }
 
