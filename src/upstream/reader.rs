@@ -232,6 +232,9 @@ struct Open {
 /// The node of a container that is skipped, not laid out.
 const SKIPPED: u32 = u32::MAX;
 
+/// The walk's `skip_from` while no value is skipped.
+const NOT_SKIPPING: usize = usize::MAX;
+
 /// Reads payloads with buffers that are reused.
 #[derive(Debug)]
 pub(crate) struct EventReader {
@@ -240,14 +243,6 @@ pub(crate) struct EventReader {
     decoded: String,
     wanted: &'static Names,
     depth_limit: usize,
-}
-
-/// Where the reader stands between two values.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Expect {
-    Value,
-    Key,
-    AfterValue,
 }
 
 impl EventReader {
@@ -298,6 +293,10 @@ impl EventReader {
         })
     }
 
+    /// The pass: a value, then what may follow it (a comma, a closing
+    /// bracket, the end), then a member's name when a comma in an object
+    /// calls for one, each in the order JSON has them, with no state to
+    /// dispatch on between them.
     fn walk(&mut self, input: &[u8]) -> Result<(), Error> {
         if u32::try_from(input.len()).is_err() {
             // Positions are kept in 32 bits; no event is 4 GiB.
@@ -308,128 +307,137 @@ impl EventReader {
         self.decoded.clear();
         let fail = |kind, at: usize| Err(Error::new(kind, at as u64));
         let mut pos = skip_space(input, 0);
-        let mut expect = Expect::Value;
         // While a member's value is skipped: how many brackets were open
         // when it began. Nothing inside it is laid out.
-        let mut skip_from: Option<usize> = None;
-        loop {
+        let mut skip_from = NOT_SKIPPING;
+        'value: loop {
+            // A value starts at `pos`.
+            let keep = skip_from == NOT_SKIPPING;
             let Some(&b) = input.get(pos) else {
-                if expect == Expect::AfterValue && self.open.is_empty() {
-                    return Ok(());
-                }
                 return fail(ErrorKind::Truncated, pos);
             };
-            let keep = skip_from.is_none();
-            match expect {
-                Expect::Value => {
-                    expect = Expect::AfterValue;
-                    pos = match b {
-                        b'{' | b'[' => {
-                            if self.open.len() + 1 >= self.depth_limit {
-                                return fail(ErrorKind::TooDeep, pos);
-                            }
-                            let object = b == b'{';
-                            let node = if keep {
-                                let kind = if object { Kind::Object } else { Kind::Array };
-                                self.push(kind, pos, pos + 1);
-                                (self.nodes.len() - 1) as u32
-                            } else {
-                                SKIPPED
-                            };
-                            self.open.push(Open { node, object });
-                            let inner = skip_space(input, pos + 1);
-                            match (object, input.get(inner)) {
-                                (true, Some(b'}')) | (false, Some(b']')) => self.close(inner),
-                                (true, _) => {
-                                    expect = Expect::Key;
-                                    inner
-                                }
-                                (false, _) => {
-                                    expect = Expect::Value;
-                                    inner
-                                }
-                            }
-                        }
-                        b'"' => {
-                            let (end, escaped) = lex_string(input, pos)?;
-                            if keep {
-                                self.push_string(input, pos, end, escaped)?;
-                            }
-                            end
-                        }
-                        b'-' | b'0'..=b'9' => {
-                            let end = match number::read(input, pos + 1, Num::start(b)) {
-                                Read::Ended(end) => end,
-                                Read::Exhausted(num) if num.is_complete() => input.len(),
-                                Read::Exhausted(_) => {
-                                    return fail(ErrorKind::Truncated, input.len());
-                                }
-                                Read::Invalid(at) => return fail(ErrorKind::InvalidNumber, at),
-                            };
-                            if keep {
-                                self.push(Kind::Number, pos, end);
-                            }
-                            end
-                        }
-                        b't' => self.literal(input, pos, b"true", Kind::True, keep)?,
-                        b'f' => self.literal(input, pos, b"false", Kind::False, keep)?,
-                        b'n' => self.literal(input, pos, b"null", Kind::Null, keep)?,
-                        _ => return fail(ErrorKind::UnexpectedByte, pos),
-                    };
-                }
-                Expect::Key => {
-                    if b != b'"' {
-                        return fail(ErrorKind::UnexpectedByte, pos);
-                    }
+            pos = match b {
+                b'"' => {
                     let (end, escaped) = lex_string(input, pos)?;
                     if keep {
-                        if escaped {
-                            self.push_string(input, pos, end, true)?;
-                            self.name_last_decoded();
-                        } else {
-                            let id = self.wanted.id(&input[pos + 1..end - 1]);
-                            if id != NO_NAME || self.wanted.all {
-                                self.push(Kind::String, pos, end);
-                                if let Some(node) = self.nodes.last_mut() {
-                                    node.name = id;
-                                }
-                            } else {
-                                skip_from = Some(self.open.len());
-                            }
-                        }
+                        self.push_string(input, pos, end, escaped)?;
                     }
-                    pos = skip_space(input, end);
-                    match input.get(pos) {
-                        Some(b':') => pos += 1,
-                        Some(_) => return fail(ErrorKind::UnexpectedByte, pos),
-                        None => return fail(ErrorKind::Truncated, pos),
-                    }
-                    expect = Expect::Value;
+                    end
                 }
-                Expect::AfterValue => {
-                    if skip_from == Some(self.open.len()) {
-                        // The skipped value ended here.
-                        skip_from = None;
+                b'{' | b'[' => {
+                    if self.open.len() + 1 >= self.depth_limit {
+                        return fail(ErrorKind::TooDeep, pos);
                     }
-                    let Some(&top) = self.open.last() else {
-                        return fail(ErrorKind::TrailingContent, pos);
+                    let object = b == b'{';
+                    let node = if keep {
+                        let kind = if object { Kind::Object } else { Kind::Array };
+                        self.push(kind, pos, pos + 1);
+                        (self.nodes.len() - 1) as u32
+                    } else {
+                        SKIPPED
                     };
-                    match b {
-                        b',' => {
-                            expect = if top.object {
-                                Expect::Key
-                            } else {
-                                Expect::Value
-                            };
-                            pos += 1;
+                    self.open.push(Open { node, object });
+                    let inner = skip_space(input, pos + 1);
+                    match (object, input.get(inner)) {
+                        (true, Some(b'}')) | (false, Some(b']')) => self.close(inner),
+                        (true, _) => {
+                            pos = self.name(input, inner, keep, &mut skip_from)?;
+                            continue 'value;
                         }
-                        b'}' if top.object => pos = self.close(pos),
-                        b']' if !top.object => pos = self.close(pos),
-                        _ => return fail(ErrorKind::UnexpectedByte, pos),
+                        (false, _) => {
+                            pos = inner;
+                            continue 'value;
+                        }
                     }
+                }
+                b'-' | b'0'..=b'9' => {
+                    let end = match number::read(input, pos + 1, Num::start(b)) {
+                        Read::Ended(end) => end,
+                        Read::Exhausted(num) if num.is_complete() => input.len(),
+                        Read::Exhausted(_) => return fail(ErrorKind::Truncated, input.len()),
+                        Read::Invalid(at) => return fail(ErrorKind::InvalidNumber, at),
+                    };
+                    if keep {
+                        self.push(Kind::Number, pos, end);
+                    }
+                    end
+                }
+                b't' => self.literal(input, pos, b"true", Kind::True, keep)?,
+                b'f' => self.literal(input, pos, b"false", Kind::False, keep)?,
+                b'n' => self.literal(input, pos, b"null", Kind::Null, keep)?,
+                _ => return fail(ErrorKind::UnexpectedByte, pos),
+            };
+            // A value ended just before `pos`: what follows it.
+            loop {
+                if skip_from == self.open.len() {
+                    // The skipped value ended here.
+                    skip_from = NOT_SKIPPING;
+                }
+                pos = skip_space(input, pos);
+                let Some(&top) = self.open.last() else {
+                    if pos == input.len() {
+                        return Ok(());
+                    }
+                    return fail(ErrorKind::TrailingContent, pos);
+                };
+                match input.get(pos) {
+                    Some(b',') => {
+                        let next = skip_space(input, pos + 1);
+                        pos = if top.object {
+                            let keep = skip_from == NOT_SKIPPING;
+                            self.name(input, next, keep, &mut skip_from)?
+                        } else {
+                            next
+                        };
+                        continue 'value;
+                    }
+                    Some(b'}') if top.object => pos = self.close(pos),
+                    Some(b']') if !top.object => pos = self.close(pos),
+                    Some(_) => return fail(ErrorKind::UnexpectedByte, pos),
+                    None => return fail(ErrorKind::Truncated, pos),
                 }
             }
-            pos = skip_space(input, pos);
+        }
+    }
+
+    /// A member's name at `pos`, its colon and the space after: returns
+    /// where its value starts. With `keep`, a name the table holds is laid
+    /// out; any other has its value skipped, which `skip_from` records.
+    #[inline(always)]
+    fn name(
+        &mut self,
+        input: &[u8],
+        pos: usize,
+        keep: bool,
+        skip_from: &mut usize,
+    ) -> Result<usize, Error> {
+        match input.get(pos) {
+            Some(b'"') => {}
+            Some(_) => return Err(Error::new(ErrorKind::UnexpectedByte, pos as u64)),
+            None => return Err(Error::new(ErrorKind::Truncated, pos as u64)),
+        }
+        let (end, escaped) = lex_string(input, pos)?;
+        if keep {
+            if escaped {
+                self.push_string(input, pos, end, true)?;
+                self.name_last_decoded();
+            } else {
+                let id = self.wanted.id(&input[pos + 1..end - 1]);
+                if id != NO_NAME || self.wanted.all {
+                    self.push(Kind::String, pos, end);
+                    if let Some(node) = self.nodes.last_mut() {
+                        node.name = id;
+                    }
+                } else {
+                    *skip_from = self.open.len();
+                }
+            }
+        }
+        let colon = skip_space(input, end);
+        match input.get(colon) {
+            Some(b':') => Ok(skip_space(input, colon + 1)),
+            Some(_) => Err(Error::new(ErrorKind::UnexpectedByte, colon as u64)),
+            None => Err(Error::new(ErrorKind::Truncated, colon as u64)),
         }
     }
 
