@@ -62,6 +62,10 @@ impl Summary {
         if self.content_truncated {
             return;
         }
+        if self.content.capacity() == 0 {
+            // Rather than growing from a few bytes, a word at a time.
+            self.content.reserve(max.min(512));
+        }
         let room = max.saturating_sub(self.content.len());
         let kept = floor_boundary(text, room);
         self.content.push_str(kept);

@@ -232,6 +232,11 @@ struct Open {
 /// The node of a container that is skipped, not laid out.
 const SKIPPED: u32 = u32::MAX;
 
+/// The nodes and open brackets a reader makes room for at its first event:
+/// a chat chunk lays out some 30 nodes, nested four deep.
+const NODES_AT_FIRST: usize = 64;
+const OPEN_AT_FIRST: usize = 16;
+
 /// The walk's `skip_from` while no value is skipped.
 const NOT_SKIPPING: usize = usize::MAX;
 
@@ -305,6 +310,12 @@ impl EventReader {
         self.nodes.clear();
         self.open.clear();
         self.decoded.clear();
+        if self.nodes.capacity() == 0 {
+            // A new reader's first event: room for a usual one at once,
+            // rather than growing four times on the way.
+            self.nodes.reserve(NODES_AT_FIRST);
+            self.open.reserve(OPEN_AT_FIRST);
+        }
         let fail = |kind, at: usize| Err(Error::new(kind, at as u64));
         let mut pos = skip_space(input, 0);
         // While a member's value is skipped: how many brackets were open
