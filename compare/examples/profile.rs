@@ -11,8 +11,10 @@
 //! `w3-medium`, `w3-string`, `w4` (the chat corpus in one read a stream,
 //! relay reset), `w4-anthropic`, `w4-responses`, the same with a new relay
 //! a stream in 4096-byte reads (`w4-fresh`, `w4-fresh-anthropic`,
-//! `w4-fresh-responses`), and serde_json's side of W3 as the yardstick:
-//! `serde-big`, `serde-medium`. The repetitions default to 100.
+//! `w4-fresh-responses`), and the yardsticks: serde_json's side of W3
+//! (`serde-big`, `serde-medium`) and W4's sse-stream + serde_json path
+//! (`naive-w4`, `naive-w4-fresh`, with the same suffixes). The
+//! repetitions default to 100.
 
 use std::hint::black_box;
 
@@ -70,6 +72,18 @@ fn main() {
             let corpus = Corpus::load_format(w4_format(name));
             (0..reps)
                 .map(|_| relay_corpus_fresh(black_box(&corpus), 4096).0)
+                .sum()
+        }
+        "naive-w4" | "naive-w4-anthropic" | "naive-w4-responses" => {
+            let corpus = Corpus::load_format(w4_format(name));
+            (0..reps)
+                .map(|_| sse_stream_corpus(black_box(&corpus), None).0)
+                .sum()
+        }
+        "naive-w4-fresh" | "naive-w4-fresh-anthropic" | "naive-w4-fresh-responses" => {
+            let corpus = Corpus::load_format(w4_format(name));
+            (0..reps)
+                .map(|_| sse_stream_corpus(black_box(&corpus), Some(4096)).0)
                 .sum()
         }
         other => panic!("unknown workload {other}"),
