@@ -65,30 +65,36 @@ pub(super) fn decode(
                 }
             }
             b"content_block_delta" => {
-                let index = doc.unsigned(root, "index")?;
-                let delta = doc.get_object(root, "delta")?;
+                // The commonest event: each object's members looked up in
+                // one pass.
+                let [index, delta] = doc.pick(root, ["index", "delta"])?;
+                let index = doc.unsigned_at(index)?;
+                let [kind, text_at, thinking, partial_json, signature] = doc.pick(
+                    doc.object(delta)?,
+                    ["type", "text", "thinking", "partial_json", "signature"],
+                )?;
                 let verbatim = Upstream::Verbatim {
                     payload: event.data(),
                     role: false,
                     block: index,
                 };
-                match doc.str(delta, "type")? {
+                match doc.string(kind)? {
                     Some("text_delta") => {
                         sink.event(verbatim)?;
-                        text(doc.str(delta, "text")?, Upstream::Text, sink)
+                        text(doc.string(text_at)?, Upstream::Text, sink)
                     }
                     Some("thinking_delta") => {
                         sink.event(verbatim)?;
-                        text(doc.str(delta, "thinking")?, Upstream::Reasoning, sink)
+                        text(doc.string(thinking)?, Upstream::Reasoning, sink)
                     }
                     Some("input_json_delta") => sink.event(Upstream::Call(CallDelta {
                         call: CallRef { index, item: None },
                         opens: false,
                         id: None,
                         name: None,
-                        arguments: doc.str(delta, "partial_json")?,
+                        arguments: doc.string(partial_json)?,
                     })),
-                    Some("signature_delta") => match doc.str(delta, "signature")? {
+                    Some("signature_delta") => match doc.string(signature)? {
                         Some(signature) => sink.event(Upstream::Signature(signature)),
                         None => Ok(()),
                     },
@@ -126,13 +132,22 @@ fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Erro
     let Some(usage) = at else {
         return Ok(());
     };
-    let input = doc.unsigned(at, "input_tokens")?;
-    let created = doc.unsigned(at, "cache_creation_input_tokens")?;
-    let read = doc.unsigned(at, "cache_read_input_tokens")?;
+    let [input, created, read, output] = doc.pick(
+        at,
+        [
+            "input_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+            "output_tokens",
+        ],
+    )?;
+    let input = doc.unsigned_at(input)?;
+    let created = doc.unsigned_at(created)?;
+    let read = doc.unsigned_at(read)?;
     let prompt = input.map(|input| input + created.unwrap_or(0) + read.unwrap_or(0));
     sink.event(Upstream::Usage(Usage {
         prompt,
-        completion: doc.unsigned(at, "output_tokens")?,
+        completion: doc.unsigned_at(output)?,
         total: None,
         cached: read,
         reasoning: None,
