@@ -13,8 +13,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use argstream::KeyScanner;
-use argstream::chat::Relay;
+use argstream::{KeyScanner, Relay};
 use argstream_compare::workloads::*;
 use criterion::measurement::WallTime;
 use criterion::{

@@ -42,21 +42,18 @@
 //! # }
 //! ```
 //!
-//! The layers: [`sse`] reads and writes server-sent events; [`chat`] views
-//! each chat-completion chunk and, in [`chat::Relay`], turns a provider's
-//! stream into a client's, with every tool call's target argument streamed as
-//! content; [`scan`] is the key scanner underneath. Data flows one way:
-//! bytes, events, chunks, arguments, spans, frames. Every layer reports bad
+//! The layers: [`sse`] reads and writes server-sent events; [`Relay`] turns
+//! a provider's stream into a client's, with every tool call's target
+//! argument streamed as content; [`scan`] is the key scanner underneath.
+//! Data flows one way: bytes, events, arguments, spans, frames. Every layer reports bad
 //! input as an [`Error`] with an [`ErrorKind`] and a byte offset, and none
 //! panics on input.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod chat;
 mod error;
 pub mod eventstream;
-mod raw;
 pub mod relay;
 pub mod scan;
 pub mod sse;
@@ -64,7 +61,6 @@ pub mod sse;
 pub mod stream;
 pub mod upstream;
 
-pub use chat::{Chunk, ChunkParser, ChunkView};
 pub use error::{Error, ErrorKind};
 pub use relay::{Output, Relay, Summary, ToolCallMode, ToolCallSummary};
 pub use scan::{Event, KeyScanner, Span, ValueKind};

@@ -3,7 +3,7 @@
 
 use std::ffi::c_char;
 
-use argstream::chat::DEFAULT_KEY;
+use argstream::relay::DEFAULT_KEY;
 use argstream::{Format, Output, Relay, ToolCallMode};
 use bytes::Bytes;
 
