@@ -61,7 +61,7 @@ pub mod sse;
 pub mod stream;
 pub mod upstream;
 
-pub use error::{Error, ErrorKind};
+pub use error::{Error, ErrorKind, UnknownName};
 pub use relay::{Output, Relay, Summary, ToolCallMode, ToolCallSummary};
 pub use scan::{Event, KeyScanner, Span, ValueKind};
 pub use sse::{LineEnding, SseDecoder, SseEncoder, SseEvent, SseFrame};

@@ -18,12 +18,12 @@ use bytes::Bytes;
 
 use self::calls::Calls;
 use self::render::{Counts, End, Failure, Renderer, Verbatim, write_escaped};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, UnknownName};
 use crate::upstream::{
     CallDelta, Code, Decoder, Finish, Format, Input, Message, Sink, Upstream, UpstreamError, Usage,
 };
 
-pub use self::render::{Output, UnknownOutput};
+pub use self::render::Output;
 pub use self::summary::{Summary, ToolCallSummary};
 
 /// The key a relay tracks when none is given: the voice agent's spoken
@@ -53,14 +53,16 @@ pub enum ToolCallMode {
 }
 
 impl FromStr for ToolCallMode {
-    type Err = String;
+    type Err = UnknownName;
 
-    fn from_str(name: &str) -> Result<ToolCallMode, String> {
+    fn from_str(name: &str) -> Result<ToolCallMode, UnknownName> {
         match name {
             "hide" => Ok(ToolCallMode::Hide),
             "forward" => Ok(ToolCallMode::Forward),
-            _ => Err(format!(
-                "unknown tool-call mode {name:?}: expected hide or forward"
+            _ => Err(UnknownName::new(
+                "tool-call mode",
+                name,
+                &["hide", "forward"],
             )),
         }
     }

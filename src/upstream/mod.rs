@@ -26,9 +26,9 @@ pub use self::input::Message;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::Error;
 use crate::eventstream::Frame;
 use crate::sse::SseEvent;
+use crate::{Error, UnknownName};
 
 pub use self::reader::Code;
 use self::reader::{At, Doc, EventReader, Names};
@@ -104,33 +104,29 @@ impl fmt::Display for Format {
     }
 }
 
-/// A format name that is not one of [`Format::name`]'s.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownFormat(pub String);
-
-impl fmt::Display for UnknownFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown format {:?}: expected openai-chat, openai-responses, anthropic, gemini or bedrock",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for UnknownFormat {}
-
 impl FromStr for Format {
-    type Err = UnknownFormat;
+    type Err = UnknownName;
 
-    fn from_str(name: &str) -> Result<Format, UnknownFormat> {
+    /// Reads a [`name`](Format::name), or one of the aliases `openai` and
+    /// `chat`, `responses`, `google` and `vertex`.
+    fn from_str(name: &str) -> Result<Format, UnknownName> {
         match name {
             "openai-chat" | "openai" | "chat" => Ok(Format::OpenAiChat),
             "openai-responses" | "responses" => Ok(Format::OpenAiResponses),
             "anthropic" => Ok(Format::Anthropic),
             "gemini" | "google" | "vertex" => Ok(Format::Gemini),
             "bedrock" => Ok(Format::Bedrock),
-            _ => Err(UnknownFormat(name.to_owned())),
+            _ => Err(UnknownName::new(
+                "format",
+                name,
+                &[
+                    "openai-chat",
+                    "openai-responses",
+                    "anthropic",
+                    "gemini",
+                    "bedrock",
+                ],
+            )),
         }
     }
 }
