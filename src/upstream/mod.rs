@@ -11,6 +11,14 @@
 //! finish, usage, an error, the end. Everything after the decoders (the
 //! calls, their key scanners, the summary, the downstream writer in
 //! [`relay`](crate::relay)) sees only these events and never the format.
+//!
+//! [`Relay`](crate::Relay) drives a [`Decoder`] itself. A caller that wants
+//! the events alone, to read a stream without relaying it (the crate's
+//! round-trip tests read the relay's output back this way), feeds each
+//! [`SseEvent`] to [`Decoder::decode`] or each [`Frame`] to
+//! [`Decoder::decode_frame`], calls [`Decoder::finish`] at the body's end,
+//! and takes the events in its [`Sink`]. The reader of whole events that
+//! the decoders share stays inside the crate.
 
 mod anthropic;
 mod bedrock;
@@ -20,8 +28,7 @@ mod input;
 mod reader;
 mod responses;
 
-pub(crate) use self::input::Input;
-pub use self::input::Message;
+pub(crate) use self::input::{Input, Message};
 
 use std::fmt;
 use std::str::FromStr;
@@ -85,7 +92,7 @@ impl Format {
     /// neither a name nor a `type`: the [`Decoder`] tells them from chat
     /// chunks by their members (`candidates`, `usageMetadata`,
     /// `promptFeedback`), and Bedrock by its binary framing.
-    pub fn detect(event_type: &[u8], kind: &[u8]) -> Option<Format> {
+    pub(crate) fn detect(event_type: &[u8], kind: &[u8]) -> Option<Format> {
         let name = if kind.is_empty() { event_type } else { kind };
         match name {
             b"ping" | b"error" => None,
@@ -337,7 +344,11 @@ impl Decoder {
     ///
     /// # Errors
     /// As [`decode`](Decoder::decode) and [`decode_frame`](Decoder::decode_frame).
-    pub fn decode_message(&mut self, message: &Message, sink: &mut impl Sink) -> Result<(), Error> {
+    pub(crate) fn decode_message(
+        &mut self,
+        message: &Message,
+        sink: &mut impl Sink,
+    ) -> Result<(), Error> {
         match message {
             Message::Sse(event) => self.decode(event, sink),
             Message::Frame(frame) => self.decode_frame(frame, sink),
@@ -416,7 +427,7 @@ impl Decoder {
     /// The format, given or detected from `event` when this is the first
     /// event that tells (see [`Format::detect`]); `None` while the events
     /// say nothing (a `ping`, an `error`).
-    pub fn detect(&mut self, message: &Message) -> Option<Format> {
+    pub(crate) fn detect(&mut self, message: &Message) -> Option<Format> {
         let event = match message {
             Message::Sse(event) => event,
             Message::Frame(_) => return Some(*self.format.get_or_insert(Format::Bedrock)),
