@@ -84,9 +84,10 @@ impl Input {
     }
 
     /// The limit on one SSE event, and on one frame.
-    pub(crate) fn set_max_event_size(&mut self, max: usize) {
-        self.sse.set_max_event_size(max);
-        self.frames.set_max_frame_size(max);
+    pub(crate) fn with_max_event_size(mut self, max: usize) -> Input {
+        self.sse = self.sse.with_max_event_size(max);
+        self.frames = self.frames.with_max_frame_size(max);
+        self
     }
 
     pub(crate) fn feed(&mut self, read: Bytes) {

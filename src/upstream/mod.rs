@@ -322,10 +322,10 @@ impl Decoder {
     /// Sets the nesting limit of an event's JSON: the array or object that
     /// would make `limit` containers open at once is refused with
     /// [`ErrorKind::TooDeep`](crate::ErrorKind::TooDeep). The default,
-    /// [`DEFAULT_DEPTH_LIMIT`](crate::scan::DEFAULT_DEPTH_LIMIT), accepts
+    /// [`DEFAULT_MAX_DEPTH`](crate::scan::DEFAULT_MAX_DEPTH), accepts
     /// what serde_json accepts.
-    pub fn with_depth_limit(mut self, limit: usize) -> Decoder {
-        self.reader.set_depth_limit(limit);
+    pub fn with_max_depth(mut self, limit: usize) -> Decoder {
+        self.reader.set_max_depth(limit);
         self
     }
 
