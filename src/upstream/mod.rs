@@ -6,7 +6,7 @@
 //! `content_block_delta`, ...), Google Gemini (`GenerateContentResponse`
 //! events) or Amazon Bedrock `ConverseStream` (binary event-stream frames).
 //! Each has a decoder here, one file a format, that turns one server-sent
-//! event or frame ([`Message`]) into a few [`Upstream`] events: answer
+//! event or frame into a few [`Upstream`] events: answer
 //! text, reasoning, a tool call's id, name and argument fragments, the
 //! finish, usage, an error, the end. Everything after the decoders (the
 //! calls, their key scanners, the summary, the downstream writer in
