@@ -7,14 +7,14 @@
 //! - `w3_one_piece`: whole documents checked in one piece;
 //! - `w4_relay`: the recorded OpenAI-compatible streams relayed.
 //!
-//! `cargo bench -p argstream-compare --bench peers [-- w2]`. The re-parsing peers are quadratic, so
+//! `cargo bench [-- w2]` at the root (with `scan.rs`), or `cargo bench -p
+//! argstream-compare --bench peers [-- w2]`. The re-parsing peers are quadratic, so
 //! the groups use flat sampling: ten runs each, however slow.
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use argstream::KeyScanner;
-use argstream::chat::Relay;
+use argstream::{KeyScanner, Relay};
 use argstream_compare::workloads::*;
 use criterion::measurement::WallTime;
 use criterion::{

@@ -2,7 +2,8 @@
 //! physical reference (`memchr2` over the same bytes, which is the least any
 //! JSON string reader must do), and the same argument in 4-byte fragments.
 //!
-//! `cargo bench -p argstream-compare --bench scan`
+//! `cargo bench` at the root (with `peers.rs`), or `cargo bench -p
+//! argstream-compare --bench scan`
 
 use std::hint::black_box;
 use std::time::Duration;

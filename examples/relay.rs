@@ -23,7 +23,7 @@
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
-use argstream::chat::DEFAULT_KEY;
+use argstream::relay::DEFAULT_KEY;
 use argstream::{Format, Output, Relay, ToolCallMode};
 use bytes::Bytes;
 

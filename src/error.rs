@@ -132,6 +132,65 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A name that no value of a type goes by: what the crate's [`FromStr`]
+/// implementations ([`Format`](crate::Format), [`Output`](crate::Output),
+/// [`ToolCallMode`](crate::ToolCallMode)) return for a name they do not
+/// know. Its [`Display`](fmt::Display) names the bad value and the
+/// accepted ones: `unknown output format "gemini-x": expected openai-chat,
+/// openai-responses, anthropic, gemini or same`.
+///
+/// [`FromStr`]: std::str::FromStr
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownName {
+    what: &'static str,
+    name: String,
+    expected: &'static [&'static str],
+}
+
+impl UnknownName {
+    #[cold]
+    pub(crate) fn new(
+        what: &'static str,
+        name: &str,
+        expected: &'static [&'static str],
+    ) -> UnknownName {
+        UnknownName {
+            what,
+            name: name.to_owned(),
+            expected,
+        }
+    }
+
+    /// The name that was given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The names accepted (each value's own; a few aliases are accepted
+    /// too).
+    pub fn expected(&self) -> &'static [&'static str] {
+        self.expected
+    }
+}
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown {} {:?}: expected ", self.what, self.name)?;
+        let last = self.expected.len().saturating_sub(1);
+        for (i, name) in self.expected.iter().enumerate() {
+            let between = match i {
+                0 => "",
+                _ if i == last => " or ",
+                _ => ", ",
+            };
+            write!(f, "{between}{name}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
 #[cfg(test)]
 mod tests {
     use super::ErrorKind;

@@ -45,6 +45,9 @@ const PRELUDE: usize = 12;
 /// The message CRC32 at the end of a frame.
 const TRAILER: usize = 4;
 
+/// The default limit on one frame: 16 MiB, as for one SSE event.
+pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 << 20;
+
 /// One decoded frame: the headers the relay reads, and the payload.
 ///
 /// Cloning is cheap: every field is a [`Bytes`] or a number.
@@ -156,9 +159,6 @@ impl FrameDecoder {
         self.partial.capacity()
     }
 
-    /// The default limit on one frame: 16 MiB, as for one SSE event.
-    pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 << 20;
-
     /// A decoder at the start of a body. Allocates nothing until fed.
     pub fn new() -> FrameDecoder {
         FrameDecoder {
@@ -167,14 +167,16 @@ impl FrameDecoder {
             offset: 0,
             partial: BytesMut::new(),
             frame_len: None,
-            max_frame_size: FrameDecoder::DEFAULT_MAX_FRAME_SIZE,
+            max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             failed: None,
         }
     }
 
-    /// Sets the limit on one frame's total length, in bytes.
-    pub fn set_max_frame_size(&mut self, max: usize) {
+    /// Sets the limit on one frame's total length, in bytes (default
+    /// [`DEFAULT_MAX_FRAME_SIZE`]).
+    pub fn with_max_frame_size(mut self, max: usize) -> FrameDecoder {
         self.max_frame_size = max;
+        self
     }
 
     /// The limit on one frame's total length.

@@ -42,34 +42,145 @@
 //! # }
 //! ```
 //!
-//! The layers: [`sse`] reads and writes server-sent events; [`chat`] views
-//! each chat-completion chunk and, in [`chat::Relay`], turns a provider's
-//! stream into a client's, with every tool call's target argument streamed as
-//! content; [`scan`] is the key scanner underneath. Data flows one way:
-//! bytes, events, chunks, arguments, spans, frames. Every layer reports bad
-//! input as an [`Error`] with an [`ErrorKind`] and a byte offset, and none
-//! panics on input.
-
+//! # The relay
+//!
+//! A gateway between a model provider and its client does not drive the
+//! scanner itself: a [`Relay`] takes the provider's response body read by
+//! read and gives back the client's stream, in the client's format, with
+//! each tool call's target argument streamed as answer text the moment it
+//! arrives. Here a chat completion's call is hidden from a chat client,
+//! which hears its `pre_exec_msg`:
+//!
+//! ```
+//! use argstream::{Output, Relay};
+//! use bytes::Bytes;
+//!
+//! # fn main() -> Result<(), argstream::Error> {
+//! let upstream = concat!(
+//!     r#"data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","#,
+//!     r#""choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"#,
+//!     r#""id":"call_1","type":"function","function":{"name":"lookup","#,
+//!     r#""arguments":"{\"pre_exec_msg\": \"One mo"}}]}}]}"#,
+//!     "\n\n",
+//!     r#"data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","#,
+//!     r#""choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"#,
+//!     r#""function":{"arguments":"ment\"}"}}]}}]}"#,
+//!     "\n\n",
+//!     r#"data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","#,
+//!     r#""choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+//!     "\n\ndata: [DONE]\n\n",
+//! );
+//! let mut relay = Relay::new(&["pre_exec_msg"]).with_output(Output::OpenAiChat);
+//! let mut downstream = Vec::new();
+//! for read in upstream.as_bytes().chunks(64) {
+//!     relay.feed(Bytes::copy_from_slice(read))?; // a read as the socket gave it
+//!     downstream.extend_from_slice(&relay.output()); // whole SSE frames
+//! }
+//! relay.finish()?; // a cut-off body would end with an error event here
+//! downstream.extend_from_slice(&relay.output());
+//!
+//! let client = String::from_utf8(downstream).unwrap();
+//! assert!(client.contains(r#""delta":{"role":"assistant","content":"One mo"}"#));
+//! assert!(client.contains(r#""delta":{"content":"ment"}"#));
+//! // The call is hidden, and its finish reads as a plain stop.
+//! assert!(!client.contains("tool_calls"));
+//! assert!(client.contains(r#""finish_reason":"stop""#));
+//! assert!(client.ends_with("data: [DONE]\n\n"));
+//! assert_eq!(relay.summary().tool_calls[0].name, "lookup");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # How data flows
+//!
+//! One way, through layers that each know only their own part:
+//!
+//! 1. **Bytes to messages.** [`sse`]'s [`SseDecoder`] cuts a
+//!    `text/event-stream` body into [`SseEvent`]s as its reads arrive;
+//!    [`eventstream`]'s [`FrameDecoder`](eventstream::FrameDecoder) cuts
+//!    Amazon Bedrock's binary event-stream frames. Both take reads as
+//!    [`Bytes`](bytes::Bytes), hand out slices of them, and know no JSON.
+//! 2. **Messages to one event model.** [`upstream`] has one decoder a
+//!    [`Format`] (OpenAI chat completions, OpenAI Responses, Anthropic
+//!    Messages, Google Gemini, Bedrock `ConverseStream`) behind one
+//!    [`upstream::Decoder`]. They share one reader of whole events, which
+//!    lays out the members a decoder reads and skips the rest, and each
+//!    turns its event into the same provider-neutral
+//!    [`upstream::Upstream`] events: text, reasoning, a call's pieces, the
+//!    finish, usage, an error, the end.
+//! 3. **Events to the client's frames.** [`Relay`] (module [`relay`]) keeps
+//!    the calls, runs a [`KeyScanner`] over each call's arguments and
+//!    collects the [`Summary`]; one renderer an [`Output`] format writes the
+//!    client's frames into a reused buffer, taken with
+//!    [`Relay::output`] or, as a few [`Bytes`](bytes::Bytes) for a
+//!    vectored write, [`Relay::output_frames`], where an event relayed
+//!    unchanged is a slice of the upstream read.
+//! 4. **The scanner underneath.** [`scan`]'s [`KeyScanner`] reads a call's
+//!    arguments as they grow and reports its target values as [`Span`]s of
+//!    the caller's buffer, as in the first example.
+//!
+//! [`RelayStream`] (feature `stream`) drives a relay
+//! from any async `Stream` of upstream reads, with no task and no channel.
+//!
+//! # Options and limits
+//!
+//! Options are set when a value is built, with consuming `with_*` builders:
+//! `Relay::new(keys).with_output(Output::Anthropic).with_max_calls(16)`. A
+//! `set_*` method exists only for what a caller changes on a live value it
+//! reuses, and that option then has no `with_*`: [`Relay::set_created`],
+//! which a gateway that pools relays sets for each request.
+//!
+//! Every limit has a default named `DEFAULT_MAX_*` in the module of the
+//! type it limits, a `with_max_*` builder and an [`ErrorKind`]:
+//!
+//! | limit | default | set with | past it |
+//! | --- | --- | --- | --- |
+//! | nesting of a JSON document | [`scan::DEFAULT_MAX_DEPTH`] (128) | [`KeyScanner::with_max_depth`], [`upstream::Decoder::with_max_depth`] | [`ErrorKind::TooDeep`] |
+//! | one SSE event | [`sse::DEFAULT_MAX_EVENT_SIZE`] (16 MiB) | [`SseDecoder::with_max_event_size`], [`Relay::with_max_event_size`] | [`ErrorKind::EventTooLarge`] |
+//! | one event-stream frame | [`eventstream::DEFAULT_MAX_FRAME_SIZE`] (16 MiB) | [`FrameDecoder::with_max_frame_size`](eventstream::FrameDecoder::with_max_frame_size), [`Relay::with_max_event_size`] | [`ErrorKind::EventTooLarge`] |
+//! | one call's arguments | [`relay::DEFAULT_MAX_ARGUMENTS`] (16 MiB) | [`Relay::with_max_arguments`] | [`ErrorKind::ArgumentsTooLarge`], for that call alone |
+//! | calls in one response | [`relay::DEFAULT_MAX_CALLS`] (1,024) | [`Relay::with_max_calls`] | [`ErrorKind::TooManyCalls`] |
+//! | answer text a summary keeps | [`relay::DEFAULT_MAX_CONTENT`] (16 MiB) | [`Relay::with_max_content`] | [`Summary::content_truncated`], no error |
+//!
+//! # Errors
+//!
+//! Every layer reports bad input as an [`Error`] with an [`ErrorKind`] and
+//! the byte offset of the first bad byte; none panics on input, and none
+//! recurses on its depth. A name read from text (the [`FromStr`] of
+//! [`Format`], [`Output`] and [`ToolCallMode`]) that is none of theirs is an
+//! [`UnknownName`], which says what is accepted.
+//!
+//! [`FromStr`]: std::str::FromStr
+//!
+//! # Features
+//!
+//! - `stream`: [`RelayStream`], on `futures-core`.
+//!
+#![cfg_attr(feature = "stream", doc = "[`RelayStream`]: stream::RelayStream")]
+#![cfg_attr(
+    not(feature = "stream"),
+    doc = "[`RelayStream`]: https://docs.rs/argstream/latest/argstream/stream/struct.RelayStream.html"
+)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod chat;
 mod error;
 pub mod eventstream;
-mod raw;
 pub mod relay;
 pub mod scan;
 pub mod sse;
 #[cfg(feature = "stream")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
 pub mod stream;
 pub mod upstream;
 
-pub use chat::{Chunk, ChunkParser, ChunkView};
-pub use error::{Error, ErrorKind};
+pub use error::{Error, ErrorKind, UnknownName};
 pub use relay::{Output, Relay, Summary, ToolCallMode, ToolCallSummary};
 pub use scan::{Event, KeyScanner, Span, ValueKind};
 pub use sse::{LineEnding, SseDecoder, SseEncoder, SseEvent, SseFrame};
 #[cfg(feature = "stream")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
 pub use stream::{RelayStream, RelayStreamError};
 pub use upstream::Format;
 

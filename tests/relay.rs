@@ -530,3 +530,60 @@ fn a_syntax_error_names_its_byte_in_the_stream() {
         );
     }
 }
+
+/// Every name of an option parses back to its value, and a bad one is a
+/// typed error that names it and what is accepted.
+#[test]
+fn option_names_parse_back_and_a_bad_one_says_what_is_accepted() {
+    use argstream::{Format, Output, UnknownName};
+
+    fn is_error<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
+    let formats = [
+        Format::OpenAiChat,
+        Format::OpenAiResponses,
+        Format::Anthropic,
+        Format::Gemini,
+        Format::Bedrock,
+    ];
+    let error: UnknownName = "cohere".parse::<Format>().unwrap_err();
+    is_error(&error);
+    assert_eq!(error.name(), "cohere");
+    let names: Vec<&str> = formats.iter().map(|format| format.name()).collect();
+    assert_eq!(error.expected(), names);
+    for format in formats {
+        assert_eq!(format.name().parse::<Format>(), Ok(format));
+    }
+    assert_eq!(
+        error.to_string(),
+        "unknown format \"cohere\": expected openai-chat, openai-responses, anthropic, gemini or bedrock"
+    );
+
+    let outputs = [
+        Output::OpenAiChat,
+        Output::OpenAiResponses,
+        Output::Anthropic,
+        Output::Gemini,
+        Output::Same,
+    ];
+    let error = "gemini-x".parse::<Output>().unwrap_err();
+    let names: Vec<&str> = outputs.iter().map(|output| output.name()).collect();
+    assert_eq!(error.expected(), names);
+    for output in outputs {
+        assert_eq!(output.name().parse::<Output>(), Ok(output));
+    }
+    assert!(
+        error
+            .to_string()
+            .starts_with("unknown output format \"gemini-x\": expected ")
+    );
+
+    for mode in [ToolCallMode::Hide, ToolCallMode::Forward] {
+        assert_eq!(mode.to_string().parse::<ToolCallMode>(), Ok(mode));
+    }
+    let error = "show".parse::<ToolCallMode>().unwrap_err();
+    assert_eq!(error.expected(), ["hide", "forward"]);
+    assert_eq!(
+        error.to_string(),
+        "unknown tool-call mode \"show\": expected hide or forward"
+    );
+}

@@ -624,7 +624,7 @@ fn gemini_calls_keep_their_order_after_a_call_with_no_arguments() {
 
 #[test]
 fn gemini_leaves_out_a_call_nested_too_deep_for_its_readers() {
-    let limit = argstream::scan::DEFAULT_DEPTH_LIMIT;
+    let limit = argstream::scan::DEFAULT_MAX_DEPTH;
     // Arguments nested `depth` deep, as deep as the key scanner takes.
     let nested =
         |depth: usize| format!("{}{}", "{\"a\":".repeat(depth - 1) + "{", "}".repeat(depth));

@@ -188,9 +188,9 @@ fn depth_limit_matches_serde_json_and_is_configurable() {
             assert_eq!(ours.unwrap_err().kind(), ErrorKind::TooDeep);
         }
     }
-    let mut scanner = KeyScanner::new(&["k"]).with_depth_limit(4);
+    let mut scanner = KeyScanner::new(&["k"]).with_max_depth(4);
     assert!(scanner.next_event(b"[[[]]]").is_ok());
-    let mut scanner = KeyScanner::new(&["k"]).with_depth_limit(4);
+    let mut scanner = KeyScanner::new(&["k"]).with_max_depth(4);
     let error = scanner.next_event(b"[[[[]]]]").unwrap_err();
     assert_eq!((error.kind(), error.offset()), (ErrorKind::TooDeep, 3));
 }
@@ -204,7 +204,7 @@ fn deep_input_neither_recurses_nor_grows_memory() {
     assert_eq!((error.kind(), error.offset()), (ErrorKind::TooDeep, 127));
     // A high limit works without recursion too.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let mut scanner = KeyScanner::new(&["k"]).with_depth_limit(200_000);
+    let mut scanner = KeyScanner::new(&["k"]).with_max_depth(200_000);
     while scanner.next_event(deep.as_bytes()).unwrap().is_some() {}
     scanner.finish().unwrap();
 }

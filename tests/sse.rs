@@ -485,8 +485,7 @@ fn batched_frames_with_fields_decode_back() {
 #[test]
 fn crlf_frames_are_the_lf_frames_with_crlf_and_decode_the_same() {
     let mut lf = SseEncoder::new();
-    let mut crlf = SseEncoder::new();
-    crlf.set_line_ending(LineEnding::CrLf);
+    let mut crlf = SseEncoder::new().with_line_ending(LineEnding::CrLf);
     assert_eq!(crlf.line_ending(), LineEnding::CrLf);
     for encoder in [&mut lf, &mut crlf] {
         for &payload in PAYLOADS {

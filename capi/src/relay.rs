@@ -3,7 +3,7 @@
 
 use std::ffi::c_char;
 
-use argstream::chat::DEFAULT_KEY;
+use argstream::relay::DEFAULT_KEY;
 use argstream::{Format, Output, Relay, ToolCallMode};
 use bytes::Bytes;
 
@@ -188,8 +188,8 @@ unsafe fn relay_of(options: &argstream_relay_options) -> Result<Relay, Refusal> 
     .with_output(output)
     .with_values(options.flags & ARGSTREAM_NO_VALUES == 0)
     .with_tool_calls(mode)
-    .with_finish(options.flags & ARGSTREAM_NO_FINISH == 0)
-    .with_created(options.created);
+    .with_finish(options.flags & ARGSTREAM_NO_FINISH == 0);
+    relay.set_created(options.created);
     if options.max_event_size != 0 {
         relay = relay.with_max_event_size(options.max_event_size);
     }

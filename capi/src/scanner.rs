@@ -110,7 +110,7 @@ unsafe fn scanner_of(options: &argstream_scanner_options) -> Result<KeyScanner, 
     let scanner = KeyScanner::new(&keys);
     Ok(match options.depth_limit {
         0 => scanner,
-        limit => scanner.with_depth_limit(limit),
+        limit => scanner.with_max_depth(limit),
     })
 }
 

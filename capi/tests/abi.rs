@@ -287,11 +287,11 @@ fn options_reach_the_core() {
     options.flags = ARGSTREAM_NO_FINISH;
     options.created = 42;
     options.max_calls = 3;
-    let core = Relay::new(&["city", "pre_exec_msg"])
+    let mut core = Relay::new(&["city", "pre_exec_msg"])
         .with_format(Some(argstream::Format::OpenAiChat))
         .with_finish(false)
-        .with_created(42)
         .with_max_calls(3);
+    core.set_created(42);
     let expected = relay_core(core, SMALL_CHAT);
     assert!(!String::from_utf8_lossy(&expected.0).contains("[DONE]"));
     assert_eq!(relay_abi(&options, SMALL_CHAT, 5), expected);

@@ -18,8 +18,7 @@
 
 use std::hint::black_box;
 
-use argstream::KeyScanner;
-use argstream::chat::Relay;
+use argstream::{KeyScanner, Relay};
 use argstream_compare::workloads::*;
 
 fn main() {

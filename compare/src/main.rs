@@ -24,8 +24,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use argstream::KeyScanner;
-use argstream::chat::Relay;
+use argstream::{KeyScanner, Relay};
 use argstream_compare::workloads::*;
 use counting_alloc::ALLOCATIONS;
 use serde::Serialize;

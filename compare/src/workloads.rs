@@ -9,8 +9,7 @@
 use std::convert::Infallible;
 use std::path::PathBuf;
 
-use argstream::chat::Relay;
-use argstream::{Event, KeyScanner};
+use argstream::{Event, KeyScanner, Relay};
 use bytes::Bytes;
 use futures::StreamExt as _;
 use jiter::{JsonValue, PartialMode};

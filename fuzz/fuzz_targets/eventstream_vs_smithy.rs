@@ -14,7 +14,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use argstream::eventstream::{FrameDecoder, encode_frame_with_headers};
+use argstream::eventstream::{DEFAULT_MAX_FRAME_SIZE, FrameDecoder, encode_frame_with_headers};
 use argstream_fuzz::plan::pieces;
 use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
 use bytes::{Bytes, BytesMut};
@@ -129,7 +129,7 @@ fn bad_prelude(rest: &[u8]) -> bool {
     crc32fast::hash(&prelude[..8]) != word(8)
         || total < 16
         || headers > total - 16
-        || total > FrameDecoder::DEFAULT_MAX_FRAME_SIZE
+        || total > DEFAULT_MAX_FRAME_SIZE
 }
 
 fuzz_target!(|case: Case| {

@@ -57,7 +57,7 @@ struct Case {
 #[derive(Debug, PartialEq)]
 struct Relayed {
     output: Vec<u8>,
-    summary: argstream::chat::Summary,
+    summary: argstream::Summary,
     events: u64,
     result: Result<(), argstream::Error>,
 }

@@ -185,7 +185,7 @@ impl Config {
             }
         }
         if config.keys.is_empty() {
-            config.keys.push(argstream::chat::DEFAULT_KEY.to_owned());
+            config.keys.push(argstream::relay::DEFAULT_KEY.to_owned());
         }
         if config.idle_timeout.is_zero() {
             return Err(ConfigError::Invalid(

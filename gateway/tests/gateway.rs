@@ -355,7 +355,8 @@ async fn relays_each_route_as_the_relay_does(args: &[&str], relay: impl Fn(Outpu
         }
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
-        let relay = relay(own).with_created(now);
+        let mut relay = relay(own);
+        relay.set_created(now);
         let output = relay.output_format();
         let expected = relayed_offline(example, relay);
         let body = body_of(response).await;

@@ -107,8 +107,8 @@ impl PyRelay {
             .with_output(output)
             .with_values(values)
             .with_tool_calls(mode)
-            .with_finish(finish)
-            .with_created(created);
+            .with_finish(finish);
+        relay.set_created(created);
         if let Some(max) = max_event_size {
             relay = relay.with_max_event_size(max);
         }

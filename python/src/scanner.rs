@@ -1,7 +1,7 @@
 //! `argstream.KeyScanner`: the crate's [`KeyScanner`] over a buffer the
 //! binding keeps, fed `str` or `bytes` fragments.
 
-use argstream::scan::DEFAULT_DEPTH_LIMIT;
+use argstream::scan::DEFAULT_MAX_DEPTH;
 use argstream::{Error, Event, KeyScanner, Span};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
@@ -11,7 +11,7 @@ use crate::error::{borrow, borrow_mut, to_py};
 
 const WHAT: &str = "KeyScanner";
 
-const _: () = assert!(DEFAULT_DEPTH_LIMIT == 128, "update depth_limit's default");
+const _: () = assert!(DEFAULT_MAX_DEPTH == 128, "update depth_limit's default");
 
 /// Streams the string values of chosen keys out of a JSON object that
 /// arrives in fragments, as decoded text.
@@ -147,7 +147,7 @@ impl PyKeyScanner {
     #[pyo3(signature = (keys, *, depth_limit = 128))]
     fn new(keys: &Bound<'_, PyAny>, depth_limit: usize) -> PyResult<PyKeyScanner> {
         Ok(PyKeyScanner {
-            scanner: KeyScanner::new(&crate::keys_of(keys)?).with_depth_limit(depth_limit),
+            scanner: KeyScanner::new(&crate::keys_of(keys)?).with_max_depth(depth_limit),
             document: Vec::new(),
             text: String::new(),
             current: None,

@@ -18,12 +18,12 @@ use bytes::Bytes;
 
 use self::calls::Calls;
 use self::render::{Counts, End, Failure, Renderer, Verbatim, write_escaped};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, UnknownName};
 use crate::upstream::{
     CallDelta, Code, Decoder, Finish, Format, Input, Message, Sink, Upstream, UpstreamError, Usage,
 };
 
-pub use self::render::{Output, UnknownOutput};
+pub use self::render::Output;
 pub use self::summary::{Summary, ToolCallSummary};
 
 /// The key a relay tracks when none is given: the voice agent's spoken
@@ -53,14 +53,16 @@ pub enum ToolCallMode {
 }
 
 impl FromStr for ToolCallMode {
-    type Err = String;
+    type Err = UnknownName;
 
-    fn from_str(name: &str) -> Result<ToolCallMode, String> {
+    fn from_str(name: &str) -> Result<ToolCallMode, UnknownName> {
         match name {
             "hide" => Ok(ToolCallMode::Hide),
             "forward" => Ok(ToolCallMode::Forward),
-            _ => Err(format!(
-                "unknown tool-call mode {name:?}: expected hide or forward"
+            _ => Err(UnknownName::new(
+                "tool-call mode",
+                name,
+                &["hide", "forward"],
             )),
         }
     }
@@ -322,10 +324,11 @@ impl Relay {
     }
 
     /// Sets the largest upstream event accepted, in bytes (see
-    /// [`SseDecoder::set_max_event_size`](crate::SseDecoder::set_max_event_size)),
-    /// and the largest event-stream frame.
+    /// [`SseDecoder::with_max_event_size`](crate::SseDecoder::with_max_event_size)),
+    /// and the largest event-stream frame (default
+    /// [`DEFAULT_MAX_EVENT_SIZE`](crate::sse::DEFAULT_MAX_EVENT_SIZE)).
     pub fn with_max_event_size(mut self, max: usize) -> Relay {
-        self.input.set_max_event_size(max);
+        self.input = self.input.with_max_event_size(max);
         self
     }
 
@@ -357,14 +360,10 @@ impl Relay {
 
     /// Sets the `created` time (Unix seconds) of the output for a format
     /// that carries none (Anthropic). Default 0, so that output depends only
-    /// on input; a gateway passes the time the request started.
-    pub fn with_created(mut self, created: u64) -> Relay {
-        self.state.renderer.set_created(created);
-        self
-    }
-
-    /// [`with_created`](Relay::with_created) for a relay kept between
-    /// streams: a gateway that reuses relays sets each request's time.
+    /// on input; a gateway passes the time the request started. A setter,
+    /// not a builder, since it changes with each stream: a gateway that
+    /// reuses relays sets each request's time, and [`reset`](Relay::reset)
+    /// keeps it.
     pub fn set_created(&mut self, created: u64) {
         self.state.renderer.set_created(created);
     }

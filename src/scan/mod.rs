@@ -18,9 +18,11 @@ use string::{KeyText, Lex, Scanned, StringLexer, decode_string_text};
 
 pub use string::Span;
 
-/// The nesting limit serde_json applies: the 128th open array or object is
-/// refused.
-pub const DEFAULT_DEPTH_LIMIT: usize = 128;
+/// The default nesting limit, serde_json's: the 128th open array or object
+/// is refused. [`KeyScanner::with_max_depth`] and
+/// [`Decoder::with_max_depth`](crate::upstream::Decoder::with_max_depth)
+/// change it.
+pub const DEFAULT_MAX_DEPTH: usize = 128;
 
 /// What the scanner reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -114,7 +116,7 @@ pub enum ValueKind {
 pub struct KeyScanner {
     keys: SmallVec<[Box<str>; 2]>,
     occurrences: SmallVec<[u32; 2]>,
-    depth_limit: usize,
+    max_depth: usize,
     /// The next byte of the caller's buffer to read.
     pos: usize,
     state: State,
@@ -144,7 +146,7 @@ impl KeyScanner {
         KeyScanner {
             occurrences: SmallVec::from_elem(0, keys.len()),
             keys,
-            depth_limit: DEFAULT_DEPTH_LIMIT,
+            max_depth: DEFAULT_MAX_DEPTH,
             pos: 0,
             state: State::Root,
             nesting: Nesting::new(),
@@ -159,10 +161,10 @@ impl KeyScanner {
 
     /// Sets the nesting limit: the array or object that would make `limit`
     /// containers open at once is refused with [`ErrorKind::TooDeep`]. The
-    /// default, [`DEFAULT_DEPTH_LIMIT`], accepts what serde_json accepts.
+    /// default, [`DEFAULT_MAX_DEPTH`], accepts what serde_json accepts.
     /// Memory for nesting is `limit / 8` bytes at most.
-    pub fn with_depth_limit(mut self, limit: usize) -> KeyScanner {
-        self.depth_limit = limit.max(1);
+    pub fn with_max_depth(mut self, limit: usize) -> KeyScanner {
+        self.max_depth = limit.max(1);
         self
     }
 

@@ -282,7 +282,7 @@ impl KeyScanner {
         let target = self.target.take();
         let kind = match b {
             b'{' | b'[' => {
-                if self.nesting.depth() + 1 >= self.depth_limit {
+                if self.nesting.depth() + 1 >= self.max_depth {
                     return Err(self.error_here(ErrorKind::TooDeep));
                 }
                 let object = b == b'{';

@@ -17,6 +17,9 @@ use crate::{Error, ErrorKind};
 /// The UTF-8 byte order mark, stripped once at the start of a stream.
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
+/// The default limit on one event: 16 MiB.
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 << 20;
+
 /// One dispatched server-sent event.
 ///
 /// Cloning is cheap: every field is a [`Bytes`] or a number.
@@ -217,9 +220,6 @@ impl Default for SseDecoder {
 }
 
 impl SseDecoder {
-    /// The default limit on one event: 16 MiB.
-    pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 << 20;
-
     /// A decoder at the start of a stream, with the default event size limit.
     /// Allocates nothing until it is fed.
     pub fn new() -> SseDecoder {
@@ -232,22 +232,18 @@ impl SseDecoder {
             bom_matched: 0,
             skip_lf: false,
             buffers: Buffers::default(),
-            max_event_size: SseDecoder::DEFAULT_MAX_EVENT_SIZE,
+            max_event_size: DEFAULT_MAX_EVENT_SIZE,
             failed: None,
             finished: false,
         }
     }
 
     /// Sets the limit on the bytes held for one event: its data (the `data`
-    /// values joined with `\n`) plus the line being read, without line ends.
-    /// A stream that goes past it fails with [`ErrorKind::EventTooLarge`].
-    pub fn set_max_event_size(&mut self, max: usize) {
-        self.max_event_size = max;
-    }
-
-    /// Builder form of [`set_max_event_size`](SseDecoder::set_max_event_size).
+    /// values joined with `\n`) plus the line being read, without line ends
+    /// (default [`DEFAULT_MAX_EVENT_SIZE`]). A stream that goes past it fails
+    /// with [`ErrorKind::EventTooLarge`].
     pub fn with_max_event_size(mut self, max: usize) -> SseDecoder {
-        self.set_max_event_size(max);
+        self.max_event_size = max;
         self
     }
 

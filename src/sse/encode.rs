@@ -110,18 +110,18 @@ impl SseEncoder {
         }
     }
 
-    /// Ends every line written from now on with `line_ending` (default
+    /// Ends every line it writes with `line_ending` (default
     /// [`LineEnding::Lf`]).
     ///
     /// ```
     /// use argstream::{LineEnding, SseEncoder};
     ///
-    /// let mut encoder = SseEncoder::new();
-    /// encoder.set_line_ending(LineEnding::CrLf);
+    /// let mut encoder = SseEncoder::new().with_line_ending(LineEnding::CrLf);
     /// assert_eq!(encoder.data(b"{}"), "data: {}\r\n\r\n");
     /// ```
-    pub fn set_line_ending(&mut self, line_ending: LineEnding) {
+    pub fn with_line_ending(mut self, line_ending: LineEnding) -> SseEncoder {
         self.line_ending = line_ending;
+        self
     }
 
     /// The line break written at the end of each line.

@@ -29,5 +29,5 @@
 mod decode;
 mod encode;
 
-pub use decode::{SseDecoder, SseEvent};
+pub use decode::{DEFAULT_MAX_EVENT_SIZE, SseDecoder, SseEvent};
 pub use encode::{LineEnding, SseEncoder, SseFrame};

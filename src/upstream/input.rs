@@ -18,7 +18,7 @@ use crate::sse::{SseDecoder, SseEvent};
 
 /// One upstream message, as the body's framing cut it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Message {
+pub(crate) enum Message {
     /// A server-sent event.
     Sse(SseEvent),
     /// A binary event-stream frame.
@@ -27,7 +27,7 @@ pub enum Message {
 
 impl Message {
     /// The stream offset of the message's first byte.
-    pub fn offset(&self) -> u64 {
+    pub(crate) fn offset(&self) -> u64 {
         match self {
             Message::Sse(event) => event.offset(),
             Message::Frame(frame) => frame.offset(),
@@ -36,7 +36,7 @@ impl Message {
 
     /// The stream offset of the first byte of its data (an event's data, a
     /// frame's payload), so that an error in the data names its byte.
-    pub fn data_offset(&self) -> u64 {
+    pub(crate) fn data_offset(&self) -> u64 {
         match self {
             Message::Sse(event) => event.data_offset(),
             Message::Frame(frame) => frame.payload_offset(),
@@ -44,7 +44,7 @@ impl Message {
     }
 
     /// Its data: an event's data, a frame's payload.
-    pub fn data(&self) -> &Bytes {
+    pub(crate) fn data(&self) -> &Bytes {
         match self {
             Message::Sse(event) => event.data(),
             Message::Frame(frame) => frame.payload(),
@@ -84,9 +84,10 @@ impl Input {
     }
 
     /// The limit on one SSE event, and on one frame.
-    pub(crate) fn set_max_event_size(&mut self, max: usize) {
-        self.sse.set_max_event_size(max);
-        self.frames.set_max_frame_size(max);
+    pub(crate) fn with_max_event_size(mut self, max: usize) -> Input {
+        self.sse = self.sse.with_max_event_size(max);
+        self.frames = self.frames.with_max_frame_size(max);
+        self
     }
 
     pub(crate) fn feed(&mut self, read: Bytes) {

@@ -6,11 +6,19 @@
 //! `content_block_delta`, ...), Google Gemini (`GenerateContentResponse`
 //! events) or Amazon Bedrock `ConverseStream` (binary event-stream frames).
 //! Each has a decoder here, one file a format, that turns one server-sent
-//! event or frame ([`Message`]) into a few [`Upstream`] events: answer
+//! event or frame into a few [`Upstream`] events: answer
 //! text, reasoning, a tool call's id, name and argument fragments, the
 //! finish, usage, an error, the end. Everything after the decoders (the
 //! calls, their key scanners, the summary, the downstream writer in
 //! [`relay`](crate::relay)) sees only these events and never the format.
+//!
+//! [`Relay`](crate::Relay) drives a [`Decoder`] itself. A caller that wants
+//! the events alone, to read a stream without relaying it (the crate's
+//! round-trip tests read the relay's output back this way), feeds each
+//! [`SseEvent`] to [`Decoder::decode`] or each [`Frame`] to
+//! [`Decoder::decode_frame`], calls [`Decoder::finish`] at the body's end,
+//! and takes the events in its [`Sink`]. The reader of whole events that
+//! the decoders share stays inside the crate.
 
 mod anthropic;
 mod bedrock;
@@ -20,15 +28,14 @@ mod input;
 mod reader;
 mod responses;
 
-pub(crate) use self::input::Input;
-pub use self::input::Message;
+pub(crate) use self::input::{Input, Message};
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::Error;
 use crate::eventstream::Frame;
 use crate::sse::SseEvent;
+use crate::{Error, UnknownName};
 
 pub use self::reader::Code;
 use self::reader::{At, Doc, EventReader, Names};
@@ -85,7 +92,7 @@ impl Format {
     /// neither a name nor a `type`: the [`Decoder`] tells them from chat
     /// chunks by their members (`candidates`, `usageMetadata`,
     /// `promptFeedback`), and Bedrock by its binary framing.
-    pub fn detect(event_type: &[u8], kind: &[u8]) -> Option<Format> {
+    pub(crate) fn detect(event_type: &[u8], kind: &[u8]) -> Option<Format> {
         let name = if kind.is_empty() { event_type } else { kind };
         match name {
             b"ping" | b"error" => None,
@@ -104,33 +111,29 @@ impl fmt::Display for Format {
     }
 }
 
-/// A format name that is not one of [`Format::name`]'s.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownFormat(pub String);
-
-impl fmt::Display for UnknownFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown format {:?}: expected openai-chat, openai-responses, anthropic, gemini or bedrock",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for UnknownFormat {}
-
 impl FromStr for Format {
-    type Err = UnknownFormat;
+    type Err = UnknownName;
 
-    fn from_str(name: &str) -> Result<Format, UnknownFormat> {
+    /// Reads a [`name`](Format::name), or one of the aliases `openai` and
+    /// `chat`, `responses`, `google` and `vertex`.
+    fn from_str(name: &str) -> Result<Format, UnknownName> {
         match name {
             "openai-chat" | "openai" | "chat" => Ok(Format::OpenAiChat),
             "openai-responses" | "responses" => Ok(Format::OpenAiResponses),
             "anthropic" => Ok(Format::Anthropic),
             "gemini" | "google" | "vertex" => Ok(Format::Gemini),
             "bedrock" => Ok(Format::Bedrock),
-            _ => Err(UnknownFormat(name.to_owned())),
+            _ => Err(UnknownName::new(
+                "format",
+                name,
+                &[
+                    "openai-chat",
+                    "openai-responses",
+                    "anthropic",
+                    "gemini",
+                    "bedrock",
+                ],
+            )),
         }
     }
 }
@@ -326,10 +329,10 @@ impl Decoder {
     /// Sets the nesting limit of an event's JSON: the array or object that
     /// would make `limit` containers open at once is refused with
     /// [`ErrorKind::TooDeep`](crate::ErrorKind::TooDeep). The default,
-    /// [`DEFAULT_DEPTH_LIMIT`](crate::scan::DEFAULT_DEPTH_LIMIT), accepts
+    /// [`DEFAULT_MAX_DEPTH`](crate::scan::DEFAULT_MAX_DEPTH), accepts
     /// what serde_json accepts.
-    pub fn with_depth_limit(mut self, limit: usize) -> Decoder {
-        self.reader.set_depth_limit(limit);
+    pub fn with_max_depth(mut self, limit: usize) -> Decoder {
+        self.reader.set_max_depth(limit);
         self
     }
 
@@ -348,7 +351,11 @@ impl Decoder {
     ///
     /// # Errors
     /// As [`decode`](Decoder::decode) and [`decode_frame`](Decoder::decode_frame).
-    pub fn decode_message(&mut self, message: &Message, sink: &mut impl Sink) -> Result<(), Error> {
+    pub(crate) fn decode_message(
+        &mut self,
+        message: &Message,
+        sink: &mut impl Sink,
+    ) -> Result<(), Error> {
         match message {
             Message::Sse(event) => self.decode(event, sink),
             Message::Frame(frame) => self.decode_frame(frame, sink),
@@ -429,31 +436,11 @@ impl Decoder {
             }
         }
     }
-
-    /// The format, given or detected from `event` when this is the first
-    /// event that tells (see [`Format::detect`]); `None` while the events
-    /// say nothing (a `ping`, an `error`).
-    pub fn detect(&mut self, message: &Message) -> Option<Format> {
-        let event = match message {
-            Message::Sse(event) => event,
-            Message::Frame(_) => return Some(*self.format.get_or_insert(Format::Bedrock)),
-        };
-        self.detect_event(event)
-    }
-
-    /// Until the format is known, each event is read once more to tell it:
-    /// by its `type` member, else its event name, else (Gemini, which has
-    /// neither) by the members of its root.
-    fn detect_event(&mut self, event: &SseEvent) -> Option<Format> {
-        if self.format.is_none() {
-            self.format = detect_in(event, self.reader.read(event.data()).ok().as_ref());
-        }
-        self.format
-    }
 }
 
 /// The format `event` tells, `doc` being its data as read (`None` when it
-/// is no JSON): see [`Format::detect`].
+/// is no JSON): by its `type` member, else its event name, else (Gemini,
+/// which has neither) by the members of its root; see [`Format::detect`].
 fn detect_in(event: &SseEvent, doc: Option<&Doc<'_>>) -> Option<Format> {
     let name = event.event().map_or(&b""[..], |e| e);
     let (kind, gemini) = doc.map_or((None, false), |doc| read_detection(*doc));

@@ -23,10 +23,6 @@ use crate::scan::plain::plain_words;
 use crate::scan::string::{Scanned, StringLexer, decode_string_text};
 use crate::{Error, ErrorKind};
 
-/// The nesting depth accepted in one event by default: the key scanner's,
-/// which is serde_json's.
-pub(crate) const DEFAULT_DEPTH_LIMIT: usize = crate::scan::DEFAULT_DEPTH_LIMIT;
-
 /// The member names a reader lays out, as a table built at compile time
 /// that names each of them by a small number, its id, for a few
 /// instructions: a slot per name length (below 32) and hash of its first
@@ -247,7 +243,7 @@ pub(crate) struct EventReader {
     open: Vec<Open>,
     decoded: String,
     wanted: &'static Names,
-    depth_limit: usize,
+    max_depth: usize,
 }
 
 impl EventReader {
@@ -259,14 +255,15 @@ impl EventReader {
             open: Vec::new(),
             decoded: String::new(),
             wanted,
-            depth_limit: DEFAULT_DEPTH_LIMIT,
+            // The key scanner's default, which is serde_json's.
+            max_depth: crate::scan::DEFAULT_MAX_DEPTH,
         }
     }
 
     /// Sets the nesting limit: the array or object that would make `limit`
     /// containers open at once is refused with [`ErrorKind::TooDeep`].
-    pub(crate) fn set_depth_limit(&mut self, limit: usize) {
-        self.depth_limit = limit.max(1);
+    pub(crate) fn set_max_depth(&mut self, limit: usize) {
+        self.max_depth = limit.max(1);
     }
 
     /// The bytes its reused buffers hold: they grow with the largest
@@ -336,7 +333,7 @@ impl EventReader {
                     end
                 }
                 b'{' | b'[' => {
-                    if self.open.len() + 1 >= self.depth_limit {
+                    if self.open.len() + 1 >= self.max_depth {
                         return fail(ErrorKind::TooDeep, pos);
                     }
                     let object = b == b'{';
@@ -1107,7 +1104,7 @@ mod tests {
         assert_eq!(skips(&nested(200)).unwrap_err().kind(), ErrorKind::TooDeep);
         assert!(skips(&nested(100)).is_ok());
         let mut reader = EventReader::new(&NONE);
-        reader.set_depth_limit(8);
+        reader.set_max_depth(8);
         let error = reader.read(&nested(7)).map(drop).unwrap_err();
         assert_eq!((error.kind(), error.offset()), (ErrorKind::TooDeep, 11));
         assert!(reader.read(&nested(6)).is_ok());

@@ -55,8 +55,8 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use super::{Base, Counts, End, Failure, write_json_string};
-use crate::scan::DEFAULT_DEPTH_LIMIT;
-use crate::sse::LineEnding;
+use crate::scan::DEFAULT_MAX_DEPTH;
+use crate::sse::{LineEnding, SseEncoder};
 use crate::upstream::Code;
 
 /// The kind of the text part being written.
@@ -107,7 +107,7 @@ pub(in crate::relay) struct Gemini {
 impl Gemini {
     pub(super) fn new() -> Gemini {
         let mut base = Base::new();
-        base.encoder.set_line_ending(LineEnding::CrLf);
+        base.encoder = SseEncoder::new().with_line_ending(LineEnding::CrLf);
         Gemini {
             base,
             parts: Vec::new(),
@@ -309,7 +309,7 @@ impl Gemini {
         // Inline, the arguments nest inside the event's own seven levels
         // (candidates, content, parts, functionCall, ...): deeper than a
         // reader's depth limit would fail the whole event.
-        if !arguments.starts_with('{') || WRAPPING + nesting(arguments) >= DEFAULT_DEPTH_LIMIT {
+        if !arguments.starts_with('{') || WRAPPING + nesting(arguments) >= DEFAULT_MAX_DEPTH {
             self.dropped = true;
             return;
         }

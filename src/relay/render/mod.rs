@@ -22,6 +22,7 @@ use std::str::FromStr;
 
 use bytes::Bytes;
 
+use crate::UnknownName;
 use crate::scan::plain::plain_words;
 use crate::sse::SseEncoder;
 use crate::upstream::{Code, Format};
@@ -81,32 +82,27 @@ impl fmt::Display for Output {
     }
 }
 
-/// An output name that is not one of [`Output::name`]'s.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownOutput(pub String);
-
-impl fmt::Display for UnknownOutput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown output format {:?}: expected openai-chat, openai-responses, anthropic, gemini or same",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for UnknownOutput {}
-
 impl FromStr for Output {
-    type Err = UnknownOutput;
+    type Err = UnknownName;
 
-    fn from_str(name: &str) -> Result<Output, UnknownOutput> {
+    /// Reads a [`name`](Output::name), or any name [`Format`] reads (the
+    /// output of that format, as [`Output::of`] gives it).
+    fn from_str(name: &str) -> Result<Output, UnknownName> {
         match name {
             "same" => Ok(Output::Same),
-            _ => name
-                .parse::<Format>()
-                .map(Output::of)
-                .map_err(|_| UnknownOutput(name.to_owned())),
+            _ => name.parse::<Format>().map(Output::of).map_err(|_| {
+                UnknownName::new(
+                    "output format",
+                    name,
+                    &[
+                        "openai-chat",
+                        "openai-responses",
+                        "anthropic",
+                        "gemini",
+                        "same",
+                    ],
+                )
+            }),
         }
     }
 }

@@ -34,7 +34,7 @@ use std::hash::{BuildHasher, RandomState};
 pub(super) const MAX_KEY_BYTES: usize = 16 << 20;
 
 /// The deepest path accepted: the key scanner's default depth limit.
-const MAX_DEPTH: usize = crate::scan::DEFAULT_DEPTH_LIMIT;
+const MAX_DEPTH: usize = crate::scan::DEFAULT_MAX_DEPTH;
 
 /// The value of one piece.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
