@@ -135,7 +135,7 @@
 //!
 //! | limit | default | set with | past it |
 //! | --- | --- | --- | --- |
-//! | nesting of a JSON document | [`scan::DEFAULT_MAX_DEPTH`] (128) | [`KeyScanner::with_max_depth`], [`upstream::Decoder::with_max_depth`] | [`ErrorKind::TooDeep`] |
+//! | nesting of a JSON document | [`scan::DEFAULT_MAX_DEPTH`] (128) | [`KeyScanner::with_max_depth`], [`upstream::Decoder::with_max_depth`], [`Relay::with_max_depth`] | [`ErrorKind::TooDeep`] |
 //! | one SSE event | [`sse::DEFAULT_MAX_EVENT_SIZE`] (16 MiB) | [`SseDecoder::with_max_event_size`], [`Relay::with_max_event_size`] | [`ErrorKind::EventTooLarge`] |
 //! | one event-stream frame | [`eventstream::DEFAULT_MAX_FRAME_SIZE`] (16 MiB) | [`FrameDecoder::with_max_frame_size`](eventstream::FrameDecoder::with_max_frame_size), [`Relay::with_max_event_size`] | [`ErrorKind::EventTooLarge`] |
 //! | one call's arguments | [`relay::DEFAULT_MAX_ARGUMENTS`] (16 MiB) | [`Relay::with_max_arguments`] | [`ErrorKind::ArgumentsTooLarge`], for that call alone |

@@ -644,3 +644,45 @@ fn gemini_leaves_out_a_call_nested_too_deep_for_its_readers() {
         assert_eq!(back.finish.as_deref(), Some(finish), "{depth}");
     }
 }
+
+/// `with_max_depth` holds for an event's JSON (the relay's error, at the
+/// bracket that goes too deep) and for a call's arguments (the call's error
+/// in the summary, the stream going on).
+#[test]
+fn the_depth_limit_holds_for_events_and_arguments() {
+    let deep_event = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"x\":[[[[1]]]],\"choices\":[]}\n\n";
+    let mut shallow = Relay::default().with_max_depth(4);
+    let error = shallow.feed(Bytes::from(deep_event)).unwrap_err();
+    assert_eq!(error.kind(), argstream::ErrorKind::TooDeep);
+    // The fourth container open at once: the third `[`.
+    assert_eq!(error.offset(), deep_event.find("[[[[").unwrap() as u64 + 2);
+    let mut usual = Relay::default();
+    usual.feed(Bytes::from(deep_event)).unwrap();
+
+    let call = |arguments: &str| {
+        let chunk = json!({"id": "c", "object": "chat.completion.chunk", "choices": [{"index": 0,
+            "delta": {"tool_calls": [{"index": 0, "id": "t", "type": "function",
+                "function": {"name": "f", "arguments": arguments}}]}}]});
+        format!("data: {chunk}\n\ndata: [DONE]\n\n")
+    };
+    // The chunk nests seven deep; the arguments eight.
+    let deep = call(r#"{"a":[[[[[[[1]]]]]]],"pre_exec_msg":"hi"}"#);
+    let mut shallow = Relay::default().with_max_depth(8);
+    relay_all(&mut shallow, &deep);
+    let error = shallow.summary().tool_calls[0].error.expect("too deep");
+    assert_eq!(error.kind(), argstream::ErrorKind::TooDeep);
+    let mut usual = Relay::default();
+    relay_all(&mut usual, &deep);
+    assert_eq!(usual.summary().tool_calls[0].error, None);
+    assert_eq!(
+        usual.summary().tool_calls[0].arguments,
+        r#"{"a":[[[[[[[1]]]]]]],"pre_exec_msg":"hi"}"#
+    );
+}
+
+fn relay_all(relay: &mut Relay, upstream: &str) {
+    relay
+        .feed(Bytes::copy_from_slice(upstream.as_bytes()))
+        .unwrap();
+    relay.finish().unwrap();
+}

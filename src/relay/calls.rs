@@ -81,7 +81,7 @@ impl Calls {
         call: &CallRef<'_>,
         summaries: &mut Vec<ToolCallSummary>,
         keys: &[Box<str>],
-        max: usize,
+        (max, max_depth): (usize, usize),
         offset: u64,
     ) -> Result<usize, Error> {
         let slot = self.tracks.len();
@@ -103,7 +103,7 @@ impl Calls {
                 scanner.reset();
                 scanner
             }
-            None => KeyScanner::new(keys),
+            None => KeyScanner::new(keys).with_max_depth(max_depth),
         };
         self.tracks.push(Track {
             scanner,

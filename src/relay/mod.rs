@@ -172,6 +172,8 @@ struct State {
     max_arguments: usize,
     max_calls: usize,
     max_content: usize,
+    /// The nesting limit of events and of arguments.
+    max_depth: usize,
     renderer: Renderer,
     summary: Summary,
     calls: Calls,
@@ -257,6 +259,7 @@ impl Relay {
                 max_arguments: DEFAULT_MAX_ARGUMENTS,
                 max_calls: DEFAULT_MAX_CALLS,
                 max_content: DEFAULT_MAX_CONTENT,
+                max_depth: crate::scan::DEFAULT_MAX_DEPTH,
                 renderer: Renderer::new(Output::OpenAiChat),
                 summary: Summary::default(),
                 calls: Calls::default(),
@@ -284,8 +287,20 @@ impl Relay {
     pub fn with_format(mut self, format: Option<Format>) -> Relay {
         self.given_format = format;
         self.input.set_format(format);
-        self.decoder = Decoder::new(format);
+        self.decoder = Decoder::new(format).with_max_depth(self.state.max_depth);
         self.state.pick_renderer(format);
+        self
+    }
+
+    /// Sets the nesting limit of an upstream event's JSON and of each
+    /// call's arguments (default
+    /// [`DEFAULT_MAX_DEPTH`](crate::scan::DEFAULT_MAX_DEPTH), serde_json's):
+    /// the array or object that would make `limit` containers open at once
+    /// is refused with [`ErrorKind::TooDeep`](crate::ErrorKind::TooDeep),
+    /// an event's as the relay's error, a call's in its summary.
+    pub fn with_max_depth(mut self, limit: usize) -> Relay {
+        self.state.max_depth = limit.max(1);
+        self.decoder = std::mem::take(&mut self.decoder).with_max_depth(limit);
         self
     }
 
@@ -745,7 +760,7 @@ impl State {
                 &delta.call,
                 &mut self.summary.tool_calls,
                 &self.keys,
-                self.max_calls,
+                (self.max_calls, self.max_depth),
                 self.offset,
             )?,
             // A fragment of a block that is not the client's call (an
@@ -823,7 +838,7 @@ impl State {
                         &delta.call,
                         &mut choice.tool_calls,
                         &self.keys,
-                        self.max_calls,
+                        (self.max_calls, self.max_depth),
                         self.offset,
                     )?,
                 };
