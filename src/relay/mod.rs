@@ -296,7 +296,7 @@ impl Relay {
     /// call's arguments (default
     /// [`DEFAULT_MAX_DEPTH`](crate::scan::DEFAULT_MAX_DEPTH), serde_json's):
     /// the array or object that would make `limit` containers open at once
-    /// is refused with [`ErrorKind::TooDeep`](crate::ErrorKind::TooDeep),
+    /// is refused with [`ErrorKind::TooDeep`],
     /// an event's as the relay's error, a call's in its summary.
     pub fn with_max_depth(mut self, limit: usize) -> Relay {
         self.state.max_depth = limit.max(1);
