@@ -13,8 +13,10 @@
 //! a stream in 4096-byte reads (`w4-fresh`, `w4-fresh-anthropic`,
 //! `w4-fresh-responses`), and the yardsticks: serde_json's side of W3
 //! (`serde-big`, `serde-medium`) and W4's sse-stream + serde_json path
-//! (`naive-w4`, `naive-w4-fresh`, with the same suffixes). The
-//! repetitions default to 100.
+//! (`naive-w4`, `naive-w4-fresh`, with the same suffixes); and for the
+//! same-format bound, the streams without calls relayed in their own
+//! format (`same-w4`, `same-w4-anthropic`) beside the SSE decode alone
+//! (`sse-w4`, `sse-w4-anthropic`). The repetitions default to 100.
 
 use std::hint::black_box;
 
@@ -83,6 +85,20 @@ fn main() {
             let corpus = Corpus::load_format(w4_format(name));
             (0..reps)
                 .map(|_| sse_stream_corpus(black_box(&corpus), Some(4096)).0)
+                .sum()
+        }
+        "same-w4" | "same-w4-anthropic" => {
+            let corpus = Corpus::load_format(w4_format(name)).without_calls();
+            let mut relay = Relay::new(&corpus.keys).with_output(corpus.own_output());
+            (0..reps)
+                .map(|_| relay_corpus(&mut relay, black_box(&corpus)).0)
+                .sum()
+        }
+        "sse-w4" | "sse-w4-anthropic" => {
+            let corpus = Corpus::load_format(w4_format(name)).without_calls();
+            let mut decoder = argstream::SseDecoder::new();
+            (0..reps)
+                .map(|_| sse_decode_corpus(&mut decoder, black_box(&corpus)).0)
                 .sum()
         }
         other => panic!("unknown workload {other}"),

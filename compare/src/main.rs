@@ -345,6 +345,41 @@ impl Run {
             sse_stream_corpus(black_box(corpus), Some(READ))
         });
         self.push(ours.row("sse-stream + serde_json", Some(tensorzero)));
+        self.same_format_row(corpus, name);
+    }
+
+    /// The bound for a relay that answers in the upstream's own
+    /// format with no call to rewrite: at most twice the SSE decode of the
+    /// same bytes alone, which is the "peer" here (a speedup of 0.5x or
+    /// more meets it).
+    fn same_format_row(&mut self, corpus: &Corpus, name: &str) {
+        if corpus.format == Upstream::Responses {
+            // Responses events are written anew, sequence numbers and all:
+            // no event of them goes out as it came.
+            return;
+        }
+        let plain = corpus.without_calls();
+        let streams = plain.streams.len();
+        let mut relay = Relay::new(&plain.keys).with_output(plain.own_output());
+        let (_, events) = relay_corpus(&mut relay, &plain);
+        let mut decoder = argstream::SseDecoder::new();
+        assert_eq!(sse_decode_corpus(&mut decoder, &plain).1, events, "{name}");
+        let timing = time(self.budget, || relay_corpus(&mut relay, black_box(&plain)));
+        let allocs = allocations(|| relay_corpus(&mut relay, &plain));
+        let ours = Ours {
+            workload: format!(
+                "W4 same-format relay, {streams} {name} streams without calls, {events} events, one read, relay reset"
+            ),
+            input_bytes: plain.total_bytes(),
+            timing,
+            allocs_per_fragment: None,
+            allocs_per_event: Some(allocs as f64 / events as f64),
+            allocs_per_stream: None,
+        };
+        let decode = time(self.budget, || {
+            sse_decode_corpus(&mut decoder, black_box(&plain))
+        });
+        self.push(ours.row("argstream SSE decode alone (bound: 0.5x)", Some(decode)));
     }
 }
 

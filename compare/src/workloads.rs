@@ -395,6 +395,37 @@ impl Corpus {
         }
     }
 
+    /// The streams that make no tool call: the same-format rows' input,
+    /// which the relay may forward as they came.
+    pub fn without_calls(&self) -> Corpus {
+        let marker: &[u8] = match self.format {
+            Upstream::Chat => b"\"tool_calls\"",
+            Upstream::Anthropic => b"\"tool_use\"",
+            Upstream::Responses => b"\"function_call\"",
+        };
+        let streams = self
+            .streams
+            .iter()
+            .filter(|stream| memchr::memmem::find(stream, marker).is_none())
+            .cloned()
+            .collect();
+        Corpus {
+            format: self.format,
+            streams,
+            keys: self.keys.clone(),
+        }
+    }
+
+    /// The relay's output that answers a stream of this corpus in its own
+    /// format.
+    pub fn own_output(&self) -> argstream::Output {
+        match self.format {
+            Upstream::Chat => argstream::Output::OpenAiChat,
+            Upstream::Anthropic => argstream::Output::Anthropic,
+            Upstream::Responses => argstream::Output::OpenAiResponses,
+        }
+    }
+
     /// The bytes of all streams.
     pub fn total_bytes(&self) -> usize {
         self.streams.iter().map(Bytes::len).sum()
@@ -497,6 +528,23 @@ pub fn relay_corpus(relay: &mut Relay, corpus: &Corpus) -> (usize, u64) {
         events += relay.events();
     }
     (written, events)
+}
+
+/// argstream's SSE decoder alone over every stream, each as one read, the
+/// decoder reset: the floor a same-format relay is measured against.
+/// Returns the data bytes and the events.
+pub fn sse_decode_corpus(decoder: &mut argstream::SseDecoder, corpus: &Corpus) -> (usize, u64) {
+    let (mut data, mut events) = (0, 0);
+    for stream in &corpus.streams {
+        decoder.reset();
+        decoder.feed(stream.clone());
+        decoder.finish();
+        while let Some(event) = decoder.next_event().expect("decodes") {
+            data += event.data().len();
+            events += 1;
+        }
+    }
+    (data, events)
 }
 
 /// An owned `chat.completion.chunk`, as async-openai and most gateways
