@@ -78,7 +78,7 @@ pub(crate) fn all_plain_bytes(bytes: &[u8]) -> bool {
 /// runs upward), never one below, so the lowest flagged lane is exact and
 /// the others are not.
 #[inline]
-fn not_plain(word: u64) -> u64 {
+pub(crate) fn not_plain(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;

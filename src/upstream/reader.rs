@@ -19,7 +19,7 @@
 //! warm-up an event costs no allocation.
 
 use crate::scan::number::{self, Num, Read};
-use crate::scan::plain::plain_words;
+use crate::scan::plain::{not_plain, plain_words};
 use crate::scan::string::{Scanned, StringLexer, decode_string_text};
 use crate::{Error, ErrorKind};
 
@@ -39,6 +39,10 @@ pub(crate) struct Names {
     slots: [[u8; 64]; 32],
     /// What mixes a name's bytes into its slot.
     seed: u32,
+    /// Each name shorter than 16 bytes as two little-endian words, zero
+    /// past its end: a name read whole in the walk's words is checked
+    /// against it in two comparisons.
+    words: [[u64; 2]; SHARED as usize],
     /// Every member is laid out, with no id: tests' readers.
     all: bool,
 }
@@ -62,6 +66,7 @@ impl Names {
                     names,
                     slots,
                     seed,
+                    words: Names::words(names),
                     all: false,
                 };
             }
@@ -90,6 +95,24 @@ impl Names {
         (slots, shared)
     }
 
+    /// The words of each name shorter than 16 bytes.
+    const fn words(names: &[&str]) -> [[u64; 2]; SHARED as usize] {
+        let mut words = [[0; 2]; SHARED as usize];
+        let mut i = 0;
+        while i < names.len() {
+            let name = names[i].as_bytes();
+            if name.len() < 16 {
+                let mut at = 0;
+                while at < name.len() {
+                    words[i][at / 8] |= (name[at] as u64) << (8 * (at % 8));
+                    at += 1;
+                }
+            }
+            i += 1;
+        }
+        words
+    }
+
     /// Every name: a reader that lays everything out (its list is empty, so
     /// that lookups by any name pass the debug check).
     #[cfg(test)]
@@ -97,11 +120,13 @@ impl Names {
         names: &[],
         slots: [[NO_NAME; 64]; 32],
         seed: 1,
+        words: [[0; 2]; SHARED as usize],
         all: true,
     };
 
     /// A name's slot among those of its length: its first, second and last
-    /// bytes, mixed by `seed`.
+    /// bytes, mixed by `seed`, for three bytes or more; its first byte for
+    /// one or two (as [`Names::short_name`] mixes them too).
     #[inline(always)]
     const fn hash(name: &[u8], seed: u32) -> usize {
         let mix = match name {
@@ -129,6 +154,54 @@ impl Names {
         }
     }
 
+    /// The member name whose opening quote is at `open`, when it is plain
+    /// text shorter than 16 bytes whose words are in the payload: where it
+    /// ends (past its closing quote) and its id, from the words the walk
+    /// reads it in. `None` sends any other name to the lexer.
+    #[inline(always)]
+    fn short_name(&self, input: &[u8], open: usize) -> Option<(usize, u8)> {
+        let first = word_at(input, open + 1)?;
+        let stops = not_plain(first);
+        let (len, first, second) = if stops != 0 {
+            let len = (stops.trailing_zeros() / 8) as usize;
+            (len, first & low_bytes(len), 0)
+        } else {
+            let second = word_at(input, open + 9)?;
+            let stops = not_plain(second);
+            if stops == 0 {
+                return None;
+            }
+            let len = (stops.trailing_zeros() / 8) as usize;
+            (8 + len, first, second & low_bytes(len))
+        };
+        if input.get(open + 1 + len) != Some(&b'"') {
+            // An escape, a control character, a byte past ASCII.
+            return None;
+        }
+        let byte = |at: usize| {
+            let word = if at < 8 { first } else { second };
+            (word >> (8 * (at % 8))) as u8
+        };
+        // As `Names::hash` mixes the name's bytes.
+        let hash = match len {
+            0 => 0,
+            1 | 2 => usize::from(byte(0) & 63),
+            _ => {
+                let mix = u32::from(byte(0))
+                    + u32::from(byte(1)).wrapping_mul(self.seed)
+                    + u32::from(byte(len - 1)) * 3;
+                (mix & 63) as usize
+            }
+        };
+        let id = match self.slots[len][hash] {
+            NO_NAME => NO_NAME,
+            SHARED => self.search(&input[open + 1..open + 1 + len]),
+            id if self.words[usize::from(id - 1)] == [first, second] => id,
+            _ => NO_NAME,
+        };
+        Some((open + len + 2, id))
+    }
+
     /// The id of `key`, one of the names: no byte is compared unless its
     /// slot is shared.
     /// A key the table does not hold (a decoder's bug, which a debug
@@ -154,6 +227,21 @@ impl Names {
             .position(|known| known.as_bytes() == name)
             .map_or(NO_NAME, |i| i as u8 + 1)
     }
+}
+
+/// The eight bytes of `input` from `at` as a little-endian word, if there.
+#[inline(always)]
+fn word_at(input: &[u8], at: usize) -> Option<u64> {
+    input
+        .get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map(u64::from_le_bytes)
+}
+
+/// The low `len` bytes of a word (`len` below 8).
+#[inline(always)]
+fn low_bytes(len: usize) -> u64 {
+    (1u64 << (8 * len)).wrapping_sub(1)
 }
 
 /// Whether `a` and `b`, short member names, are the same bytes: in words
@@ -424,6 +512,35 @@ impl EventReader {
             Some(_) => return Err(Error::new(ErrorKind::UnexpectedByte, pos as u64)),
             None => return Err(Error::new(ErrorKind::Truncated, pos as u64)),
         }
+        let short = if keep {
+            self.wanted.short_name(input, pos)
+        } else {
+            None
+        };
+        let end = if let Some((end, id)) = short {
+            self.plain_name(pos, end, id, skip_from);
+            end
+        } else {
+            self.long_name(input, pos, keep, skip_from)?
+        };
+        let colon = skip_space(input, end);
+        match input.get(colon) {
+            Some(b':') => Ok(skip_space(input, colon + 1)),
+            Some(_) => Err(Error::new(ErrorKind::UnexpectedByte, colon as u64)),
+            None => Err(Error::new(ErrorKind::Truncated, colon as u64)),
+        }
+    }
+
+    /// A name [`Names::short_name`] does not take (longer, escaped, past
+    /// ASCII, or inside a skipped value), through the lexer: returns the
+    /// index past its closing quote.
+    fn long_name(
+        &mut self,
+        input: &[u8],
+        pos: usize,
+        keep: bool,
+        skip_from: &mut usize,
+    ) -> Result<usize, Error> {
         let (end, escaped) = lex_string(input, pos)?;
         if keep {
             if escaped {
@@ -431,21 +548,24 @@ impl EventReader {
                 self.name_last_decoded();
             } else {
                 let id = self.wanted.id(&input[pos + 1..end - 1]);
-                if id != NO_NAME || self.wanted.all {
-                    self.push(Kind::String, pos, end);
-                    if let Some(node) = self.nodes.last_mut() {
-                        node.name = id;
-                    }
-                } else {
-                    *skip_from = self.open.len();
-                }
+                self.plain_name(pos, end, id, skip_from);
             }
         }
-        let colon = skip_space(input, end);
-        match input.get(colon) {
-            Some(b':') => Ok(skip_space(input, colon + 1)),
-            Some(_) => Err(Error::new(ErrorKind::UnexpectedByte, colon as u64)),
-            None => Err(Error::new(ErrorKind::Truncated, colon as u64)),
+        Ok(end)
+    }
+
+    /// Lays out the name from its quote at `pos` to just past its closing
+    /// quote at `end`, with its `id`; or, when the table has no such name,
+    /// records in `skip_from` that its value is skipped.
+    #[inline(always)]
+    fn plain_name(&mut self, pos: usize, end: usize, id: u8, skip_from: &mut usize) {
+        if id != NO_NAME || self.wanted.all {
+            self.push(Kind::String, pos, end);
+            if let Some(node) = self.nodes.last_mut() {
+                node.name = id;
+            }
+        } else {
+            *skip_from = self.open.len();
         }
     }
 
@@ -1061,6 +1181,42 @@ mod tests {
                 decoders.names[usize::from(decoders.id(name.as_bytes()) - 1)],
                 *name
             );
+        }
+    }
+
+    /// The walk's short names get the ids the lexer's path gives them, and
+    /// a name it must not take goes to the lexer.
+    #[test]
+    fn short_names_have_the_ids_of_long_ones() {
+        let table = &super::super::READ_BY_A_DECODER;
+        let strangers = [
+            "",
+            "a",
+            "ix",
+            "idx",
+            "crested",
+            "functiom",
+            "finish_reasom",
+            "x\\u0041",
+        ];
+        for name in table.names.iter().chain(&strangers) {
+            let payload = format!("\"{name}\":1}}                  ");
+            let short = table.short_name(payload.as_bytes(), 0);
+            if name.len() <= 15 && !name.contains('\\') {
+                let (end, id) = short.expect(name);
+                assert_eq!(end, name.len() + 2, "{name}");
+                assert_eq!(id, table.id(name.as_bytes()), "{name}");
+                assert_eq!(id != super::NO_NAME, table.names.contains(name), "{name}");
+            } else {
+                assert_eq!(short, None, "{name}");
+            }
+        }
+        for odd in [
+            "\"caf\u{e9}\":1}                  ",
+            "\"a\u{1}b\":1}                  ",
+            "\"ab\":1}",
+        ] {
+            assert_eq!(table.short_name(odd.as_bytes(), 0), None, "{odd:?}");
         }
     }
 
