@@ -10,6 +10,11 @@
 #   scan_structured, relay_split: bytes that `arbitrary` reads as a
 #                  generated case; the documents and streams serve as varied
 #                  starting bytes.
+#   reader_vs_serde: one event's data, as it is: the documents below, and
+#                  the events of the recorded streams under
+#                  $ARGSTREAM_TESTDATA/streams/ (default ../shared/data from
+#                  the repository root), read here and never copied into
+#                  the repository (corpus/ is git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -70,6 +75,7 @@ for doc in "${json[@]}"; do
   seed scan_vs_serde '\x01\x01' "$doc"        # one byte at a time
   seed scan_vs_serde '\x03\x02\x05\x03' "$doc" # 2, 5, 3, ...
   seed scan_structured '' "$doc"
+  seed reader_vs_serde '' "$doc"
 done
 
 # Event streams aimed at the WHATWG rules.
@@ -108,6 +114,51 @@ for example in ../examples/data/voice_agent_gemini.sse ../examples/data/voice_ag
     cp "$example" "corpus/$target/seed-$(sha1sum "$example" | cut -c1-16)"
   done
 done
+
+# The recorded events, each stream's first and last few distinct ones
+# (the middle ones are mostly alike): SSE data lines joined, Bedrock frame
+# payloads.
+testdata="${ARGSTREAM_TESTDATA:-../../shared/data}"
+if [ -d "$testdata/streams" ]; then
+  python3 - "$testdata/streams" corpus/reader_vs_serde <<'PY'
+import glob, hashlib, os, struct, sys
+
+streams, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+
+def payloads(body):
+    if body[:1] == b"\0":
+        at = 0
+        while at + 12 <= len(body):
+            total, headers = struct.unpack(">II", body[at:at + 8])
+            if total < 16:
+                return
+            yield body[at + 12 + headers:at + total - 4]
+            at += total
+        return
+    data = []
+    for line in body.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n"):
+        if not line:
+            if data:
+                yield b"\n".join(data)
+            data = []
+        elif line.startswith(b"data:"):
+            value = line[5:]
+            data.append(value[1:] if value.startswith(b" ") else value)
+    if data:
+        yield b"\n".join(data)
+
+for path in sorted(glob.glob(os.path.join(streams, "*", "*"))):
+    with open(path, "rb") as f:
+        distinct = list(dict.fromkeys(payloads(f.read())))
+    for payload in distinct[:6] + distinct[6:][-6:]:
+        name = "seed-" + hashlib.sha1(payload).hexdigest()[:16]
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(payload)
+PY
+else
+  echo "note: $testdata/streams not found (set ARGSTREAM_TESTDATA): reader_vs_serde has the hand-written seeds only"
+fi
 
 for dir in corpus/*/; do
   echo "seeds: $(ls "$dir" | wc -l) files in $dir"

@@ -4,9 +4,12 @@
 //! reads (reqwest's `bytes_stream()`, a hyper body's data frames) into a
 //! stream of downstream bytes, the way tokio-util's `FramedRead` drives a
 //! decoder: each `poll_next` polls the upstream for one read, feeds it to the
-//! [`Relay`], and yields the frames it completed. There is no task, no
-//! channel and no buffer beyond the one read being relayed, so backpressure
-//! is the caller's poll, and dropping the stream drops the upstream.
+//! [`Relay`], and yields the frames it completed, as the relay's
+//! [`output_frames`](Relay::output_frames) hands them out: an event the
+//! relay forwards unchanged is a slice of the read that held it, never
+//! copied. There is no task, no channel and no buffer beyond the one read
+//! being relayed, so backpressure is the caller's poll, and dropping the
+//! stream drops the upstream.
 //!
 //! ```
 //! use argstream::Relay;
@@ -22,13 +25,15 @@
 //! let mut relayed = RelayStream::new(futures::stream::iter(reads), Relay::default());
 //! let mut downstream = Vec::new();
 //! futures::executor::block_on(async {
-//!     while let Some(frames) = relayed.next().await {
-//!         downstream.extend_from_slice(&frames.expect("a well-formed stream"));
+//!     while let Some(piece) = relayed.next().await {
+//!         downstream.extend_from_slice(&piece.expect("a well-formed stream"));
 //!     }
 //! });
 //! assert!(downstream.ends_with(b"data: [DONE]\n\n"));
 //! assert_eq!(relayed.relay().summary().content, "Hi");
 //! ```
+
+use std::collections::VecDeque;
 
 use core::fmt;
 use core::pin::Pin;
@@ -41,12 +46,20 @@ use crate::error::Error;
 use crate::relay::Relay;
 
 /// A [`Relay`] driven by a stream of upstream reads: a stream of downstream
-/// bytes, each item one or more whole SSE frames.
+/// bytes, in the pieces [`Relay::output_frames`] hands out.
 ///
 /// Each upstream read is fed to the relay as it arrives; the frames it
-/// completes are yielded before the next read is polled. A read that
-/// completes no frame (half an event) is not yielded: the next read is polled
-/// at once. Nothing is held back and nothing is read ahead.
+/// completes are yielded, piece by piece, before the next read is polled.
+/// A piece is one or more whole SSE frames, or, around an event the relay
+/// forwards unchanged, part of one: the frame's head, the event's JSON (a
+/// slice of the upstream read, not a copy) and the frame's end, in three
+/// items. The pieces of one read, joined, are whole frames, the very bytes
+/// [`Relay::output`] would give for it; while some are left,
+/// [`ready_bytes`](RelayStream::ready_bytes) and
+/// [`size_hint`](Stream::size_hint)'s lower bound count them, so a caller
+/// that wants one write a read knows when the read is out. A read that
+/// completes no frame (half an event) yields nothing: the next read is
+/// polled at once. Nothing is held back and nothing is read ahead.
 ///
 /// The inner relay stays reachable through [`relay`](RelayStream::relay) and
 /// [`relay_mut`](RelayStream::relay_mut), for its summary after the end, or
@@ -54,8 +67,15 @@ use crate::relay::Relay;
 /// transport error.
 ///
 /// # Cost
-/// One `poll_next` is one upstream poll and one [`Relay::feed`]; the adapter
-/// adds no allocation and no copy to the relay's own.
+/// One `poll_next` is at most one upstream poll and one [`Relay::feed`].
+/// The adapter copies nothing, and allocates nothing once its list of the
+/// read's pieces has grown to what one read makes. An event forwarded
+/// unchanged is not copied, but costs two more items than the one copy
+/// [`Relay::output`] makes of it. A consumer that writes each item as an
+/// HTTP/1.1 body chunk (hyper) pays for a chunk each, which costs more than
+/// copying a few KiB: the reference gateway joins the pieces of a read that
+/// come to 4 KiB or less (see [`ready_bytes`](RelayStream::ready_bytes)),
+/// and sends larger ones as they are.
 ///
 /// # Termination
 /// When the upstream ends, the adapter calls [`Relay::finish`], yields the
@@ -73,7 +93,8 @@ use crate::relay::Relay;
 /// upstream is dropped at once and the stream ends after the error. Neither
 /// writes anything downstream by itself: a gateway that wants the client
 /// told calls [`Relay::write_error`] through
-/// [`relay_mut`](RelayStream::relay_mut) and sends its [`Relay::output`].
+/// [`relay_mut`](RelayStream::relay_mut) and sends its
+/// [`Relay::output_frames`] (or its [`Relay::output`]).
 ///
 /// # Panics
 /// None.
@@ -82,6 +103,11 @@ pub struct RelayStream<S> {
     /// as it is no longer read.
     upstream: Option<S>,
     relay: Relay,
+    /// The pieces of the last read's frames not yet yielded, in order;
+    /// reused from read to read.
+    frames: VecDeque<Bytes>,
+    /// Their bytes.
+    ready: usize,
     /// The relay's error, held while the frames before it are yielded.
     relay_error: Option<Error>,
 }
@@ -98,11 +124,17 @@ pub enum RelayStreamError<E> {
 }
 
 impl<S> RelayStream<S> {
-    /// Relays the reads of `upstream` through `relay`.
-    pub fn new(upstream: S, relay: Relay) -> RelayStream<S> {
+    /// Relays the reads of `upstream` through `relay`. Frames the relay
+    /// holds already (an error written before) are yielded first.
+    pub fn new(upstream: S, mut relay: Relay) -> RelayStream<S> {
+        // Taken as frames from the start, so that the first read's
+        // unchanged events go out by reference too.
+        let frames: VecDeque<Bytes> = relay.output_frames().collect();
         RelayStream {
             upstream: Some(upstream),
             relay,
+            ready: frames.iter().map(Bytes::len).sum(),
+            frames,
             relay_error: None,
         }
     }
@@ -114,33 +146,48 @@ impl<S> RelayStream<S> {
     }
 
     /// The relay, to write an error event after a transport error
-    /// ([`Relay::write_error`]) and take its [`output`](Relay::output).
+    /// ([`Relay::write_error`]) and take its
+    /// [`output_frames`](Relay::output_frames).
     pub fn relay_mut(&mut self) -> &mut Relay {
         &mut self.relay
     }
 
-    /// The relay, with the upstream dropped.
+    /// How many bytes of the last read's frames are left to be yielded:
+    /// the next items, which come without another upstream read. A caller
+    /// for whom an item costs more than a copy (an HTTP/1.1 chunk each)
+    /// joins them while they are few, with
+    /// [`take_ready`](RelayStream::take_ready).
+    pub fn ready_bytes(&self) -> usize {
+        self.ready
+    }
+
+    /// Takes, in order, the pieces left of the last read's frames, which
+    /// would otherwise be the next items; the items after them are the
+    /// next read's (or the error, or the end).
+    pub fn take_ready(&mut self) -> impl Iterator<Item = Bytes> + '_ {
+        self.ready = 0;
+        self.frames.drain(..)
+    }
+
+    /// The relay, with the upstream dropped (and any piece not yet
+    /// yielded).
     pub fn into_relay(self) -> Relay {
         self.relay
     }
 
-    /// The relay's frames, or its error once they are out. `None` when the
-    /// read completed no frame.
-    fn take_output<E>(
-        &mut self,
-        fed: Result<(), Error>,
-    ) -> Option<Result<Bytes, RelayStreamError<E>>> {
+    /// Queues the frames the relay wrote for the read; on its error, drops
+    /// the upstream and holds the error for after them.
+    fn take_output(&mut self, fed: Result<(), Error>) {
         if let Err(error) = fed {
             self.upstream = None;
             self.relay_error = Some(error);
         }
-        let frames = self.relay.output();
-        if !frames.is_empty() {
-            return Some(Ok(frames));
+        for piece in self.relay.output_frames() {
+            if !piece.is_empty() {
+                self.ready += piece.len();
+                self.frames.push_back(piece);
+            }
         }
-        self.relay_error
-            .take()
-            .map(|error| Err(RelayStreamError::Relay(error)))
     }
 }
 
@@ -153,6 +200,10 @@ where
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
+            if let Some(piece) = this.frames.pop_front() {
+                this.ready -= piece.len();
+                return Poll::Ready(Some(Ok(piece)));
+            }
             if let Some(error) = this.relay_error.take() {
                 return Poll::Ready(Some(Err(RelayStreamError::Relay(error))));
             }
@@ -168,20 +219,21 @@ where
                 }
                 Poll::Ready(None) => {
                     this.upstream = None;
-                    let finished = this.relay.finish();
-                    return Poll::Ready(this.take_output(finished));
+                    this.relay.finish()
                 }
             };
-            if let Some(item) = this.take_output(fed) {
-                return Poll::Ready(Some(item));
-            }
+            this.take_output(fed);
         }
     }
 
+    /// The lower bound counts the pieces (and the error) ready to be
+    /// yielded without another upstream read.
     fn size_hint(&self) -> (usize, Option<usize>) {
+        let ready = self.frames.len() + usize::from(self.relay_error.is_some());
         match &self.upstream {
-            Some(_) => (0, None),
-            None => (usize::from(self.relay_error.is_some()), Some(1)),
+            Some(_) => (ready, None),
+            // Past the upstream's end, finish's frames are all queued.
+            None => (ready, Some(ready)),
         }
     }
 }
@@ -191,7 +243,7 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
 {
     fn is_terminated(&self) -> bool {
-        self.upstream.is_none() && self.relay_error.is_none()
+        self.upstream.is_none() && self.frames.is_empty() && self.relay_error.is_none()
     }
 }
 
@@ -200,6 +252,7 @@ impl<S> fmt::Debug for RelayStream<S> {
         f.debug_struct("RelayStream")
             .field("upstream_open", &self.upstream.is_some())
             .field("relay", &self.relay)
+            .field("frames_ready", &self.frames.len())
             .field("relay_error", &self.relay_error)
             .finish()
     }

@@ -1,5 +1,6 @@
 //! `RelayStream`: the relay driven by a hand-made upstream stream, checked
-//! for what it yields after each read, what it polls, and what it drops.
+//! for what it yields after each read (the pieces of `output_frames`, which
+//! join to what `output` gives), what it polls, and what it drops.
 #![cfg(feature = "stream")]
 
 use std::cell::RefCell;
@@ -11,7 +12,7 @@ use std::task::{Context, Poll};
 use argstream::{ErrorKind, Relay, RelayStream, RelayStreamError};
 use bytes::Bytes;
 use futures::StreamExt as _;
-use futures::stream::Stream;
+use futures::stream::{FusedStream as _, Stream};
 use futures::task::noop_waker_ref;
 
 /// What the hand-made upstream saw: how often it was polled, whether it was
@@ -76,6 +77,32 @@ fn poll_once(stream: &mut RelayStream<Upstream>) -> Poll<Item> {
     stream.poll_next_unpin(&mut cx)
 }
 
+/// Polls until the pieces of one read are out (the size hint's lower bound
+/// counts those left) and joins them; anything else than a piece first is
+/// passed on.
+fn poll_read(stream: &mut RelayStream<Upstream>) -> Poll<Option<Result<Vec<u8>, String>>> {
+    let mut joined = Vec::new();
+    loop {
+        match poll_once(stream) {
+            Poll::Ready(Some(Ok(piece))) => {
+                assert!(!piece.is_empty(), "no empty piece is yielded");
+                joined.extend_from_slice(&piece);
+                if stream.size_hint().0 == 0 {
+                    return Poll::Ready(Some(Ok(joined)));
+                }
+            }
+            other => {
+                assert!(joined.is_empty(), "the pieces of a read are ready together");
+                return match other {
+                    Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(error.to_string()))),
+                    Poll::Ready(_) => Poll::Ready(None),
+                    Poll::Pending => Poll::Pending,
+                };
+            }
+        }
+    }
+}
+
 const HELLO: &[u8] = b"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"}}]}\n\n";
 const WORLD: &[u8] = b"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" world\"}}]}\n\n";
 const STOP: &[u8] = b"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
@@ -118,14 +145,14 @@ fn yields_the_frames_of_a_read_before_polling_the_next() {
     let (upstream, log) = Upstream::new(vec![Step::Read(HELLO), Step::Read(WORLD)]);
     let mut stream = RelayStream::new(upstream, Relay::default());
 
-    let Poll::Ready(Some(Ok(first))) = poll_once(&mut stream) else {
+    let Poll::Ready(Some(Ok(first))) = poll_read(&mut stream) else {
         panic!("the first read completes a frame");
     };
     let expected = relayed_per_read(&[HELLO, WORLD]);
     assert_eq!(first, expected[0]);
     assert_eq!(log.borrow().polls, 1, "only one read was polled");
 
-    let Poll::Ready(Some(Ok(second))) = poll_once(&mut stream) else {
+    let Poll::Ready(Some(Ok(second))) = poll_read(&mut stream) else {
         panic!("the second read completes a frame");
     };
     assert_eq!(second, expected[1]);
@@ -138,7 +165,7 @@ fn a_read_that_completes_no_frame_polls_the_next_read_at_once() {
     let (upstream, log) = Upstream::new(vec![Step::Read(head), Step::Read(tail)]);
     let mut stream = RelayStream::new(upstream, Relay::default());
 
-    let Poll::Ready(Some(Ok(frame))) = poll_once(&mut stream) else {
+    let Poll::Ready(Some(Ok(frame))) = poll_read(&mut stream) else {
         panic!("the two halves make one frame");
     };
     assert_eq!(frame, relayed_per_read(&[HELLO])[0]);
@@ -152,7 +179,7 @@ fn pending_upstream_is_pending_downstream_and_keeps_the_partial_event() {
     let mut stream = RelayStream::new(upstream, Relay::default());
 
     assert!(poll_once(&mut stream).is_pending());
-    let Poll::Ready(Some(Ok(frame))) = poll_once(&mut stream) else {
+    let Poll::Ready(Some(Ok(frame))) = poll_read(&mut stream) else {
         panic!("the rest of the event arrives");
     };
     assert_eq!(frame, relayed_per_read(&[HELLO])[0]);
@@ -208,7 +235,7 @@ fn a_transport_error_is_yielded_apart_then_the_stream_ends() {
     ]);
     let mut stream = RelayStream::new(upstream, Relay::default());
 
-    assert!(matches!(poll_once(&mut stream), Poll::Ready(Some(Ok(_)))));
+    assert!(matches!(poll_read(&mut stream), Poll::Ready(Some(Ok(_)))));
     let Poll::Ready(Some(Err(RelayStreamError::Transport(message)))) = poll_once(&mut stream)
     else {
         panic!("the upstream's error, as the transport's");
@@ -230,17 +257,19 @@ fn a_malformed_event_yields_the_frames_before_it_then_the_relay_error() {
     let (upstream, log) = Upstream::new(vec![Step::Read(read), Step::Read(WORLD)]);
     let mut stream = RelayStream::new(upstream, Relay::default());
 
-    let Poll::Ready(Some(Ok(frame))) = poll_once(&mut stream) else {
-        panic!("the good event before the bad one is relayed");
+    let mut frame = Vec::new();
+    let error = loop {
+        match poll_once(&mut stream) {
+            Poll::Ready(Some(Ok(piece))) => frame.extend_from_slice(&piece),
+            Poll::Ready(Some(Err(RelayStreamError::Relay(error)))) => break error,
+            other => panic!("the good event's frames, then the relay's error: {other:?}"),
+        }
+        assert!(
+            log.borrow().dropped,
+            "the upstream is dropped at the relay's error"
+        );
     };
     assert_eq!(frame, relayed_per_read(&[HELLO])[0]);
-    assert!(
-        log.borrow().dropped,
-        "the upstream is dropped at the relay's error"
-    );
-    let Poll::Ready(Some(Err(RelayStreamError::Relay(error)))) = poll_once(&mut stream) else {
-        panic!("then the relay's own error");
-    };
     assert_eq!(error.kind(), ErrorKind::MalformedChunk);
     let bad_event = HELLO.len() as u64..read.len() as u64;
     assert!(
@@ -255,7 +284,7 @@ fn a_malformed_event_yields_the_frames_before_it_then_the_relay_error() {
 fn dropping_the_stream_drops_the_upstream() {
     let (upstream, log) = Upstream::new(vec![Step::Read(HELLO), Step::Pending]);
     let mut stream = RelayStream::new(upstream, Relay::default());
-    assert!(poll_once(&mut stream).is_ready());
+    assert!(poll_read(&mut stream).is_ready());
     assert!(poll_once(&mut stream).is_pending());
     assert!(!log.borrow().dropped);
     drop(stream);
@@ -276,4 +305,45 @@ fn the_relay_is_reachable_for_its_summary_after_the_end() {
     assert_eq!(summary.content, "Hello world");
     assert_eq!(summary.finish_reason.as_deref(), Some("stop"));
     assert_eq!(stream.into_relay().events(), 4);
+}
+
+#[test]
+fn an_unchanged_chunk_is_yielded_as_a_slice_of_its_read() {
+    let (upstream, _log) = Upstream::new(vec![Step::Read(HELLO), Step::Read(WORLD)]);
+    let mut stream = RelayStream::new(upstream, Relay::default());
+    for read in [HELLO, WORLD] {
+        let mut pieces = Vec::new();
+        loop {
+            let Poll::Ready(Some(Ok(piece))) = poll_once(&mut stream) else {
+                panic!("each read completes a frame");
+            };
+            pieces.push(piece);
+            if stream.size_hint().0 == 0 {
+                break;
+            }
+        }
+        let json = &read[b"data: ".len()..read.len() - 2];
+        assert!(
+            pieces
+                .iter()
+                .any(|piece| piece.as_ptr() == json.as_ptr() && piece[..] == *json),
+            "the chunk's JSON is the read's own bytes: {pieces:?}"
+        );
+    }
+}
+
+#[test]
+fn the_size_hint_counts_the_pieces_ready_and_the_end() {
+    let (upstream, _log) = Upstream::new(vec![Step::Read(HELLO)]);
+    let mut stream = RelayStream::new(upstream, Relay::default());
+    assert_eq!(stream.size_hint(), (0, None));
+    assert!(poll_once(&mut stream).is_ready());
+    let (ready, more) = stream.size_hint();
+    assert!(ready > 0 && more.is_none(), "{ready} {more:?}");
+    assert!(matches!(poll_read(&mut stream), Poll::Ready(Some(Ok(_)))));
+    // The upstream's end: finish's frames are the last.
+    assert!(matches!(poll_read(&mut stream), Poll::Ready(Some(Ok(_)))));
+    assert_eq!(stream.size_hint(), (0, Some(0)));
+    assert!(stream.is_terminated());
+    assert!(matches!(poll_once(&mut stream), Poll::Ready(None)));
 }

@@ -1,6 +1,7 @@
 //! Shared by argstream's fuzz targets: fragmentation plans, a scanner driver
-//! that checks every span it sees, the serde_json reference, a generator of
-//! hard JSON documents, and a plain WHATWG event-stream reference.
+//! that checks every span it sees, the serde_json references for the scanner
+//! and the event reader, a generator of hard JSON documents, and a plain
+//! WHATWG event-stream reference.
 //!
 //! Each target checks a property against a reference, not only that nothing
 //! panics. A property that fails is an `assert!`, which libFuzzer reports as a
@@ -9,5 +10,6 @@
 pub mod chat;
 pub mod json;
 pub mod plan;
+pub mod reader;
 pub mod scan;
 pub mod sse_reference;

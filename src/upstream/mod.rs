@@ -25,6 +25,8 @@ mod bedrock;
 mod chat;
 mod gemini;
 mod input;
+#[doc(hidden)]
+pub mod probe;
 mod reader;
 mod responses;
 
