@@ -175,6 +175,9 @@ pub struct SseDecoder {
     finished: bool,
 }
 
+/// The room the event-type buffer starts with.
+const EVENT_NAMES: usize = 128;
+
 /// The buffers of the WHATWG interpretation, plus what the decoder reports
 /// about the event being built.
 #[derive(Debug, Default)]
@@ -509,7 +512,11 @@ impl Buffers {
                 self.push_data(source, value);
             }
             b"event" => {
-                let name = self.event.get_or_insert_with(BytesMut::new);
+                // Room for a few names: each is split off at dispatch, and
+                // the buffer taken back whole once they are dropped.
+                let name = self
+                    .event
+                    .get_or_insert_with(|| BytesMut::with_capacity(EVENT_NAMES));
                 name.clear();
                 name.extend_from_slice(&source[value]);
             }

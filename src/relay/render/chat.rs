@@ -10,7 +10,9 @@
 
 use std::io::Write as _;
 
-use super::{Base, Counts, End, Failure, Verbatim, write_code, write_field, write_json_string};
+use super::{
+    Base, Counts, End, Failure, Verbatim, append, write_code, write_field, write_json_string,
+};
 
 /// The texts one upstream event brought to one choice, escaped and without
 /// quotes, waiting to be written.
@@ -85,6 +87,9 @@ pub(in crate::relay) struct Chat {
     head_at: Option<u64>,
 }
 
+/// The room a chunk's head starts with: its id and model, and the rest.
+const HEAD: usize = 192;
+
 impl Chat {
     pub(super) fn new() -> Chat {
         Chat {
@@ -134,19 +139,19 @@ impl Chat {
     }
 
     pub(super) fn text(&mut self, choice: u32, text: &[u8]) {
-        self.choice(choice).text.extend_from_slice(text);
+        append(&mut self.choice(choice).text, text);
     }
 
     pub(super) fn value(&mut self, choice: u32, span: &[u8]) {
-        self.choice(choice).spans.extend_from_slice(span);
+        append(&mut self.choice(choice).spans, span);
     }
 
     pub(super) fn reasoning(&mut self, choice: u32, text: &[u8]) {
-        self.choice(choice).reasoning.extend_from_slice(text);
+        append(&mut self.choice(choice).reasoning, text);
     }
 
     pub(super) fn refusal(&mut self, choice: u32, text: &[u8]) {
-        self.choice(choice).refusal.extend_from_slice(text);
+        append(&mut self.choice(choice).refusal, text);
     }
 
     /// `{"index":…,"id":…,"type":"function","function":{"name":…,"arguments":""}}`
@@ -294,6 +299,7 @@ impl Chat {
         if self.head_at != Some(base.names_changed) {
             let head = &mut self.head;
             head.clear();
+            head.reserve(HEAD);
             head.extend_from_slice(br#"{"id":"#);
             write_json_string(head, super::or_no_id(&base.id));
             head.extend_from_slice(br#","object":"chat.completion.chunk","created":"#);

@@ -424,10 +424,10 @@ pub(super) struct Base {
 impl Base {
     fn new() -> Base {
         Base {
-            // Room for the frames of a few reads at once: the encoder's
-            // buffer is taken back whole once the client's write has let
-            // go of what it handed out, so a stream grows it rarely.
-            encoder: SseEncoder::with_capacity(4096),
+            // The encoder grows its own buffer: a capacity given here
+            // changes when `bytes` can take a split buffer back whole, and
+            // with it the allocations after a reset.
+            encoder: SseEncoder::new(),
             frame: Vec::with_capacity(512),
             id: String::new(),
             model: String::new(),
@@ -545,11 +545,24 @@ pub(crate) fn write_json_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
+/// The room a text buffer starts with, rather than growing from the size of
+/// its first piece a few times in every stream.
+const TEXT: usize = 256;
+
+/// Appends `bytes` to a text buffer, which starts with room for [`TEXT`].
+#[inline]
+pub(super) fn append(buffer: &mut Vec<u8>, bytes: &[u8]) {
+    if buffer.capacity() == 0 {
+        buffer.reserve(TEXT.max(bytes.len()));
+    }
+    buffer.extend_from_slice(bytes);
+}
+
 /// Appends `text` escaped for a JSON string, without quotes: plain runs
 /// eight bytes at a time ([`plain_words`]), the rest byte by byte.
 pub(crate) fn write_escaped(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
-    out.reserve(bytes.len());
+    out.reserve(bytes.len().max(if out.capacity() == 0 { TEXT } else { 0 }));
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
