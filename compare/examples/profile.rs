@@ -7,7 +7,8 @@
 //! valgrind --tool=callgrind target/release/examples/profile w3-medium 2000
 //! ```
 //!
-//! Workloads: `w1-1000`, `w1-5000`, `w2-4k`, `w2-16k`, `w3-big`,
+//! Workloads: `w1-1000`, `w1-5000`, `w2-4k`, `w2-16k` (with `-events`:
+//! through `next_event` rather than `push_text`), `w3-big`,
 //! `w3-medium`, `w3-string`, `w4` (the chat corpus in one read a stream,
 //! relay reset), `w4-anthropic`, `w4-responses`, the same with a new relay
 //! a stream in 4096-byte reads (`w4-fresh`, `w4-fresh-anthropic`,
@@ -35,11 +36,21 @@ fn main() {
             let mut tracker = ArgstreamTracker::new(W1_KEY);
             (0..reps).map(|_| tracker.run(black_box(&pieces))).sum()
         }
-        "w2-4k" | "w2-16k" => {
-            let doc = voice_arguments(if name == "w2-4k" { 4 << 10 } else { 16 << 10 });
+        "w2-4k" | "w2-16k" | "w2-4k-events" | "w2-16k-events" => {
+            let doc = voice_arguments(if name.starts_with("w2-4k") {
+                4 << 10
+            } else {
+                16 << 10
+            });
             let pieces = byte_pieces(&doc, &fixed_cuts(&doc, 4, false));
             let mut tracker = ArgstreamTracker::new(W2_KEY);
-            (0..reps).map(|_| tracker.run(black_box(&pieces))).sum()
+            if name.ends_with("-events") {
+                (0..reps)
+                    .map(|_| tracker.run_events(black_box(&pieces)))
+                    .sum()
+            } else {
+                (0..reps).map(|_| tracker.run(black_box(&pieces))).sum()
+            }
         }
         "w3-big" | "w3-medium" | "w3-string" => {
             let doc = match name {
