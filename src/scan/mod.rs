@@ -224,7 +224,35 @@ impl KeyScanner {
         if input.len() < self.pos {
             return Err(self.fail(Error::new(ErrorKind::BufferShrunk, input.len() as u64)));
         }
+        if let Some(span) = self.plain_fragment(input) {
+            return Ok(Some(Event::Text(span)));
+        }
         self.run(input).map_err(|error| self.fail(error))
+    }
+
+    /// `next_event`'s common fragment, taken without the state machine as
+    /// [`push_text`](KeyScanner::push_text) takes it: inside a target value,
+    /// with nothing held back, a short fragment of plain ASCII (no `"`,
+    /// `\\` or control character) is the value's text as it is, one span.
+    #[inline]
+    fn plain_fragment(&mut self, input: &[u8]) -> Option<Span> {
+        let fresh = matches!(self.state, State::Str(Role::Target { .. }))
+            && self.lexer.lex == Lex::Text
+            && self.text_start == self.pos
+            && self.pending.is_none();
+        let new = input.get(self.pos..).filter(|_| fresh)?;
+        if new.is_empty() || new.len() > 32 || !plain::all_plain_bytes(new) {
+            return None;
+        }
+        let span = Span {
+            start: self.pos,
+            end: input.len(),
+            escaped: false,
+            ascii: true,
+        };
+        self.pos = input.len();
+        self.text_start = input.len();
+        Some(span)
     }
 
     /// Reads on like [`next_event`](KeyScanner::next_event), but appends the
