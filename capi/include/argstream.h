@@ -250,7 +250,7 @@ typedef struct argstream_scanner_options {
    * The array or object that would make this many containers open at
    * once is refused ("too_deep"); 0: 128, as serde_json.
    */
-  size_t depth_limit;
+  size_t max_depth;
 } argstream_scanner_options;
 
 #ifdef __cplusplus

@@ -22,7 +22,7 @@ pub struct argstream_scanner_options {
     pub keys_len: usize,
     /// The array or object that would make this many containers open at
     /// once is refused ("too_deep"); 0: 128, as serde_json.
-    pub depth_limit: usize,
+    pub max_depth: usize,
 }
 
 /// A key scanner: one tool call's arguments at a time. Opaque; made by
@@ -108,7 +108,7 @@ unsafe fn scanner_of(options: &argstream_scanner_options) -> Result<KeyScanner, 
     // SAFETY: the caller's guarantee for the keys of `options`.
     let keys = unsafe { keys_in(options.keys, options.keys_len)? };
     let scanner = KeyScanner::new(&keys);
-    Ok(match options.depth_limit {
+    Ok(match options.max_depth {
         0 => scanner,
         limit => scanner.with_max_depth(limit),
     })

@@ -578,7 +578,7 @@ fn new_scanner(keys: &[&str]) -> *mut argstream_scanner {
     let options = argstream_scanner_options {
         keys: keys.as_ptr(),
         keys_len: keys.len(),
-        depth_limit: 0,
+        max_depth: 0,
     };
     let mut scanner = ptr::null_mut();
     // SAFETY: valid options and out-pointer.
@@ -684,12 +684,12 @@ fn scanner_errors_have_their_kind_and_offset_and_stay() {
 }
 
 #[test]
-fn the_scanners_depth_limit_applies() {
+fn the_scanners_max_depth_applies() {
     let keys = [text("k")];
     let options = argstream_scanner_options {
         keys: keys.as_ptr(),
         keys_len: 1,
-        depth_limit: 2,
+        max_depth: 2,
     };
     let mut scanner = ptr::null_mut();
     // SAFETY: valid options and out-pointer.

@@ -11,7 +11,7 @@ use crate::error::{borrow, borrow_mut, to_py};
 
 const WHAT: &str = "KeyScanner";
 
-const _: () = assert!(DEFAULT_MAX_DEPTH == 128, "update depth_limit's default");
+const _: () = assert!(DEFAULT_MAX_DEPTH == 128, "update max_depth's default");
 
 /// Streams the string values of chosen keys out of a JSON object that
 /// arrives in fragments, as decoded text.
@@ -28,7 +28,7 @@ const _: () = assert!(DEFAULT_MAX_DEPTH == 128, "update depth_limit's default");
 /// bad byte raises ArgstreamError, and the scanner stays failed.
 ///
 /// Memory: the document fed so far, nothing else that grows. Nesting deeper
-/// than depth_limit (keyword, default 128) raises "too_deep".
+/// than max_depth (keyword, default 128) raises "too_deep".
 ///
 /// Threads: one scanner per stream. A call from a second thread while one
 /// runs (fragments of 64 KiB and more are scanned with the interpreter
@@ -140,14 +140,14 @@ impl PyKeyScanner {
     ///
     /// A scanner for the string values of `keys` (one key as a str, or a
     /// list of them) at the top level of one JSON object, refusing nesting
-    /// deeper than `depth_limit` (default 128, as json.loads and serde_json).
+    /// deeper than `max_depth` (default 128, as json.loads and serde_json).
     #[new]
     // The default written out, so that Python's signature shows it; the
     // assertion below keeps it the crate's.
-    #[pyo3(signature = (keys, *, depth_limit = 128))]
-    fn new(keys: &Bound<'_, PyAny>, depth_limit: usize) -> PyResult<PyKeyScanner> {
+    #[pyo3(signature = (keys, *, max_depth = 128))]
+    fn new(keys: &Bound<'_, PyAny>, max_depth: usize) -> PyResult<PyKeyScanner> {
         Ok(PyKeyScanner {
-            scanner: KeyScanner::new(&crate::keys_of(keys)?).with_max_depth(depth_limit),
+            scanner: KeyScanner::new(&crate::keys_of(keys)?).with_max_depth(max_depth),
             document: Vec::new(),
             text: String::new(),
             current: None,

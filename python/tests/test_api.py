@@ -94,10 +94,10 @@ def test_write_error_returns_what_was_relayed_before_a_bad_event():
     assert relay.write_error("again", "ignored") == b""
 
 
-def test_depth_limit():
-    assert argstream.KeyScanner("a", depth_limit=3).feed('{"a":"x","b":[1]}') == "x"
+def test_max_depth():
+    assert argstream.KeyScanner("a", max_depth=3).feed('{"a":"x","b":[1]}') == "x"
     with pytest.raises(argstream.ArgstreamError) as deep:
-        argstream.KeyScanner("a", depth_limit=3).feed('{"b":[[1]]}')
+        argstream.KeyScanner("a", max_depth=3).feed('{"b":[[1]]}')
     assert (deep.value.kind, deep.value.offset) == ("too_deep", 6)
 
 

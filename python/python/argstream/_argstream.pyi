@@ -71,9 +71,9 @@ class KeyScanner:
         scanner.finish()                   # raises if the document was cut off
     """
 
-    def __new__(cls, keys: str | list[str], *, depth_limit: int = 128) -> KeyScanner:
+    def __new__(cls, keys: str | list[str], *, max_depth: int = 128) -> KeyScanner:
         """A scanner for the string values of ``keys``: one key as a ``str``,
-        or a list of keys. Arrays and objects nested ``depth_limit`` deep
+        or a list of keys. Arrays and objects nested ``max_depth`` deep
         (the root counts) are refused with kind ``"too_deep"``; the default
         accepts what ``json.loads`` accepts."""
 
