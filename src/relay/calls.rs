@@ -2,9 +2,10 @@
 //! arguments, its key scanner and its limits.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::summary::ToolCallSummary;
-use crate::scan::{Event, KeyScanner};
+use crate::scan::{Event, KeyScanner, Keys};
 use crate::upstream::CallRef;
 use crate::{Error, ErrorKind};
 
@@ -80,7 +81,7 @@ impl Calls {
         &mut self,
         call: &CallRef<'_>,
         summaries: &mut Vec<ToolCallSummary>,
-        keys: &[Box<str>],
+        keys: &Arc<Keys>,
         (max, max_depth): (usize, usize),
         offset: u64,
     ) -> Result<usize, Error> {
@@ -103,7 +104,7 @@ impl Calls {
                 scanner.reset();
                 scanner
             }
-            None => KeyScanner::new(keys).with_max_depth(max_depth),
+            None => KeyScanner::with_keys(Arc::clone(keys)).with_max_depth(max_depth),
         };
         self.tracks.push(Track {
             scanner,

@@ -13,12 +13,14 @@ mod summary;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
 use self::calls::Calls;
 use self::render::{Counts, End, Failure, Renderer, Verbatim, write_escaped};
 use crate::error::{Error, ErrorKind, UnknownName};
+use crate::scan::Keys;
 use crate::upstream::{
     CallDelta, Code, Decoder, Finish, Format, Input, Message, Sink, Upstream, UpstreamError, Usage,
 };
@@ -163,7 +165,7 @@ pub struct Relay {
 /// Everything the decoder's events change.
 #[derive(Debug)]
 struct State {
-    keys: Vec<Box<str>>,
+    keys: Arc<Keys>,
     mode: ToolCallMode,
     finish_on: bool,
     values: bool,
@@ -251,7 +253,7 @@ impl Relay {
             decoder: Decoder::new(None),
             given_format: None,
             state: State {
-                keys: keys.iter().map(|key| Box::from(key.as_ref())).collect(),
+                keys: Keys::new(keys),
                 mode: ToolCallMode::Hide,
                 finish_on: true,
                 values: true,

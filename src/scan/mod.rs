@@ -10,6 +10,8 @@ pub(crate) mod plain;
 mod state;
 pub(crate) mod string;
 
+use std::sync::Arc;
+
 use smallvec::SmallVec;
 
 use crate::error::{Error, ErrorKind};
@@ -114,7 +116,7 @@ pub enum ValueKind {
 /// error the scanner stays failed and returns the same error.
 #[derive(Debug)]
 pub struct KeyScanner {
-    keys: SmallVec<[Box<str>; 2]>,
+    keys: Arc<Keys>,
     occurrences: SmallVec<[u32; 2]>,
     max_depth: usize,
     /// The next byte of the caller's buffer to read.
@@ -137,12 +139,13 @@ impl KeyScanner {
     /// further keys are ignored). Event `key` numbers index this list; if a
     /// name is given twice, the first index is reported.
     pub fn new<K: AsRef<str>>(keys: &[K]) -> KeyScanner {
-        let keys: SmallVec<[Box<str>; 2]> = keys
-            .iter()
-            .take(usize::from(u16::MAX) + 1)
-            .map(|key| Box::from(key.as_ref()))
-            .collect();
-        let longest = keys.iter().map(|key| key.len()).max().unwrap_or(0);
+        KeyScanner::with_keys(Keys::new(keys))
+    }
+
+    /// A scanner for `keys`, shared with the other scanners made from them
+    /// (a relay's, one a call): no key is copied.
+    pub(crate) fn with_keys(keys: Arc<Keys>) -> KeyScanner {
+        let longest = keys.longest();
         KeyScanner {
             occurrences: SmallVec::from_elem(0, keys.len()),
             keys,
@@ -170,7 +173,7 @@ impl KeyScanner {
 
     /// The name of target key number `key`, as given to [`new`](KeyScanner::new).
     pub fn key(&self, key: usize) -> Option<&str> {
-        self.keys.get(key).map(|name| &**name)
+        self.keys.get(key)
     }
 
     /// How many bytes of the buffer have been read.
@@ -504,7 +507,7 @@ impl KeyScanner {
     /// The target the key just read names, if any.
     fn matching_key(&self) -> Option<u16> {
         let name = self.key_text.get()?;
-        let index = self.keys.iter().position(|key| key.as_bytes() == name)?;
+        let index = self.keys.position(name)?;
         u16::try_from(index).ok()
     }
 
@@ -566,6 +569,54 @@ impl KeyScanner {
         }
         self.state = State::Literal { word, matched };
         Ok(None)
+    }
+}
+
+/// The target keys of a scanner, in one buffer: two allocations however
+/// many keys, shared by every scanner made from them.
+#[derive(Debug)]
+pub(crate) struct Keys {
+    text: String,
+    /// Where each key ends in `text`.
+    ends: SmallVec<[usize; 4]>,
+}
+
+impl Keys {
+    /// The first 65,536 of `keys`.
+    pub(crate) fn new<K: AsRef<str>>(keys: &[K]) -> Arc<Keys> {
+        let keys = &keys[..keys.len().min(usize::from(u16::MAX) + 1)];
+        let mut text = String::with_capacity(keys.iter().map(|key| key.as_ref().len()).sum());
+        let ends = keys
+            .iter()
+            .map(|key| {
+                text.push_str(key.as_ref());
+                text.len()
+            })
+            .collect();
+        Arc::new(Keys { text, ends })
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, key: usize) -> Option<&str> {
+        let end = *self.ends.get(key)?;
+        let start = key.checked_sub(1).map_or(0, |before| self.ends[before]);
+        self.text.get(start..end)
+    }
+
+    /// The first key named `name`.
+    fn position(&self, name: &[u8]) -> Option<usize> {
+        (0..self.len()).find(|&key| self.get(key).is_some_and(|k| k.as_bytes() == name))
+    }
+
+    fn longest(&self) -> usize {
+        (0..self.len())
+            .filter_map(|key| self.get(key))
+            .map(str::len)
+            .max()
+            .unwrap_or(0)
     }
 }
 
