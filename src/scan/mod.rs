@@ -117,7 +117,7 @@ pub enum ValueKind {
 #[derive(Debug)]
 pub struct KeyScanner {
     keys: Arc<Keys>,
-    occurrences: SmallVec<[u32; 2]>,
+    occurrences: SmallVec<[u32; 8]>,
     max_depth: usize,
     /// The next byte of the caller's buffer to read.
     pos: usize,
@@ -572,13 +572,13 @@ impl KeyScanner {
     }
 }
 
-/// The target keys of a scanner, in one buffer: two allocations however
-/// many keys, shared by every scanner made from them.
+/// The target keys of a scanner, in one buffer: two allocations for up to
+/// 16 keys, shared by every scanner made from them.
 #[derive(Debug)]
 pub(crate) struct Keys {
     text: String,
     /// Where each key ends in `text`.
-    ends: SmallVec<[usize; 4]>,
+    ends: SmallVec<[usize; 16]>,
 }
 
 impl Keys {
