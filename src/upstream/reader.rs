@@ -25,8 +25,8 @@ use crate::{Error, ErrorKind};
 
 /// The member names a reader lays out, as a table built at compile time
 /// that names each of them by a small number, its id, for a few
-/// instructions: a slot per name length (below 32) and hash of its first
-/// and last bytes, checked against the name itself. A member whose name is
+/// instructions: a slot per name length (below 32) and hash of its first,
+/// second and last bytes, checked against the name itself. A member whose name is
 /// in the table is laid out with its id, so that a lookup compares ids, not
 /// bytes; any other member's value is skipped. Two names that share a slot
 /// are told apart by comparing their bytes; a name 32 bytes long or more
@@ -54,8 +54,8 @@ const SHARED: u8 = u8::MAX;
 
 impl Names {
     /// The table of `names` (fewer than 255), with the first hash seed
-    /// under which no two names share a slot, if one of the first few
-    /// thousand does.
+    /// from 1 to 255 under which no two names share a slot, if one does
+    /// (a test holds the decoders' table to that).
     pub(crate) const fn of(names: &'static [&'static str]) -> Names {
         assert!(names.len() < SHARED as usize, "ids are bytes");
         let mut seed = 1;
