@@ -205,8 +205,8 @@ impl Names {
     /// The id of `key`, one of the names: no byte is compared unless its
     /// slot is shared.
     /// A key the table does not hold (a decoder's bug, which a debug
-    /// assertion catches) gets [`SHARED`], which no member has. Inlined, so
-    /// that for a key the decoder names the id is a constant.
+    /// assertion catches) gets [`SHARED`], which no member has. Inlined into
+    /// each lookup, where the key is a constant the compiler may fold.
     #[inline(always)]
     fn known_id(&self, key: &str) -> u8 {
         let id = match self.slots.get(key.len()) {
