@@ -686,3 +686,46 @@ fn relay_all(relay: &mut Relay, upstream: &str) {
         .unwrap();
     relay.finish().unwrap();
 }
+
+/// `with_max_stream_arguments` bounds all calls' arguments together: the
+/// call whose fragment would pass it stops with `ArgumentsTooLarge` in its
+/// summary, the calls before it keep theirs, and a reset gives the next
+/// stream the whole budget again.
+#[test]
+fn the_stream_limit_on_arguments_holds_across_calls() {
+    let padding = "x".repeat(500);
+    let arguments = format!(r#"{{"pre_exec_msg":"hi","pad":"{padding}"}}"#);
+    let mut upstream = String::new();
+    for index in 0..3 {
+        let chunk = json!({"id": "c", "object": "chat.completion.chunk", "choices": [{"index": 0,
+            "delta": {"tool_calls": [{"index": index, "id": format!("t{index}"), "type": "function",
+                "function": {"name": "f", "arguments": arguments}}]}}]});
+        upstream.push_str(&format!("data: {chunk}\n\n"));
+    }
+    upstream.push_str("data: [DONE]\n\n");
+    let mut relay = Relay::default().with_max_stream_arguments(2 * arguments.len() + 10);
+    for _ in 0..2 {
+        relay.reset();
+        relay_all(&mut relay, &upstream);
+        let calls = &relay.summary().tool_calls;
+        assert_eq!(calls.len(), 3);
+        for call in &calls[..2] {
+            assert_eq!(
+                (call.arguments.as_str(), call.error),
+                (arguments.as_str(), None)
+            );
+        }
+        let error = calls[2].error.expect("past the stream's limit");
+        assert_eq!(error.kind(), argstream::ErrorKind::ArgumentsTooLarge);
+        assert!(calls[2].arguments.is_empty());
+    }
+    let mut usual = Relay::default();
+    relay_all(&mut usual, &upstream);
+    assert!(
+        usual
+            .summary()
+            .tool_calls
+            .iter()
+            .all(|call| call.error.is_none())
+    );
+}

@@ -35,6 +35,10 @@ pub const DEFAULT_KEY: &str = "pre_exec_msg";
 /// The default limit on one tool call's collected arguments: 16 MiB.
 pub const DEFAULT_MAX_ARGUMENTS: usize = 16 << 20;
 
+/// The default limit on all the calls' collected arguments in one stream:
+/// 64 MiB, so that many calls cannot each hold the most one call may.
+pub const DEFAULT_MAX_STREAM_ARGUMENTS: usize = 64 << 20;
+
 /// The default limit on the tool calls of one response.
 pub const DEFAULT_MAX_CALLS: usize = 1024;
 
@@ -149,7 +153,8 @@ pub const MAX_CHOICES: usize = 128;
 /// events before it are still in [`output`](Relay::output), and
 /// [`write_error`](Relay::write_error) ends the client's stream properly.
 /// Invalid arguments in one tool call, or arguments past
-/// [`with_max_arguments`](Relay::with_max_arguments), stop only that call's
+/// [`with_max_arguments`](Relay::with_max_arguments) or
+/// [`with_max_stream_arguments`](Relay::with_max_stream_arguments), stop only that call's
 /// extraction: the error is kept in its [`ToolCallSummary`] and the stream
 /// goes on. More calls than [`with_max_calls`](Relay::with_max_calls) is
 /// [`ErrorKind::TooManyCalls`].
@@ -172,6 +177,9 @@ struct State {
     /// The output asked for; the renderer is its format once known.
     output: Output,
     max_arguments: usize,
+    max_stream_arguments: usize,
+    /// The arguments collected so far in this stream, in every call.
+    stream_arguments: usize,
     max_calls: usize,
     max_content: usize,
     /// The nesting limit of events and of arguments.
@@ -259,6 +267,8 @@ impl Relay {
                 values: true,
                 output: Output::OpenAiChat,
                 max_arguments: DEFAULT_MAX_ARGUMENTS,
+                max_stream_arguments: DEFAULT_MAX_STREAM_ARGUMENTS,
+                stream_arguments: 0,
                 max_calls: DEFAULT_MAX_CALLS,
                 max_content: DEFAULT_MAX_CONTENT,
                 max_depth: crate::scan::DEFAULT_MAX_DEPTH,
@@ -353,6 +363,16 @@ impl Relay {
     /// [`DEFAULT_MAX_ARGUMENTS`]).
     pub fn with_max_arguments(mut self, max: usize) -> Relay {
         self.state.max_arguments = max;
+        self
+    }
+
+    /// Sets the limit on all calls' collected arguments in one stream, in
+    /// bytes (default [`DEFAULT_MAX_STREAM_ARGUMENTS`]): a fragment that
+    /// would pass it stops that call's arguments as
+    /// [`with_max_arguments`](Relay::with_max_arguments)'s limit does, with
+    /// [`ErrorKind::ArgumentsTooLarge`] in its summary.
+    pub fn with_max_stream_arguments(mut self, max: usize) -> Relay {
+        self.state.max_stream_arguments = max;
         self
     }
 
@@ -735,6 +755,7 @@ impl State {
         self.usage_seen = false;
         self.phase = Phase::Rewrite;
         self.events = 0;
+        self.stream_arguments = 0;
     }
 
     /// Makes the renderer the one of the output asked for, given the
@@ -797,6 +818,10 @@ impl State {
             mode: self.mode,
             values: self.values,
             max_arguments: self.max_arguments,
+            stream_left: self
+                .max_stream_arguments
+                .saturating_sub(self.stream_arguments),
+            stream_arguments: &mut self.stream_arguments,
         };
         out.arguments(&mut self.calls, slot, call, 0, fragment);
     }
@@ -857,6 +882,10 @@ impl State {
                         mode: self.mode,
                         values: self.values,
                         max_arguments: self.max_arguments,
+                        stream_left: self
+                            .max_stream_arguments
+                            .saturating_sub(self.stream_arguments),
+                        stream_arguments: &mut self.stream_arguments,
                     };
                     out.arguments(&mut choice.calls, slot, call, index, fragment);
                 }
@@ -974,6 +1003,9 @@ struct Out<'a> {
     mode: ToolCallMode,
     values: bool,
     max_arguments: usize,
+    /// What the stream's limit on all calls' arguments leaves.
+    stream_left: usize,
+    stream_arguments: &'a mut usize,
 }
 
 impl Out<'_> {
@@ -990,7 +1022,14 @@ impl Out<'_> {
         fragment: &str,
     ) {
         self.spans.clear();
-        let taken = calls.push(slot, call, fragment, self.max_arguments, self.spans);
+        // This call's limit, or less when the stream's is nearer.
+        let max = self
+            .max_arguments
+            .min(call.arguments.len().saturating_add(self.stream_left));
+        let taken = calls.push(slot, call, fragment, max, self.spans);
+        if taken {
+            *self.stream_arguments += fragment.len();
+        }
         let forward = self.mode == ToolCallMode::Forward;
         if taken && forward && !fragment.is_empty() {
             self.renderer.call_arguments(choice, call.index, fragment);
