@@ -139,7 +139,7 @@
 //! | one SSE event | [`sse::DEFAULT_MAX_EVENT_SIZE`] (16 MiB) | [`SseDecoder::with_max_event_size`], [`Relay::with_max_event_size`] | [`ErrorKind::EventTooLarge`] |
 //! | one event-stream frame | [`eventstream::DEFAULT_MAX_FRAME_SIZE`] (16 MiB) | [`FrameDecoder::with_max_frame_size`](eventstream::FrameDecoder::with_max_frame_size), [`Relay::with_max_event_size`] | [`ErrorKind::EventTooLarge`] |
 //! | one call's arguments | [`relay::DEFAULT_MAX_ARGUMENTS`] (16 MiB) | [`Relay::with_max_arguments`] | [`ErrorKind::ArgumentsTooLarge`], for that call alone |
-//! | all calls' arguments in one stream | [`relay::DEFAULT_MAX_STREAM_ARGUMENTS`] (64 MiB) | [`Relay::with_max_stream_arguments`] | [`ErrorKind::ArgumentsTooLarge`], for the call that would pass it |
+//! | all calls' arguments in one stream | [`relay::DEFAULT_MAX_STREAM_ARGUMENTS`] (256 MiB) | [`Relay::with_max_stream_arguments`] | [`ErrorKind::ArgumentsTooLarge`], for the call that would pass it |
 //! | calls in one response | [`relay::DEFAULT_MAX_CALLS`] (1,024) | [`Relay::with_max_calls`] | [`ErrorKind::TooManyCalls`] |
 //! | answer text a summary keeps | [`relay::DEFAULT_MAX_CONTENT`] (16 MiB) | [`Relay::with_max_content`] | [`Summary::content_truncated`], no error |
 //!

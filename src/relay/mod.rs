@@ -36,8 +36,9 @@ pub const DEFAULT_KEY: &str = "pre_exec_msg";
 pub const DEFAULT_MAX_ARGUMENTS: usize = 16 << 20;
 
 /// The default limit on all the calls' collected arguments in one stream:
-/// 64 MiB, so that many calls cannot each hold the most one call may.
-pub const DEFAULT_MAX_STREAM_ARGUMENTS: usize = 64 << 20;
+/// 256 MiB, so that many calls cannot each hold the most one call may
+/// (1,024 of 16 MiB would be 16 GiB).
+pub const DEFAULT_MAX_STREAM_ARGUMENTS: usize = 256 << 20;
 
 /// The default limit on the tool calls of one response.
 pub const DEFAULT_MAX_CALLS: usize = 1024;
