@@ -819,9 +819,7 @@ impl State {
             mode: self.mode,
             values: self.values,
             max_arguments: self.max_arguments,
-            stream_left: self
-                .max_stream_arguments
-                .saturating_sub(self.stream_arguments),
+            max_stream_arguments: self.max_stream_arguments,
             stream_arguments: &mut self.stream_arguments,
         };
         out.arguments(&mut self.calls, slot, call, 0, fragment);
@@ -883,9 +881,7 @@ impl State {
                         mode: self.mode,
                         values: self.values,
                         max_arguments: self.max_arguments,
-                        stream_left: self
-                            .max_stream_arguments
-                            .saturating_sub(self.stream_arguments),
+                        max_stream_arguments: self.max_stream_arguments,
                         stream_arguments: &mut self.stream_arguments,
                     };
                     out.arguments(&mut choice.calls, slot, call, index, fragment);
@@ -1004,8 +1000,8 @@ struct Out<'a> {
     mode: ToolCallMode,
     values: bool,
     max_arguments: usize,
-    /// What the stream's limit on all calls' arguments leaves.
-    stream_left: usize,
+    max_stream_arguments: usize,
+    /// The arguments the stream's calls have collected so far.
     stream_arguments: &'a mut usize,
 }
 
@@ -1024,9 +1020,12 @@ impl Out<'_> {
     ) {
         self.spans.clear();
         // This call's limit, or less when the stream's is nearer.
+        let stream_left = self
+            .max_stream_arguments
+            .saturating_sub(*self.stream_arguments);
         let max = self
             .max_arguments
-            .min(call.arguments.len().saturating_add(self.stream_left));
+            .min(call.arguments.len().saturating_add(stream_left));
         let taken = calls.push(slot, call, fragment, max, self.spans);
         if taken {
             *self.stream_arguments += fragment.len();
