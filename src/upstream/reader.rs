@@ -877,37 +877,28 @@ impl<'t> Doc<'t> {
         );
     }
 
-    /// The `(key, value)` positions of the object's members that are read.
-    fn members(&self, at: At) -> Result<Members<'_, 't>, Error> {
+    /// The nodes inside the container at `at`, which must be of `kind`.
+    fn inside(&self, at: At, kind: Kind) -> Result<(usize, usize), Error> {
         let node = &self.nodes[at];
-        if node.kind != Kind::Object {
+        if node.kind != kind {
             return Err(wrong_type(node.start as usize));
         }
-        Ok(Members {
-            doc: self,
-            at: at + 1,
-            end: (node.next as usize),
-        })
+        Ok((at + 1, node.next as usize))
+    }
+
+    /// The `(key, value)` positions of the object's members that are read.
+    fn members(&self, at: At) -> Result<Members<'_, 't>, Error> {
+        let (at, end) = self.inside(at, Kind::Object)?;
+        Ok(Members { doc: self, at, end })
     }
 
     /// The element positions of the array at `at`; `None` is empty.
     pub(crate) fn elements(&self, at: Option<At>) -> Result<Elements<'_, 't>, Error> {
-        let Some(at) = at else {
-            return Ok(Elements {
-                doc: self,
-                at: 0,
-                end: 0,
-            });
+        let (at, end) = match at {
+            Some(at) => self.inside(at, Kind::Array)?,
+            None => (0, 0),
         };
-        let node = &self.nodes[at];
-        if node.kind != Kind::Array {
-            return Err(wrong_type(node.start as usize));
-        }
-        Ok(Elements {
-            doc: self,
-            at: at + 1,
-            end: (node.next as usize),
-        })
+        Ok(Elements { doc: self, at, end })
     }
 
     /// The object at `at`, or `None` for absent or `null`.
