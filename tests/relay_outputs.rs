@@ -729,3 +729,43 @@ fn the_stream_limit_on_arguments_holds_across_calls() {
             .all(|call| call.error.is_none())
     );
 }
+
+/// The chat chunks the relay writes anew carry the response's names as they
+/// are at that event: a model or created time that changes mid-stream is
+/// written from the next chunk on, not the head written first.
+#[test]
+fn rewritten_chunks_follow_a_change_of_names() {
+    let chunk = |model: &str, created: u64, arguments: &str| {
+        let chunk = json!({"id": "c", "object": "chat.completion.chunk", "created": created,
+            "model": model, "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0,
+            "id": "t", "type": "function", "function": {"name": "f", "arguments": arguments}}]}}]});
+        format!("data: {chunk}\n\n")
+    };
+    let upstream = [
+        chunk("first", 1, r#"{"pre_exec_msg":"one"#),
+        chunk("second", 2, r#" two"}"#),
+        "data: [DONE]\n\n".to_owned(),
+    ]
+    .concat();
+    let out = String::from_utf8(relay(Relay::default(), &upstream)).unwrap();
+    let chunks: Vec<Value> = out
+        .split("\n\n")
+        .filter_map(|frame| frame.strip_prefix("data: "))
+        .filter(|data| *data != "[DONE]")
+        .map(|data| serde_json::from_str(data).unwrap())
+        .collect();
+    let with_text = |text: &str| {
+        chunks
+            .iter()
+            .find(|c| c["choices"][0]["delta"]["content"] == text)
+            .unwrap_or_else(|| panic!("no chunk with {text:?} in {out}"))
+    };
+    assert_eq!(
+        (&with_text("one")["model"], &with_text("one")["created"]),
+        (&json!("first"), &json!(1))
+    );
+    assert_eq!(
+        (&with_text(" two")["model"], &with_text(" two")["created"]),
+        (&json!("second"), &json!(2))
+    );
+}
