@@ -3,6 +3,11 @@
 use std::fmt;
 
 /// What went wrong. Small and `Copy`, so a caller can match on it and keep it.
+///
+/// This is the one list of the crate's error kinds; the Python, C and Go
+/// bindings report each by its [`name`](ErrorKind::name). Past the scanner's
+/// kinds come those of the layers above it: the SSE and event-stream
+/// framing, the upstream decoders, and the relay's limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -32,11 +37,17 @@ pub enum ErrorKind {
     BufferShrunk,
     /// A server-sent event larger than the configured limit.
     EventTooLarge,
-    /// An upstream event (a chat-completion chunk, an Anthropic or a Responses
-    /// event) that is not the JSON object its protocol defines.
+    /// An upstream event (a chat-completion chunk, an Anthropic, Responses
+    /// or Gemini event, a Bedrock frame's payload) that is not the JSON object
+    /// its protocol defines: a syntax error, or a field of the wrong type,
+    /// at the offset where its value starts.
     MalformedChunk,
     /// One tool call's arguments outgrew the relay's limit
-    /// ([`Relay::with_max_arguments`](crate::Relay::with_max_arguments)).
+    /// ([`Relay::with_max_arguments`](crate::Relay::with_max_arguments)), or
+    /// would have taken all calls' arguments in the stream past theirs
+    /// ([`Relay::with_max_stream_arguments`](crate::Relay::with_max_stream_arguments)).
+    /// The relay reports it in that call's summary and goes on with the
+    /// stream.
     ArgumentsTooLarge,
     /// A response opened more tool calls than the relay's limit
     /// ([`Relay::with_max_calls`](crate::Relay::with_max_calls)).
@@ -215,6 +226,7 @@ mod tests {
             ErrorKind::MalformedChunk,
             ErrorKind::ArgumentsTooLarge,
             ErrorKind::TooManyCalls,
+            ErrorKind::MalformedFrame,
         ];
         for kind in kinds {
             let mut snake = String::new();

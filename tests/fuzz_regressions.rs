@@ -1,6 +1,6 @@
 //! Inputs the fuzz targets (in `fuzz/`) found, each kept as a test named for
 //! what broke. Run a target with `cargo +nightly fuzz run TARGET` from
-//! `fuzz/`; see the README's Reliability section.
+//! `fuzz/`; see fuzz/README.md.
 
 use argstream::{Error, ErrorKind, SseDecoder};
 use bytes::Bytes;

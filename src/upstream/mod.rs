@@ -19,6 +19,11 @@
 //! [`Decoder::decode_frame`], calls [`Decoder::finish`] at the body's end,
 //! and takes the events in its [`Sink`]. The reader of whole events that
 //! the decoders share stays inside the crate.
+//!
+//! Each decoder's module docs hold its format's rules: what it reads, its
+//! finish words and usage fields, its errors. What each pair of formats
+//! maps, from the client's side, is `docs/relay.md` in the repository,
+//! which links back to these.
 
 mod anthropic;
 mod bedrock;

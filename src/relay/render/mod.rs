@@ -10,6 +10,10 @@
 //! nowhere else. Text reaches a renderer as JSON string text, escaped and
 //! without quotes: answer text escaped once by the relay, a target value's
 //! span raw as it came, so it is copied, never decoded and escaped again.
+//!
+//! Each renderer's module docs hold its format's rules; what each pair of
+//! formats maps is `docs/relay.md` in the repository, which links back to
+//! these.
 
 mod anthropic;
 mod chat;
