@@ -185,7 +185,16 @@ pub use sse::{LineEnding, SseDecoder, SseEncoder, SseEvent, SseFrame};
 pub use stream::{RelayStream, RelayStreamError};
 pub use upstream::Format;
 
-/// The README's examples, compiled and run as doctests.
+/// The Rust examples of the README and of the documents in `docs/`,
+/// compiled and run as doctests: one item a document.
 #[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctests;
+mod doc_examples {
+    #[doc = include_str!("../README.md")]
+    struct Readme;
+    #[doc = include_str!("../docs/relay.md")]
+    struct Relay;
+    #[doc = include_str!("../docs/design.md")]
+    struct Design;
+    #[doc = include_str!("../docs/performance.md")]
+    struct Performance;
+}
