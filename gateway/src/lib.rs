@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 pub mod config;
+pub mod headers;
 pub mod idle;
 pub mod listener;
 pub mod mock;

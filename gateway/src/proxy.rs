@@ -16,7 +16,7 @@ use argstream::{Format, Output, Relay, RelayStream, RelayStreamError};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Extension, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::{Bytes, BytesMut};
@@ -24,31 +24,10 @@ use futures_core::Stream;
 use memchr::memmem;
 
 use crate::config::Config;
+use crate::headers;
 use crate::idle::{IdleTimeout, UpstreamError};
 use crate::listener::RequestClock;
 use crate::route::{FIXED_ROUTES, GEMINI_PREFIXES, GeminiPathError, Route};
-
-/// The request headers forwarded to the upstream, unchanged. Any other
-/// header (cookies, the client's host, hop-by-hop headers) stays here.
-const FORWARDED_HEADERS: [HeaderName; 7] = [
-    header::AUTHORIZATION,
-    header::CONTENT_TYPE,
-    HeaderName::from_static("x-api-key"),
-    HeaderName::from_static("x-goog-api-key"),
-    HeaderName::from_static("anthropic-version"),
-    HeaderName::from_static("anthropic-beta"),
-    HeaderName::from_static("openai-organization"),
-];
-
-/// Upstream response headers that belong to one connection, not to the
-/// body passed through.
-const HOP_BY_HOP_HEADERS: [HeaderName; 5] = [
-    header::CONNECTION,
-    header::TRANSFER_ENCODING,
-    header::CONTENT_LENGTH,
-    HeaderName::from_static("keep-alive"),
-    header::UPGRADE,
-];
 
 /// Relays kept between streams: [`Relay::reset`] keeps a relay's buffers,
 /// so a busy gateway relays stream after stream without allocating them
@@ -249,10 +228,8 @@ async fn forward(
     let asks_for_stream = route.asks_for_stream(&body);
     let url = route.upstream_url(&gateway.upstream, uri.path(), uri.query());
     let mut request = gateway.client.post(url).body(body);
-    for name in &FORWARDED_HEADERS {
-        for value in headers.get_all(name) {
-            request = request.header(name, value);
-        }
+    for (name, value) in headers::forwarded(&headers) {
+        request = request.header(name, value);
     }
     let idle_timeout = gateway.config.idle_timeout;
     let upstream = match tokio::time::timeout(idle_timeout, request.send()).await {
@@ -298,18 +275,12 @@ async fn forward(
             &message,
         );
     }
-    let is_event_stream = upstream
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.trim_start().starts_with("text/event-stream"));
+    let is_event_stream = headers::has_media_type(upstream.headers(), "text/event-stream");
     log.status = status.as_u16();
     if !status.is_success() || !is_event_stream || !route.relays() || gateway.config.passthrough {
         let mut response = Response::builder().status(status);
-        for (name, value) in upstream.headers() {
-            if !HOP_BY_HOP_HEADERS.contains(name) {
-                response = response.header(name, value);
-            }
+        for (name, value) in headers::passed_back(upstream.headers()) {
+            response = response.header(name, value);
         }
         let body = Passthrough {
             upstream: IdleTimeout::new(upstream.bytes_stream(), idle_timeout),

@@ -1419,3 +1419,93 @@ async fn gemini_key_in_the_query_is_never_logged() {
         }
     }
 }
+
+/// An event-stream answer of [`HELLO`], [`STOP`] and `[DONE]` whose head
+/// is `head`.
+fn whole_stream_with_head(head: &'static str) -> Vec<Step> {
+    vec![
+        Step::Raw(head),
+        Step::Chunk([HELLO, STOP, DONE].concat()),
+        Step::End,
+    ]
+}
+
+#[tokio::test]
+async fn event_stream_media_type_is_read_in_any_case_and_with_parameters() {
+    for head in [
+        "HTTP/1.1 200 OK\r\ncontent-type: Text/Event-Stream\r\ntransfer-encoding: chunked\r\n\r\n",
+        "HTTP/1.1 200 OK\r\ncontent-type: TEXT/EVENT-STREAM ; charset=UTF-8\r\ntransfer-encoding: chunked\r\n\r\n",
+    ] {
+        let (upstream, _seen) = scripted_upstream(whole_stream_with_head(head)).await;
+        let gateway = gateway(&upstream, &[]).await;
+        let response = post(gateway, "/v1/responses", r#"{"stream":true}"#).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        assert_eq!(
+            body_of(response).await.as_bytes(),
+            relayed_offline(
+                &[HELLO, STOP, DONE].concat(),
+                Relay::default().with_output(Output::OpenAiResponses)
+            ),
+            "{head}"
+        );
+    }
+    // A media type that only begins like it is not an event stream.
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-streamer\r\ntransfer-encoding: chunked\r\n\r\n";
+    let (upstream, _seen) = scripted_upstream(whole_stream_with_head(head)).await;
+    let gateway = gateway(&upstream, &[]).await;
+    let body = body_of(post(gateway, "/v1/responses", r#"{"stream":true}"#).await).await;
+    assert_eq!(body.as_bytes(), [HELLO, STOP, DONE].concat());
+}
+
+#[tokio::test]
+async fn headers_named_in_the_clients_connection_header_are_not_forwarded() {
+    let (upstream, seen) = whole_stream_upstream().await;
+    let gateway = gateway(&upstream, &[]).await;
+    let body = r#"{"stream":true}"#;
+    let request = format!(
+        "POST /v1/messages HTTP/1.1\r\nhost: gateway\r\nauthorization: Bearer sk-kept\r\n\
+         x-api-key: key-hop\r\nanthropic-beta: beta-hop\r\nanthropic-version: 2023-06-01\r\n\
+         connection: X-Api-Key, anthropic-beta\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (answer, _) = send_and_read_to_close(gateway, request.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+    let seen = tokio::time::timeout(PATIENCE, seen).await.unwrap().unwrap();
+    assert_eq!(seen.header("authorization"), ["Bearer sk-kept"]);
+    assert_eq!(seen.header("anthropic-version"), ["2023-06-01"]);
+    assert!(seen.header("x-api-key").is_empty(), "{}", seen.head);
+    assert!(seen.header("anthropic-beta").is_empty(), "{}", seen.head);
+}
+
+#[tokio::test]
+async fn hop_by_hop_headers_of_an_upstream_answer_do_not_reach_the_client() {
+    let body = r#"{"error":{"message":"slow down"}}"#;
+    let answer: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n\
+             connection: X-Hop-Secret\r\nx-hop-secret: 1\r\nkeep-alive: timeout=5\r\n\
+             proxy-authenticate: Basic\r\nproxy-x: 1\r\ntrailer: x-later\r\nte: trailers\r\n\
+             x-kept: 1\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_boxed_str(),
+    );
+    let (upstream, _seen) = scripted_upstream(vec![Step::Raw(answer)]).await;
+    let gateway = gateway(&upstream, &[]).await;
+    let response = post(gateway, "/v1/messages", "{}").await;
+    assert_eq!(response.status(), 429);
+    let headers = response.headers().clone();
+    assert_eq!(headers["x-kept"], "1");
+    for name in [
+        "x-hop-secret",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-x",
+        "trailer",
+        "te",
+    ] {
+        assert!(!headers.contains_key(name), "{name}: {headers:?}");
+    }
+    assert_eq!(body_of(response).await, body);
+}
