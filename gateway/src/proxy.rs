@@ -327,7 +327,9 @@ fn event_stream(body: Body) -> Response {
 
 /// reqwest's message names the URL; the client knows the route already,
 /// the upstream's address is the operator's business, and a Gemini URL's
-/// query may hold the client's key.
+/// query may hold the client's key. What it wraps names the cause (a
+/// refused connection, a certificate the TLS layer did not trust): each
+/// error of the chain is said, outermost first, without the URL.
 fn without_url(error: reqwest::Error) -> String {
     let kind = if error.is_connect() {
         "connection failed"
@@ -336,11 +338,18 @@ fn without_url(error: reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    let source = std::error::Error::source(&error).map(ToString::to_string);
-    match source {
-        Some(source) => format!("{kind}: {source}"),
-        None => kind.to_owned(),
+    let mut message = kind.to_owned();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        // A wrapper often repeats its cause's words: said once.
+        if !message.ends_with(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
     }
+    message
 }
 
 /// Up to this many bytes, the frames of one upstream read are joined into

@@ -1458,6 +1458,46 @@ async fn event_stream_media_type_is_read_in_any_case_and_with_parameters() {
     assert_eq!(body.as_bytes(), [HELLO, STOP, DONE].concat());
 }
 
+/// The 502 of a gateway whose upstream is `upstream`: its error message.
+async fn unreachable_message(upstream: &str) -> String {
+    let gateway = gateway(upstream, &[]).await;
+    let response = post(gateway, "/v1/chat/completions", r#"{"stream":true}"#).await;
+    assert_eq!(response.status(), 502);
+    let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
+    assert_eq!(error["error"]["type"], "upstream_unreachable");
+    error["error"]["message"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn upstream_connection_failure_names_its_cause() {
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let refused = unreachable_message(&format!("http://{closed}")).await;
+    assert!(
+        refused.to_ascii_lowercase().contains("connection refused"),
+        "{refused}"
+    );
+    // TLS to a server that speaks plain HTTP: the TLS layer's own error.
+    let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let https = format!("https://{}", plain.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = plain.accept().await {
+            let answer = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n";
+            let _ = socket.write_all(answer).await;
+        }
+    });
+    let tls = unreachable_message(&https).await;
+    assert_ne!(tls, refused);
+    assert!(!tls.contains(&https["https://".len()..]), "{tls}");
+    assert!(
+        tls.contains("corrupt") || tls.to_ascii_lowercase().contains("tls"),
+        "{tls}"
+    );
+}
+
 #[tokio::test]
 async fn headers_named_in_the_clients_connection_header_are_not_forwarded() {
     let (upstream, seen) = whole_stream_upstream().await;
