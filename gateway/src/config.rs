@@ -243,7 +243,26 @@ fn parse_upstream(url: &str) -> Result<String, ConfigError> {
             "--upstream {url:?}: not an http or https URL"
         )));
     }
-    Ok(url.trim_end_matches('/').to_owned())
+    // A route's path is appended to the URL as it is written: after a query
+    // or a fragment it would be part of them. User information would send
+    // the upstream a second `authorization` beside the client's.
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(ConfigError::Invalid(
+            "--upstream: a URL with user information (user:password@) is not taken; \
+             the client's own key goes with each request"
+                .to_owned(),
+        ));
+    }
+    let why = if parsed.query().is_some() {
+        "a query (?…)"
+    } else if parsed.fragment().is_some() {
+        "a fragment (#…)"
+    } else {
+        return Ok(url.trim_end_matches('/').to_owned());
+    };
+    Err(ConfigError::Invalid(format!(
+        "--upstream {url:?}: a base URL with {why} is not taken: each route's path goes after it"
+    )))
 }
 
 #[cfg(test)]

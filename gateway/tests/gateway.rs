@@ -1549,3 +1549,25 @@ async fn hop_by_hop_headers_of_an_upstream_answer_do_not_reach_the_client() {
     }
     assert_eq!(body_of(response).await, body);
 }
+
+#[test]
+fn upstream_with_a_query_a_fragment_or_user_information_is_refused() {
+    for (url, why) in [
+        ("http://h/base?x=1", "query"),
+        ("http://h/base?", "query"),
+        ("http://h/base#frag", "fragment"),
+        ("http://h/base#", "fragment"),
+        ("http://u:p@h", "user"),
+        ("http://u@h/base", "user"),
+        ("https://:p@h", "user"),
+    ] {
+        match Config::from_args(["--upstream", url]) {
+            Err(argstream_gateway::ConfigError::Invalid(message)) => {
+                assert!(message.contains(why), "{url}: {message}");
+                assert!(!message.contains(":p@"), "{url}: {message}");
+            }
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+    assert!(Config::from_args(["--upstream", "http://h:8080/base/"]).is_ok());
+}
