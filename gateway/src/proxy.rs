@@ -225,7 +225,13 @@ async fn forward(
             );
         }
     };
-    let asks_for_stream = route.asks_for_stream(&body);
+    let asks_for_stream = match route.asks_for_stream(&body) {
+        Ok(asks) => asks,
+        Err(error) => {
+            let message = error.to_string();
+            return log.error_response(StatusCode::BAD_REQUEST, "invalid_request", &message);
+        }
+    };
     let url = route.upstream_url(&gateway.upstream, uri.path(), uri.query());
     let mut request = gateway.client.post(url).body(body);
     for (name, value) in headers::forwarded(&headers) {

@@ -105,11 +105,16 @@ impl Route {
 
     /// Whether the request asks for a stream: Gemini says so in its
     /// method, the others with `"stream": true` in the body.
-    pub fn asks_for_stream(self, body: &[u8]) -> bool {
+    ///
+    /// # Errors
+    /// For the routes whose body says it, a body that is not one JSON
+    /// object, or whose `stream` is neither a boolean nor `null`, or comes
+    /// twice: the upstream might read it otherwise than the gateway.
+    pub fn asks_for_stream(self, body: &[u8]) -> Result<bool, StreamFlagError> {
         match self {
-            Route::GeminiStream => true,
-            Route::GeminiGenerate => false,
-            Route::Chat | Route::Responses | Route::Messages => has_stream_flag(body),
+            Route::GeminiStream => Ok(true),
+            Route::GeminiGenerate => Ok(false),
+            Route::Chat | Route::Responses | Route::Messages => stream_flag(body),
         }
     }
 
@@ -139,14 +144,103 @@ fn is_plain_model(model: &str) -> bool {
         && !model.contains("..")
 }
 
-/// Whether the request's JSON body has `"stream": true`.
-fn has_stream_flag(body: &[u8]) -> bool {
-    #[derive(serde::Deserialize)]
-    struct StreamFlag {
-        #[serde(default)]
-        stream: bool,
+/// Why a request body's `stream` cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamFlagError {
+    /// The body is not JSON, at this line and column (1-based).
+    NotJson {
+        /// The line of the first byte that is not JSON.
+        line: usize,
+        /// Its column.
+        column: usize,
+    },
+    /// The body is JSON but not an object (an array, a string…).
+    NotAnObject,
+    /// `stream` is not `true`, `false` or `null`.
+    NotABoolean,
+    /// `stream` comes more than once: APIs differ on which one counts.
+    Duplicated,
+}
+
+impl std::fmt::Display for StreamFlagError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StreamFlagError::NotJson { line, column } => write!(
+                f,
+                "the request body is not JSON (at line {line}, column {column})"
+            ),
+            StreamFlagError::NotAnObject => f.write_str("the request body is not a JSON object"),
+            StreamFlagError::NotABoolean => f.write_str("\"stream\" must be true or false"),
+            StreamFlagError::Duplicated => {
+                f.write_str("\"stream\" is given more than once in the request body")
+            }
+        }
     }
-    serde_json::from_slice::<StreamFlag>(body).is_ok_and(|request| request.stream)
+}
+
+impl std::error::Error for StreamFlagError {}
+
+/// Reads the top-level `stream` of a JSON object body, skipping every other
+/// member without building it. A member named `stream` is counted however
+/// it is written (`"str\u0065am"` too), as the upstream's parser reads it.
+fn stream_flag(body: &[u8]) -> Result<bool, StreamFlagError> {
+    use serde::de::{self, Deserializer as _, IgnoredAny, MapAccess, Visitor};
+    use std::cell::Cell;
+
+    /// What went wrong, kept aside: serde's own message would quote the
+    /// body's values.
+    struct Flag<'a>(&'a Cell<Option<StreamFlagError>>);
+
+    impl<'de> Visitor<'de> for Flag<'_> {
+        type Value = bool;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<bool, M::Error> {
+            let mut stream = None;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key != "stream" {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                let value = map.next_value::<serde_json::Value>()?;
+                let flag = match value {
+                    serde_json::Value::Bool(flag) => flag,
+                    serde_json::Value::Null => false,
+                    _ => return Err(self.fail(StreamFlagError::NotABoolean)),
+                };
+                if stream.replace(flag).is_some() {
+                    return Err(self.fail(StreamFlagError::Duplicated));
+                }
+            }
+            Ok(stream.unwrap_or(false))
+        }
+    }
+
+    impl Flag<'_> {
+        fn fail<E: de::Error>(&self, error: StreamFlagError) -> E {
+            self.0.set(Some(error));
+            E::custom("stream")
+        }
+    }
+
+    let fault = Cell::new(None);
+    let mut reader = serde_json::Deserializer::from_slice(body);
+    let read = reader
+        .deserialize_map(Flag(&fault))
+        .and_then(|flag| reader.end().map(|()| flag));
+    read.map_err(|error| match fault.take() {
+        Some(fault) => fault,
+        None if error.classify() == serde_json::error::Category::Data => {
+            StreamFlagError::NotAnObject
+        }
+        None => StreamFlagError::NotJson {
+            line: error.line(),
+            column: error.column(),
+        },
+    })
 }
 
 #[cfg(test)]

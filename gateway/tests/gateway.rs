@@ -1571,3 +1571,40 @@ fn upstream_with_a_query_a_fragment_or_user_information_is_refused() {
     }
     assert!(Config::from_args(["--upstream", "http://h:8080/base/"]).is_ok());
 }
+
+#[tokio::test]
+async fn a_stream_flag_that_is_not_one_boolean_gets_400() {
+    for body in [
+        r#"{"stream":"true"}"#,
+        r#"{"stream":1}"#,
+        r#"{"stream":false,"stream":true}"#,
+        r#"{"stream":true,"stream":true}"#,
+        r#"[{"stream":true}]"#,
+        r#""stream""#,
+        r#"{"stream":true"#,
+    ] {
+        let (upstream, seen) = scripted_upstream(vec![Step::Sleep(PATIENCE)]).await;
+        let gateway = gateway(&upstream, &["--idle-timeout-ms", "200"]).await;
+        for route in ["/v1/chat/completions", "/v1/messages", "/v1/responses"] {
+            let response = post(gateway, route, body).await;
+            assert_eq!(response.status(), 400, "{route} {body}");
+            let answer = body_of(response).await;
+            let error: serde_json::Value = serde_json::from_str(&answer).unwrap();
+            assert_eq!(error["error"]["type"], "invalid_request", "{body}");
+            // The message names the fault, never the body's values.
+            assert!(!answer.contains("true\\\""), "{answer}");
+        }
+        assert_nothing_reached_the_upstream(seen).await;
+    }
+    // Another duplicated key is forwarded as it came, and `null` is no
+    // stream.
+    for (body, status) in [
+        (r#"{"model":"a","model":"b","stream":true}"#, 200),
+        (r#"{"stream":null}"#, 504),
+    ] {
+        let (upstream, _seen) = scripted_upstream(vec![Step::Sleep(PATIENCE)]).await;
+        let gateway = gateway(&upstream, &["--idle-timeout-ms", "200"]).await;
+        let response = post(gateway, "/v1/chat/completions", body).await;
+        assert_eq!(response.status(), status, "{body}");
+    }
+}
