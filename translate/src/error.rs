@@ -46,7 +46,11 @@ pub struct Error {
 }
 
 impl Error {
-    pub(crate) fn new(kind: ErrorKind, path: impl Into<String>, message: impl Into<String>) -> Error {
+    pub(crate) fn new(
+        kind: ErrorKind,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Error {
         Error {
             kind,
             path: path.into(),

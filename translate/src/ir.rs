@@ -73,7 +73,10 @@ pub(crate) enum Part {
 #[derive(Clone, Debug)]
 pub(crate) enum Source {
     /// An `http(s)` or `gs://` address; the media type when known.
-    Url { url: String, media_type: Option<String> },
+    Url {
+        url: String,
+        media_type: Option<String>,
+    },
     /// Inline bytes, base64.
     Base64 { media_type: String, data: String },
     /// A provider's file id.
@@ -149,10 +152,15 @@ pub(crate) enum Tool {
         path: String,
     },
     /// A provider's own web search.
-    WebSearch { path: String },
+    WebSearch {
+        path: String,
+    },
     /// A provider's tool with no counterpart elsewhere, named as the client
     /// named its type.
-    Other { kind: String, path: String },
+    Other {
+        kind: String,
+        path: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -231,10 +239,13 @@ pub(crate) fn effort_of(budget: u64) -> &'static str {
 impl Request {
     /// The name of the call `id` answers, among the request's calls.
     pub(crate) fn call_name(&self, id: &str) -> Option<&str> {
-        self.turns.iter().flat_map(|turn| &turn.parts).find_map(|part| match part {
-            Part::Call(call) if call.id == id => Some(call.name.as_str()),
-            _ => None,
-        })
+        self.turns
+            .iter()
+            .flat_map(|turn| &turn.parts)
+            .find_map(|part| match part {
+                Part::Call(call) if call.id == id => Some(call.name.as_str()),
+                _ => None,
+            })
     }
 
     /// The output limit after the cap.

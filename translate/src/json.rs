@@ -7,7 +7,10 @@ use crate::Error;
 /// Parses a whole body.
 pub(crate) fn parse(body: &[u8]) -> Result<Value, Error> {
     serde_json::from_slice(body).map_err(|error| {
-        Error::not_json(offset_of(body, error.line(), error.column()), error.to_string())
+        Error::not_json(
+            offset_of(body, error.line(), error.column()),
+            error.to_string(),
+        )
     })
 }
 
@@ -43,7 +46,11 @@ pub(crate) fn index(parent: &str, index: usize) -> String {
 }
 
 /// The member `name` of `object` as a string, `None` when absent or null.
-pub(crate) fn str<'a>(object: &'a Map<String, Value>, name: &str, path: &str) -> Result<Option<&'a str>, Error> {
+pub(crate) fn str<'a>(
+    object: &'a Map<String, Value>,
+    name: &str,
+    path: &str,
+) -> Result<Option<&'a str>, Error> {
     match object.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -52,8 +59,13 @@ pub(crate) fn str<'a>(object: &'a Map<String, Value>, name: &str, path: &str) ->
 }
 
 /// The member `name` as a required string.
-pub(crate) fn need_str<'a>(object: &'a Map<String, Value>, name: &str, path: &str) -> Result<&'a str, Error> {
-    str(object, name, path)?.ok_or_else(|| Error::shape(at(path, name), "a required string is missing"))
+pub(crate) fn need_str<'a>(
+    object: &'a Map<String, Value>,
+    name: &str,
+    path: &str,
+) -> Result<&'a str, Error> {
+    str(object, name, path)?
+        .ok_or_else(|| Error::shape(at(path, name), "a required string is missing"))
 }
 
 /// The member `name` as an object, `None` when absent or null.
@@ -70,7 +82,11 @@ pub(crate) fn object<'a>(
 }
 
 /// The member `name` as an array, `None` when absent or null.
-pub(crate) fn array<'a>(object: &'a Map<String, Value>, name: &str, path: &str) -> Result<Option<&'a [Value]>, Error> {
+pub(crate) fn array<'a>(
+    object: &'a Map<String, Value>,
+    name: &str,
+    path: &str,
+) -> Result<Option<&'a [Value]>, Error> {
     match object.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(a)) => Ok(Some(a)),
@@ -79,7 +95,11 @@ pub(crate) fn array<'a>(object: &'a Map<String, Value>, name: &str, path: &str) 
 }
 
 /// The member `name` as a boolean, `None` when absent or null.
-pub(crate) fn bool(object: &Map<String, Value>, name: &str, path: &str) -> Result<Option<bool>, Error> {
+pub(crate) fn bool(
+    object: &Map<String, Value>,
+    name: &str,
+    path: &str,
+) -> Result<Option<bool>, Error> {
     match object.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -88,12 +108,20 @@ pub(crate) fn bool(object: &Map<String, Value>, name: &str, path: &str) -> Resul
 }
 
 /// The member `name` as a non-negative integer, `None` when absent or null.
-pub(crate) fn uint(object: &Map<String, Value>, name: &str, path: &str) -> Result<Option<u64>, Error> {
+pub(crate) fn uint(
+    object: &Map<String, Value>,
+    name: &str,
+    path: &str,
+) -> Result<Option<u64>, Error> {
     match object.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
             .as_u64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e19).map(|f| f as u64))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e19)
+                    .map(|f| f as u64)
+            })
             .map(Some)
             .ok_or_else(|| Error::shape(at(path, name), "expected a non-negative integer")),
         Some(_) => Err(Error::shape(at(path, name), "expected a number")),
@@ -101,7 +129,11 @@ pub(crate) fn uint(object: &Map<String, Value>, name: &str, path: &str) -> Resul
 }
 
 /// The member `name` as a number, `None` when absent or null.
-pub(crate) fn number(object: &Map<String, Value>, name: &str, path: &str) -> Result<Option<f64>, Error> {
+pub(crate) fn number(
+    object: &Map<String, Value>,
+    name: &str,
+    path: &str,
+) -> Result<Option<f64>, Error> {
     match object.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => Ok(n.as_f64()),
@@ -111,12 +143,18 @@ pub(crate) fn number(object: &Map<String, Value>, name: &str, path: &str) -> Res
 
 /// `value` as an object, or a shape error at `path`.
 pub(crate) fn as_object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Error> {
-    value.as_object().ok_or_else(|| Error::shape(path, "expected an object"))
+    value
+        .as_object()
+        .ok_or_else(|| Error::shape(path, "expected an object"))
 }
 
 /// A member under either of its names: Gemini's REST API takes both
 /// `camelCase` and `snake_case`.
-pub(crate) fn either<'a>(object: &'a Map<String, Value>, camel: &'a str, snake: &'a str) -> &'a str {
+pub(crate) fn either<'a>(
+    object: &'a Map<String, Value>,
+    camel: &'a str,
+    snake: &'a str,
+) -> &'a str {
     if object.contains_key(camel) || !object.contains_key(snake) {
         camel
     } else {

@@ -153,10 +153,10 @@ pub fn translate_request(
         let request = read::request(&root, from, options, &mut notes)?;
         write::request(request, to, options, &mut notes)?
     };
-    if options.strict {
-        if let Some(first) = notes.warnings.first() {
-            return Err(Error::untranslatable(first));
-        }
+    if options.strict
+        && let Some(first) = notes.warnings.first()
+    {
+        return Err(Error::untranslatable(first));
     }
     let path = upstream_path(to, &model, stream)?;
     Ok(Translated {
@@ -206,7 +206,9 @@ fn supported(format: Format) -> Result<(), Error> {
         _ => Err(Error::new(
             ErrorKind::UnsupportedFormat,
             "$",
-            format!("requests are translated between openai-chat, openai-responses, anthropic and gemini, not {format}"),
+            format!(
+                "requests are translated between openai-chat, openai-responses, anthropic and gemini, not {format}"
+            ),
         )),
     }
 }
