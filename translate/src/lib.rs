@@ -55,6 +55,7 @@ use argstream::Format;
 use serde_json::Value;
 
 pub use self::error::{Error, ErrorKind, Warning};
+pub use self::schema::MAX_REF_DEPTH;
 
 /// The largest answer Anthropic is asked for when the client named no limit
 /// (Anthropic requires one; the other formats do not).
