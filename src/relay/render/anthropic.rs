@@ -17,12 +17,11 @@
 //! Anthropic to Anthropic, a text or thinking delta whose block has the same
 //! index here as upstream goes out as it came.
 //!
-//! The end: `message_delta` with the stop reason in Anthropic's words
-//! (`length` -> `max_tokens`, `tool_calls` -> `tool_use`, `content_filter`
-//! -> `refusal`, any other -> `end_turn`) and the usage (`input_tokens`,
-//! `output_tokens`, and `cache_read_input_tokens` when known), then
-//! `message_stop`. A refusal is text, as Anthropic has no refusal block. An
-//! error is `event: error` with `{"type":"error","error":{"type":…,"message":…}}`.
+//! The end: `message_delta` with the stop reason and the usage in
+//! Anthropic's words (from [`Finish::words`](crate::neutral::Finish::words)
+//! and [`Usage::anthropic`]), then `message_stop`. A refusal is text, as
+//! Anthropic has no refusal block. An error is `event: error` with
+//! `{"type":"error","error":{"type":…,"message":…}}`.
 
 use std::io::Write as _;
 
