@@ -1,0 +1,1 @@
+//! JSON Schema between the standard and Gemini's subset.
