@@ -1161,7 +1161,10 @@ fn cut_and_changed_answers_never_panic() {
             let _ = translate_response(&body[..end], example.format, to, &options());
         }
         for at in (0..body.len()).step_by(3) {
-            for (n, byte) in [b'"', b'{', b']', b'1', b'\\', 0xff].into_iter().enumerate() {
+            for (n, byte) in [b'"', b'{', b']', b'1', b'\\', 0xff]
+                .into_iter()
+                .enumerate()
+            {
                 let mut changed = body.clone();
                 changed[at] = byte;
                 let to = FORMATS[(at + n) % FORMATS.len()];
@@ -1341,6 +1344,13 @@ fn an_error_body_that_is_not_json_keeps_the_start_of_its_text() {
         empty["error"]["message"],
         "the upstream answered with HTTP status 503"
     );
+    let string = error_body(
+        500,
+        br#""upstream timed out""#,
+        Format::OpenAiChat,
+        Format::Anthropic,
+    );
+    assert_eq!(string["error"]["message"], "upstream timed out");
     let other = error_body(
         422,
         br#"{"detail":"Unprocessable"}"#,

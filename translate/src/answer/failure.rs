@@ -226,8 +226,8 @@ fn kind_of_words(words: &[Option<&str>]) -> Option<Kind> {
 
 /// Reads what the body says, whatever its shape: `{"error":{…}}` (OpenAI,
 /// Gemini), `{"type":"error","error":{…}}` (Anthropic), the same inside an
-/// array (Gemini's stream), `{"error":"…"}`, `{"message":…}` or
-/// `{"detail":…}` (other servers), or text.
+/// array (Gemini's stream), `{"error":"…"}`, `{"message":…}`,
+/// `{"detail":…}` or a JSON string (other servers), or text.
 fn read<'a>(status: u16, value: Option<&'a Value>, body: &[u8]) -> Failure<'a> {
     let root = match value {
         Some(Value::Array(items)) => items.first(),
@@ -242,6 +242,7 @@ fn read<'a>(status: u16, value: Option<&'a Value>, body: &[u8]) -> Failure<'a> {
     let message = text("message")
         .or_else(|| error.and_then(Value::as_str))
         .or_else(|| text("detail"))
+        .or_else(|| root.and_then(Value::as_str))
         .map(str::to_owned)
         .or_else(|| {
             value
