@@ -665,11 +665,11 @@ fn calls_survive_there_and_back() {
 fn the_same_format_passes_through_with_the_clients_model() {
     for example in examples() {
         let bytes = serde_json::to_vec(&example.body).unwrap();
-        let options = ResponseOptions {
+        let renamed = ResponseOptions {
             model: Some("client-model".to_owned()),
             ..options()
         };
-        let out = translate_response(&bytes, example.format, example.format, &options).unwrap();
+        let out = translate_response(&bytes, example.format, example.format, &renamed).unwrap();
         let mut out: Value = serde_json::from_slice(&out).unwrap();
         let name = if example.format == Format::Gemini {
             "modelVersion"
@@ -679,6 +679,10 @@ fn the_same_format_passes_through_with_the_clients_model() {
         assert_eq!(out[name], "client-model", "{}", example.name);
         out[name] = example.body[name].clone();
         assert_eq!(out, example.body, "{}", example.name);
+        // With the model as it is, the body goes byte for byte.
+        let spaced = serde_json::to_vec_pretty(&example.body).unwrap();
+        let same = translate_response(&spaced, example.format, example.format, &options());
+        assert_eq!(same.unwrap(), spaced, "{}", example.name);
     }
 }
 

@@ -29,6 +29,23 @@ pub const MAX_ERROR_MESSAGE: usize = 2048;
 /// bytes. A body already in the client's shape (chat and Responses share
 /// theirs) goes as it came.
 ///
+/// ```
+/// use argstream::Format;
+/// use argstream_translate::translate_error;
+///
+/// let overloaded = br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+/// let out = translate_error(529, overloaded, Format::Anthropic, Format::Gemini);
+/// let gemini: serde_json::Value = serde_json::from_slice(&out).unwrap();
+/// assert_eq!(gemini["error"]["status"], "UNAVAILABLE");
+/// assert_eq!(gemini["error"]["message"], "Overloaded");
+///
+/// let page = b"<html><body>502 Bad Gateway</body></html>";
+/// let out = translate_error(502, page, Format::OpenAiChat, Format::Anthropic);
+/// let anthropic: serde_json::Value = serde_json::from_slice(&out).unwrap();
+/// assert_eq!(anthropic["error"]["type"], "api_error");
+/// assert_eq!(anthropic["error"]["message"], "<html><body>502 Bad Gateway</body></html>");
+/// ```
+///
 /// # Panics
 /// Never, whatever the body.
 pub fn translate_error(status: u16, body: &[u8], from: Format, to: Format) -> Vec<u8> {

@@ -73,7 +73,32 @@ pub struct ResponseOptions {
 /// The same format on both sides passes the body through with only its
 /// model changed. Otherwise the answer's choice (or candidate) 0 is read
 /// and written anew, as the module docs tell. Costs one parse of the body
-/// and one serialisation of the answer.
+/// and one serialisation of the answer (none when the format and model
+/// stay).
+///
+/// ```
+/// use argstream::Format;
+/// use argstream_translate::{ResponseOptions, translate_response};
+///
+/// let message = br#"{"id":"msg_01","type":"message","role":"assistant","model":"claude-x",
+///   "content":[{"type":"text","text":"Checking."},
+///     {"type":"tool_use","id":"toolu_01","name":"weather","input":{"city":"Paris"}}],
+///   "stop_reason":"tool_use","stop_sequence":null,
+///   "usage":{"input_tokens":20,"cache_read_input_tokens":80,"output_tokens":9}}"#;
+/// let options = ResponseOptions { model: Some("gpt-5".into()), created: 1_767_225_600 };
+/// let out = translate_response(message, Format::Anthropic, Format::OpenAiChat, &options)?;
+/// let chat: serde_json::Value = serde_json::from_slice(&out).unwrap();
+/// let choice = &chat["choices"][0];
+/// assert_eq!(chat["model"], "gpt-5");
+/// assert_eq!(choice["finish_reason"], "tool_calls");
+/// assert_eq!(choice["message"]["content"], "Checking.");
+/// let call = &choice["message"]["tool_calls"][0];
+/// assert_eq!(call["id"], "toolu_01");
+/// assert_eq!(call["function"]["arguments"], r#"{"city":"Paris"}"#);
+/// // Anthropic counts cached input apart, chat within.
+/// assert_eq!(chat["usage"]["prompt_tokens"], 100);
+/// # Ok::<(), argstream_translate::Error>(())
+/// ```
 ///
 /// # Errors
 /// [`ErrorKind::NotJson`](crate::ErrorKind::NotJson) with the byte offset;
@@ -99,14 +124,15 @@ pub fn translate_response(
         return Err(Error::shape("$", "an answer is a JSON object"));
     };
     if from == to {
-        if let Some(model) = &options.model {
-            let name = if to == Format::Gemini {
-                "modelVersion"
-            } else {
-                "model"
-            };
-            root.insert(name.to_owned(), Value::String(model.clone()));
-        }
+        let Some(model) = &options.model else {
+            return Ok(body.to_vec());
+        };
+        let name = if to == Format::Gemini {
+            "modelVersion"
+        } else {
+            "model"
+        };
+        root.insert(name.to_owned(), Value::String(model.clone()));
         return Ok(to_vec(&Value::Object(root)));
     }
     let answer = match from {
