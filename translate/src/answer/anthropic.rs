@@ -3,9 +3,9 @@
 use std::borrow::Cow;
 
 use argstream::Format;
+use argstream::neutral::{AnthropicUsage, Finish, Usage};
 use serde_json::{Map, Value};
 
-use super::neutral::{AnthropicUsage, Finish, Usage};
 use super::{Answer, Arguments, Block, Call, Object, Reasoning, ResponseOptions, elements};
 use crate::Error;
 use crate::json::{self, at, index};

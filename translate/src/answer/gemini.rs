@@ -4,9 +4,9 @@
 use std::borrow::Cow;
 
 use argstream::Format;
+use argstream::neutral::{Finish, GeminiUsage, Usage};
 use serde_json::{Map, Value};
 
-use super::neutral::{Finish, GeminiUsage, Usage};
 use super::{Answer, Arguments, Block, Call, Object, Reasoning, ResponseOptions, elements};
 use crate::Error;
 use crate::json::{self, at, index};

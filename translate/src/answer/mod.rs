@@ -20,8 +20,9 @@
 //!   `{}`. Arguments that are not a JSON object cannot be Anthropic's
 //!   `input` (an error) and leave the call out of a Gemini answer, whose
 //!   finish then reads `MALFORMED_FUNCTION_CALL`, as the relay does.
-//! - **Finish and usage** go through one neutral finish and one neutral
-//!   usage, whose words and arithmetic each format has in one place: an
+//! - **Finish and usage** go through the relay's own
+//!   [`argstream::Finish`] and [`argstream::Usage`], which hold each
+//!   format's words and arithmetic in one place: an
 //!   answer that made calls and stopped waits for their results (chat
 //!   `tool_calls`, Anthropic `tool_use`), Anthropic's `stop_sequence` keeps
 //!   its value, Anthropic's `input_tokens` leave the cache's out, Gemini's
@@ -40,15 +41,14 @@ mod anthropic;
 mod chat;
 mod failure;
 mod gemini;
-mod neutral;
 mod responses;
 
 use std::borrow::Cow;
 
 use argstream::Format;
+use argstream::neutral::{Finish, Usage};
 use serde_json::{Map, Value};
 
-use self::neutral::{Finish, Usage};
 use crate::{Error, json};
 
 pub use self::failure::{MAX_ERROR_MESSAGE, translate_error};

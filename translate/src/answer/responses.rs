@@ -4,9 +4,9 @@
 use std::borrow::Cow;
 
 use argstream::Format;
+use argstream::neutral::{Finish, ResponsesUsage, Usage};
 use serde_json::{Map, Value};
 
-use super::neutral::{Finish, ResponsesUsage, Usage};
 use super::{Answer, Arguments, Block, Call, Object, Reasoning, ResponseOptions, count, elements};
 use crate::Error;
 use crate::json::{self, at, index};
