@@ -271,8 +271,9 @@ fn write_usage(usage: Usage) -> Object {
             "input_tokens_details",
             Object::new()
                 .with("cached_tokens", counts.cached_tokens.unwrap_or(0))
-                // The SDKs' type requires it, as the relay writes it.
-                .with("cache_write_tokens", usage.cache_creation.unwrap_or(0)),
+                // The SDKs' type requires it; neutral usage has no count
+                // of it in Responses' terms, and the relay writes 0 too.
+                .with("cache_write_tokens", 0),
         )
         .with("output_tokens", counts.output_tokens.unwrap_or(0))
         .with(
