@@ -1116,7 +1116,7 @@ fn custom_tool_calls_keep_their_input_text() {
 
 #[test]
 fn bad_answers_are_errors_with_kind_and_path() {
-    let cases: [(Format, &[u8], ErrorKind, &str); 12] = [
+    let cases: [(Format, &[u8], ErrorKind, &str); 13] = [
         (Format::OpenAiChat, b"{\"id\": ", ErrorKind::NotJson, "$"),
         (Format::Anthropic, b"<html>502</html>", ErrorKind::NotJson, "$"),
         (Format::Gemini, b"[1,2]", ErrorKind::Shape, "$"),
@@ -1126,11 +1126,18 @@ fn bad_answers_are_errors_with_kind_and_path() {
         (Format::OpenAiResponses, br#"{"output":[{"type":"function_call","call_id":"c"}]}"#, ErrorKind::Shape, "output[0].name"),
         (Format::OpenAiResponses, br#"{"output":[{"content":[]}]}"#, ErrorKind::Shape, "output[0].type"),
         (Format::Anthropic, br#"{"type":"message","content":[{"type":"tool_use","id":"t","name":5}]}"#, ErrorKind::Shape, "content[0].name"),
-        (Format::Anthropic, br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#, ErrorKind::Shape, "type"),
+        (Format::Anthropic, br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#, ErrorKind::Shape, "error"),
+        (Format::Anthropic, br#"{"type":"completion","completion":"Hi"}"#, ErrorKind::Shape, "type"),
         (Format::Gemini, br#"{"candidates":[{"content":{"parts":"hi"}}]}"#, ErrorKind::Shape, "candidates[0].content.parts"),
         (Format::Gemini, br#"{"usageMetadata":{"promptTokenCount":-1}}"#, ErrorKind::Shape, "usageMetadata.promptTokenCount"),
     ];
-    for (from, body, kind, path) in cases {
+    let errors: [(Format, &[u8]); 3] = [
+        (Format::OpenAiChat, br#"{"error":{"message":"m","type":"server_error"}}"#),
+        (Format::Gemini, br#"{"error":{"code":500,"message":"m","status":"INTERNAL"}}"#),
+        (Format::OpenAiResponses, br#"{"id":"resp_1","status":"failed","error":{"code":"server_error","message":"m"},"output":[]}"#),
+    ];
+    let errors = errors.map(|(from, body)| (from, body, ErrorKind::Shape, "error"));
+    for (from, body, kind, path) in cases.into_iter().chain(errors) {
         for to in FORMATS.into_iter().filter(|&to| to != from) {
             let error = translate_response(body, from, to, &options()).unwrap_err();
             assert_eq!(

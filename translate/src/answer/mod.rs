@@ -104,8 +104,9 @@ pub struct ResponseOptions {
 /// [`ErrorKind::NotJson`](crate::ErrorKind::NotJson) with the byte offset;
 /// [`ErrorKind::Shape`](crate::ErrorKind::Shape) for a body that is not its
 /// format's answer (a member of the wrong type, a call with no name) or a
-/// call whose arguments are not a JSON object toward Anthropic, with the
-/// path of the member;
+/// call whose arguments are not a JSON object toward Anthropic, or an
+/// error in place of an answer (a member `error` that is not `null`), with
+/// the path of the member;
 /// [`ErrorKind::UnsupportedFormat`](crate::ErrorKind::UnsupportedFormat)
 /// for Bedrock.
 ///
@@ -134,6 +135,14 @@ pub fn translate_response(
         };
         root.insert(name.to_owned(), Value::String(model.clone()));
         return Ok(to_vec(&Value::Object(root)));
+    }
+    // Some servers answer a failure with a success status; Responses
+    // carries its own failure in `error`.
+    if root.get("error").is_some_and(|error| !error.is_null()) {
+        return Err(Error::shape(
+            "error",
+            "an error, not an answer: translate_error takes it",
+        ));
     }
     let answer = match from {
         Format::OpenAiChat => chat::read(&root)?,
