@@ -1350,6 +1350,15 @@ fn an_error_body_that_is_not_json_keeps_the_start_of_its_text() {
             message.len()
         );
     }
+    // Nor does a type, status or code that is no word.
+    let word = "x".repeat(100_000);
+    let long = json!({"error": {"code": 500, "message": "m", "status": word, "type": word}});
+    for from in [Format::Gemini, Format::Anthropic] {
+        for to in FORMATS.into_iter().filter(|&to| to != from) {
+            let out = translate_error(500, long.to_string().as_bytes(), from, to);
+            assert!(out.len() < 200, "{from} to {to}: {}", out.len());
+        }
+    }
     let empty = error_body(503, b"", Format::OpenAiChat, Format::Anthropic);
     assert_eq!(
         empty["error"]["message"],
