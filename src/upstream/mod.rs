@@ -20,10 +20,11 @@
 //! and takes the events in its [`Sink`]. The reader of whole events that
 //! the decoders share stays inside the crate.
 //!
-//! Each decoder's module docs hold its format's rules: what it reads, its
-//! finish words and usage fields, its errors. What each pair of formats
-//! maps, from the client's side, is `docs/relay.md` in the repository,
-//! which links back to these.
+//! Each decoder's module docs hold its format's rules: what it reads and its
+//! errors; each format's finish words and usage fields are in
+//! [`neutral`](crate::neutral). What each pair of formats maps, from the
+//! client's side, is `docs/relay.md` in the repository, which links back to
+//! these.
 
 mod anthropic;
 mod bedrock;

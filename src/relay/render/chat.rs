@@ -8,12 +8,10 @@
 //! its arguments as fragments under the call's ordinal, and a usage chunk
 //! with `choices: []`.
 //!
-//! The end: one finish chunk a choice with `finish_reason` in the relay's
-//! words, which are OpenAI's; then, when upstream gave usage, the usage
-//! chunk (a chat upstream's object as it came, else `prompt_tokens`,
-//! `completion_tokens`, `total_tokens` and
-//! `prompt_tokens_details.cached_tokens` when known); then `data: [DONE]`.
-//! An error is `data: {"error":{"message":…,"type":…,"code":…}}`, with no
+//! The end: one finish chunk a choice, its `finish_reason` from
+//! [`Finish::words`](crate::neutral::Finish::words); then, when upstream
+//! gave usage, the usage chunk ([`Usage::chat`]); then `data: [DONE]`. An
+//! error is `data: {"error":{"message":…,"type":…,"code":…}}`, with no
 //! `[DONE]` after it.
 
 use std::io::Write as _;

@@ -11,9 +11,10 @@
 //! without quotes: answer text escaped once by the relay, a target value's
 //! span raw as it came, so it is copied, never decoded and escaped again.
 //!
-//! Each renderer's module docs hold its format's rules; what each pair of
-//! formats maps is `docs/relay.md` in the repository, which links back to
-//! these.
+//! Each renderer's module docs hold its format's rules, and
+//! [`neutral`](crate::neutral) each format's finish words and usage fields;
+//! what each pair of formats maps is `docs/relay.md` in the repository,
+//! which links back to these.
 
 mod anthropic;
 mod chat;
