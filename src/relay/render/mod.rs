@@ -236,6 +236,11 @@ impl Renderer {
         self.base_mut().encoder.take_frames()
     }
 
+    /// The frames written since it was made.
+    pub(super) fn frames(&self) -> u64 {
+        self.base().encoder.frames()
+    }
+
     /// Bytes held in buffers that outlive a stream.
     pub(super) fn retained(&self) -> usize {
         each!(self, r => r.base.retained() + r.retained())
