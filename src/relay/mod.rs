@@ -627,6 +627,7 @@ impl Sink for State {
                 event,
                 Upstream::Choice(_)
                     | Upstream::Response { .. }
+                    | Upstream::Start
                     | Upstream::Usage { .. }
                     | Upstream::Error(_)
                     | Upstream::End
@@ -639,6 +640,7 @@ impl Sink for State {
             Upstream::Response { id, model, created } => {
                 self.renderer.response(id, model, created);
             }
+            Upstream::Start => self.renderer.start(),
             Upstream::Verbatim { role, block, .. } => {
                 if self.phase == Phase::Rewrite && self.same && self.renderer.may_forward(role) {
                     self.phase = Phase::Verbatim { role, block };

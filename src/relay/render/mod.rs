@@ -256,6 +256,19 @@ impl Renderer {
         self.base_mut().set_response(id, model, created);
     }
 
+    /// Upstream's response has started: the client's first frame goes out
+    /// now (chat's role, Anthropic's `message_start`, Responses'
+    /// `response.created`), not with the first text. Gemini has no frame
+    /// without content.
+    pub(super) fn start(&mut self) {
+        match self {
+            Renderer::Chat(r) => r.start(),
+            Renderer::Anthropic(r) => r.start(),
+            Renderer::Responses(r) => r.start(),
+            Renderer::Gemini(_) => {}
+        }
+    }
+
     /// Answer text of `choice`, escaped.
     pub(super) fn text(&mut self, choice: u32, text: &[u8]) {
         match self {
