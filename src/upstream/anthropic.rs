@@ -34,7 +34,8 @@ pub(super) fn decode(
                     model: doc.str(message, "model")?,
                     created: None,
                 })?;
-                usage(&doc, doc.get_object(message, "usage")?, sink)
+                usage(&doc, doc.get_object(message, "usage")?, sink)?;
+                sink.event(Upstream::Start)
             }
             b"content_block_start" => {
                 let index = doc.unsigned(root, "index")?;

@@ -162,6 +162,12 @@ pub enum Upstream<'a> {
         /// Unix seconds.
         created: Option<u64>,
     },
+    /// The response has started, in a format that says so before its
+    /// first content (Anthropic's `message_start`, Responses'
+    /// `response.created`, Bedrock's `messageStart`): the client may have
+    /// its first frame now rather than with the first text. Comes after the
+    /// `Response` event of the same upstream event.
+    Start,
     /// Answer text, decoded.
     Text(&'a str),
     /// Reasoning text (Anthropic thinking, Responses reasoning summaries,

@@ -54,7 +54,8 @@ pub(super) fn decode(
                     id: doc.str(response, "id")?,
                     model: doc.str(response, "model")?,
                     created: doc.unsigned(response, "created_at")?,
-                })
+                })?;
+                sink.event(Upstream::Start)
             }
             b"output_item.added" => {
                 let item = doc.get_object(root, "item")?;

@@ -312,7 +312,7 @@ impl Anthropic {
     }
 
     /// `message_start`, once.
-    fn start(&mut self) {
+    pub(super) fn start(&mut self) {
         if std::mem::replace(&mut self.started, true) {
             return;
         }

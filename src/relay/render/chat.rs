@@ -180,6 +180,20 @@ impl Chat {
 
     pub(super) fn usage(&mut self, _usage: &Usage) {}
 
+    /// The first chunk, as OpenAI's own: choice 0's role, with empty
+    /// content.
+    pub(super) fn start(&mut self) {
+        if self.choices[0].role_sent {
+            return;
+        }
+        self.choices[0].role_sent = true;
+        self.head();
+        self.base.frame.extend_from_slice(
+            br#"{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
+        );
+        self.base.push_data();
+    }
+
     pub(super) fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
         if let Some(Verbatim {
             payload,

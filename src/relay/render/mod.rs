@@ -236,6 +236,11 @@ impl Renderer {
         self.base_mut().encoder.take_frames()
     }
 
+    /// The frames written since it was made.
+    pub(super) fn frames(&self) -> u64 {
+        self.base().encoder.frames()
+    }
+
     /// Bytes held in buffers that outlive a stream.
     pub(super) fn retained(&self) -> usize {
         each!(self, r => r.base.retained() + r.retained())
@@ -249,6 +254,19 @@ impl Renderer {
     /// Takes the response's id, model and created time, where given.
     pub(super) fn response(&mut self, id: Option<&str>, model: Option<&str>, created: Option<u64>) {
         self.base_mut().set_response(id, model, created);
+    }
+
+    /// Upstream's response has started: the client's first frame goes out
+    /// now (chat's role, Anthropic's `message_start`, Responses'
+    /// `response.created`), not with the first text. Gemini has no frame
+    /// without content.
+    pub(super) fn start(&mut self) {
+        match self {
+            Renderer::Chat(r) => r.start(),
+            Renderer::Anthropic(r) => r.start(),
+            Renderer::Responses(r) => r.start(),
+            Renderer::Gemini(_) => {}
+        }
     }
 
     /// Answer text of `choice`, escaped.

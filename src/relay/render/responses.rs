@@ -277,7 +277,7 @@ impl Responses {
     }
 
     /// `response.created` and `response.in_progress`, once.
-    fn start(&mut self) {
+    pub(super) fn start(&mut self) {
         if std::mem::replace(&mut self.started, true) {
             return;
         }
