@@ -542,3 +542,30 @@ fn a_frame_past_the_limit_is_too_large_and_stops_and_finishes_map() {
         assert_eq!(client::read(&out).finish_reasons, [finish]);
     }
 }
+
+/// A body is read as Bedrock frames only when its first frame's prelude
+/// checksum holds: one that starts with a zero byte but whose prelude does
+/// not check is an error at offset 0, in any cut, with no format told and
+/// nothing written; with the checksum right, the same body is Bedrock.
+#[test]
+fn a_body_is_frames_only_when_its_first_prelude_checks() {
+    let body = voice_agent(&INPUT);
+    for piece in [1, 5, 12, body.len()] {
+        let (_, relay, result) = expected::relay(Relay::default(), &body, piece);
+        result.unwrap();
+        assert_eq!(relay.format(), Some(Format::Bedrock));
+        for flip in [9, 11] {
+            let mut bad = body.clone();
+            bad[flip] ^= 0x01;
+            let (out, relay, result) = expected::relay(Relay::default(), &bad, piece);
+            let error = result.unwrap_err();
+            assert_eq!(
+                (error.kind(), error.offset()),
+                (ErrorKind::MalformedFrame, 0)
+            );
+            assert_eq!(relay.format(), None, "cut {piece}");
+            assert!(out.is_empty(), "cut {piece}");
+            assert_eq!(relay.events(), 0);
+        }
+    }
+}

@@ -490,3 +490,47 @@ fn the_bundled_example_streams_the_preamble_from_its_pieces() {
         .count();
     assert_eq!(pieces, 2 + 7);
 }
+
+/// Gemini to Gemini, a call's `thoughtSignature` stays on its part, whole
+/// or streamed, for the client to give back; a chat client has no place for
+/// it.
+#[test]
+fn a_calls_thought_signature_reaches_a_gemini_client_on_its_part() {
+    let whole = event(
+        json!([{"functionCall": {"name": "speak", "args": {"pre_exec_msg": "Hi"}}, "thoughtSignature": "c2lnMQ=="}]),
+        json!({"finishReason": "STOP"}),
+    );
+    let streamed = event(
+        json!([{"functionCall": {"name": "speak", "willContinue": true}, "thoughtSignature": "c2lnMg=="}]),
+        json!({}),
+    ) + &event(
+        call_part(json!({"partialArgs": [{"jsonPath": "$.pre_exec_msg", "stringValue": "Hi"}]})),
+        json!({}),
+    ) + &event(call_part(json!({})), json!({"finishReason": "STOP"}));
+    for (body, signature) in [(whole, "c2lnMQ=="), (streamed, "c2lnMg==")] {
+        let forward = Relay::default()
+            .with_tool_calls(ToolCallMode::Forward)
+            .with_output(argstream::Output::Gemini);
+        let (out, _, result) = expected::relay(forward, body.as_bytes(), 5);
+        result.unwrap();
+        let parts: Vec<Value> = events(&out)
+            .iter()
+            .flat_map(|e| {
+                e["candidates"][0]["content"]["parts"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter(|part| part.get("functionCall").is_some())
+            .collect();
+        assert_eq!(parts.len(), 1, "{}", String::from_utf8_lossy(&out));
+        assert_eq!(parts[0]["thoughtSignature"], signature);
+        assert_eq!(
+            parts[0]["functionCall"]["args"],
+            json!({"pre_exec_msg": "Hi"})
+        );
+        let to_chat = Relay::default().with_tool_calls(ToolCallMode::Forward);
+        let (out, _, _) = expected::relay(to_chat, body.as_bytes(), 5);
+        assert!(!String::from_utf8_lossy(&out).contains(signature));
+    }
+}

@@ -9,6 +9,8 @@ use argstream::{Output, ToolCallMode};
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// The default `--idle-timeout-ms`: how long upstream may stay silent.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_millis(60_000);
+/// The default `--max-stream-ms`: the longest a response may go on.
+pub const DEFAULT_MAX_STREAM: Duration = Duration::from_millis(600_000);
 /// The default `--max-body-bytes`: the largest request body forwarded.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 << 20;
 /// The default `--min-body-bytes-per-sec`: the least rate a request body
@@ -51,6 +53,9 @@ pub struct Config {
     pub values: bool,
     /// How long upstream may stay silent, before the response or within it.
     pub idle_timeout: Duration,
+    /// The longest a response may go on, counted from its request; a
+    /// stream past it ends with the route's error event.
+    pub max_stream: Duration,
     /// The largest upstream event the relay accepts; `None` keeps the
     /// relay's default.
     pub max_event_bytes: Option<usize>,
@@ -124,6 +129,7 @@ impl Default for Config {
             to: To::Route,
             values: true,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_stream: DEFAULT_MAX_STREAM,
             max_event_bytes: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             min_body_rate: DEFAULT_MIN_BODY_RATE,
@@ -162,7 +168,11 @@ Options:
                          [default: route]
   --no-values            leave the values out of the answer text (a pure
                          translation)
-  --idle-timeout-ms N    longest upstream silence [default: 60000]
+  --idle-timeout-ms N    longest upstream silence; heartbeats (comments,
+                         pings) do not break it [default: 60000]
+  --max-stream-ms N      longest a response may go on, from its request;
+                         a stream past it ends with an error event
+                         [default: 600000]
   --max-event-bytes N    largest upstream event the relay accepts
   --max-body-bytes N     largest request body forwarded [default: 4194304]
   --min-body-bytes-per-sec N
@@ -250,6 +260,9 @@ impl Config {
                 "--idle-timeout-ms" => {
                     config.idle_timeout = Duration::from_millis(parse(&flag, &value()?)?)
                 }
+                "--max-stream-ms" => {
+                    config.max_stream = Duration::from_millis(parse(&flag, &value()?)?)
+                }
                 "--max-event-bytes" => config.max_event_bytes = Some(parse(&flag, &value()?)?),
                 "--max-body-bytes" => config.max_body_bytes = parse(&flag, &value()?)?,
                 "--min-body-bytes-per-sec" => config.min_body_rate = parse(&flag, &value()?)?,
@@ -297,6 +310,11 @@ impl Config {
         if config.idle_timeout.is_zero() {
             return Err(ConfigError::Invalid(
                 "--idle-timeout-ms must be above 0".to_owned(),
+            ));
+        }
+        if config.max_stream.is_zero() {
+            return Err(ConfigError::Invalid(
+                "--max-stream-ms must be above 0".to_owned(),
             ));
         }
         if config.client_timeout.is_zero() {
@@ -404,6 +422,7 @@ mod tests {
         assert_eq!(config.listen, "127.0.0.1:8080");
         assert_eq!(config.keys, ["pre_exec_msg"]);
         assert_eq!(config.idle_timeout, Duration::from_secs(60));
+        assert_eq!(config.max_stream, Duration::from_secs(600));
         assert_eq!(config.upstream, None);
         assert_eq!(config.tool_calls, ToolCallMode::Hide);
         assert_eq!(config.client_timeout, Duration::from_secs(30));
@@ -429,6 +448,8 @@ mod tests {
             "--no-values",
             "--idle-timeout-ms",
             "250",
+            "--max-stream-ms",
+            "5000",
             "--max-event-bytes",
             "1000",
             "--min-body-bytes-per-sec",
@@ -446,6 +467,7 @@ mod tests {
         assert_eq!(config.to, To::Every(Output::Anthropic));
         assert!(!config.values);
         assert_eq!(config.idle_timeout, Duration::from_millis(250));
+        assert_eq!(config.max_stream, Duration::from_secs(5));
         assert_eq!(config.max_event_bytes, Some(1000));
         assert_eq!(config.min_body_rate, 0);
         assert_eq!(config.client_timeout, Duration::from_millis(300));
@@ -465,6 +487,7 @@ mod tests {
             &["--idle-timeout-ms", "x"],
             &["--idle-timeout-ms", "0"],
             &["--client-timeout-ms", "0"],
+            &["--max-stream-ms", "0"],
             &["--max-connections", "0"],
             &["--max-connections", "-1"],
             &["--upstream", "ftp://host"],

@@ -78,6 +78,24 @@ pub fn has_media_type(headers: &HeaderMap, media_type: &str) -> bool {
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(media_type))
 }
 
+/// The `content-encoding` of an answer, when it has one other than
+/// `identity`: the gateway asks for none, so an encoded body is one it
+/// cannot read. Said in a form fit for a message: at most 32 bytes of
+/// letters, digits, `-`, `,` and spaces.
+pub fn unsolicited_coding(answer: &HeaderMap) -> Option<String> {
+    let value = answer.get(header::CONTENT_ENCODING)?.as_bytes();
+    let trimmed = value.trim_ascii();
+    if trimmed.is_empty() || trimmed.eq_ignore_ascii_case(b"identity") {
+        return None;
+    }
+    let plain = |byte: &u8| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b',' | b' ');
+    if trimmed.len() <= 32 && trimmed.iter().all(plain) {
+        Some(String::from_utf8_lossy(trimmed).into_owned())
+    } else {
+        Some("(not shown)".to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +129,16 @@ mod tests {
             assert!(!has_media_type(&answer, "text/event-stream"), "{value}");
         }
         assert!(!has_media_type(&HeaderMap::new(), "text/event-stream"));
+    }
+
+    #[test]
+    fn any_coding_but_identity_is_unsolicited() {
+        let coding = |value| unsolicited_coding(&headers(&[("content-encoding", value)]));
+        assert_eq!(coding("gzip").as_deref(), Some("gzip"));
+        assert_eq!(coding(" br, gzip ").as_deref(), Some("br, gzip"));
+        assert_eq!(coding("Identity"), None);
+        assert_eq!(coding("x\"y").as_deref(), Some("(not shown)"));
+        assert_eq!(unsolicited_coding(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 pub mod body;
 pub mod config;
 pub mod headers;
+pub mod heartbeat;
 pub mod idle;
 pub mod listener;
 pub mod mock;

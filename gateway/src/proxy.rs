@@ -8,11 +8,12 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use argstream::{Format, Output, Relay, RelayStream, RelayStreamError};
+use argstream::{Format, Output, Relay, RelayStream, RelayStreamError, Summary};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Extension, State};
@@ -21,11 +22,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
-use memchr::memmem;
+use tokio::time::Sleep;
 
 use crate::body::{self, BodyError, BodyLimits};
 use crate::config::Config;
 use crate::headers;
+use crate::heartbeat;
 use crate::idle::{IdleTimeout, UpstreamError};
 use crate::listener::RequestClock;
 use crate::route::{FIXED_ROUTES, GEMINI_PREFIXES, GeminiPathError, Route};
@@ -286,7 +288,7 @@ async fn forward(
             // A client reading a stream is told in the stream, as it would
             // be had upstream gone silent after its headers.
             log.status = StatusCode::OK.as_u16();
-            log.error = Some(message.clone());
+            log.error = Some(format!("upstream_timeout: {message}"));
             let mut relay = gateway.relay(output);
             relay.write_error("upstream_timeout", &message);
             let frames = relay.output();
@@ -308,6 +310,17 @@ async fn forward(
             &message,
         );
     }
+    if let Some(coding) = headers::unsolicited_coding(upstream.headers()) {
+        // The gateway asked for no encoding: it could neither relay the
+        // body nor tell whether the client may read it.
+        let message =
+            format!("upstream answered in content-encoding {coding}, which was not asked for");
+        return log.error_response(
+            StatusCode::BAD_GATEWAY,
+            "invalid_upstream_response",
+            &message,
+        );
+    }
     let is_event_stream = headers::has_media_type(upstream.headers(), "text/event-stream");
     log.status = status.as_u16();
     if let Some(from) = translation
@@ -316,13 +329,26 @@ async fn forward(
         let to = translate::answer_format(output, from);
         return whole_answer(upstream, from, to, client_model, idle_timeout, log).await;
     }
-    if !status.is_success() || !is_event_stream || !route.relays() || gateway.config.passthrough {
+    let passes_through =
+        !status.is_success() || !is_event_stream || !route.relays() || gateway.config.passthrough;
+    let passed_back = passes_through.then(|| {
         let mut response = Response::builder().status(status);
         for (name, value) in headers::passed_back(upstream.headers()) {
             response = response.header(name, value);
         }
+        response
+    });
+    let heartbeats = Arc::new(AtomicU64::new(0));
+    let mut reads = IdleTimeout::new(upstream.bytes_stream(), idle_timeout);
+    if is_event_stream {
+        reads = reads.event_stream(Arc::clone(&heartbeats));
+    }
+    if let Some(response) = passed_back {
+        let max_stream = gateway.config.max_stream;
         let body = Passthrough {
-            upstream: IdleTimeout::new(upstream.bytes_stream(), idle_timeout),
+            upstream: reads,
+            ends_at: Box::pin(tokio::time::sleep_until((log.started + max_stream).into())),
+            max_stream,
             log,
         };
         return response
@@ -337,15 +363,7 @@ async fn forward(
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     relay.set_created(now.as_secs());
-    let body = Relayed {
-        frames: Some(RelayStream::new(
-            IdleTimeout::new(upstream.bytes_stream(), idle_timeout),
-            relay,
-        )),
-        joined: BytesMut::new(),
-        gateway,
-        log,
-    };
+    let body = Relayed::new(reads, relay, gateway, log, heartbeats);
     event_stream(Body::from_stream(body))
 }
 
@@ -529,6 +547,50 @@ struct Relayed<S> {
     joined: BytesMut,
     gateway: Arc<Gateway>,
     log: RequestLog,
+    /// The relay's count of frames written when the stream began.
+    frames_before: u64,
+    heartbeat: ClientHeartbeat,
+    /// The upstream's heartbeats so far, and as many as the client had
+    /// when it was last sent something.
+    heartbeats: Arc<AtomicU64>,
+    heartbeats_answered: u64,
+    /// When the stream must end, `--max-stream-ms` after its request.
+    ends_at: Pin<Box<Sleep>>,
+    max_stream: Duration,
+}
+
+/// The heartbeat a client's format allows, sent while the upstream sends
+/// heartbeats and nothing else reaches the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ClientHeartbeat {
+    /// A comment line, which chat and Responses readers skip.
+    Comment,
+    /// Anthropic's `ping` event, which its SDKs read only after
+    /// `message_start`: sent once a frame has gone out.
+    Ping,
+    /// None: google-genai breaks on a comment line.
+    Never,
+}
+
+impl ClientHeartbeat {
+    fn of(output: Output) -> ClientHeartbeat {
+        match output {
+            Output::OpenAiChat | Output::OpenAiResponses | Output::Same => ClientHeartbeat::Comment,
+            Output::Anthropic => ClientHeartbeat::Ping,
+            Output::Gemini => ClientHeartbeat::Never,
+        }
+    }
+
+    /// Its bytes, if it goes out to a client that has had `frames` frames.
+    fn bytes(self, frames: u64) -> Option<Bytes> {
+        match self {
+            ClientHeartbeat::Comment => Some(Bytes::from_static(heartbeat::COMMENT)),
+            ClientHeartbeat::Ping if frames > 0 => {
+                Some(Bytes::from_static(heartbeat::ANTHROPIC_PING))
+            }
+            ClientHeartbeat::Ping | ClientHeartbeat::Never => None,
+        }
+    }
 }
 
 impl<S> Stream for Relayed<S>
@@ -542,8 +604,17 @@ where
         let Some(relayed) = this.frames.as_mut() else {
             return Poll::Ready(None);
         };
+        if this.ends_at.as_mut().poll(cx).is_ready() {
+            let error = UpstreamError::TooLong(this.max_stream);
+            return this.fail("stream_timeout", &error.to_string());
+        }
         let frames = match Pin::new(&mut *relayed).poll_next(cx) {
-            Poll::Pending => return Poll::Pending,
+            Poll::Pending => {
+                return match this.heartbeat_due() {
+                    Some(heartbeat) => Poll::Ready(Some(Ok(heartbeat))),
+                    None => Poll::Pending,
+                };
+            }
             Poll::Ready(Some(Ok(piece))) => match relayed.ready_bytes() {
                 0 => piece,
                 rest if piece.len() + rest <= JOIN_BELOW => {
@@ -561,44 +632,85 @@ where
                 return Poll::Ready(None);
             }
             Poll::Ready(Some(Err(error))) => {
-                let (error_type, message) = match &error {
-                    RelayStreamError::Transport(UpstreamError::Idle(_)) => {
-                        ("upstream_timeout", error.to_string())
-                    }
-                    RelayStreamError::Transport(UpstreamError::Transport(_)) => {
-                        ("upstream_error", error.to_string())
-                    }
-                    RelayStreamError::Relay(_) => ("invalid_upstream_event", error.to_string()),
+                let error_type = match &error {
+                    RelayStreamError::Transport(UpstreamError::Idle(_)) => "upstream_timeout",
+                    RelayStreamError::Transport(UpstreamError::TooLong(_)) => "stream_timeout",
+                    RelayStreamError::Transport(UpstreamError::Transport(_)) => "upstream_error",
+                    RelayStreamError::Relay(_) => "invalid_upstream_event",
                 };
-                this.log.error = Some(message.clone());
-                let relay = relayed.relay_mut();
-                relay.write_error(error_type, &message);
-                let frames = relay.output();
-                this.end();
-                if frames.is_empty() {
-                    // The client's stream had ended already.
-                    return Poll::Ready(None);
-                }
-                frames
+                return this.fail(error_type, &error.to_string());
             }
         };
+        // The client has news: the heartbeats so far are answered.
+        this.heartbeats_answered = this.heartbeats.load(Ordering::Relaxed);
         this.log.bytes += frames.len() as u64;
-        // A piece that is part of a frame (the head or the JSON of an event
-        // forwarded unchanged) never ends inside a blank line: the count of
-        // frames is right piece by piece.
-        this.log.frames += BLANK_LINE.find_iter(&frames).count() as u64;
         Poll::Ready(Some(Ok(frames)))
     }
 }
 
-/// The end of a frame, searched for with a searcher built once: building
-/// one costs more than searching a frame.
-static BLANK_LINE: LazyLock<memmem::Finder<'static>> =
-    LazyLock::new(|| memmem::Finder::new(b"\n\n"));
-
 impl<S> Relayed<S> {
+    /// Relays `reads` through `relay` for a client of the relay's format;
+    /// `heartbeats` counts the upstream's.
+    fn new(
+        reads: IdleTimeout<S>,
+        relay: Relay,
+        gateway: Arc<Gateway>,
+        log: RequestLog,
+        heartbeats: Arc<AtomicU64>,
+    ) -> Relayed<S> {
+        let max_stream = gateway.config.max_stream;
+        Relayed {
+            frames_before: relay.frames(),
+            heartbeat: ClientHeartbeat::of(relay.output_format()),
+            frames: Some(RelayStream::new(reads, relay)),
+            joined: BytesMut::new(),
+            heartbeats,
+            heartbeats_answered: 0,
+            ends_at: Box::pin(tokio::time::sleep_until((log.started + max_stream).into())),
+            max_stream,
+            gateway,
+            log,
+        }
+    }
+
     /// Logs what the relay saw, drops the upstream, and keeps the relay
     /// for another stream.
+    /// Ends the client's stream with the route's error event, and the
+    /// response after it.
+    fn fail(&mut self, error_type: &str, message: &str) -> Poll<Option<Result<Bytes, Infallible>>> {
+        let Some(relayed) = self.frames.as_mut() else {
+            return Poll::Ready(None);
+        };
+        self.log.error = Some(format!("{error_type}: {message}"));
+        let relay = relayed.relay_mut();
+        relay.write_error(error_type, message);
+        let frames = relay.output();
+        self.end();
+        if frames.is_empty() {
+            // The client's stream had ended already.
+            return Poll::Ready(None);
+        }
+        self.log.bytes += frames.len() as u64;
+        Poll::Ready(Some(Ok(frames)))
+    }
+
+    /// A heartbeat for the client, when the upstream has sent some since
+    /// the client last had anything and the client's format allows one.
+    fn heartbeat_due(&mut self) -> Option<Bytes> {
+        let seen = self.heartbeats.load(Ordering::Relaxed);
+        if seen == self.heartbeats_answered {
+            return None;
+        }
+        self.heartbeats_answered = seen;
+        let relay = self.frames.as_ref()?.relay();
+        let heartbeat = self
+            .heartbeat
+            .bytes(relay.frames().saturating_sub(self.frames_before))?;
+        self.log.heartbeats += 1;
+        self.log.bytes += heartbeat.len() as u64;
+        Some(heartbeat)
+    }
+
     fn end(&mut self) {
         let Some(frames) = self.frames.take() else {
             return;
@@ -606,6 +718,10 @@ impl<S> Relayed<S> {
         let relay = frames.into_relay();
         self.log.format = relay.format();
         self.log.events = relay.events();
+        self.log.frames = relay.frames().saturating_sub(self.frames_before);
+        if self.log.error.is_none() {
+            self.log.error = end_without_fault(relay.summary());
+        }
         self.log.calls = relay
             .summary()
             .tool_calls
@@ -624,14 +740,35 @@ impl<S> Drop for Relayed<S> {
     fn drop(&mut self) {
         // Still relaying: the client went away first.
         self.log.client_gone = self.frames.is_some();
+        if self.log.client_gone {
+            self.log.error =
+                Some("client_gone: the client left before the stream ended".to_owned());
+        }
         self.end();
     }
+}
+
+/// The log's `error` for a stream that ended with no fault of the
+/// gateway's: none when it ended whole, else how the upstream left it.
+fn end_without_fault(summary: &Summary) -> Option<String> {
+    let error = summary.upstream_error.as_deref()?;
+    // The relay's own error for a body that ended before the format's end.
+    if error.contains(r#""code":"stream_truncated""#) {
+        return Some(
+            "stream_truncated: upstream stream ended before the response finished".to_owned(),
+        );
+    }
+    // The upstream's words stay out of the log, as bodies do.
+    Some("upstream_error_event: upstream reported an error in its stream".to_owned())
 }
 
 /// A response passed through unchanged: not an event stream, not a 2xx,
 /// or the relay turned off.
 struct Passthrough<S> {
     upstream: IdleTimeout<S>,
+    /// When it must end, `--max-stream-ms` after its request.
+    ends_at: Pin<Box<Sleep>>,
+    max_stream: Duration,
     log: RequestLog,
 }
 
@@ -643,7 +780,13 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        let read = Pin::new(&mut this.upstream).poll_next(cx);
+        if this.log.error.is_some() {
+            return Poll::Ready(None);
+        }
+        let read = match this.ends_at.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(UpstreamError::TooLong(this.max_stream)))),
+            Poll::Pending => Pin::new(&mut this.upstream).poll_next(cx),
+        };
         match &read {
             Poll::Ready(Some(Ok(bytes))) => {
                 this.log.bytes += bytes.len() as u64;
@@ -651,7 +794,14 @@ where
             }
             // The body is cut off: hyper ends the response short, which the
             // client sees as an error, as it would from the upstream.
-            Poll::Ready(Some(Err(error))) => this.log.error = Some(error.to_string()),
+            Poll::Ready(Some(Err(error))) => {
+                let error_type = match error {
+                    UpstreamError::Idle(_) => "upstream_timeout",
+                    UpstreamError::TooLong(_) => "stream_timeout",
+                    UpstreamError::Transport(_) => "upstream_error",
+                };
+                this.log.error = Some(format!("{error_type}: {error}"));
+            }
             Poll::Ready(None) | Poll::Pending => {}
         }
         read
@@ -673,6 +823,8 @@ struct RequestLog {
     format: Option<Format>,
     events: u64,
     frames: u64,
+    /// Heartbeats sent to the client.
+    heartbeats: u64,
     bytes: u64,
     calls: String,
     error: Option<String>,
@@ -694,6 +846,7 @@ impl RequestLog {
             format: None,
             events: 0,
             frames: 0,
+            heartbeats: 0,
             bytes: 0,
             calls: String::new(),
             error: None,
@@ -706,7 +859,7 @@ impl RequestLog {
 
     fn error_response(mut self, status: StatusCode, error_type: &str, message: &str) -> Response {
         self.status = status.as_u16();
-        self.error = Some(message.to_owned());
+        self.error = Some(format!("{error_type}: {message}"));
         let mut body = error_body(error_type, message).into_bytes();
         // A translating gateway's clients are of every format: each reads
         // the error in its own shape.
@@ -733,6 +886,7 @@ impl Drop for RequestLog {
             warnings = self.warnings,
             events = self.events,
             frames = self.frames,
+            heartbeats = self.heartbeats,
             bytes = self.bytes,
             duration_us = self.started.elapsed().as_micros() as u64,
             calls = %self.calls,
@@ -819,15 +973,13 @@ mod tests {
             futures_util::stream::iter(reads.iter().map(|&read| Ok(read.clone()))),
             std::time::Duration::from_secs(10),
         );
-        let mut body = Relayed {
-            frames: Some(RelayStream::new(
-                upstream,
-                gateway.relay(Output::OpenAiChat),
-            )),
-            joined: BytesMut::new(),
-            gateway: Arc::clone(gateway),
-            log: RequestLog::new("/v1/chat/completions"),
-        };
+        let mut body = Relayed::new(
+            upstream,
+            gateway.relay(Output::OpenAiChat),
+            Arc::clone(gateway),
+            RequestLog::new("/v1/chat/completions"),
+            Arc::default(),
+        );
         let mut frames = Vec::new();
         while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_next(cx)).await {
             frames.push(frame.unwrap());

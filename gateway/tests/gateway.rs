@@ -218,6 +218,18 @@ async fn body_of(response: reqwest::Response) -> String {
         .unwrap()
 }
 
+/// The heartbeat frames the gateway sends a chat or Responses client, and
+/// an Anthropic one.
+const COMMENT_HEARTBEAT: &str = ": keep-alive\n\n";
+const PING_HEARTBEAT: &str = "event: ping\ndata: {\"type\": \"ping\"}\n\n";
+
+/// A client's body without the heartbeats the gateway sent while upstream
+/// sent its own: they may come between any two frames.
+fn without_heartbeats(body: &str) -> String {
+    body.replace(COMMENT_HEARTBEAT, "")
+        .replace(PING_HEARTBEAT, "")
+}
+
 /// Checks a relayed body that ended at a fault: what came before, then one
 /// error event of `error_type`, then the end, with no `[DONE]`.
 fn assert_ends_with_error(body: &str, relayed: &[u8], error_type: &str) {
@@ -359,7 +371,7 @@ async fn relays_each_route_as_the_relay_does(args: &[&str], relay: impl Fn(Outpu
         relay.set_created(now);
         let output = relay.output_format();
         let expected = relayed_offline(example, relay);
-        let body = body_of(response).await;
+        let body = without_heartbeats(&body_of(response).await);
         assert_eq!(body.as_bytes(), expected, "{route}");
         let read = read_back(body.as_bytes());
         assert_eq!(read.format, Some(format_of(output)), "{route}");
@@ -613,7 +625,7 @@ async fn fault_on_every_route(
         let response = post(gateway, route, body).await;
         assert_eq!(response.status(), 200, "{route}");
         assert_eq!(response.headers()["content-type"], "text/event-stream");
-        let body = body_of(response).await;
+        let body = without_heartbeats(&body_of(response).await);
         assert_ends_with_error_in(output, &body, relayed, error_type);
     }
 }
@@ -1650,4 +1662,206 @@ async fn a_request_body_slower_than_the_least_rate_gets_408() {
     let message = error["error"]["message"].as_str().unwrap();
     assert!(message.contains("1000 bytes a second"), "{message}");
     assert_nothing_reached_the_upstream(seen).await;
+}
+
+/// Upstream heartbeats, each `pause` apart, for longer than the tests
+/// wait.
+fn heartbeats_for_ever(heartbeat: &'static [u8], pause: Duration) -> Vec<Step> {
+    let count = (PATIENCE.as_millis() / pause.as_millis()) as usize + 20;
+    (0..count)
+        .flat_map(|_| [Step::Chunk(heartbeat.to_vec()), Step::Sleep(pause)])
+        .collect()
+}
+
+#[tokio::test]
+async fn upstream_heartbeats_alone_do_not_hold_a_stream_past_the_idle_timeout() {
+    let pause = Duration::from_millis(50);
+    for heartbeat in [
+        &b": keep-alive\n\n"[..],
+        b"event: ping\ndata: {\"type\": \"ping\"}\n\n",
+    ] {
+        let steps = || hello_then(heartbeats_for_ever(heartbeat, pause));
+        let args = ["--idle-timeout-ms", "300"];
+        fault_on_every_route(steps, &args, "{}", HELLO, "upstream_timeout").await;
+    }
+}
+
+#[tokio::test]
+async fn a_stream_past_max_stream_ms_ends_with_the_routes_error() {
+    let steps = || {
+        hello_then(heartbeats_for_ever(
+            b": keep-alive\n\n",
+            Duration::from_millis(50),
+        ))
+    };
+    let args = ["--max-stream-ms", "400"];
+    fault_on_every_route(steps, &args, "{}", HELLO, "stream_timeout").await;
+}
+
+#[tokio::test]
+async fn upstream_heartbeats_reach_the_client_as_its_format_allows() {
+    let steps = || {
+        hello_then(vec![
+            Step::Sleep(Duration::from_millis(50)),
+            Step::Chunk(b": keep-alive\n\n".to_vec()),
+            Step::Sleep(Duration::from_millis(200)),
+            Step::Chunk([STOP, DONE].concat()),
+            Step::End,
+        ])
+    };
+    for (route, output, heartbeat) in [
+        (
+            "/v1/chat/completions",
+            Output::OpenAiChat,
+            Some(COMMENT_HEARTBEAT),
+        ),
+        (
+            "/v1/responses",
+            Output::OpenAiResponses,
+            Some(COMMENT_HEARTBEAT),
+        ),
+        ("/v1/messages", Output::Anthropic, Some(PING_HEARTBEAT)),
+        (GEMINI_STREAM, Output::Gemini, None),
+    ] {
+        let (upstream, _seen) = scripted_upstream(steps()).await;
+        let gateway = gateway(&upstream, &[]).await;
+        let body = body_of(post(gateway, route, "{}").await).await;
+        let mut relay = Relay::default().with_output(output);
+        relay.feed(Bytes::from_static(HELLO)).unwrap();
+        let hello = String::from_utf8(relay.output().to_vec()).unwrap();
+        relay.feed(Bytes::from([STOP, DONE].concat())).unwrap();
+        relay.finish().unwrap();
+        let rest = String::from_utf8(relay.output().to_vec()).unwrap();
+        // Between the frames of HELLO and the rest: the heartbeat, or, for
+        // Gemini, nothing.
+        let expected = format!("{hello}{}{rest}", heartbeat.unwrap_or(""));
+        assert_eq!(body, expected, "{route}");
+    }
+    // An Anthropic upstream's ping reaches a chat client as a comment.
+    const ANTHROPIC: &[u8] = include_bytes!("../../examples/data/voice_agent_anthropic.sse");
+    let ping = b"event: ping\ndata: {\"type\":\"ping\"}\n\n";
+    let at = ANTHROPIC
+        .windows(ping.len())
+        .position(|w| w == ping)
+        .unwrap();
+    let (upstream, _seen) = scripted_upstream(vec![
+        Step::Raw(EVENT_STREAM_HEAD),
+        Step::Chunk(ANTHROPIC[..at].to_vec()),
+        Step::Sleep(Duration::from_millis(50)),
+        Step::Chunk(ping.to_vec()),
+        Step::Sleep(Duration::from_millis(200)),
+        Step::Chunk(ANTHROPIC[at + ping.len()..].to_vec()),
+        Step::End,
+    ])
+    .await;
+    let gateway = gateway(&upstream, &[]).await;
+    let body = body_of(post(gateway, "/v1/chat/completions", "{}").await).await;
+    assert_eq!(body.matches(COMMENT_HEARTBEAT).count(), 1, "{body}");
+    assert!(body.ends_with("data: [DONE]\n\n"));
+}
+
+/// Runs the gateway binary against a scripted upstream of `steps`, sends
+/// one request for `route` and reads its answer: the answer, and the
+/// gateway's log line for the request.
+async fn logged(steps: Vec<Step>, route: &str, body: &'static str) -> (String, String) {
+    use std::io::Read as _;
+    let (upstream, _seen) = scripted_upstream(steps).await;
+    let mut process = GatewayProcess::start(&upstream, "info", std::process::Stdio::piped());
+    let mut stderr = process.child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut log = String::new();
+        let _ = stderr.read_to_string(&mut log);
+        log
+    });
+    let gateway: SocketAddr = process.address.parse().unwrap();
+    let answer = body_of(post(gateway, route, body).await).await;
+    // The line is written when the answer has ended.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(process);
+    let log = log.join().unwrap();
+    let line = log
+        .lines()
+        .find(|line| line.contains(" request ") || line.ends_with(" request"))
+        .unwrap_or_else(|| panic!("no request line in {log}"))
+        .to_owned();
+    (answer, line)
+}
+
+#[tokio::test]
+async fn each_way_a_stream_ends_has_its_own_error_in_the_log() {
+    let upstream_error =
+        b"data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n";
+    for (steps, error) in [
+        (
+            hello_then(vec![Step::Chunk([STOP, DONE].concat()), Step::End]),
+            "error=\"-\"",
+        ),
+        (hello_then(vec![Step::End]), "error=\"stream_truncated: "),
+        (
+            hello_then(vec![Step::Chunk(upstream_error.to_vec()), Step::End]),
+            "error=\"upstream_error_event: ",
+        ),
+        (
+            hello_then(vec![
+                Step::Chunk(b"data: {\"choices\":[}\n\n".to_vec()),
+                Step::End,
+            ]),
+            "error=\"invalid_upstream_event: ",
+        ),
+        (
+            hello_then(vec![Step::Raw("40\r\ndata: {\"id\"")]),
+            "error=\"upstream_error: ",
+        ),
+    ] {
+        let (answer, line) = logged(steps, "/v1/chat/completions", "{}").await;
+        assert!(line.contains(error), "{error}: {line}\n{answer}");
+        assert!(
+            !line.contains("overloaded"),
+            "upstream's words logged: {line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn gemini_frames_are_counted_in_the_log_as_written() {
+    let steps = hello_then(vec![Step::Chunk([STOP, DONE].concat()), Step::End]);
+    let (answer, line) = logged(steps, GEMINI_STREAM, "{}").await;
+    let frames = answer.matches("\r\n\r\n").count();
+    assert!(frames > 1, "{answer}");
+    assert!(
+        line.contains(&format!(" frames={frames} ")),
+        "{frames}: {line}"
+    );
+}
+
+#[tokio::test]
+async fn unsolicited_content_encoding_is_refused_as_an_upstream_error() {
+    let gzip_stream = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n";
+    let gzip_json = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\ncontent-length: 4\r\n\r\n\x1f\x08\x00\x00";
+    for (head, body) in [
+        (gzip_stream, r#"{"stream":true}"#),
+        (gzip_json, r#"{"stream":false}"#),
+    ] {
+        let steps = vec![
+            Step::Raw(head),
+            Step::Chunk(b"\x1f\x8b\x08\x00 not an event".to_vec()),
+            Step::End,
+        ];
+        let (upstream, _seen) = scripted_upstream(steps).await;
+        let gateway = gateway(&upstream, &[]).await;
+        let response = post(gateway, "/v1/messages", body).await;
+        assert_eq!(response.status(), 502);
+        let error: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
+        assert_eq!(error["error"]["type"], "invalid_upstream_response");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains("content-encoding gzip"), "{message}");
+    }
+    let steps = vec![
+        Step::Raw(gzip_stream),
+        Step::Chunk(b"\x1f\x8b".to_vec()),
+        Step::End,
+    ];
+    let (_, line) = logged(steps, "/v1/messages", r#"{"stream":true}"#).await;
+    assert!(line.contains("status=502"), "{line}");
+    assert!(line.contains("content-encoding gzip"), "{line}");
 }

@@ -796,10 +796,13 @@ impl State {
                 if !self.calls.numbered_as_ordinal(slot) {
                     self.unforwardable();
                 }
+                let call = &self.summary.tool_calls[slot];
                 if !self.calls.announce(slot) {
-                    let call = &self.summary.tool_calls[slot];
                     self.renderer
                         .call_start(0, call.index, &call.id, &call.name);
+                }
+                if let Some(signature) = delta.signature {
+                    self.renderer.call_signature(0, call.index, signature);
                 }
             }
         }

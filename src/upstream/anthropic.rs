@@ -49,6 +49,7 @@ pub(super) fn decode(
                             id: doc.str(block, "id")?,
                             name: doc.str(block, "name")?,
                             arguments: None,
+                            signature: None,
                         }))?;
                         // The API opens every call with `"input": {}` and
                         // streams it; a block that brings its input whole
@@ -99,6 +100,7 @@ pub(super) fn decode(
                         id: None,
                         name: None,
                         arguments: doc.string(partial_json)?,
+                        signature: None,
                     })),
                     Some("signature_delta") => match doc.string(signature)? {
                         Some(signature) => sink.event(Upstream::Signature(signature)),

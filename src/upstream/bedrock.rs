@@ -63,6 +63,7 @@ pub(super) fn decode(
                     id: doc.str(Some(tool), "toolUseId")?,
                     name: doc.str(Some(tool), "name")?,
                     arguments: None,
+                    signature: None,
                 })),
                 None => Ok(()),
             }
@@ -84,6 +85,7 @@ pub(super) fn decode(
                     id: None,
                     name: None,
                     arguments: Some(input),
+                    signature: None,
                 })),
                 None => Ok(()),
             }

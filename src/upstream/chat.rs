@@ -236,6 +236,7 @@ fn deltas(doc: &Doc<'_>, fields: &[Option<At>; 6], sink: &mut impl Sink) -> Resu
             id: doc.string(id)?.filter(|id| !id.is_empty()),
             name: doc.string(name)?.filter(|name| !name.is_empty()),
             arguments: doc.string(arguments)?,
+            signature: None,
         }))?;
     }
     Ok(())

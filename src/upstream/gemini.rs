@@ -22,6 +22,10 @@
 //!   gives one, is kept): a call's id is `call_` + the `responseId` + `_` +
 //!   its ordinal in the response, from 0 (`call_dqHOab6xGLzWodAPkPuViA4_0`),
 //!   distinct within a response and the same however the stream is cut.
+//! - **Signatures.** The `thoughtSignature` of a `functionCall` part is the
+//!   call's signature ([`CallDelta::signature`](super::CallDelta::signature)),
+//!   which a Gemini client must give back with the call; other parts'
+//!   signatures are skipped.
 //! - **Finish.** Some streams send a `finishReason`, then more text and a
 //!   second one; the first is the response's finish, and it goes out once,
 //!   when the body ends ([`super::Decoder::finish`]), read by
@@ -156,14 +160,20 @@ fn read_part(
     response_id: Option<&str>,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {
-    let [text_at, thought, call] = doc.pick(part, ["text", "thought", "functionCall"])?;
+    let [text_at, thought, call, signature] = doc.pick(
+        part,
+        ["text", "thought", "functionCall", "thoughtSignature"],
+    )?;
     let wrap = match doc.boolean(thought)? {
         Some(true) => Upstream::Reasoning,
         _ => Upstream::Text,
     };
     text(doc.string(text_at)?, wrap, sink)?;
     match doc.object(call)? {
-        Some(call) => function_call(doc, state, call, response_id, sink),
+        Some(call) => {
+            let signature = doc.string(signature)?.filter(|s| !s.is_empty());
+            function_call(doc, state, (call, signature), response_id, sink)
+        }
         None => Ok(()),
     }
 }
@@ -171,7 +181,7 @@ fn read_part(
 fn function_call(
     doc: &Doc<'_>,
     state: &mut State,
-    call: At,
+    (call, signature): (At, Option<&str>),
     response_id: Option<&str>,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {
@@ -211,6 +221,7 @@ fn function_call(
                 id: Some(id),
                 name,
                 arguments: (!streamed).then_some(whole),
+                signature,
             }))?;
             if !streamed {
                 return Ok(());
@@ -275,6 +286,7 @@ fn function_call(
             id: None,
             name: None,
             arguments: Some(fragment),
+            signature: None,
         }))?;
     }
     if state.assembler.failed() && !was_failed {

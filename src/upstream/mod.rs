@@ -256,6 +256,10 @@ pub struct CallDelta<'a> {
     pub name: Option<&'a str>,
     /// An argument fragment: raw JSON text, possibly cut anywhere.
     pub arguments: Option<&'a str>,
+    /// An opaque signature the provider attached to the call, to be given
+    /// back with it in the next request (Gemini's `thoughtSignature`): only
+    /// a client of the format that made it can use it.
+    pub signature: Option<&'a str>,
 }
 
 /// An error upstream reported in the stream.
@@ -575,6 +579,7 @@ pub(crate) static READ_BY_A_DECODER: Names = Names::of(&[
     "stop_reason",
     "stop_sequence",
     "stringValue",
+    "thoughtSignature",
     "totalTokens",
     "finishReason",
     "functionCall",

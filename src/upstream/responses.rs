@@ -71,6 +71,7 @@ pub(super) fn decode(
                     id: doc.str(item, "call_id")?,
                     name: doc.str(item, "name")?,
                     arguments: None,
+                    signature: None,
                 }))
             }
             // A call's finished item carries its whole arguments too: they
@@ -97,6 +98,7 @@ pub(super) fn decode(
                 id: None,
                 name: None,
                 arguments: doc.str(root, "delta")?,
+                signature: None,
             })),
             b"function_call_arguments.done" => match doc.str(root, "arguments")? {
                 Some(arguments) => sink.event(Upstream::CallDone {

@@ -339,11 +339,14 @@ pub fn gemini(out: &[u8]) {
         for part in parts {
             let part = part.as_object().expect("a part");
             if let Some(call) = part.get("functionCall") {
-                assert_eq!(
-                    part.len(),
-                    1,
-                    "event {at}: a functionCall part has it alone"
+                assert!(
+                    part.keys()
+                        .all(|key| key == "functionCall" || key == "thoughtSignature"),
+                    "event {at}: a functionCall part has it and its signature alone"
                 );
+                if let Some(signature) = part.get("thoughtSignature") {
+                    assert!(signature.is_string(), "event {at}: a signature");
+                }
                 let call = call.as_object().expect("functionCall");
                 assert!(call["name"].is_string(), "event {at}: a call's name");
                 assert!(call["args"].is_object(), "event {at}: a call's args");

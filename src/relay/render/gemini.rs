@@ -33,7 +33,8 @@
 //!   one a Gemini reader makes anyway (`call_` + the `responseId` + `_` +
 //!   the call's ordinal among the response's `functionCall` parts, the
 //!   rule of argstream's Gemini decoder), which a Gemini upstream's calls,
-//!   having none, have: Gemini to Gemini, a call comes out as it came.
+//!   having none, have: Gemini to Gemini, a call comes out as it came,
+//!   with the `thoughtSignature` upstream gave it on its part.
 //! - **The end.** The last event has the calls not yet written, the
 //!   `finishReason` in Gemini's words ([`Finish::words`](crate::Finish::words))
 //!   and the `usageMetadata` ([`Usage::gemini`]: `promptTokenCount`, cached
@@ -77,6 +78,8 @@ struct Call {
     arguments: String,
     /// Whether every fragment so far was whitespace: no arguments.
     blank: bool,
+    /// The `thoughtSignature` upstream gave the call, if any.
+    signature: String,
 }
 
 /// The Gemini renderer.
@@ -140,7 +143,12 @@ impl Gemini {
         let calls: usize = self
             .calls
             .iter()
-            .map(|call| call.id.capacity() + call.name.capacity() + call.arguments.capacity())
+            .map(|call| {
+                call.id.capacity()
+                    + call.name.capacity()
+                    + call.arguments.capacity()
+                    + call.signature.capacity()
+            })
             .sum();
         self.parts.capacity()
             + self.id.as_ref().map_or(0, String::capacity)
@@ -176,6 +184,14 @@ impl Gemini {
         call.ready = false;
         call.arguments.clear();
         call.blank = true;
+        call.signature.clear();
+    }
+
+    pub(super) fn call_signature(&mut self, ordinal: u32, signature: &str) {
+        if let Some(call) = self.calls[..self.used].get_mut(ordinal as usize) {
+            call.signature.clear();
+            call.signature.push_str(signature);
+        }
     }
 
     pub(super) fn call_arguments(&mut self, ordinal: u32, fragment: &str) {
@@ -339,7 +355,12 @@ impl Gemini {
                 .bytes()
                 .map(|b| if matches!(b, b'\r' | b'\n') { b' ' } else { b }),
         );
-        parts.extend_from_slice(b"}}");
+        parts.push(b'}');
+        if !call.signature.is_empty() {
+            parts.extend_from_slice(br#","thoughtSignature":"#);
+            write_json_string(parts, &call.signature);
+        }
+        parts.push(b'}');
     }
 
     /// The response id of every event: the first upstream named.

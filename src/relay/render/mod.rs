@@ -332,6 +332,16 @@ impl Renderer {
         }
     }
 
+    /// The signature upstream attached to a forwarded call: Gemini gives
+    /// it back on the call's part, the other formats have no place for it.
+    pub(super) fn call_signature(&mut self, choice: u32, ordinal: u32, signature: &str) {
+        if let Renderer::Gemini(r) = self
+            && choice == 0
+        {
+            r.call_signature(ordinal, signature);
+        }
+    }
+
     /// A fragment of a forwarded call's arguments, as upstream sent it.
     pub(super) fn call_arguments(&mut self, choice: u32, ordinal: u32, fragment: &str) {
         match self {
