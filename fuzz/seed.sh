@@ -160,6 +160,42 @@ else
   echo "note: $testdata/streams not found (set ARGSTREAM_TESTDATA): reader_vs_serde has the hand-written seeds only"
 fi
 
+# translate_request: a byte picking the formats, then a request. The
+# bodies: the real clients' requests in translate/tests/data/ (their file
+# names start with the format: chat_, responses_, anthropic_ or gemini_,
+# or the client: claude_code_ is Anthropic, codex_ is Responses), each
+# toward every upstream, and small hand-written ones of each format.
+mkdir -p corpus/translate_request
+python3 - ../translate/tests/data corpus/translate_request <<'PY'
+import glob, hashlib, json, os, sys
+data, out = sys.argv[1], sys.argv[2]
+formats = {"chat": 0, "responses": 1, "codex": 1, "anthropic": 2, "claude_code": 2, "gemini": 3}
+bodies = [
+    (0, b'{"model":"m","messages":[{"role":"system","content":"s"},{"role":"user","content":"hi"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\\"a\\":1}"}}]},{"role":"tool","tool_call_id":"c1","content":"ok"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":"integer"}}}}}]}'),
+    (1, b'{"model":"m","input":[{"role":"user","content":"hi"},{"type":"function_call","call_id":"c1","name":"f","arguments":"{}"},{"type":"function_call_output","call_id":"c1","output":"ok"}]}'),
+    (2, b'{"model":"m","max_tokens":9,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}]}'),
+    (3, b'{"contents":[{"role":"user","parts":[{"text":"hi"}]},{"role":"model","parts":[{"functionCall":{"id":"g1","name":"f","args":{}}}]},{"role":"user","parts":[{"functionResponse":{"id":"g1","name":"f","response":{"output":"ok"}}}]}]}'),
+]
+for path in sorted(glob.glob(os.path.join(data, "*.json"))):
+    name = os.path.basename(path)
+    kind = next((v for k, v in formats.items() if name.startswith(k)), None)
+    if kind is None:
+        continue
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        json.loads(raw)
+    except ValueError:
+        continue
+    bodies.append((kind, raw))
+for kind, body in bodies:
+    for to in range(4):
+        case = bytes([kind | (to << 2)]) + body
+        name = "seed-" + hashlib.sha1(case).hexdigest()[:16]
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(case)
+PY
+
 for dir in corpus/*/; do
   echo "seeds: $(ls "$dir" | wc -l) files in $dir"
 done

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use argstream::{Error, ErrorKind, LineEnding, SseDecoder, SseEncoder, SseFrame};
 use bytes::Bytes;
 
+mod common;
 #[path = "common/sse_reference.rs"]
 mod sse_reference;
 
@@ -298,24 +299,13 @@ fn generated_streams_under_random_fragmentation_decode_like_the_reference() {
     }
 }
 
-fn testdata() -> PathBuf {
-    std::env::var_os("ARGSTREAM_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data")))
-}
-
 #[test]
 fn recorded_streams_decode_like_the_reference_at_every_feed_size() {
-    let root = testdata();
-    let dir = root.join("streams/openai-compatible");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!(
-            "skipping: ARGSTREAM_TESTDATA streams not found at {} (set ARGSTREAM_TESTDATA to the shared data folder)",
-            dir.display()
-        );
+    let Some(dir) = common::testdata("streams/openai-compatible") else {
         return;
     };
-    let mut files: Vec<PathBuf> = entries
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "sse"))
         .collect();

@@ -66,5 +66,12 @@ for corpus in openai-compatible anthropic openai-responses; do
     corpora=$((corpora + 1))
   done
 done
-[ "$corpora" -gt 0 ] || echo "note: no recorded corpora under $data/streams: only the bundled examples ran"
+if [ "$corpora" -eq 0 ]; then
+  # Under CI a run that read no corpus must not pass as green.
+  if [ -n "${CI:-}" ]; then
+    echo "error: no recorded corpora under $data/streams, and CI is set (set ARGSTREAM_TESTDATA)"
+    exit 1
+  fi
+  echo "note: no recorded corpora under $data/streams: only the bundled examples ran"
+fi
 echo "C test: $runs runs alike ($corpora recorded streams)"

@@ -62,6 +62,50 @@ pub struct Config {
     /// Forward event streams byte for byte, without the relay: the load
     /// tool's baseline.
     pub passthrough: bool,
+    /// The upstream's format: each route's own (requests forwarded as they
+    /// came), or one every request is translated into.
+    pub upstream_format: UpstreamFormat,
+    /// The model the upstream is asked for, whatever the client named.
+    pub upstream_model: Option<String>,
+    /// Client model names mapped one by one (`--model-map FROM=TO`).
+    pub model_map: Vec<(String, String)>,
+    /// The gateway's own upstream key (`--upstream-key-env`); then the
+    /// client's is never forwarded.
+    pub upstream_key: Option<Secret>,
+    /// A field the upstream's format cannot carry fails the request (400)
+    /// instead of being left out with a warning.
+    pub strict_translation: bool,
+    /// Ask a Gemini upstream to stream call arguments (Vertex only).
+    pub vertex_stream_arguments: bool,
+    /// `max_tokens` toward Anthropic when the client named no limit.
+    pub default_max_tokens: u64,
+}
+
+/// `--upstream-format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UpstreamFormat {
+    /// Each route forwarded to the same path, its request as it came.
+    #[default]
+    Route,
+    /// Every request translated into this format.
+    Format(argstream::Format),
+}
+
+/// A key, never shown: its `Debug` says only that there is one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The key itself, for the one header it goes in.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 impl Default for Config {
@@ -79,6 +123,13 @@ impl Default for Config {
             client_timeout: DEFAULT_CLIENT_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             passthrough: false,
+            upstream_format: UpstreamFormat::Route,
+            upstream_model: None,
+            model_map: Vec::new(),
+            upstream_key: None,
+            strict_translation: false,
+            vertex_stream_arguments: false,
+            default_max_tokens: argstream_translate::DEFAULT_MAX_TOKENS,
         }
     }
 }
@@ -113,6 +164,21 @@ Options:
   --max-connections N    client connections served at once; more wait to
                          be accepted [default: 10000]
   --passthrough          forward event streams byte for byte (a baseline)
+  --upstream-format F    route | openai-chat | openai-responses | anthropic | gemini:
+                         route forwards each route to its own path as it
+                         came; a format translates every request into it
+                         and every answer back [default: route]
+  --upstream-model NAME  the model the upstream is asked for
+  --model-map FROM=TO    maps a client's model name; repeatable
+  --upstream-key-env VAR send the gateway's own key, read from VAR, never
+                         the client's
+  --strict-translation   refuse (400) a request with a field the upstream's
+                         format cannot carry, instead of leaving it out
+  --vertex-stream-arguments
+                         ask a Gemini upstream to stream call arguments
+                         (Vertex only; the Gemini API refuses it)
+  --default-max-tokens N max_tokens toward Anthropic when the client gave
+                         none [default: 8192]
   -h, --help             print this help
 ";
 
@@ -181,6 +247,36 @@ impl Config {
                 }
                 "--max-connections" => config.max_connections = parse(&flag, &value()?)?,
                 "--passthrough" => config.passthrough = true,
+                "--upstream-format" => config.upstream_format = parse_upstream_format(&value()?)?,
+                "--upstream-model" => config.upstream_model = Some(nonempty(&flag, value()?)?),
+                "--model-map" => {
+                    let pair = value()?;
+                    let Some((from, to)) = pair
+                        .split_once('=')
+                        .filter(|(f, t)| !f.is_empty() && !t.is_empty())
+                    else {
+                        return Err(ConfigError::Invalid(format!(
+                            "--model-map takes FROM=TO, not {pair:?}"
+                        )));
+                    };
+                    config.model_map.push((from.to_owned(), to.to_owned()));
+                }
+                "--upstream-key-env" => {
+                    let name = value()?;
+                    match std::env::var(&name) {
+                        Ok(key) if !key.trim().is_empty() => {
+                            config.upstream_key = Some(Secret(key.trim().to_owned()))
+                        }
+                        _ => {
+                            return Err(ConfigError::Invalid(format!(
+                                "--upstream-key-env: the variable {name} is not set or empty"
+                            )));
+                        }
+                    }
+                }
+                "--strict-translation" => config.strict_translation = true,
+                "--vertex-stream-arguments" => config.vertex_stream_arguments = true,
+                "--default-max-tokens" => config.default_max_tokens = parse(&flag, &value()?)?,
                 _ => return Err(ConfigError::Invalid(format!("unknown argument {flag:?}"))),
             }
         }
@@ -263,6 +359,28 @@ fn parse_upstream(url: &str) -> Result<String, ConfigError> {
     Err(ConfigError::Invalid(format!(
         "--upstream {url:?}: a base URL with {why} is not taken: each route's path goes after it"
     )))
+}
+
+/// Reads `--upstream-format`.
+fn parse_upstream_format(value: &str) -> Result<UpstreamFormat, ConfigError> {
+    match value {
+        "route" => Ok(UpstreamFormat::Route),
+        "openai-chat" => Ok(UpstreamFormat::Format(argstream::Format::OpenAiChat)),
+        "openai-responses" => Ok(UpstreamFormat::Format(argstream::Format::OpenAiResponses)),
+        "anthropic" => Ok(UpstreamFormat::Format(argstream::Format::Anthropic)),
+        "gemini" => Ok(UpstreamFormat::Format(argstream::Format::Gemini)),
+        _ => Err(ConfigError::Invalid(format!(
+            "--upstream-format takes route, openai-chat, openai-responses, anthropic or gemini, not {value:?}"
+        ))),
+    }
+}
+
+fn nonempty(flag: &str, value: String) -> Result<String, ConfigError> {
+    if value.is_empty() {
+        Err(ConfigError::Invalid(format!("{flag} needs a value")))
+    } else {
+        Ok(value)
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub mod listener;
 pub mod mock;
 pub mod proxy;
 pub mod route;
+pub mod translate;
 
 pub use config::{Config, ConfigError, To};
 pub use mock::{MockUpstream, Recording};

@@ -28,6 +28,7 @@ use crate::headers;
 use crate::idle::{IdleTimeout, UpstreamError};
 use crate::listener::RequestClock;
 use crate::route::{FIXED_ROUTES, GEMINI_PREFIXES, GeminiPathError, Route};
+use crate::translate;
 
 /// Relays kept between streams: [`Relay::reset`] keeps a relay's buffers,
 /// so a busy gateway relays stream after stream without allocating them
@@ -72,6 +73,7 @@ impl Gateway {
         spare.unwrap_or_else(|| {
             // The log reads the calls, never the content: nothing collects it.
             let relay = Relay::new(&self.config.keys)
+                .with_format(translate::named(self.config.upstream_format))
                 .with_output(output)
                 .with_values(self.config.values)
                 .with_tool_calls(self.config.tool_calls)
@@ -225,18 +227,63 @@ async fn forward(
             );
         }
     };
-    let asks_for_stream = match route.asks_for_stream(&body) {
+    let mut asks_for_stream = match route.asks_for_stream(&body) {
         Ok(asks) => asks,
         Err(error) => {
             let message = error.to_string();
             return log.error_response(StatusCode::BAD_REQUEST, "invalid_request", &message);
         }
     };
-    let url = route.upstream_url(&gateway.upstream, uri.path(), uri.query());
-    let mut request = gateway.client.post(url).body(body);
-    for (name, value) in headers::forwarded(&headers) {
-        request = request.header(name, value);
-    }
+    // Translated when the operator named an upstream format, or asked for
+    // another model; else forwarded as it came, to the same path.
+    let config = &gateway.config;
+    let translation = translate::named(config.upstream_format).or_else(|| {
+        (config.upstream_model.is_some() || !config.model_map.is_empty())
+            .then(|| translate::client_format(route))
+    });
+    log.client = Some(translate::client_format(route));
+    log.upstream = translation;
+    let mut client_model = None;
+    let request = match translation {
+        None => {
+            let url = route.upstream_url(&gateway.upstream, uri.path(), uri.query());
+            let mut request = gateway.client.post(url).body(body);
+            for (name, value) in headers::forwarded(&headers) {
+                request = request.header(name, value);
+            }
+            request
+        }
+        Some(to) => {
+            let prepared = translate::prepare(
+                config,
+                &gateway.upstream,
+                to,
+                route,
+                uri.path(),
+                uri.query(),
+                &headers,
+                &body,
+            );
+            let prepared = match prepared {
+                Ok(prepared) => prepared,
+                Err(error) => {
+                    return log.error_response(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_request",
+                        &error.to_string(),
+                    );
+                }
+            };
+            log.warnings = prepared.warnings;
+            asks_for_stream = prepared.stream;
+            client_model = prepared.client_model;
+            let mut request = gateway.client.post(prepared.url).body(prepared.body);
+            for (name, value) in prepared.headers {
+                request = request.header(name, value);
+            }
+            request
+        }
+    };
     let idle_timeout = gateway.config.idle_timeout;
     let upstream = match tokio::time::timeout(idle_timeout, request.send()).await {
         Ok(Ok(upstream)) => upstream,
@@ -283,6 +330,12 @@ async fn forward(
     }
     let is_event_stream = headers::has_media_type(upstream.headers(), "text/event-stream");
     log.status = status.as_u16();
+    if let Some(from) = translation {
+        if !status.is_success() || !is_event_stream {
+            let to = translate::answer_format(output, from);
+            return whole_answer(upstream, from, to, client_model, idle_timeout, log).await;
+        }
+    }
     if !status.is_success() || !is_event_stream || !route.relays() || gateway.config.passthrough {
         let mut response = Response::builder().status(status);
         for (name, value) in headers::passed_back(upstream.headers()) {
@@ -314,6 +367,73 @@ async fn forward(
         log,
     };
     event_stream(Body::from_stream(body))
+}
+
+/// The most of a whole answer, or an error's body, read to be translated:
+/// past it the client gets a 502, and the gateway holds no more.
+const MAX_WHOLE_ANSWER_BYTES: usize = 16 << 20;
+
+/// A whole answer, or an upstream's error, in the upstream's format `from`,
+/// read (bounded in size, and in silence between reads) and written in the
+/// client's `to`, with the upstream's status.
+async fn whole_answer(
+    upstream: reqwest::Response,
+    from: Format,
+    to: Format,
+    client_model: Option<String>,
+    idle_timeout: std::time::Duration,
+    mut log: RequestLog,
+) -> Response {
+    use futures_util::StreamExt as _;
+    let status = upstream.status();
+    let mut reads = IdleTimeout::new(upstream.bytes_stream(), idle_timeout);
+    let mut body = Vec::new();
+    while let Some(read) = reads.next().await {
+        match read {
+            Ok(bytes) if body.len() + bytes.len() <= MAX_WHOLE_ANSWER_BYTES => {
+                body.extend_from_slice(&bytes)
+            }
+            Ok(_) => {
+                let message =
+                    format!("the upstream's answer is over {MAX_WHOLE_ANSWER_BYTES} bytes");
+                return log.error_response(StatusCode::BAD_GATEWAY, "upstream_too_large", &message);
+            }
+            Err(error) => {
+                let message = format!("the upstream's answer was cut off: {error}");
+                return log.error_response(StatusCode::BAD_GATEWAY, "upstream_truncated", &message);
+            }
+        }
+    }
+    log.bytes = body.len() as u64;
+    let translated = if status.is_success() {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let options = argstream_translate::ResponseOptions {
+            model: client_model,
+            created: now.as_secs(),
+        };
+        match argstream_translate::translate_response(&body, from, to, &options) {
+            Ok(translated) => translated,
+            Err(error) => {
+                let message = format!("the upstream's answer could not be translated: {error}");
+                return log.error_response(
+                    StatusCode::BAD_GATEWAY,
+                    "invalid_upstream_response",
+                    &message,
+                );
+            }
+        }
+    } else {
+        log.error = Some(format!("upstream answered {status}"));
+        argstream_translate::translate_error(status.as_u16(), &body, from, to)
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        translated,
+    )
+        .into_response()
 }
 
 /// A `text/event-stream` response of `body`.
@@ -531,6 +651,12 @@ struct RequestLog {
     calls: String,
     error: Option<String>,
     client_gone: bool,
+    /// The client's format, and the upstream's when the request was
+    /// translated.
+    client: Option<Format>,
+    upstream: Option<Format>,
+    /// How many fields of the request the translation could not carry.
+    warnings: usize,
 }
 
 impl RequestLog {
@@ -546,18 +672,27 @@ impl RequestLog {
             calls: String::new(),
             error: None,
             client_gone: false,
+            client: None,
+            upstream: None,
+            warnings: 0,
         }
     }
 
     fn error_response(mut self, status: StatusCode, error_type: &str, message: &str) -> Response {
         self.status = status.as_u16();
         self.error = Some(message.to_owned());
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/json")],
-            error_body(error_type, message),
-        )
-            .into_response()
+        let mut body = error_body(error_type, message).into_bytes();
+        // A translating gateway's clients are of every format: each reads
+        // the error in its own shape.
+        if let (Some(client), Some(_)) = (self.client, self.upstream) {
+            body = argstream_translate::translate_error(
+                status.as_u16(),
+                &body,
+                Format::OpenAiChat,
+                client,
+            );
+        }
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
     }
 }
 
@@ -567,6 +702,9 @@ impl Drop for RequestLog {
             route = %self.route,
             status = self.status,
             format = %self.format.map_or_else(|| "-".to_owned(), |format| format.to_string()),
+            client_format = %self.client.map_or_else(|| "-".to_owned(), |format| format.to_string()),
+            upstream_format = %self.upstream.map_or_else(|| "-".to_owned(), |format| format.to_string()),
+            warnings = self.warnings,
             events = self.events,
             frames = self.frames,
             bytes = self.bytes,

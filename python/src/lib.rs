@@ -11,6 +11,7 @@
 mod error;
 mod relay;
 mod scanner;
+mod translate;
 
 use std::borrow::Cow;
 
@@ -30,6 +31,12 @@ fn argstream_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ArgstreamError", m.py().get_type::<error::ArgstreamError>())?;
     m.add_class::<scanner::PyKeyScanner>()?;
     m.add_class::<relay::PyRelay>()?;
+    m.add(
+        "TranslationError",
+        m.py().get_type::<translate::TranslationError>(),
+    )?;
+    m.add_class::<translate::PyTranslated>()?;
+    m.add_function(wrap_pyfunction!(translate::translate_request, m)?)?;
     Ok(())
 }
 

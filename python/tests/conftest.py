@@ -20,11 +20,17 @@ def shared_data(relative: str) -> pathlib.Path | None:
 
 
 def require_testdata(relative: str) -> pathlib.Path:
-    """The folder, or a skip that says which folder is missing and why."""
+    """The folder. When it is absent: under CI (the environment variable CI
+    set and not empty) the test fails, naming the path, since a green run
+    that read no corpus would prove nothing; elsewhere it skips, saying which
+    folder is missing and why."""
     path = shared_data(relative)
     if path is None:
-        pytest.skip(
-            f"test data {relative!r} not found under {data_root()}: set ARGSTREAM_TESTDATA "
+        message = (
+            f"test data {str(data_root() / relative)!r} not found: set ARGSTREAM_TESTDATA "
             f"to the shared data folder (default: ../shared/data from the repository root)"
         )
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI is set, so a missing corpus fails")
+        pytest.skip(message)
     return path

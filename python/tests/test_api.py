@@ -11,9 +11,24 @@ import argstream
 
 
 def test_the_public_names():
-    assert set(argstream.__all__) == {"ArgstreamError", "KeyScanner", "Relay", "__version__"}
+    assert set(argstream.__all__) == {
+        "ArgstreamError",
+        "KeyScanner",
+        "Relay",
+        "Translated",
+        "TranslationError",
+        "__version__",
+        "translate_request",
+    }
     assert issubclass(argstream.ArgstreamError, ValueError)
-    for cls in (argstream.KeyScanner, argstream.Relay, argstream.ArgstreamError):
+    assert issubclass(argstream.TranslationError, ValueError)
+    for cls in (
+        argstream.KeyScanner,
+        argstream.Relay,
+        argstream.ArgstreamError,
+        argstream.Translated,
+        argstream.TranslationError,
+    ):
         assert cls.__module__ == "argstream"
         assert cls.__doc__
     assert isinstance(argstream.__version__, str)

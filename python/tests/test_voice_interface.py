@@ -8,9 +8,7 @@ import pathlib
 import sys
 from types import SimpleNamespace
 
-import pytest
-
-from conftest import shared_data
+from conftest import require_testdata
 
 EXAMPLE = pathlib.Path(__file__).parents[1] / "examples" / "voice_interface.py"
 spec = importlib.util.spec_from_file_location("voice_interface", EXAMPLE)
@@ -155,9 +153,7 @@ def first_string_key(chunks):
 
 
 def test_the_recorded_streams_speak_each_calls_value():
-    folder = shared_data("streams/openai-compatible")
-    if folder is None:
-        pytest.skip("shared test data absent: set ARGSTREAM_TESTDATA to the shared data folder")
+    folder = require_testdata("streams/openai-compatible")
     spoken_calls = 0
     for path in sorted(folder.glob("*.sse")):
         chunks = list(sse_chunks(path.read_bytes()))

@@ -156,25 +156,34 @@ pub fn check(doc: &[u8], key: &str, plan: &[usize]) {
     }
 }
 
-/// The test data folder, or `None` (with a note on stderr) when absent.
+/// The shared test data folder `sub`, under `ARGSTREAM_TESTDATA` (default
+/// `../shared/data` beside the repository).
+///
+/// When it is absent, a test run in CI (the environment variable `CI` set
+/// and not empty) fails here, naming the path: a green run that read no
+/// corpus would prove nothing. Elsewhere the answer is `None`, and a note on
+/// stderr says that the test skips.
 pub fn testdata(sub: &str) -> Option<PathBuf> {
     let root = std::env::var_os("ARGSTREAM_TESTDATA")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data")));
     let dir = root.join(sub);
     if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping: test data {} not found (set ARGSTREAM_TESTDATA to the shared data folder)",
+        return Some(dir);
+    }
+    let hint = "set ARGSTREAM_TESTDATA to the shared data folder";
+    if std::env::var_os("CI").is_some_and(|value| !value.is_empty()) {
+        panic!(
+            "test data {} not found, and CI is set ({hint})",
             dir.display()
         );
-        None
     }
+    eprintln!("skipping: test data {} not found ({hint})", dir.display());
+    None
 }
 
-/// The files of the test data folder `sub`, sorted; none (with a note on
-/// stderr) when it is absent.
+/// The files of the test data folder `sub`, sorted; none when it is absent
+/// outside CI (see [`testdata`]).
 pub fn testdata_files(sub: &str) -> Vec<PathBuf> {
     let Some(dir) = testdata(sub) else {
         return Vec::new();

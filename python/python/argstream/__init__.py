@@ -18,6 +18,22 @@ and ``offset``. One scanner or relay serves one stream; see ``KeyScanner``
 for threads.
 """
 
-from ._argstream import ArgstreamError, KeyScanner, Relay, __version__
+from ._argstream import (
+    ArgstreamError,
+    KeyScanner,
+    Relay,
+    Translated,
+    TranslationError,
+    __version__,
+    translate_request,
+)
 
-__all__ = ["ArgstreamError", "KeyScanner", "Relay", "__version__"]
+__all__ = [
+    "ArgstreamError",
+    "KeyScanner",
+    "Relay",
+    "Translated",
+    "TranslationError",
+    "__version__",
+    "translate_request",
+]

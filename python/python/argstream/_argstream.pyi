@@ -2,7 +2,15 @@
 
 from typing import Any, Literal, final
 
-__all__ = ["ArgstreamError", "KeyScanner", "Relay", "__version__"]
+__all__ = [
+    "ArgstreamError",
+    "KeyScanner",
+    "Relay",
+    "Translated",
+    "TranslationError",
+    "__version__",
+    "translate_request",
+]
 
 __version__: str
 
@@ -287,3 +295,69 @@ class Relay:
     @property
     def events(self) -> int:
         """How many upstream events have been read."""
+
+class TranslationError(ValueError):
+    """A request that cannot be translated.
+
+    ``kind`` names what went wrong (``"not_json"``, ``"shape"``,
+    ``"missing_model"``, ``"unsupported_format"``, ``"untranslatable"``),
+    ``path`` the field (``"messages[2].content"``, ``"$"`` for the whole
+    body), and ``offset`` the byte offset of a body that is not JSON.
+    """
+
+    kind: str
+    path: str
+    offset: int | None
+
+@final
+class Translated:
+    """A request translated into the upstream's format."""
+
+    @property
+    def body(self) -> bytes:
+        """The upstream request's JSON body."""
+
+    @property
+    def path(self) -> str:
+        """Its path under the upstream's base URL, query included
+        (``/v1/messages``, ``/v1beta/models/{model}:streamGenerateContent?alt=sse``)."""
+
+    @property
+    def model(self) -> str:
+        """The model asked for."""
+
+    @property
+    def stream(self) -> bool:
+        """Whether the answer comes as a stream."""
+
+    @property
+    def warnings(self) -> list[tuple[str, str]]:
+        """What could not be carried: ``(path, why)`` pairs."""
+
+_Format = Literal["openai-chat", "openai-responses", "anthropic", "gemini"]
+
+def translate_request(
+    body: str | bytes | bytearray,
+    from_format: _Format,
+    to_format: _Format,
+    *,
+    model: str | None = None,
+    client_model: str | None = None,
+    stream: bool = False,
+    default_max_tokens: int = 8192,
+    max_tokens_cap: int | None = None,
+    eager_input_streaming: bool = True,
+    vertex_stream_arguments: bool = False,
+    strict: bool = False,
+) -> Translated:
+    """Translates a client's request body from ``from_format`` into
+    ``to_format``: instructions, turns, images and documents, tools and
+    their schemas, tool choice, calls and results with their ids, sampling,
+    reasoning and structured output.
+
+    ``model`` is the model the upstream is asked for (else the client's).
+    A Gemini client names its model and whether it streams in its path, not
+    its body: give them as ``client_model`` and ``stream``. What the
+    upstream's format cannot carry comes back in ``warnings``; with
+    ``strict`` the first one raises. Raises ``TranslationError``.
+    """
