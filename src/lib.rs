@@ -168,6 +168,7 @@
 
 mod error;
 pub mod eventstream;
+pub mod neutral;
 pub mod relay;
 pub mod scan;
 pub mod sse;
@@ -177,6 +178,7 @@ pub mod stream;
 pub mod upstream;
 
 pub use error::{Error, ErrorKind, UnknownName};
+pub use neutral::{Finish, FinishWords, Usage};
 pub use relay::{Output, Relay, Summary, ToolCallMode, ToolCallSummary};
 pub use scan::{Event, KeyScanner, Span, ValueKind};
 pub use sse::{LineEnding, SseDecoder, SseEncoder, SseEvent, SseFrame};

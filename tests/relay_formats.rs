@@ -764,3 +764,35 @@ fn chat_calls_without_an_index_are_told_apart_by_their_place_in_the_chunk() {
         ]
     );
 }
+
+/// An answer that ended on a stop sequence: an Anthropic client is told
+/// which (`stop_reason: stop_sequence` with the sequence), a chat client
+/// `stop`, and the cache's tokens stay apart from the input's.
+#[test]
+fn anthropic_stop_sequence_reaches_each_client_in_its_words() {
+    let events = [
+        message_start(),
+        block_start(0, json!({"type":"text","text":""})),
+        delta(0, json!({"type":"text_delta","text":"one two"})),
+        json!({"type":"message_delta","delta":{"stop_reason":"stop_sequence","stop_sequence":"three"},
+            "usage":{"output_tokens":42}}),
+        json!({"type":"message_stop"}),
+    ];
+    let upstream = anthropic(&events);
+    let to = |output| move || keys().with_output(output);
+    let (out, _, result) = run(to(argstream::Output::Anthropic), &upstream);
+    result.unwrap();
+    let message_delta = common::client::payloads(&out)
+        .into_iter()
+        .filter_map(|payload| serde_json::from_slice::<Value>(payload).ok())
+        .find(|event| event["type"] == "message_delta")
+        .expect("a message_delta");
+    assert_eq!(message_delta["delta"]["stop_reason"], "stop_sequence");
+    assert_eq!(message_delta["delta"]["stop_sequence"], "three");
+    assert_eq!(message_delta["usage"]["input_tokens"], 10);
+    assert_eq!(message_delta["usage"]["cache_read_input_tokens"], 5);
+    let (out, relay, result) = run(to(argstream::Output::OpenAiChat), &upstream);
+    result.unwrap();
+    assert_eq!(read(&out).finish_reasons, ["stop"]);
+    assert_eq!(relay.summary().finish_reason.as_deref(), Some("stop"));
+}

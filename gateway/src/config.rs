@@ -11,6 +11,9 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_millis(60_000);
 /// The default `--max-body-bytes`: the largest request body forwarded.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 << 20;
+/// The default `--min-body-bytes-per-sec`: the least rate a request body
+/// must average after its first second.
+pub const DEFAULT_MIN_BODY_RATE: u64 = 1024;
 /// The default `--client-timeout-ms`: how long a client may take to send
 /// its request or leave its answer unread, and how long a connection may
 /// stay idle.
@@ -53,6 +56,9 @@ pub struct Config {
     pub max_event_bytes: Option<usize>,
     /// The largest request body forwarded; a larger one gets 413.
     pub max_body_bytes: usize,
+    /// The least bytes a second a request body must average once its first
+    /// second has passed (a slower one gets 408); 0 for no rate.
+    pub min_body_rate: u64,
     /// How long a client may take to send its request headers and body (a
     /// slower one gets 408), how long an idle connection stays open, and how
     /// long a client may leave its answer unread.
@@ -120,6 +126,7 @@ impl Default for Config {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_event_bytes: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            min_body_rate: DEFAULT_MIN_BODY_RATE,
             client_timeout: DEFAULT_CLIENT_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             passthrough: false,
@@ -158,6 +165,9 @@ Options:
   --idle-timeout-ms N    longest upstream silence [default: 60000]
   --max-event-bytes N    largest upstream event the relay accepts
   --max-body-bytes N     largest request body forwarded [default: 4194304]
+  --min-body-bytes-per-sec N
+                         least rate a request body must average after its
+                         first second; 0 for none [default: 1024]
   --client-timeout-ms N  longest a client may take to send its request,
                          leave its answer unread, or keep a connection idle
                          [default: 30000]
@@ -242,6 +252,7 @@ impl Config {
                 }
                 "--max-event-bytes" => config.max_event_bytes = Some(parse(&flag, &value()?)?),
                 "--max-body-bytes" => config.max_body_bytes = parse(&flag, &value()?)?,
+                "--min-body-bytes-per-sec" => config.min_body_rate = parse(&flag, &value()?)?,
                 "--client-timeout-ms" => {
                     config.client_timeout = Duration::from_millis(parse(&flag, &value()?)?)
                 }
@@ -397,6 +408,7 @@ mod tests {
         assert_eq!(config.tool_calls, ToolCallMode::Hide);
         assert_eq!(config.client_timeout, Duration::from_secs(30));
         assert_eq!(config.max_connections, 10_000);
+        assert_eq!(config.min_body_rate, 1024);
         assert_eq!(config.to, To::Route);
         assert!(config.values);
     }
@@ -419,6 +431,8 @@ mod tests {
             "250",
             "--max-event-bytes",
             "1000",
+            "--min-body-bytes-per-sec",
+            "0",
             "--client-timeout-ms=300",
             "--max-connections",
             "2",
@@ -433,6 +447,7 @@ mod tests {
         assert!(!config.values);
         assert_eq!(config.idle_timeout, Duration::from_millis(250));
         assert_eq!(config.max_event_bytes, Some(1000));
+        assert_eq!(config.min_body_rate, 0);
         assert_eq!(config.client_timeout, Duration::from_millis(300));
         assert_eq!(config.max_connections, 2);
         assert!(config.passthrough);

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+pub mod body;
 pub mod config;
 pub mod headers;
 pub mod idle;

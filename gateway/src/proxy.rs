@@ -23,6 +23,7 @@ use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use memchr::memmem;
 
+use crate::body::{self, BodyError, BodyLimits};
 use crate::config::Config;
 use crate::headers;
 use crate::idle::{IdleTimeout, UpstreamError};
@@ -199,33 +200,14 @@ async fn forward(
     let deadline = clock
         .as_ref()
         .map_or_else(|| Instant::now() + client_timeout, |clock| clock.deadline());
-    let read = axum::body::to_bytes(body, gateway.config.max_body_bytes);
-    let body = match tokio::time::timeout_at(deadline.into(), read).await {
-        Ok(Ok(body)) => body,
-        Err(_) => {
-            let message = format!(
-                "request body not received within {} ms",
-                client_timeout.as_millis()
-            );
-            let mut response =
-                log.error_response(StatusCode::REQUEST_TIMEOUT, "request_timeout", &message);
-            // The rest of the body may still come: it is not a next request.
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return response;
-        }
-        Ok(Err(_)) => {
-            let message = format!(
-                "request body over {} bytes, or unreadable",
-                gateway.config.max_body_bytes
-            );
-            return log.error_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request_too_large",
-                &message,
-            );
-        }
+    let limits = BodyLimits {
+        max_bytes: gateway.config.max_body_bytes,
+        min_bytes_per_sec: gateway.config.min_body_rate,
+        deadline,
+    };
+    let body = match body::read(body, declared_length(&headers), limits).await {
+        Ok(body) => body,
+        Err(error) => return body_error_response(log, error, &gateway.config),
     };
     let mut asks_for_stream = match route.asks_for_stream(&body) {
         Ok(asks) => asks,
@@ -434,6 +416,52 @@ async fn whole_answer(
         translated,
     )
         .into_response()
+}
+
+/// The body's length as the request declared it.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok())
+}
+
+/// The answer to a request whose body was not read whole.
+fn body_error_response(log: RequestLog, error: BodyError, config: &Config) -> Response {
+    let (status, error_type, message) = match error {
+        BodyError::TooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            format!("request body over {} bytes", config.max_body_bytes),
+        ),
+        BodyError::Unreadable => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "request body unreadable".to_owned(),
+        ),
+        BodyError::TimedOut => (
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "request body not received within {} ms",
+                config.client_timeout.as_millis()
+            ),
+        ),
+        BodyError::TooSlow => (
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "request body slower than {} bytes a second",
+                config.min_body_rate
+            ),
+        ),
+    };
+    let mut response = log.error_response(status, error_type, &message);
+    // The rest of the body may still come: it is not a next request.
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// A `text/event-stream` response of `body`.

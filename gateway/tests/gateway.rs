@@ -1608,3 +1608,46 @@ async fn a_stream_flag_that_is_not_one_boolean_gets_400() {
         assert_eq!(response.status(), status, "{body}");
     }
 }
+
+#[tokio::test]
+async fn a_request_body_slower_than_the_least_rate_gets_408() {
+    let (upstream, seen) = scripted_upstream(vec![Step::Raw(EVENT_STREAM_HEAD), Step::End]).await;
+    // The client timeout is far off: only the rate can cut this body.
+    let args = [
+        "--min-body-bytes-per-sec",
+        "1000",
+        "--client-timeout-ms",
+        "20000",
+    ];
+    let gateway = gateway(&upstream, &args).await;
+    let mut socket = TcpStream::connect(gateway).await.unwrap();
+    socket.set_nodelay(true).unwrap();
+    let head =
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-length: 100000\r\n\r\n";
+    socket.write_all(head.as_bytes()).await.unwrap();
+    // 10 bytes each 50 ms: 200 bytes a second, for at most PATIENCE.
+    let mut answer = Vec::new();
+    let mut scratch = [0u8; 1024];
+    let trickle = async {
+        loop {
+            if socket.write_all(b"          ").await.is_err() {
+                break;
+            }
+            match tokio::time::timeout(Duration::from_millis(50), socket.read(&mut scratch)).await {
+                Ok(Ok(0) | Err(_)) => break,
+                Ok(Ok(read)) => answer.extend_from_slice(&scratch[..read]),
+                Err(_) => {}
+            }
+        }
+    };
+    tokio::time::timeout(PATIENCE, trickle)
+        .await
+        .expect("the gateway cuts the body off");
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer:?}");
+    let error = error_of(&answer);
+    assert_eq!(error["error"]["type"], "request_timeout");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.contains("1000 bytes a second"), "{message}");
+    assert_nothing_reached_the_upstream(seen).await;
+}

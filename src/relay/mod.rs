@@ -18,11 +18,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use self::calls::Calls;
-use self::render::{Counts, End, Failure, Renderer, Verbatim, write_escaped};
+use self::render::{End, Failure, Renderer, Verbatim, write_escaped};
 use crate::error::{Error, ErrorKind, UnknownName};
+use crate::neutral::{Finish, KeptFinish, Usage};
 use crate::scan::Keys;
 use crate::upstream::{
-    CallDelta, Code, Decoder, Finish, Format, Input, Message, Sink, Upstream, UpstreamError, Usage,
+    CallDelta, Code, Decoder, Format, Input, Message, Sink, Upstream, UpstreamError,
 };
 
 pub use self::render::Output;
@@ -194,11 +195,13 @@ struct State {
     /// The choice the decoder's events are about.
     choice: u32,
     spare_strings: Vec<String>,
-    /// Counts merged from every usage upstream sent, field by field.
-    usage: Usage<'static>,
-    usage_seen: bool,
-    /// Upstream's last usage object when it is already OpenAI's shape.
-    openai_usage: Option<String>,
+    /// Choice 0's finish, as upstream gave it.
+    finish: KeptFinish,
+    /// Counts merged from every usage upstream sent, field by field; `None`
+    /// while upstream sent none.
+    usage: Option<Usage>,
+    /// The upstream format, once given or detected.
+    format: Option<Format>,
     /// Escaped text and target-value spans on their way to the renderer.
     escaped: Vec<u8>,
     spans: Vec<u8>,
@@ -243,7 +246,7 @@ struct Choice {
     index: u32,
     calls: Calls,
     tool_calls: Vec<ToolCallSummary>,
-    finish: Option<String>,
+    finish: KeptFinish,
 }
 
 impl Default for Relay {
@@ -280,9 +283,9 @@ impl Relay {
                 others_used: 0,
                 choice: 0,
                 spare_strings: Vec::new(),
-                usage: Usage::default(),
-                usage_seen: false,
-                openai_usage: None,
+                finish: KeptFinish::default(),
+                usage: None,
+                format: None,
                 escaped: Vec::new(),
                 spans: Vec::new(),
                 offset: 0,
@@ -603,6 +606,7 @@ impl Sink for State {
     /// the renderer of [`Output::Same`] and tells whether the event may go
     /// out as it came.
     fn format(&mut self, format: Option<Format>) {
+        self.format = format;
         if self.output == Output::Same {
             self.pick_renderer(format);
         }
@@ -615,7 +619,7 @@ impl Sink for State {
                 event,
                 Upstream::Choice(_)
                     | Upstream::Response { .. }
-                    | Upstream::Usage(_)
+                    | Upstream::Usage { .. }
                     | Upstream::Error(_)
                     | Upstream::End
             )
@@ -665,16 +669,18 @@ impl Sink for State {
                 }
             }
             Upstream::Finish(finish) => {
-                if self.summary.finish_reason.is_none() {
-                    let reason = finish_reason(finish, !self.summary.tool_calls.is_empty());
+                if !self.finish.is_some() {
+                    self.finish.set(finish);
+                    let called = !self.summary.tool_calls.is_empty();
+                    let words = finish.words(Format::OpenAiChat, called);
                     set_text(
                         &mut self.summary.finish_reason,
                         &mut self.spare_strings,
-                        reason,
+                        words.reason,
                     );
                 }
             }
-            Upstream::Usage(usage) => self.usage(&usage),
+            Upstream::Usage { usage, raw } => self.usage(usage, raw),
             Upstream::Error(error) => self.upstream_error(&error),
             Upstream::End => {
                 self.summary.saw_done = true;
@@ -687,24 +693,9 @@ impl Sink for State {
     }
 }
 
-/// A finish in OpenAI's words; Responses' `completed` says `tool_calls` when
-/// the response made calls.
-fn finish_reason(finish: Finish<'_>, called: bool) -> &str {
-    match finish {
-        Finish::Stop => "stop",
-        Finish::Length => "length",
-        Finish::ToolCalls => "tool_calls",
-        Finish::ContentFilter => "content_filter",
-        Finish::Completed if called => "tool_calls",
-        Finish::Completed => "stop",
-        Finish::Other(word) => word,
-    }
-}
-
 impl State {
     fn retained_bytes(&self) -> usize {
         let spare: usize = self.spare_strings.iter().map(String::capacity).sum();
-        let usage = self.openai_usage.as_ref().map_or(0, String::capacity);
         let others: usize = self
             .others
             .iter()
@@ -714,7 +705,7 @@ impl State {
                     .iter()
                     .map(ToolCallSummary::retained_bytes)
                     .sum();
-                choice.calls.retained_bytes() + calls
+                choice.calls.retained_bytes() + choice.finish.retained_bytes() + calls
             })
             .sum();
         self.renderer.retained()
@@ -724,7 +715,7 @@ impl State {
             + self.calls.retained_bytes()
             + others
             + spare
-            + usage
+            + self.finish.retained_bytes()
     }
 
     fn reset(&mut self) {
@@ -735,7 +726,6 @@ impl State {
             &mut summary.finish_reason,
             &mut summary.usage,
             &mut summary.upstream_error,
-            &mut self.openai_usage,
         ];
         for mut text in texts.into_iter().filter_map(Option::take) {
             text.clear();
@@ -744,16 +734,14 @@ impl State {
         self.calls.reset(&mut summary.tool_calls);
         for choice in &mut self.others[..self.others_used] {
             choice.calls.reset(&mut choice.tool_calls);
-            if let Some(mut text) = choice.finish.take() {
-                text.clear();
-                self.spare_strings.push(text);
-            }
+            choice.finish.clear();
         }
         self.others_used = 0;
         summary.saw_done = false;
         summary.content_truncated = false;
-        self.usage = Usage::default();
-        self.usage_seen = false;
+        self.finish.clear();
+        self.usage = None;
+        self.format = None;
         self.phase = Phase::Rewrite;
         self.events = 0;
         self.stream_arguments = 0;
@@ -887,29 +875,17 @@ impl State {
                     out.arguments(&mut choice.calls, slot, call, index, fragment);
                 }
             }
-            Upstream::Finish(finish) if choice.finish.is_none() => {
-                let reason = finish_reason(finish, !choice.tool_calls.is_empty());
-                set_text(&mut choice.finish, &mut self.spare_strings, reason);
-            }
+            Upstream::Finish(finish) if !choice.finish.is_some() => choice.finish.set(finish),
             _ => {}
         }
         Ok(())
     }
 
-    fn usage(&mut self, usage: &Usage<'_>) {
-        set_text(&mut self.summary.usage, &mut self.spare_strings, usage.raw);
-        if usage.openai_shape {
-            set_text(&mut self.openai_usage, &mut self.spare_strings, usage.raw);
-        }
-        let merged = &mut self.usage;
-        merged.prompt = usage.prompt.or(merged.prompt);
-        merged.completion = usage.completion.or(merged.completion);
-        merged.total = usage.total.or(merged.total);
-        merged.cached = usage.cached.or(merged.cached);
-        merged.reasoning = usage.reasoning.or(merged.reasoning);
-        self.usage_seen = true;
-        let counts = counts(&self.usage, self.usage_seen, self.openai_usage.as_deref());
-        self.renderer.usage(&counts);
+    fn usage(&mut self, usage: Usage, raw: &str) {
+        set_text(&mut self.summary.usage, &mut self.spare_strings, raw);
+        let merged = self.usage.get_or_insert_default();
+        merged.update(usage);
+        self.renderer.usage(merged);
     }
 
     /// Writes what this upstream event brought before the error, then the
@@ -963,14 +939,18 @@ impl State {
             return;
         }
         let hide = self.mode == ToolCallMode::Hide;
-        let mut others = smallvec::SmallVec::<[(u32, &str); 4]>::new();
+        let mut others = smallvec::SmallVec::<[(u32, Finish<'_>, bool); 4]>::new();
         for choice in &self.others[..self.others_used] {
-            others.push((choice.index, shown(choice.finish.as_deref(), hide)));
+            let (finish, called) = shown(choice.finish.get(), &choice.tool_calls, hide);
+            others.push((choice.index, finish, called));
         }
+        let (finish, made_calls) = shown(self.finish.get(), &self.summary.tool_calls, hide);
         let end = End {
-            reason: shown(self.summary.finish_reason.as_deref(), hide),
+            finish,
+            made_calls,
             others: &others,
-            usage: counts(&self.usage, self.usage_seen, self.openai_usage.as_deref()),
+            usage: self.usage,
+            raw_usage: self.format.zip(self.summary.usage.as_deref()),
         };
         self.renderer.end(&end);
     }
@@ -1043,25 +1023,17 @@ impl Out<'_> {
     }
 }
 
-/// The finish the client is told: with calls hidden, `tool_calls` reads as
-/// `stop`.
-fn shown(reason: Option<&str>, hide: bool) -> &str {
-    match reason {
-        Some("tool_calls") if hide => "stop",
-        Some(reason) => reason,
-        None => "stop",
-    }
-}
-
-fn counts<'a>(usage: &Usage<'_>, seen: bool, openai: Option<&'a str>) -> Counts<'a> {
-    Counts {
-        prompt: usage.prompt,
-        completion: usage.completion,
-        total: usage.total,
-        cached: usage.cached,
-        reasoning: usage.reasoning,
-        openai,
-        seen,
+/// The finish the client is told, and whether it is told of calls: with
+/// calls hidden, a `tool_calls` finish reads as a stop, and the answer made
+/// none.
+fn shown<'a>(
+    finish: Option<Finish<'a>>,
+    calls: &[ToolCallSummary],
+    hide: bool,
+) -> (Finish<'a>, bool) {
+    match finish.unwrap_or(Finish::Stop) {
+        Finish::ToolCalls if hide => (Finish::Stop, false),
+        finish => (finish, !hide && !calls.is_empty()),
     }
 }
 

@@ -21,8 +21,9 @@
 //! fragments of a call never opened.
 
 use super::reader::{At, Doc};
-use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage, text};
+use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError, text};
 use crate::Error;
+use crate::neutral::AnthropicUsage;
 use crate::sse::SseEvent;
 
 pub(super) fn decode(
@@ -115,8 +116,13 @@ pub(super) fn decode(
             b"message_delta" => {
                 let delta = doc.get_object(root, "delta")?;
                 usage(&doc, doc.get_object(root, "usage")?, sink)?;
-                match doc.str(delta, "stop_reason")? {
-                    Some(reason) => sink.event(Upstream::Finish(finish(reason))),
+                let [reason, sequence] = doc.pick(delta, ["stop_reason", "stop_sequence"])?;
+                match doc.string(reason)? {
+                    Some(reason) => {
+                        let sequence = doc.string(sequence)?;
+                        let finish = Finish::read(Format::Anthropic, reason, sequence);
+                        sink.event(Upstream::Finish(finish))
+                    }
                     None => Ok(()),
                 }
             }
@@ -136,8 +142,8 @@ pub(super) fn decode(
     })
 }
 
-/// Anthropic counts input tokens apart from those written to or read from
-/// the prompt cache; OpenAI's `prompt_tokens` counts them all.
+/// The counts of a `usage` object, whose `input_tokens` leave out the
+/// cache's ([`AnthropicUsage`]).
 fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Error> {
     let Some(usage) = at else {
         return Ok(());
@@ -151,27 +157,14 @@ fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Erro
             "output_tokens",
         ],
     )?;
-    let input = doc.unsigned_at(input)?;
-    let created = doc.unsigned_at(created)?;
-    let read = doc.unsigned_at(read)?;
-    let prompt = input.map(|input| input + created.unwrap_or(0) + read.unwrap_or(0));
-    sink.event(Upstream::Usage(Usage {
-        prompt,
-        completion: doc.unsigned_at(output)?,
-        total: None,
-        cached: read,
-        reasoning: None,
+    let counts = AnthropicUsage {
+        input_tokens: doc.unsigned_at(input)?,
+        output_tokens: doc.unsigned_at(output)?,
+        cache_read_input_tokens: doc.unsigned_at(read)?,
+        cache_creation_input_tokens: doc.unsigned_at(created)?,
+    };
+    sink.event(Upstream::Usage {
+        usage: counts.into(),
         raw: doc.raw(usage),
-        openai_shape: false,
-    }))
-}
-
-fn finish(reason: &str) -> Finish<'_> {
-    match reason {
-        "end_turn" | "stop_sequence" | "pause_turn" => Finish::Stop,
-        "max_tokens" | "model_context_window_exceeded" => Finish::Length,
-        "tool_use" => Finish::ToolCalls,
-        "refusal" => Finish::ContentFilter,
-        other => Finish::Other(other),
-    }
+    })
 }

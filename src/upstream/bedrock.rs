@@ -11,13 +11,9 @@
 //! `metadata`; a body that ends after `messageStop` without it is complete
 //! too (the relay sees a finish), one that ends before is cut off.
 //!
-//! Stop reasons: `end_turn` and `stop_sequence` are `stop`, `tool_use`
-//! `tool_calls`, `max_tokens` and `model_context_window_exceeded` `length`,
-//! `guardrail_intervened` and `content_filtered` `content_filter`; any other
-//! is passed on as [`Finish::Other`]. Usage: prompt tokens are `inputTokens`
-//! plus the cache's `cacheReadInputTokens` and `cacheWriteInputTokens` (as
-//! OpenAI's `prompt_tokens` count them all), completion `outputTokens`,
-//! total `totalTokens`, cached `cacheReadInputTokens`.
+//! Stop reasons are read by [`Finish::read`], usage by
+//! [`BedrockUsage`](crate::neutral::BedrockUsage): `inputTokens` leave out
+//! the cache's.
 //!
 //! A frame of `:message-type` `exception` (`throttlingException`,
 //! `modelStreamErrorException`, `validationException`, ...) or `error` is an
@@ -25,8 +21,9 @@
 //! Every payload's padding member `p` and unknown events are ignored.
 
 use super::reader::{At, Doc};
-use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage, text};
+use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError, text};
 use crate::Error;
+use crate::neutral::BedrockUsage;
 
 /// One Bedrock event: a frame's headers and payload, or an SSE event's name
 /// and data for a stream that a proxy turned into SSE.
@@ -92,7 +89,11 @@ pub(super) fn decode(
             }
         }
         b"messageStop" => match doc.str(root, "stopReason")? {
-            Some(reason) => sink.event(Upstream::Finish(finish(reason))),
+            Some(reason) => sink.event(Upstream::Finish(Finish::read(
+                Format::Bedrock,
+                reason,
+                None,
+            ))),
             None => Ok(()),
         },
         b"metadata" => {
@@ -145,30 +146,15 @@ fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Erro
             "cacheWriteInputTokens",
         ],
     )?;
-    let read = doc.unsigned_at(read)?;
-    let write = doc.unsigned_at(write)?;
-    let prompt = doc.unsigned_at(input)?.map(|input| {
-        input
-            .saturating_add(read.unwrap_or(0))
-            .saturating_add(write.unwrap_or(0))
-    });
-    sink.event(Upstream::Usage(Usage {
-        prompt,
-        completion: doc.unsigned_at(output)?,
-        total: doc.unsigned_at(total)?,
-        cached: read,
-        reasoning: None,
+    let counts = BedrockUsage {
+        input_tokens: doc.unsigned_at(input)?,
+        output_tokens: doc.unsigned_at(output)?,
+        total_tokens: doc.unsigned_at(total)?,
+        cache_read_input_tokens: doc.unsigned_at(read)?,
+        cache_write_input_tokens: doc.unsigned_at(write)?,
+    };
+    sink.event(Upstream::Usage {
+        usage: counts.into(),
         raw: doc.raw(usage),
-        openai_shape: false,
-    }))
-}
-
-fn finish(reason: &str) -> Finish<'_> {
-    match reason {
-        "end_turn" | "stop_sequence" => Finish::Stop,
-        "tool_use" => Finish::ToolCalls,
-        "max_tokens" | "model_context_window_exceeded" => Finish::Length,
-        "guardrail_intervened" | "content_filtered" => Finish::ContentFilter,
-        other => Finish::Other(other),
-    }
+    })
 }

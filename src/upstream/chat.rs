@@ -17,8 +17,9 @@
 use smallvec::SmallVec;
 
 use super::reader::{At, Doc};
-use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage};
+use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError};
 use crate::Error;
+use crate::neutral::ChatUsage;
 
 /// Decodes one event, `doc` as the reader read its `data`.
 pub(super) fn decode(
@@ -92,30 +93,40 @@ pub(super) fn decode(
     }
     sink.event(Upstream::Choice(0))?;
     if let Some(at) = usage {
-        let [prompt, completion, total, details] = doc.pick(
+        let [
+            prompt,
+            completion,
+            total,
+            prompt_details,
+            completion_details,
+        ] = doc.pick(
             usage,
             [
                 "prompt_tokens",
                 "completion_tokens",
                 "total_tokens",
+                "prompt_tokens_details",
                 "completion_tokens_details",
             ],
         )?;
-        sink.event(Upstream::Usage(Usage {
-            prompt: doc.unsigned_at(prompt)?,
-            completion: doc.unsigned_at(completion)?,
-            total: doc.unsigned_at(total)?,
-            cached: None,
-            reasoning: doc.unsigned(doc.object(details)?, "reasoning_tokens")?,
+        let counts = ChatUsage {
+            prompt_tokens: doc.unsigned_at(prompt)?,
+            completion_tokens: doc.unsigned_at(completion)?,
+            total_tokens: doc.unsigned_at(total)?,
+            cached_tokens: doc.unsigned(doc.object(prompt_details)?, "cached_tokens")?,
+            reasoning_tokens: doc.unsigned(doc.object(completion_details)?, "reasoning_tokens")?,
+        };
+        sink.event(Upstream::Usage {
+            usage: counts.into(),
             raw: doc.raw(at),
-            openai_shape: true,
-        }))?;
+        })?;
     }
     for choice in &read {
         // The empty string some providers send means "not yet".
         if let Some(reason) = doc.string(choice.finish)?.filter(|r| !r.is_empty()) {
             sink.event(Upstream::Choice(choice.index))?;
-            sink.event(Upstream::Finish(finish(reason)))?;
+            let finish = Finish::read(Format::OpenAiChat, reason, None);
+            sink.event(Upstream::Finish(finish))?;
         }
     }
     sink.event(Upstream::Choice(0))
@@ -250,15 +261,5 @@ fn carries(doc: &Doc<'_>, at: At) -> bool {
     } else {
         doc.elements(Some(at))
             .is_ok_and(|mut all| all.next().is_some())
-    }
-}
-
-fn finish(reason: &str) -> Finish<'_> {
-    match reason {
-        "stop" => Finish::Stop,
-        "length" => Finish::Length,
-        "tool_calls" | "function_call" => Finish::ToolCalls,
-        "content_filter" => Finish::ContentFilter,
-        other => Finish::Other(other),
     }
 }

@@ -24,19 +24,12 @@
 //!   distinct within a response and the same however the stream is cut.
 //! - **Finish.** Some streams send a `finishReason`, then more text and a
 //!   second one; the first is the response's finish, and it goes out once,
-//!   when the body ends ([`super::Decoder::finish`]). `STOP` is `stop`, or
-//!   `tool_calls` when the response made a call; `MAX_TOKENS` is `length`;
-//!   `SAFETY`, `RECITATION`, `BLOCKLIST`, `PROHIBITED_CONTENT`, `SPII` and
-//!   the `IMAGE_*` filter reasons are `content_filter`, as is a prompt
-//!   blocked by `promptFeedback.blockReason`; any other word
-//!   (`MALFORMED_FUNCTION_CALL`, `OTHER`, `LANGUAGE`, ...) is passed on as
-//!   [`Finish::Other`], as Gemini wrote it. A body that ends with no
-//!   `finishReason` was cut off.
-//! - **Usage.** `usageMetadata` comes with every event, counting so far:
-//!   prompt tokens are `promptTokenCount` plus `toolUsePromptTokenCount`,
-//!   completion tokens `candidatesTokenCount` plus `thoughtsTokenCount` (as
-//!   OpenAI's `completion_tokens` count reasoning), total `totalTokenCount`
-//!   and cached `cachedContentTokenCount`. A `usageMetadata` with no count
+//!   when the body ends ([`super::Decoder::finish`]), read by
+//!   [`Finish::read`]; a prompt blocked by `promptFeedback.blockReason` is
+//!   `SAFETY`. A body that ends with no `finishReason` was cut off.
+//! - **Usage.** `usageMetadata` comes with every event, counting so far,
+//!   read by [`GeminiUsage`]: thoughts are counted beside the candidates,
+//!   tool-use prompt tokens beside the prompt's. A `usageMetadata` with no count
 //!   (`{"trafficType":"ON_DEMAND"}`) is no usage.
 //! - **Errors.** An in-stream `{"error":{"code","message","status"}}` is an
 //!   upstream error, of type `status`.
@@ -47,7 +40,8 @@ use std::fmt::Write as _;
 
 use self::partial::{Assembler, Piece};
 use super::reader::{At, Doc, Scalar};
-use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage, text};
+use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError, text};
+use crate::neutral::{GeminiUsage, KeptFinish};
 use crate::{Error, ErrorKind};
 
 /// What a Gemini stream carries from one event to the next.
@@ -59,65 +53,31 @@ pub(super) struct State {
     streaming: Option<u64>,
     assembler: Assembler,
     /// The first `finishReason`, kept for the end of the body.
-    finish: Option<Reason>,
-    finish_word: String,
+    finish: KeptFinish,
     /// Reused: a made call id, and one event's assembled arguments.
     id: String,
     fragment: String,
-}
-
-/// A `finishReason`, kept past the event that brought it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reason {
-    Stop,
-    Length,
-    ContentFilter,
-    /// The word is in `State::finish_word`.
-    Other,
 }
 
 impl State {
     pub(super) fn reset(&mut self) {
         self.calls = 0;
         self.streaming = None;
-        self.finish = None;
-        self.finish_word.clear();
+        self.finish.clear();
     }
 
     /// The body ended: the response's finish, if upstream gave one.
     pub(super) fn finish(&self, sink: &mut impl Sink) -> Result<(), Error> {
-        let finish = match self.finish {
-            None => return Ok(()),
-            Some(Reason::Stop) if self.calls > 0 => Finish::ToolCalls,
-            Some(Reason::Stop) => Finish::Stop,
-            Some(Reason::Length) => Finish::Length,
-            Some(Reason::ContentFilter) => Finish::ContentFilter,
-            Some(Reason::Other) => Finish::Other(&self.finish_word),
-        };
-        sink.event(Upstream::Finish(finish))
+        match self.finish.get() {
+            Some(finish) => sink.event(Upstream::Finish(finish)),
+            None => Ok(()),
+        }
     }
 
     fn keep_finish(&mut self, word: &str) {
-        if self.finish.is_some() {
-            return;
+        if !self.finish.is_some() {
+            self.finish.set(Finish::read(Format::Gemini, word, None));
         }
-        self.finish = Some(match word {
-            "STOP" => Reason::Stop,
-            "MAX_TOKENS" => Reason::Length,
-            "SAFETY"
-            | "RECITATION"
-            | "BLOCKLIST"
-            | "PROHIBITED_CONTENT"
-            | "SPII"
-            | "IMAGE_SAFETY"
-            | "IMAGE_PROHIBITED_CONTENT"
-            | "IMAGE_RECITATION" => Reason::ContentFilter,
-            other => {
-                self.finish_word.clear();
-                self.finish_word.push_str(other);
-                Reason::Other
-            }
-        });
     }
 }
 
@@ -342,25 +302,22 @@ fn read_usage(doc: &Doc<'_>, usage: Option<At>, sink: &mut impl Sink) -> Result<
             "cachedContentTokenCount",
         ],
     )?;
-    let sum = |a: Option<At>, b: Option<At>| -> Result<Option<u64>, Error> {
-        Ok(match (doc.unsigned_at(a)?, doc.unsigned_at(b)?) {
-            (None, None) => None,
-            (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
-        })
+    let counts = GeminiUsage {
+        prompt_token_count: doc.unsigned_at(prompt)?,
+        tool_use_prompt_token_count: doc.unsigned_at(tool_prompt)?,
+        candidates_token_count: doc.unsigned_at(candidates)?,
+        thoughts_token_count: doc.unsigned_at(thoughts)?,
+        total_token_count: doc.unsigned_at(total)?,
+        cached_content_token_count: doc.unsigned_at(cached)?,
     };
-    let usage = Usage {
-        prompt: sum(prompt, tool_prompt)?,
-        completion: sum(candidates, thoughts)?,
-        total: doc.unsigned_at(total)?,
-        cached: doc.unsigned_at(cached)?,
-        reasoning: doc.unsigned_at(thoughts)?,
-        raw: doc.raw(at),
-        openai_shape: false,
-    };
-    if usage.prompt.is_none() && usage.completion.is_none() && usage.total.is_none() {
+    let usage = crate::neutral::Usage::from(counts);
+    if usage.input.is_none() && usage.output.is_none() && usage.total.is_none() {
         return Ok(());
     }
-    sink.event(Upstream::Usage(usage))
+    sink.event(Upstream::Usage {
+        usage,
+        raw: doc.raw(at),
+    })
 }
 
 /// Unix seconds of an RFC 3339 time (`2026-04-02T17:03:50.399550Z`, or with

@@ -44,6 +44,8 @@ use crate::eventstream::Frame;
 use crate::sse::SseEvent;
 use crate::{Error, UnknownName};
 
+pub use crate::neutral::{Finish, Usage};
+
 pub use self::reader::Code;
 use self::reader::{At, Doc, EventReader, Names};
 
@@ -194,7 +196,12 @@ pub enum Upstream<'a> {
     /// Why the answer ended.
     Finish(Finish<'a>),
     /// Token counts; the latest wins, field by field.
-    Usage(Usage<'a>),
+    Usage {
+        /// The counts.
+        usage: Usage,
+        /// The usage object as upstream sent it.
+        raw: &'a str,
+    },
     /// An error upstream reported in the stream.
     Error(UpstreamError<'a>),
     /// The format's end of the response (`[DONE]`, `message_stop`,
@@ -242,44 +249,6 @@ pub struct CallDelta<'a> {
     pub name: Option<&'a str>,
     /// An argument fragment: raw JSON text, possibly cut anywhere.
     pub arguments: Option<&'a str>,
-}
-
-/// Why the answer ended, in OpenAI's words.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Finish<'a> {
-    /// `stop`: a natural end or a stop sequence.
-    Stop,
-    /// `length`: a token limit.
-    Length,
-    /// `tool_calls`: the model waits for tool results.
-    ToolCalls,
-    /// `content_filter`: refused or filtered.
-    ContentFilter,
-    /// Responses' `completed`: `tool_calls` when the response made calls,
-    /// `stop` otherwise.
-    Completed,
-    /// A chat provider's own word, passed on as it is.
-    Other(&'a str),
-}
-
-/// Token counts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Usage<'a> {
-    /// Input tokens, cached ones included.
-    pub prompt: Option<u64>,
-    /// Output tokens.
-    pub completion: Option<u64>,
-    /// Both; the sum when upstream does not say.
-    pub total: Option<u64>,
-    /// Input tokens read from a cache.
-    pub cached: Option<u64>,
-    /// Output tokens spent on reasoning, counted in `completion` too.
-    pub reasoning: Option<u64>,
-    /// The usage object as upstream sent it.
-    pub raw: &'a str,
-    /// Whether `raw` already has OpenAI chat's shape and may go downstream
-    /// as it is.
-    pub openai_shape: bool,
 }
 
 /// An error upstream reported in the stream.
@@ -597,6 +566,7 @@ pub(crate) static READ_BY_A_DECODER: Names = Names::of(&[
     "numberValue",
     "partialArgs",
     "stop_reason",
+    "stop_sequence",
     "stringValue",
     "totalTokens",
     "finishReason",
@@ -630,6 +600,7 @@ pub(crate) static READ_BY_A_DECODER: Names = Names::of(&[
     "input_tokens_details",
     "cacheWriteInputTokens",
     "output_tokens_details",
+    "prompt_tokens_details",
     "cache_read_input_tokens",
     "cachedContentTokenCount",
     "toolUsePromptTokenCount",

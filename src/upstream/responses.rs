@@ -22,8 +22,9 @@
 //! `output_tokens_details.reasoning_tokens`.
 
 use super::reader::{At, Doc};
-use super::{CallDelta, CallRef, Finish, Sink, Upstream, UpstreamError, Usage, text};
+use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError, text};
 use crate::Error;
+use crate::neutral::ResponsesUsage;
 use crate::sse::SseEvent;
 
 pub(super) fn decode(
@@ -115,13 +116,15 @@ pub(super) fn decode(
                 let response = doc.get_object(root, "response")?;
                 usage(&doc, doc.get_object(response, "usage")?, sink)?;
                 match name {
-                    b"completed" => sink.event(Upstream::Finish(Finish::Completed))?,
-                    b"incomplete" => {
+                    b"completed" | b"incomplete" => {
                         let details = doc.get_object(response, "incomplete_details")?;
-                        let finish = match doc.str(details, "reason")? {
-                            Some("content_filter") => Finish::ContentFilter,
-                            _ => Finish::Length,
+                        let reason = doc.str(details, "reason")?;
+                        let status = if name == b"completed" {
+                            "completed"
+                        } else {
+                            "incomplete"
                         };
+                        let finish = Finish::read(Format::OpenAiResponses, status, reason);
                         sink.event(Upstream::Finish(finish))?;
                     }
                     _ => {
@@ -147,13 +150,15 @@ fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Erro
     };
     let details = doc.get_object(at, "input_tokens_details")?;
     let output_details = doc.get_object(at, "output_tokens_details")?;
-    sink.event(Upstream::Usage(Usage {
-        prompt: doc.unsigned(at, "input_tokens")?,
-        completion: doc.unsigned(at, "output_tokens")?,
-        total: doc.unsigned(at, "total_tokens")?,
-        cached: doc.unsigned(details, "cached_tokens")?,
-        reasoning: doc.unsigned(output_details, "reasoning_tokens")?,
+    let counts = ResponsesUsage {
+        input_tokens: doc.unsigned(at, "input_tokens")?,
+        output_tokens: doc.unsigned(at, "output_tokens")?,
+        total_tokens: doc.unsigned(at, "total_tokens")?,
+        cached_tokens: doc.unsigned(details, "cached_tokens")?,
+        reasoning_tokens: doc.unsigned(output_details, "reasoning_tokens")?,
+    };
+    sink.event(Upstream::Usage {
+        usage: counts.into(),
         raw: doc.raw(usage),
-        openai_shape: false,
-    }))
+    })
 }

@@ -214,7 +214,23 @@ pub fn check_voice_agent(body: &[u8]) -> (Vec<u8>, Relay) {
         seen.reasoning,
         "The user wants the weather in Lisbon; call get_weather."
     );
-    let usage = serde_json::json!({"prompt_tokens": 412, "completion_tokens": 87, "total_tokens": 499, "prompt_tokens_details": {"cached_tokens": 128}});
+    let mut usage = serde_json::json!({"prompt_tokens": 412, "completion_tokens": 87, "total_tokens": 499, "prompt_tokens_details": {"cached_tokens": 128}});
+    // The reasoning count, where the copy has one: Gemini's
+    // `thoughtsTokenCount`, Responses' `reasoning_tokens` (the chat copy
+    // and the Anthropic one count none).
+    let reasoning = body
+        .windows(b"thoughtsTokenCount\":23".len())
+        .any(|w| w == b"thoughtsTokenCount\":23")
+        .then_some(23)
+        .or_else(|| {
+            let needle = b"\"reasoning_tokens\":24";
+            body.windows(needle.len())
+                .any(|w| w == needle)
+                .then_some(24)
+        });
+    if let Some(reasoning) = reasoning {
+        usage["completion_tokens_details"] = serde_json::json!({"reasoning_tokens": reasoning});
+    }
     assert_eq!(seen.usage, [usage]);
     assert_eq!(seen.finish_reasons, ["stop"]);
     (out, relay)

@@ -29,8 +29,9 @@ pub struct Meaning {
     pub reasoning: String,
     pub refusal: String,
     pub calls: Vec<Call>,
-    /// The first finish, in OpenAI's words (Responses' `completed` as
-    /// `stop` or `tool_calls`).
+    /// The first finish, in OpenAI's words (a stop after calls as
+    /// `tool_calls`: Responses' `completed` and Gemini's `STOP` do not say
+    /// why).
     pub finish: Option<String>,
     /// Token counts, merged field by field.
     pub usage: Option<Counts>,
@@ -102,23 +103,23 @@ impl Sink for Meaning {
                 }
             }
             Upstream::Finish(finish) if self.finish.is_none() => {
-                self.completed = finish == Finish::Completed;
+                self.completed = finish == Finish::Stop;
                 let reason = match finish {
-                    Finish::Stop | Finish::Completed => "stop",
+                    Finish::Stop | Finish::StopSequence(_) => "stop",
                     Finish::Length => "length",
                     Finish::ToolCalls => "tool_calls",
-                    Finish::ContentFilter => "content_filter",
+                    Finish::ContentFilter | Finish::Refusal => "content_filter",
                     Finish::Other(word) => word,
                 };
                 self.finish = Some(reason.to_owned());
             }
-            Upstream::Usage(usage) => {
+            Upstream::Usage { usage, .. } => {
                 let (p, c, t, k) = self.usage.unwrap_or_default();
                 self.usage = Some((
-                    usage.prompt.or(p),
-                    usage.completion.or(c),
+                    usage.input.or(p),
+                    usage.output.or(c),
                     usage.total.or(t),
-                    usage.cached.or(k),
+                    usage.cache_read.or(k),
                 ));
             }
             Upstream::Error(_) => self.errors += 1,
@@ -177,8 +178,7 @@ pub fn read(body: &[u8], format: Option<Format>) -> Result<Meaning, Error> {
     if decoder.format() == Some(Format::Gemini) {
         meaning.ended = meaning.finish.is_some();
     }
-    // Responses says `completed`, not why: a response that called reads as
-    // `tool_calls`, as the relay's summary says.
+    // A plain stop after calls waits for their results.
     if meaning.completed && !meaning.calls.is_empty() {
         meaning.finish = Some("tool_calls".to_owned());
     }

@@ -44,6 +44,7 @@
 
 #![forbid(unsafe_code)]
 
+mod answer;
 mod error;
 mod ir;
 mod json;
@@ -54,6 +55,7 @@ mod write;
 use argstream::Format;
 use serde_json::Value;
 
+pub use self::answer::{MAX_ERROR_MESSAGE, ResponseOptions, translate_error, translate_response};
 pub use self::error::{Error, ErrorKind, Warning};
 pub use self::schema::MAX_REF_DEPTH;
 

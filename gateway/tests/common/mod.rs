@@ -15,8 +15,19 @@ impl GatewayProcess {
     /// Starts it against `upstream` with `RUST_LOG=rust_log`, its stderr
     /// going to `stderr`, and waits for its `listening on` line.
     pub fn start(upstream: &str, rust_log: &str, stderr: Stdio) -> GatewayProcess {
+        GatewayProcess::start_with(upstream, &[], rust_log, stderr)
+    }
+
+    /// As [`start`](GatewayProcess::start), with more arguments.
+    pub fn start_with(
+        upstream: &str,
+        args: &[&str],
+        rust_log: &str,
+        stderr: Stdio,
+    ) -> GatewayProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_argstream-gateway"))
             .args(["--listen", "127.0.0.1:0", "--upstream", upstream])
+            .args(args)
             .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -26,7 +26,9 @@
 
 use std::io::Write as _;
 
-use super::{Base, Counts, End, Failure, Verbatim, write_json_string};
+use super::{Base, End, Failure, Verbatim, write_json_string};
+use crate::neutral::Usage;
+use crate::upstream::Format;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Prose {
@@ -50,9 +52,7 @@ pub(in crate::relay) struct Anthropic {
     calls: Vec<u32>,
     /// Blocks to close, sorted.
     open: Vec<u32>,
-    prompt: u64,
-    completion: u64,
-    cached: Option<u64>,
+    usage: Usage,
 }
 
 impl Anthropic {
@@ -65,9 +65,7 @@ impl Anthropic {
             pending: Vec::new(),
             calls: Vec::new(),
             open: Vec::new(),
-            prompt: 0,
-            completion: 0,
-            cached: None,
+            usage: Usage::default(),
         }
     }
 
@@ -78,9 +76,7 @@ impl Anthropic {
         self.pending.clear();
         self.calls.clear();
         self.open.clear();
-        self.prompt = 0;
-        self.completion = 0;
-        self.cached = None;
+        self.usage = Usage::default();
     }
 
     pub(super) fn retained(&self) -> usize {
@@ -149,10 +145,8 @@ impl Anthropic {
         self.base.push_named(b"content_block_delta");
     }
 
-    pub(super) fn usage(&mut self, usage: &Counts<'_>) {
-        self.cached = usage.cached;
-        self.prompt = usage.prompt().saturating_sub(usage.cached.unwrap_or(0));
-        self.completion = usage.completion();
+    pub(super) fn usage(&mut self, usage: &Usage) {
+        self.usage = *usage;
     }
 
     /// Writes the pending delta, or, for an Anthropic delta whose block is
@@ -191,17 +185,17 @@ impl Anthropic {
 
     pub(super) fn end(&mut self, end: &End<'_>) {
         self.close();
-        let stop = match end.reason {
-            "length" => "max_tokens",
-            "tool_calls" => "tool_use",
-            "content_filter" => "refusal",
-            _ => "end_turn",
-        };
+        let words = end.finish.words(Format::Anthropic, end.made_calls);
         let frame = &mut self.base.frame;
         frame.clear();
         frame.extend_from_slice(br#"{"type":"message_delta","delta":{"stop_reason":"#);
-        write_json_string(frame, stop);
-        frame.extend_from_slice(br#","stop_sequence":null},"usage":"#);
+        write_json_string(frame, words.reason);
+        frame.extend_from_slice(br#","stop_sequence":"#);
+        match words.detail {
+            Some(sequence) => write_json_string(frame, sequence),
+            None => frame.extend_from_slice(b"null"),
+        }
+        frame.extend_from_slice(br#"},"usage":"#);
         self.write_usage();
         self.base.frame.push(b'}');
         self.base.push_named(b"message_delta");
@@ -304,13 +298,18 @@ impl Anthropic {
     /// Appends the usage object to the frame.
     fn write_usage(&mut self) {
         let frame = &mut self.base.frame;
+        let usage = self.usage.anthropic();
         let _ = write!(
             frame,
             r#"{{"input_tokens":{},"output_tokens":{}"#,
-            self.prompt, self.completion
+            usage.input_tokens.unwrap_or(0),
+            usage.output_tokens.unwrap_or(0)
         );
-        if let Some(cached) = self.cached {
-            let _ = write!(frame, r#","cache_read_input_tokens":{cached}"#);
+        if let Some(read) = usage.cache_read_input_tokens {
+            let _ = write!(frame, r#","cache_read_input_tokens":{read}"#);
+        }
+        if let Some(created) = usage.cache_creation_input_tokens {
+            let _ = write!(frame, r#","cache_creation_input_tokens":{created}"#);
         }
         frame.push(b'}');
     }

@@ -18,9 +18,9 @@
 
 use std::io::Write as _;
 
-use super::{
-    Base, Counts, End, Failure, Verbatim, append, write_code, write_field, write_json_string,
-};
+use super::{Base, End, Failure, Verbatim, append, write_code, write_field, write_json_string};
+use crate::neutral::Usage;
+use crate::upstream::Format;
 
 /// The texts one upstream event brought to one choice, escaped and without
 /// quotes, waiting to be written.
@@ -180,7 +180,7 @@ impl Chat {
         out.extend_from_slice(b"}}");
     }
 
-    pub(super) fn usage(&mut self, _usage: &Counts<'_>) {}
+    pub(super) fn usage(&mut self, _usage: &Usage) {}
 
     pub(super) fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
         if let Some(Verbatim {
@@ -257,23 +257,30 @@ impl Chat {
 
     pub(super) fn end(&mut self, end: &End<'_>) {
         self.finish(end);
-        let usage = &end.usage;
-        if let Some(raw) = usage.openai {
+        if let Some((Format::OpenAiChat, raw)) = end.raw_usage {
+            // Upstream's own object, with whatever details it counts.
             self.usage_chunk(raw.as_bytes());
-        } else if usage.seen {
+        } else if let Some(usage) = end.usage {
+            let usage = usage.chat();
             let mut json = std::mem::take(&mut self.choices[0].text);
             json.clear();
             let _ = write!(
                 json,
                 r#"{{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{}"#,
-                usage.prompt(),
-                usage.completion(),
-                usage.total()
+                usage.prompt_tokens.unwrap_or(0),
+                usage.completion_tokens.unwrap_or(0),
+                usage.total_tokens.unwrap_or(0)
             );
-            if let Some(cached) = usage.cached {
+            if let Some(cached) = usage.cached_tokens {
                 let _ = write!(
                     json,
                     r#","prompt_tokens_details":{{"cached_tokens":{cached}}}"#
+                );
+            }
+            if let Some(reasoning) = usage.reasoning_tokens {
+                let _ = write!(
+                    json,
+                    r#","completion_tokens_details":{{"reasoning_tokens":{reasoning}}}"#
                 );
             }
             json.push(b'}');
@@ -323,12 +330,14 @@ impl Chat {
 
     /// The chunk with every choice's finish reason.
     fn finish(&mut self, end: &End<'_>) {
-        if let Some(last) = end.others.iter().map(|&(index, _)| index).max() {
+        if let Some(last) = end.others.iter().map(|&(index, ..)| index).max() {
             self.introduce(last);
         }
         self.head();
-        self.choice_delta(0, Some(end.reason));
-        for &(index, reason) in end.others {
+        let reason = end.finish.words(Format::OpenAiChat, end.made_calls).reason;
+        self.choice_delta(0, Some(reason));
+        for &(index, finish, called) in end.others {
+            let reason = finish.words(Format::OpenAiChat, called).reason;
             self.base.frame.push(b',');
             let at = self.choices[..self.used]
                 .iter()

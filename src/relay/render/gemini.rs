@@ -54,10 +54,11 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use super::{Base, Counts, End, Failure, write_json_string};
+use super::{Base, End, Failure, write_json_string};
+use crate::neutral::Usage;
 use crate::scan::DEFAULT_MAX_DEPTH;
 use crate::sse::{LineEnding, SseEncoder};
-use crate::upstream::Code;
+use crate::upstream::{Code, Format};
 
 /// The kind of the text part being written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,7 +100,7 @@ pub(in crate::relay) struct Gemini {
     written: u32,
     /// Whether a call was left out for its arguments.
     dropped: bool,
-    usage: Counts<'static>,
+    usage: Option<Usage>,
     /// Scratch: the id a reader makes for the next call.
     made_id: String,
 }
@@ -118,7 +119,7 @@ impl Gemini {
             next_call: 0,
             written: 0,
             dropped: false,
-            usage: Counts::default(),
+            usage: None,
             made_id: String::new(),
         }
     }
@@ -133,7 +134,7 @@ impl Gemini {
         self.next_call = 0;
         self.written = 0;
         self.dropped = false;
-        self.usage = Counts::default();
+        self.usage = None;
     }
 
     pub(super) fn retained(&self) -> usize {
@@ -202,15 +203,8 @@ impl Gemini {
         }
     }
 
-    pub(super) fn usage(&mut self, usage: &Counts<'_>) {
-        self.usage = Counts {
-            // Gemini counts thoughts beside the candidates, OpenAI within
-            // the output: a provider that counts more reasoning tokens
-            // than output tokens does neither, and its count is left out.
-            reasoning: usage.reasoning.filter(|&r| r <= usage.completion()),
-            openai: None,
-            ..*usage
-        };
+    pub(super) fn usage(&mut self, usage: &Usage) {
+        self.usage = Some(*usage);
     }
 
     /// Writes what the upstream event brought, as one event.
@@ -222,7 +216,11 @@ impl Gemini {
 
     pub(super) fn end(&mut self, end: &End<'_>) {
         self.write_remaining_calls();
-        let reason = finish_reason(end.reason, self.dropped);
+        let reason = match end.finish.words(Format::Gemini, end.made_calls).reason {
+            // A call left out for its arguments: the answer is not whole.
+            "STOP" if self.dropped => "MALFORMED_FUNCTION_CALL",
+            reason => reason,
+        };
         self.write_event(Some(reason));
     }
 
@@ -363,20 +361,19 @@ impl Gemini {
             write_json_string(frame, reason);
         }
         frame.extend_from_slice(br#","index":0}]"#);
-        let usage = self.usage;
-        if finish.is_some() && usage.seen {
-            let reasoning = usage.reasoning.unwrap_or(0);
+        if let Some(usage) = self.usage.filter(|_| finish.is_some()) {
+            let usage = usage.gemini();
             let _ = write!(
                 frame,
                 r#","usageMetadata":{{"promptTokenCount":{},"candidatesTokenCount":{},"totalTokenCount":{}"#,
-                usage.prompt(),
-                usage.completion().saturating_sub(reasoning),
-                usage.total()
+                usage.prompt_token_count.unwrap_or(0),
+                usage.candidates_token_count.unwrap_or(0),
+                usage.total_token_count.unwrap_or(0)
             );
-            if let Some(cached) = usage.cached {
+            if let Some(cached) = usage.cached_content_token_count {
                 let _ = write!(frame, r#","cachedContentTokenCount":{cached}"#);
             }
-            if let Some(reasoning) = usage.reasoning {
+            if let Some(reasoning) = usage.thoughts_token_count {
                 let _ = write!(frame, r#","thoughtsTokenCount":{reasoning}"#);
             }
             frame.push(b'}');
@@ -414,24 +411,6 @@ fn nesting(json: &str) -> usize {
         }
     }
     deepest
-}
-
-/// A finish in Gemini's words, for the relay's finish in OpenAI's.
-fn finish_reason(reason: &str, dropped: bool) -> &str {
-    match reason {
-        "length" => "MAX_TOKENS",
-        "content_filter" => "SAFETY",
-        "stop" | "tool_calls" if dropped => "MALFORMED_FUNCTION_CALL",
-        // Gemini's own words (`MALFORMED_FUNCTION_CALL`, `OTHER`, ...).
-        word if word.starts_with(|c: char| c.is_ascii_uppercase())
-            && word
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') =>
-        {
-            word
-        }
-        _ => "STOP",
-    }
 }
 
 /// Google's status words and their HTTP codes.
@@ -516,7 +495,7 @@ fn google_status(failure: &Failure<'_>) -> (u16, &'static str) {
 
 #[cfg(test)]
 mod tests {
-    use super::{Failure, finish_reason, google_status};
+    use super::{Failure, google_status};
     use crate::upstream::Code;
 
     fn status(error_type: &str, code: Option<Code<'_>>) -> (u16, &'static str) {
@@ -564,24 +543,5 @@ mod tests {
         assert_eq!(super::nesting(r#"{}"#), 1);
         assert_eq!(super::nesting(r#"{"a":[{"b":"}]{[\"["}],"c":[]}"#), 3);
         assert_eq!(super::nesting(r#"{"a":"\\","b":[[1]]}"#), 3);
-    }
-
-    #[test]
-    fn finishes_in_gemini_words() {
-        let cases = [
-            ("stop", false, "STOP"),
-            ("tool_calls", false, "STOP"),
-            ("tool_calls", true, "MALFORMED_FUNCTION_CALL"),
-            ("length", true, "MAX_TOKENS"),
-            ("content_filter", false, "SAFETY"),
-            ("MALFORMED_FUNCTION_CALL", false, "MALFORMED_FUNCTION_CALL"),
-            ("OTHER", false, "OTHER"),
-            ("eos", false, "STOP"),
-            ("pause_turn", false, "STOP"),
-            ("", false, "STOP"),
-        ];
-        for (reason, dropped, want) in cases {
-            assert_eq!(finish_reason(reason, dropped), want, "{reason}");
-        }
     }
 }

@@ -27,6 +27,7 @@ use std::str::FromStr;
 use bytes::Bytes;
 
 use crate::UnknownName;
+use crate::neutral::{Finish, Usage};
 use crate::scan::plain::plain_words;
 use crate::sse::SseEncoder;
 use crate::upstream::{Code, Format};
@@ -111,38 +112,6 @@ impl FromStr for Output {
     }
 }
 
-/// Token counts merged from every usage upstream sent.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Counts<'a> {
-    /// Input tokens, cached ones included.
-    pub(super) prompt: Option<u64>,
-    pub(super) completion: Option<u64>,
-    pub(super) total: Option<u64>,
-    /// Input tokens read from a cache.
-    pub(super) cached: Option<u64>,
-    /// Output tokens spent on reasoning, counted in `completion` too.
-    pub(super) reasoning: Option<u64>,
-    /// Upstream's last usage object when it already has OpenAI chat's
-    /// shape.
-    pub(super) openai: Option<&'a str>,
-    /// Whether upstream sent any usage.
-    pub(super) seen: bool,
-}
-
-impl Counts<'_> {
-    fn prompt(&self) -> u64 {
-        self.prompt.unwrap_or(0)
-    }
-
-    fn completion(&self) -> u64 {
-        self.completion.unwrap_or(0)
-    }
-
-    fn total(&self) -> u64 {
-        self.total.unwrap_or(self.prompt() + self.completion())
-    }
-}
-
 /// An upstream event in the output's format, which may go out as it came.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Verbatim<'a> {
@@ -157,15 +126,22 @@ pub(super) struct Verbatim<'a> {
     pub(super) block: Option<u64>,
 }
 
-/// How the response ended, in OpenAI's words, after the relay's own rules
-/// (a hidden call's `tool_calls` reads as `stop`).
+/// How the response ended, after the relay's own rules (with calls hidden,
+/// a `tool_calls` finish reads as a stop and the answer made no calls).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct End<'a> {
-    /// Choice 0's finish reason.
-    pub(super) reason: &'a str,
-    /// The other choices' (index, reason), for a format that has choices.
-    pub(super) others: &'a [(u32, &'a str)],
-    pub(super) usage: Counts<'a>,
+    /// Choice 0's finish.
+    pub(super) finish: Finish<'a>,
+    /// Whether choice 0 made calls the client sees.
+    pub(super) made_calls: bool,
+    /// The other choices' (index, finish, made calls), for a format that
+    /// has choices.
+    pub(super) others: &'a [(u32, Finish<'a>, bool)],
+    /// The counts merged from every usage upstream sent, if any.
+    pub(super) usage: Option<Usage>,
+    /// Upstream's format and its last usage object as it came: a renderer
+    /// of that format may pass it on whole.
+    pub(super) raw_usage: Option<(Format, &'a str)>,
 }
 
 /// An error to tell the client.
@@ -361,7 +337,7 @@ impl Renderer {
     }
 
     /// The latest merged token counts.
-    pub(super) fn usage(&mut self, usage: &Counts<'_>) {
+    pub(super) fn usage(&mut self, usage: &Usage) {
         each!(self, r => r.usage(usage));
     }
 

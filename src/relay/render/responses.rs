@@ -27,8 +27,10 @@
 
 use std::io::Write as _;
 
-use super::{Base, Counts, End, Failure, write_escaped, write_json_string};
+use super::{Base, End, Failure, write_escaped, write_json_string};
+use crate::neutral::Usage;
 use crate::upstream::Code;
+use crate::upstream::Format;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Kind {
@@ -107,17 +109,7 @@ pub(in crate::relay) struct Responses {
     /// Where the deltas not yet written go, and their text.
     pending_to: Option<(usize, Part)>,
     pending: Vec<u8>,
-    usage: Usage,
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-struct Usage {
-    seen: bool,
-    prompt: u64,
-    completion: u64,
-    total: u64,
-    cached: u64,
-    reasoning: u64,
+    usage: Option<Usage>,
 }
 
 impl Responses {
@@ -134,7 +126,7 @@ impl Responses {
             calls: Vec::new(),
             pending_to: None,
             pending: Vec::new(),
-            usage: Usage::default(),
+            usage: None,
         }
     }
 
@@ -147,7 +139,7 @@ impl Responses {
         self.calls.clear();
         self.pending_to = None;
         self.pending.clear();
-        self.usage = Usage::default();
+        self.usage = None;
     }
 
     pub(super) fn retained(&self) -> usize {
@@ -236,15 +228,8 @@ impl Responses {
         self.push();
     }
 
-    pub(super) fn usage(&mut self, usage: &Counts<'_>) {
-        self.usage = Usage {
-            seen: usage.seen,
-            prompt: usage.prompt(),
-            completion: usage.completion(),
-            total: usage.total(),
-            cached: usage.cached.unwrap_or(0),
-            reasoning: usage.reasoning.unwrap_or(0),
-        };
+    pub(super) fn usage(&mut self, usage: &Usage) {
+        self.usage = Some(*usage);
     }
 
     pub(super) fn flush(&mut self) {
@@ -256,19 +241,12 @@ impl Responses {
 
     pub(super) fn end(&mut self, end: &End<'_>) {
         self.close();
-        let (kind, status, reason): (&[u8], &[u8], Option<&[u8]>) = match end.reason {
-            "length" => (
-                b"response.incomplete",
-                b"incomplete",
-                Some(b"max_output_tokens"),
-            ),
-            "content_filter" => (
-                b"response.incomplete",
-                b"incomplete",
-                Some(b"content_filter"),
-            ),
-            _ => (b"response.completed", b"completed", None),
+        let words = end.finish.words(Format::OpenAiResponses, end.made_calls);
+        let (kind, status): (&[u8], &[u8]) = match words.reason {
+            "incomplete" => (b"response.incomplete", b"incomplete"),
+            _ => (b"response.completed", b"completed"),
         };
+        let reason = words.detail.map(str::as_bytes);
         self.event(kind);
         self.base.frame.extend_from_slice(br#","response":"#);
         self.response_object(status, reason, None);
@@ -369,12 +347,16 @@ impl Responses {
         frame.extend_from_slice(
             br#"],"parallel_tool_calls":true,"tool_choice":"auto","tools":[],"usage":"#,
         );
-        let usage = self.usage;
-        if usage.seen && status != b"in_progress" {
+        if let Some(usage) = self.usage.filter(|_| status != b"in_progress") {
+            let usage = usage.responses();
             let _ = write!(
                 frame,
                 r#"{{"input_tokens":{},"input_tokens_details":{{"cached_tokens":{},"cache_write_tokens":0}},"output_tokens":{},"output_tokens_details":{{"reasoning_tokens":{}}},"total_tokens":{}}}"#,
-                usage.prompt, usage.cached, usage.completion, usage.reasoning, usage.total
+                usage.input_tokens.unwrap_or(0),
+                usage.cached_tokens.unwrap_or(0),
+                usage.output_tokens.unwrap_or(0),
+                usage.reasoning_tokens.unwrap_or(0),
+                usage.total_tokens.unwrap_or(0)
             );
         } else {
             frame.extend_from_slice(b"null");
