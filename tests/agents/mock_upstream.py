@@ -46,6 +46,9 @@ RESPONSE_ID = "mock-response-1"
 # Gemini 3 rejects a call in the history without a thought signature.
 THOUGHT_SIGNATURE = "bW9jay10aG91Z2h0LXNpZ25hdHVyZQ=="
 LEAD_TEXT = "I will run the command."
+# More output tokens than most models allow (gpt-4o 16384, gpt-4.1 32768,
+# gemini-2.5 65536): noted, since a real upstream may refuse the request.
+MANY_OUTPUT_TOKENS = 32768
 
 
 class Reject(Exception):
@@ -201,9 +204,16 @@ def format_notes(fmt: str, body: dict[str, Any], stream: bool, notes: list[str])
     if fmt == "openai-chat" and stream and not (body.get("stream_options") or {}).get("include_usage"):
         notes.append("stream without stream_options.include_usage")
     if fmt == "anthropic":
-        plain = [t.get("name") for t in body.get("tools") or [] if not t.get("eager_input_streaming")]
+        # Server tools (web_search_20250305 and the like) have a type and no input to stream.
+        plain = [t.get("name") for t in body.get("tools") or []
+                 if t.get("type") in (None, "custom") and not t.get("eager_input_streaming")]
         if plain:
             notes.append(f"tools without eager_input_streaming: {plain}")
+    limit = {"openai-chat": body.get("max_completion_tokens", body.get("max_tokens")),
+             "openai-responses": body.get("max_output_tokens"), "anthropic": body.get("max_tokens"),
+             "gemini": (body.get("generationConfig") or {}).get("maxOutputTokens")}[fmt]
+    if isinstance(limit, int) and limit > MANY_OUTPUT_TOKENS:
+        notes.append(f"asks for {limit} output tokens: most models of this format refuse more than theirs")
 
 
 # --- writing answers, per format --------------------------------------------

@@ -31,6 +31,8 @@
 #   AGENT_SECONDS   each agent run's bound (default 180)
 #   AGENTS_KEY_MODE client (the agent's key goes through, the default) or
 #                   env (the gateway sends its own, --upstream-key-env)
+#   AGENTS_GATEWAY_FLAGS  more gateway flags, split on spaces
+#                   (--strict-translation, for one)
 #
 # Loopback only; every process it starts is killed at the end, on failure
 # too. Prints a table of pairs and exits 1 when any failed.
@@ -173,7 +175,10 @@ run_pair() {
   marker=argstream-ok-$(python3 -c 'import secrets; print(secrets.token_hex(6))')
   client_key=sk-agent-$(python3 -c 'import secrets; print(secrets.token_hex(8))')
   upstream_key=$client_key
-  [ "$key_mode" = env ] && upstream_key=sk-upstream-$(python3 -c 'import secrets; print(secrets.token_hex(8))')
+  # Straight at the mock, the agent's key is the upstream's.
+  if [ "$key_mode" = env ] && [ "$format" != direct ]; then
+    upstream_key=sk-upstream-$(python3 -c 'import secrets; print(secrets.token_hex(8))')
+  fi
   mock_format=$format
   local mock_model=$MODEL
   if [ "$format" = direct ] || [ "$format" = route ]; then
@@ -203,6 +208,8 @@ run_pair() {
     local flags=(--listen 127.0.0.1:0 --upstream "$upstream" --tool-calls forward)
     [ "$format" = route ] || flags+=(--upstream-format "$format" --upstream-model "$MODEL")
     [ "$key_mode" = env ] && flags+=(--upstream-key-env ARGSTREAM_AGENTS_UPSTREAM_KEY)
+    # shellcheck disable=SC2206 # split on purpose: a list of flags
+    flags+=(${AGENTS_GATEWAY_FLAGS:-})
     ARGSTREAM_AGENTS_UPSTREAM_KEY=$upstream_key RUST_LOG=${RUST_LOG:-info} \
       "$gateway" "${flags[@]}" </dev/null >"$dir/gateway.out" 2>"$dir/gateway.log" &
     gateway_pid=$!
