@@ -13,6 +13,11 @@ or `gemini`) on 127.0.0.1, as the gateway sends it a translated request:
   rule the real API enforces gets the 4xx that API gives, with the reason;
 - anything else (a side request without the shell tool) gets plain text.
 
+With --reasoning, the answer with the call opens with reasoning, signed as
+the format signs it (an Anthropic thinking block's signature, a Responses
+reasoning item's encrypted content), and the next request must bring it
+back as that API requires, byte for byte, or leave it out where allowed.
+
 So the agent can report MARKER only if the call reached it, it ran the
 command, and the result came back to the upstream whole. Both streamed and
 whole answers are written, each in the format's own shape.
@@ -23,7 +28,7 @@ written to --log-dir (NNN.json, keys masked). The server exits after
 
 Usage:
   mock_upstream.py --format F --agent claude|codex --marker M --model NAME
-                   --key KEY --log-dir DIR --port-file FILE
+                   --key KEY --log-dir DIR --port-file FILE [--reasoning]
   (--model '*' takes any model: an agent straight at the mock.)
 """
 
@@ -46,6 +51,11 @@ RESPONSE_ID = "mock-response-1"
 # Gemini 3 rejects a call in the history without a thought signature.
 THOUGHT_SIGNATURE = "bW9jay10aG91Z2h0LXNpZ25hdHVyZQ=="
 LEAD_TEXT = "I will run the command."
+# With --reasoning, the first answer opens with reasoning, signed as each
+# format signs it; the second request must bring it back as the API requires.
+THINKING = "The user wants the output of an echo command."
+THINKING_SIGNATURE = "bW9jay10aGlua2luZy1zaWduYXR1cmU="
+ENCRYPTED_REASONING = "gAAAAmock-encrypted-reasoning"
 # More output tokens than most models allow (gpt-4o 16384, gpt-4.1 32768,
 # gemini-2.5 65536): noted, since a real upstream may refuse the request.
 MANY_OUTPUT_TOKENS = 32768
@@ -199,6 +209,50 @@ def check_second_turn(fmt: str, body: dict[str, Any], tool: str, marker: str, no
         notes.append(f"the call's arguments in the history lost the command: {arguments!r}")
 
 
+def check_reasoning(fmt: str, body: dict[str, Any], tool: str, notes: list[str]) -> None:
+    """The rules a real API enforces on the reasoning of a turn with a call
+    brought back (the first answer opened with reasoning)."""
+    if fmt == "anthropic":
+        thinking = (body.get("thinking") or {}).get("type") in ("enabled", "adaptive")
+        for n, message in enumerate(body.get("messages") or []):
+            content = message.get("content")
+            if message.get("role") != "assistant" or not isinstance(content, list):
+                continue
+            for block in content:
+                if block.get("type") == "thinking" and (
+                    block.get("signature") != THINKING_SIGNATURE or block.get("thinking") != THINKING
+                ):
+                    raise Reject(400, f"messages.{n}.content: Invalid `signature` in `thinking` block")
+            calls = any(block.get("type") == "tool_use" and block.get("name") == tool for block in content)
+            first = content[0].get("type") if content else None
+            if thinking and calls and first not in ("thinking", "redacted_thinking"):
+                raise Reject(400, f"messages.{n}.content.0.type: Expected `thinking` or `redacted_thinking`, "
+                                  f"but found `{first}`. When `thinking` is enabled, a final `assistant` message "
+                                  "must start with a thinking block")
+        if not thinking:
+            notes.append("reasoning: thinking not enabled toward Anthropic")
+    elif fmt == "openai-responses":
+        items = body.get("input") if isinstance(body.get("input"), list) else []
+        thoughts = [item for item in items if isinstance(item, dict) and item.get("type") == "reasoning"]
+        for item in thoughts:
+            encrypted = item.get("encrypted_content")
+            if encrypted is None and body.get("store") is False:
+                raise Reject(404, f"Item with id '{item.get('id')}' not found. Items are not persisted when "
+                                  "`store` is set to false. Try again with `store` set to true, or remove this "
+                                  "item from your input.")
+            if encrypted is not None and encrypted != ENCRYPTED_REASONING:
+                raise Reject(400, f"The encrypted content for item {item.get('id')} could not be verified.")
+        if not thoughts:
+            notes.append("reasoning: no reasoning item brought back")
+    elif fmt == "openai-chat":
+        kept = [m for m in body.get("messages") or [] if m.get("reasoning_content") or m.get("reasoning")]
+        notes.append(f"reasoning: {len(kept)} assistant message(s) carry reasoning back")
+    else:
+        kept = [part for content in body.get("contents") or [] for part in content.get("parts") or []
+                if part.get("thought")]
+        notes.append(f"reasoning: {len(kept)} thought part(s) brought back")
+
+
 def format_notes(fmt: str, body: dict[str, Any], stream: bool, notes: list[str]) -> None:
     """What the translation should have done for this upstream, noted (not refused)."""
     if fmt == "openai-chat" and stream and not (body.get("stream_options") or {}).get("include_usage"):
@@ -219,12 +273,16 @@ def format_notes(fmt: str, body: dict[str, Any], stream: bool, notes: list[str])
 # --- writing answers, per format --------------------------------------------
 
 
-def chat_answer(model: str, text: str, call: tuple[str, str] | None, stream: bool) -> list[dict[str, Any]] | dict:
+def chat_answer(
+    model: str, text: str, call: tuple[str, str] | None, stream: bool, reasoning: bool
+) -> list[dict[str, Any]] | dict:
     base = {"id": "chatcmpl-mock-1", "created": 1_700_000_000, "model": model}
     usage = {"prompt_tokens": 20, "completion_tokens": 10, "total_tokens": 30}
     finish = "tool_calls" if call else "stop"
     if not stream:
         message: dict[str, Any] = {"role": "assistant", "content": text}
+        if reasoning:
+            message["reasoning_content"] = THINKING
         if call:
             message["tool_calls"] = [{"id": CALL_ID["openai-chat"], "type": "function",
                                       "function": {"name": call[0], "arguments": call[1]}}]
@@ -236,6 +294,8 @@ def chat_answer(model: str, text: str, call: tuple[str, str] | None, stream: boo
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
 
     chunks = [chunk({"role": "assistant", "content": ""})]
+    if reasoning:
+        chunks += [chunk({"reasoning_content": piece}) for piece in pieces(THINKING, 2)]
     chunks += [chunk({"content": piece}) for piece in pieces(text, 2)]
     if call:
         chunks.append(chunk({"tool_calls": [{"index": 0, "id": CALL_ID["openai-chat"], "type": "function",
@@ -247,12 +307,16 @@ def chat_answer(model: str, text: str, call: tuple[str, str] | None, stream: boo
     return chunks
 
 
-def responses_answer(model: str, text: str, call: tuple[str, str] | None, stream: bool) -> list[dict[str, Any]] | dict:
+def responses_answer(
+    model: str, text: str, call: tuple[str, str] | None, stream: bool, reasoning: bool
+) -> list[dict[str, Any]] | dict:
     usage = {"input_tokens": 20, "output_tokens": 10, "total_tokens": 30,
              "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}
     part = {"type": "output_text", "text": text, "annotations": []}
     message = {"type": "message", "id": "msg_mock_1", "role": "assistant", "status": "completed", "content": [part]}
-    output: list[dict[str, Any]] = [message]
+    summary = {"type": "summary_text", "text": THINKING}
+    thought = {"type": "reasoning", "id": "rs_mock_1", "summary": [summary], "encrypted_content": ENCRYPTED_REASONING}
+    output: list[dict[str, Any]] = ([thought] if reasoning else []) + [message]
     if call:
         output.append({"type": "function_call", "id": "fc_mock_1", "call_id": CALL_ID["openai-responses"],
                        "name": call[0], "arguments": call[1], "status": "completed"})
@@ -268,29 +332,43 @@ def responses_answer(model: str, text: str, call: tuple[str, str] | None, stream
     started = {**response, "status": "in_progress", "output": [], "usage": None}
     event("response.created", response=started)
     event("response.in_progress", response=started)
-    event("response.output_item.added", output_index=0,
+    if reasoning:
+        event("response.output_item.added", output_index=0, item={**thought, "summary": []})
+        where = {"item_id": "rs_mock_1", "output_index": 0, "summary_index": 0}
+        event("response.reasoning_summary_part.added", **where, part={**summary, "text": ""})
+        for piece in pieces(THINKING, 2):
+            event("response.reasoning_summary_text.delta", **where, delta=piece)
+        event("response.reasoning_summary_text.done", **where, text=THINKING)
+        event("response.reasoning_summary_part.done", **where, part=summary)
+        event("response.output_item.done", output_index=0, item=thought)
+    first = 1 if reasoning else 0
+    event("response.output_item.added", output_index=first,
           item={**message, "status": "in_progress", "content": []})
-    at = {"item_id": "msg_mock_1", "output_index": 0, "content_index": 0}
+    at = {"item_id": "msg_mock_1", "output_index": first, "content_index": 0}
     event("response.content_part.added", **at, part={**part, "text": ""})
     for piece in pieces(text, 2):
         event("response.output_text.delta", **at, delta=piece)
     event("response.output_text.done", **at, text=text)
     event("response.content_part.done", **at, part=part)
-    event("response.output_item.done", output_index=0, item=message)
+    event("response.output_item.done", output_index=first, item=message)
     if call:
-        item = output[1]
-        event("response.output_item.added", output_index=1, item={**item, "arguments": "", "status": "in_progress"})
+        item, n = output[-1], first + 1
+        event("response.output_item.added", output_index=n, item={**item, "arguments": "", "status": "in_progress"})
         for piece in pieces(call[1]):
-            event("response.function_call_arguments.delta", item_id="fc_mock_1", output_index=1, delta=piece)
-        event("response.function_call_arguments.done", item_id="fc_mock_1", output_index=1, arguments=call[1])
-        event("response.output_item.done", output_index=1, item=item)
+            event("response.function_call_arguments.delta", item_id="fc_mock_1", output_index=n, delta=piece)
+        event("response.function_call_arguments.done", item_id="fc_mock_1", output_index=n, arguments=call[1])
+        event("response.output_item.done", output_index=n, item=item)
     event("response.completed", response=response)
     return events
 
 
-def anthropic_answer(model: str, text: str, call: tuple[str, str] | None, stream: bool) -> list[dict[str, Any]] | dict:
+def anthropic_answer(
+    model: str, text: str, call: tuple[str, str] | None, stream: bool, reasoning: bool
+) -> list[dict[str, Any]] | dict:
     stop = "tool_use" if call else "end_turn"
     content: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    if reasoning:
+        content.insert(0, {"type": "thinking", "thinking": THINKING, "signature": THINKING_SIGNATURE})
     if call:
         content.append({"type": "tool_use", "id": CALL_ID["anthropic"], "name": call[0], "input": json.loads(call[1])})
     message = {"id": "msg_mock_1", "type": "message", "role": "assistant", "model": model, "content": content,
@@ -301,24 +379,37 @@ def anthropic_answer(model: str, text: str, call: tuple[str, str] | None, stream
         {"type": "message_start", "message": {**message, "content": [], "stop_reason": None,
                                               "usage": {"input_tokens": 20, "output_tokens": 1}}},
         {"type": "ping"},
-        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
     ]
-    events += [{"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}
+    index = 0
+    if reasoning:
+        events.append({"type": "content_block_start", "index": 0,
+                       "content_block": {"type": "thinking", "thinking": "", "signature": ""}})
+        events += [{"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": piece}}
+                   for piece in pieces(THINKING, 2)]
+        events.append({"type": "content_block_delta", "index": 0,
+                       "delta": {"type": "signature_delta", "signature": THINKING_SIGNATURE}})
+        events.append({"type": "content_block_stop", "index": 0})
+        index = 1
+    events.append({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}})
+    events += [{"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}}
                for piece in pieces(text, 2)]
-    events.append({"type": "content_block_stop", "index": 0})
+    events.append({"type": "content_block_stop", "index": index})
     if call:
-        events.append({"type": "content_block_start", "index": 1,
+        index += 1
+        events.append({"type": "content_block_start", "index": index,
                        "content_block": {"type": "tool_use", "id": CALL_ID["anthropic"], "name": call[0], "input": {}}})
-        events += [{"type": "content_block_delta", "index": 1,
+        events += [{"type": "content_block_delta", "index": index,
                     "delta": {"type": "input_json_delta", "partial_json": piece}} for piece in pieces(call[1])]
-        events.append({"type": "content_block_stop", "index": 1})
+        events.append({"type": "content_block_stop", "index": index})
     events.append({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
                    "usage": {"output_tokens": 10}})
     events.append({"type": "message_stop"})
     return events
 
 
-def gemini_answer(model: str, text: str, call: tuple[str, str] | None, stream: bool) -> list[dict[str, Any]] | dict:
+def gemini_answer(
+    model: str, text: str, call: tuple[str, str] | None, stream: bool, reasoning: bool
+) -> list[dict[str, Any]] | dict:
     usage = {"promptTokenCount": 20, "candidatesTokenCount": 10, "totalTokenCount": 30}
 
     def chunk(parts: list[dict[str, Any]], last: bool) -> dict[str, Any]:
@@ -331,10 +422,12 @@ def gemini_answer(model: str, text: str, call: tuple[str, str] | None, stream: b
     if call:
         call_part = {"functionCall": {"name": call[0], "args": json.loads(call[1])},
                      "thoughtSignature": THOUGHT_SIGNATURE}
+    thought = [{"text": THINKING, "thought": True}] if reasoning else []
     if not stream:
-        return chunk([{"text": text}] + ([call_part] if call_part else []), True)
+        return chunk(thought + [{"text": text}] + ([call_part] if call_part else []), True)
     texts = pieces(text, 2)
-    chunks = [chunk([{"text": piece}], False) for piece in texts]
+    chunks = [chunk(thought, False)] if thought else []
+    chunks += [chunk([{"text": piece}], False) for piece in texts]
     if call_part:
         chunks.append(chunk([call_part], True))
     else:
@@ -369,6 +462,7 @@ class Mock:
         self.key: str = args.key
         self.log_dir: str = args.log_dir
         self.max_requests: int = args.max_requests
+        self.reasoning: bool = args.reasoning
         self.count = 0
         self.lock = threading.Lock()
 
@@ -439,6 +533,8 @@ class Mock:
             _, results = calls_and_results(self.fmt, body)
             if results:
                 check_second_turn(self.fmt, body, tool, self.marker, notes)
+                if self.reasoning:
+                    check_reasoning(self.fmt, body, tool, notes)
                 record["turn"] = "result"
                 text, call = f"The command printed: {self.marker}", None
             elif tool in tool_names(self.fmt, body):
@@ -448,7 +544,7 @@ class Mock:
                 record["turn"] = "side"
                 notes.append(f"no {tool} among the tools {tool_names(self.fmt, body)}: answered with text")
                 text, call = "Mock answer.", None
-            answer = WRITERS[self.fmt](str(model), text, call, stream)
+            answer = WRITERS[self.fmt](str(model), text, call, stream, self.reasoning and call is not None)
         except Reject as reject:
             record["rejected"] = {"status": reject.status, "reason": reject.reason}
             return reject.status, "application/json", json.dumps(error_body(self.fmt, reject.status, reject.reason)).encode(), record
@@ -515,6 +611,7 @@ def main() -> None:
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--max-seconds", type=float, default=300)
     parser.add_argument("--max-requests", type=int, default=16)
+    parser.add_argument("--reasoning", action="store_true", help="open the call's answer with signed reasoning")
     args = parser.parse_args()
     os.makedirs(args.log_dir, exist_ok=True)
     mock = Mock(args)

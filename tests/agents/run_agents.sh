@@ -33,6 +33,9 @@
 #                   env (the gateway sends its own, --upstream-key-env)
 #   AGENTS_GATEWAY_FLAGS  more gateway flags, split on spaces
 #                   (--strict-translation, for one)
+#   AGENTS_REASONING  when set, the mock's answer with the call opens with
+#                   signed reasoning, which the next request must bring
+#                   back as the real API requires
 #
 # Loopback only; every process it starts is killed at the end, on failure
 # too. Prints a table of pairs and exits 1 when any failed.
@@ -193,7 +196,7 @@ run_pair() {
 
   python3 "$here/mock_upstream.py" --format "$mock_format" --agent "$agent" --marker "$marker" \
     --model "$mock_model" --key "$upstream_key" --log-dir "$dir/upstream" --port-file "$dir/mock.port" \
-    --max-seconds $((agent_seconds + 60)) >"$dir/mock.log" 2>&1 &
+    --max-seconds $((agent_seconds + 60)) ${AGENTS_REASONING:+--reasoning} >"$dir/mock.log" 2>&1 &
   mock_pid=$!
   started+=("$mock_pid")
   if ! wait_for "$dir/mock.port" . 10 "$mock_pid"; then
