@@ -796,3 +796,26 @@ fn anthropic_stop_sequence_reaches_each_client_in_its_words() {
     assert_eq!(read(&out).finish_reasons, ["stop"]);
     assert_eq!(relay.summary().finish_reason.as_deref(), Some("stop"));
 }
+
+/// The client's first frame goes out when upstream's response starts, not
+/// with its first text: a chat client gets OpenAI's first chunk (the role,
+/// with empty content) on Anthropic's `message_start` and on Responses'
+/// `response.created`.
+#[test]
+fn the_first_frame_goes_out_when_the_upstream_starts() {
+    let created =
+        json!({"type":"response.created","response":{"id":"resp_1","model":"gpt","created_at":7}});
+    for start in [anthropic(&[message_start()]), named_events(&[created])] {
+        let mut relay = keys();
+        relay.feed(Bytes::from(start.clone())).unwrap();
+        let out = relay.output();
+        let chunks = client::payloads(&out);
+        assert_eq!(chunks.len(), 1, "{start}");
+        let chunk: Value = serde_json::from_slice(chunks[0]).unwrap();
+        assert_eq!(
+            chunk["choices"],
+            json!([{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]),
+            "{start}"
+        );
+    }
+}

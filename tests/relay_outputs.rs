@@ -769,3 +769,36 @@ fn rewritten_chunks_follow_a_change_of_names() {
         (&json!("second"), &json!(2))
     );
 }
+
+/// A chat call whose arguments are `null` (a call without parameters, as
+/// Groq sends it), cut in two: an Anthropic client gets the block's
+/// `"input":{}` and no fragment, a Gemini client `"args":{}`; both read the
+/// call back with an object.
+#[test]
+fn null_arguments_are_an_empty_object_where_the_format_needs_one() {
+    let call = |arguments: &str, opening: bool| {
+        let call = if opening {
+            json!({"index":0,"id":"call_n","type":"function","function":{"name":"ping","arguments":arguments}})
+        } else {
+            json!({"index":0,"function":{"arguments":arguments}})
+        };
+        choice_chunk(&json!({"tool_calls":[call]}), Value::Null)
+    };
+    let upstream = call(" nu", true)
+        + &call("ll", false)
+        + &choice_chunk(&json!({}), json!("tool_calls"))
+        + "data: [DONE]\n\n";
+    let out = relay(forwarding(Output::Anthropic), &upstream);
+    rules::anthropic(&out);
+    let text = String::from_utf8(out.clone()).unwrap();
+    assert!(!text.contains("input_json_delta"), "{text}");
+    let back = readback::read(&out, Some(Format::Anthropic)).unwrap();
+    assert_eq!(back.calls.len(), 1, "{text}");
+    let out = relay(forwarding(Output::Gemini), &upstream);
+    let text = String::from_utf8(out.clone()).unwrap();
+    assert!(
+        text.contains(r#"{"functionCall":{"id":"call_n","name":"ping","args":{}}}"#),
+        "{text}"
+    );
+    assert!(text.contains(r#""finishReason":"STOP""#), "{text}");
+}

@@ -236,16 +236,14 @@ async fn forward(
             request
         }
         Some(to) => {
-            let prepared = translate::prepare(
-                config,
-                &gateway.upstream,
-                to,
+            let incoming = translate::Incoming {
                 route,
-                uri.path(),
-                uri.query(),
-                &headers,
-                &body,
-            );
+                path: uri.path(),
+                query: uri.query(),
+                headers: &headers,
+                body: &body,
+            };
+            let prepared = translate::prepare(config, &gateway.upstream, to, &incoming);
             let prepared = match prepared {
                 Ok(prepared) => prepared,
                 Err(error) => {
@@ -312,11 +310,11 @@ async fn forward(
     }
     let is_event_stream = headers::has_media_type(upstream.headers(), "text/event-stream");
     log.status = status.as_u16();
-    if let Some(from) = translation {
-        if !status.is_success() || !is_event_stream {
-            let to = translate::answer_format(output, from);
-            return whole_answer(upstream, from, to, client_model, idle_timeout, log).await;
-        }
+    if let Some(from) = translation
+        && (!status.is_success() || !is_event_stream)
+    {
+        let to = translate::answer_format(output, from);
+        return whole_answer(upstream, from, to, client_model, idle_timeout, log).await;
     }
     if !status.is_success() || !is_event_stream || !route.relays() || gateway.config.passthrough {
         let mut response = Response::builder().status(status);

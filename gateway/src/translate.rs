@@ -44,10 +44,10 @@ pub fn gemini_model(path: &str) -> Option<&str> {
 /// The model the upstream is asked for: the client's name as `--model-map`
 /// maps it, else `--upstream-model`, else the client's own.
 pub fn upstream_model(config: &Config, client_model: Option<&str>) -> Option<String> {
-    if let Some(client) = client_model {
-        if let Some((_, to)) = config.model_map.iter().find(|(from, _)| from == client) {
-            return Some(to.clone());
-        }
+    if let Some(client) = client_model
+        && let Some((_, to)) = config.model_map.iter().find(|(from, _)| from == client)
+    {
+        return Some(to.clone());
     }
     config.upstream_model.clone()
 }
@@ -92,7 +92,21 @@ pub struct Prepared {
     pub client_model: Option<String>,
 }
 
-/// Translates a client's request on `route` for an upstream of `to`.
+/// A client's request as it came.
+pub struct Incoming<'a> {
+    /// Its route.
+    pub route: Route,
+    /// Its path, without the query.
+    pub path: &'a str,
+    /// Its query (a Gemini client's key may be there).
+    pub query: Option<&'a str>,
+    /// Its headers.
+    pub headers: &'a HeaderMap,
+    /// Its body.
+    pub body: &'a [u8],
+}
+
+/// Translates a client's request for an upstream of format `to` at `base`.
 ///
 /// # Errors
 /// The translation's error, for the client's 400.
@@ -100,12 +114,15 @@ pub fn prepare(
     config: &Config,
     base: &str,
     to: Format,
-    route: Route,
-    path: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
-    body: &[u8],
+    incoming: &Incoming<'_>,
 ) -> Result<Prepared, argstream_translate::Error> {
+    let Incoming {
+        route,
+        path,
+        query,
+        headers,
+        body,
+    } = *incoming;
     let from = client_format(route);
     let client_model = match route {
         Route::GeminiStream | Route::GeminiGenerate => gemini_model(path).map(str::to_owned),

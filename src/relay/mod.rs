@@ -535,6 +535,14 @@ impl Relay {
         self.state.events
     }
 
+    /// How many SSE frames the relay has written for the client since it
+    /// was made, across [`reset`](Relay::reset)s (a caller counts a
+    /// stream's by difference); a renderer made anew for
+    /// [`Output::Same`] or [`with_output`](Relay::with_output) counts from 0.
+    pub fn frames(&self) -> u64 {
+        self.state.renderer.frames()
+    }
+
     /// The bytes the relay's buffers hold, as their capacities tell: what a
     /// pool that keeps the relay after [`reset`](Relay::reset) keeps with it.
     /// The buffers grow to the largest event, frame and call a stream brought,
@@ -619,6 +627,7 @@ impl Sink for State {
                 event,
                 Upstream::Choice(_)
                     | Upstream::Response { .. }
+                    | Upstream::Start
                     | Upstream::Usage { .. }
                     | Upstream::Error(_)
                     | Upstream::End
@@ -631,6 +640,7 @@ impl Sink for State {
             Upstream::Response { id, model, created } => {
                 self.renderer.response(id, model, created);
             }
+            Upstream::Start => self.renderer.start(),
             Upstream::Verbatim { role, block, .. } => {
                 if self.phase == Phase::Rewrite && self.same && self.renderer.may_forward(role) {
                     self.phase = Phase::Verbatim { role, block };

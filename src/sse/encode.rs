@@ -92,6 +92,8 @@ pub struct SseEncoder {
     shared: Vec<Bytes>,
     /// Where [`take`](SseEncoder::take) joins `shared` and `buf`, reused.
     joined: BytesMut,
+    /// The frames pushed since it was made.
+    frames: u64,
 }
 
 impl SseEncoder {
@@ -135,14 +137,14 @@ impl SseEncoder {
     pub fn push_data(&mut self, payload: &[u8]) -> &mut SseEncoder {
         self.buf.reserve(payload.len() + b"data: \r\n\r\n".len());
         self.put_data(payload);
-        self.end_line();
+        self.end_frame();
         self
     }
 
     /// Appends the `data: [DONE]` frame that ends an OpenAI-style stream.
     pub fn push_done(&mut self) -> &mut SseEncoder {
         self.put_data(b"[DONE]");
-        self.end_line();
+        self.end_frame();
         self
     }
 
@@ -165,7 +167,7 @@ impl SseEncoder {
             self.put_retry(retry);
         }
         self.put_data(frame.data);
-        self.end_line();
+        self.end_frame();
         self
     }
 
@@ -195,7 +197,7 @@ impl SseEncoder {
             self.buf.reserve(SHARED_ROOM);
         }
         self.end_line();
-        self.end_line();
+        self.end_frame();
         self
     }
 
@@ -204,7 +206,7 @@ impl SseEncoder {
     /// so it serves as a keep-alive.
     pub fn push_comment(&mut self, text: &[u8]) -> &mut SseEncoder {
         self.put_field(b": ", text);
-        self.end_line();
+        self.end_frame();
         self
     }
 
@@ -255,6 +257,13 @@ impl SseEncoder {
         &self.buf
     }
 
+    /// How many frames were pushed since it was made (comments included):
+    /// the frames written, counted as they are written rather than found
+    /// again in the bytes.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
     /// The room left in the current buffer, for checking reuse.
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
@@ -292,6 +301,12 @@ impl SseEncoder {
         self.buf.extend_from_slice(self.line_ending.bytes());
     }
 
+    /// The blank line that ends a frame.
+    fn end_frame(&mut self) {
+        self.end_line();
+        self.frames += 1;
+    }
+
     fn put_retry(&mut self, millis: u64) {
         let mut digits = [0u8; 20];
         let mut start = digits.len();
@@ -305,5 +320,31 @@ impl SseEncoder {
             }
         }
         self.put_field(b"retry: ", &digits[start..]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_each_frame_it_writes() {
+        let mut encoder = SseEncoder::new().with_line_ending(LineEnding::CrLf);
+        encoder
+            .push_data(b"one\ntwo")
+            .push_done()
+            .push_comment(b"keep-alive");
+        encoder.push_frame(&SseFrame {
+            event: Some(b"ping"),
+            data: b"{}",
+            ..SseFrame::default()
+        });
+        encoder.push_shared_frame(Some(b"e"), &Bytes::from_static(b"{}"));
+        encoder.push_shared_frame(None, &Bytes::from_static(b"a\nb"));
+        assert_eq!(encoder.frames(), 6);
+        let written: Vec<u8> = encoder.take_frames().flatten().collect();
+        let blank_lines = written.windows(4).filter(|w| w == b"\r\n\r\n").count();
+        assert_eq!(blank_lines, 6);
+        assert_eq!(encoder.frames(), 6, "taking them counts none");
     }
 }

@@ -5,14 +5,8 @@
 //! cumulative usage, and `message_stop`. `ping` may come anywhere, and
 //! `error` mid-stream.
 //!
-//! Stop reasons: `end_turn`, `stop_sequence` and `pause_turn` are `stop`,
-//! `max_tokens` and `model_context_window_exceeded` `length`, `tool_use`
-//! `tool_calls`, `refusal` `content_filter`; any other is passed on as
-//! [`Finish::Other`]. Usage: prompt tokens are
-//! `input_tokens` plus `cache_creation_input_tokens` and
-//! `cache_read_input_tokens` (as OpenAI's `prompt_tokens` count them all),
-//! completion `output_tokens`, cached `cache_read_input_tokens`. A message
-//! has no creation time: the relay's
+//! The stop reason (with `stop_sequence`) is read by [`Finish::read`], the
+//! usage by [`AnthropicUsage`]. A message has no creation time: the relay's
 //! [`set_created`](crate::Relay::set_created) gives one (default 0).
 //!
 //! A `server_tool_use` block is a tool the provider runs itself (web search,
@@ -40,7 +34,8 @@ pub(super) fn decode(
                     model: doc.str(message, "model")?,
                     created: None,
                 })?;
-                usage(&doc, doc.get_object(message, "usage")?, sink)
+                usage(&doc, doc.get_object(message, "usage")?, sink)?;
+                sink.event(Upstream::Start)
             }
             b"content_block_start" => {
                 let index = doc.unsigned(root, "index")?;

@@ -96,11 +96,12 @@ pub(super) fn decode(
             ))),
             None => Ok(()),
         },
+        b"messageStart" => sink.event(Upstream::Start),
         b"metadata" => {
             usage(&doc, doc.get_object(root, "usage")?, sink)?;
             sink.event(Upstream::End)
         }
-        // messageStart, contentBlockStop, and events yet to come.
+        // contentBlockStop, and events yet to come.
         _ => Ok(()),
     }
 }

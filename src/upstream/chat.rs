@@ -6,13 +6,8 @@
 //! decoders use. A known field of the wrong type is an error at its byte; a
 //! `null` one is taken as absent; unknown fields are skipped.
 //!
-//! Finish reasons are already the relay's words (`stop`, `length`,
-//! `tool_calls`, `content_filter`; `function_call` is `tool_calls`, another
-//! word is passed on as [`Finish::Other`]); an empty
-//! `finish_reason` means none yet. Usage is `prompt_tokens`,
-//! `completion_tokens`, `total_tokens` and
-//! `completion_tokens_details.reasoning_tokens`, and a chat renderer passes
-//! the object on as it came.
+//! A `finish_reason` is read by [`Finish::read`] (an empty one means none
+//! yet), the usage by [`ChatUsage`].
 
 use smallvec::SmallVec;
 

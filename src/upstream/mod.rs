@@ -20,10 +20,11 @@
 //! and takes the events in its [`Sink`]. The reader of whole events that
 //! the decoders share stays inside the crate.
 //!
-//! Each decoder's module docs hold its format's rules: what it reads, its
-//! finish words and usage fields, its errors. What each pair of formats
-//! maps, from the client's side, is `docs/relay.md` in the repository,
-//! which links back to these.
+//! Each decoder's module docs hold its format's rules: what it reads and its
+//! errors; each format's finish words and usage fields are in
+//! [`neutral`](crate::neutral). What each pair of formats maps, from the
+//! client's side, is `docs/relay.md` in the repository, which links back to
+//! these.
 
 mod anthropic;
 mod bedrock;
@@ -161,6 +162,12 @@ pub enum Upstream<'a> {
         /// Unix seconds.
         created: Option<u64>,
     },
+    /// The response has started, in a format that says so before its
+    /// first content (Anthropic's `message_start`, Responses'
+    /// `response.created`, Bedrock's `messageStart`): the client may have
+    /// its first frame now rather than with the first text. Comes after the
+    /// `Response` event of the same upstream event.
+    Start,
     /// Answer text, decoded.
     Text(&'a str),
     /// Reasoning text (Anthropic thinking, Responses reasoning summaries,

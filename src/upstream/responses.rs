@@ -13,13 +13,10 @@
 //! 0. Unknown event types and members (`obfuscation`, `sequence_number`, ...)
 //! are ignored.
 //!
-//! The end: `response.completed` is `stop` (`tool_calls` when a call came),
-//! `response.incomplete` is `content_filter` when its
-//! `incomplete_details.reason` says so and `length` otherwise, and
-//! `response.failed` is an upstream error with the response's `error`.
-//! Usage, inside `response`: `input_tokens`, `output_tokens`,
-//! `total_tokens`, `input_tokens_details.cached_tokens` and
-//! `output_tokens_details.reasoning_tokens`.
+//! The end: `response.completed` and `response.incomplete` (with its
+//! `incomplete_details.reason`) are read by [`Finish::read`], the usage
+//! inside `response` by [`ResponsesUsage`]; `response.failed` is an
+//! upstream error with the response's `error`.
 
 use super::reader::{At, Doc};
 use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError, text};
@@ -57,7 +54,8 @@ pub(super) fn decode(
                     id: doc.str(response, "id")?,
                     model: doc.str(response, "model")?,
                     created: doc.unsigned(response, "created_at")?,
-                })
+                })?;
+                sink.event(Upstream::Start)
             }
             b"output_item.added" => {
                 let item = doc.get_object(root, "item")?;

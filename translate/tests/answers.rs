@@ -496,7 +496,7 @@ fn seen(format: Format, answer: &Value) -> Seen {
                             .iter()
                             .map(|part| part["text"].as_str().unwrap())
                             .collect();
-                        seen.reasoning.push_str(&texts.join("\n\n"));
+                        seen.reasoning.push_str(&texts.concat());
                     }
                     "function_call" => seen.calls.push(SeenCall {
                         id: item["call_id"].as_str().unwrap().to_owned(),
@@ -837,7 +837,7 @@ fn other_reasoning_toward_anthropic_has_an_empty_signature() {
     assert_eq!(responses["content"][0]["signature"], "");
     assert_eq!(
         responses["content"][0]["thinking"],
-        "**Checking the weather**\n\nTwo cities, two calls."
+        "**Checking the weather**Two cities, two calls."
     );
     // Anthropic's own, there and back through chat, cannot keep its
     // signature; through Anthropic it passes as it came.
@@ -1350,6 +1350,15 @@ fn an_error_body_that_is_not_json_keeps_the_start_of_its_text() {
             message.len()
         );
     }
+    // Nor does a type, status or code that is no word.
+    let word = "x".repeat(100_000);
+    let long = json!({"error": {"code": 500, "message": "m", "status": word, "type": word}});
+    for from in [Format::Gemini, Format::Anthropic] {
+        for to in FORMATS.into_iter().filter(|&to| to != from) {
+            let out = translate_error(500, long.to_string().as_bytes(), from, to);
+            assert!(out.len() < 200, "{from} to {to}: {}", out.len());
+        }
+    }
     let empty = error_body(503, b"", Format::OpenAiChat, Format::Anthropic);
     assert_eq!(
         empty["error"]["message"],
@@ -1434,4 +1443,273 @@ fn write_samples_for_the_sdks() {
         }
     }
     assert_eq!(count, examples().len() * FORMATS.len());
+}
+
+/// The upstream's answer as its format streams it, for the relay: chat's
+/// whole message as one chunk, Anthropic's blocks each started whole,
+/// Responses' items each added and done, Gemini's response as one event.
+fn stream_of(format: Format, whole: &Value) -> Vec<u8> {
+    let mut events: Vec<(Option<&str>, Value)> = Vec::new();
+    match format {
+        Format::OpenAiChat => {
+            let mut chunk = whole.clone();
+            chunk["object"] = json!("chat.completion.chunk");
+            let choice = &mut chunk["choices"][0];
+            let mut delta = choice["message"].take();
+            for (n, call) in delta["tool_calls"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                call["index"] = json!(n);
+            }
+            choice["delta"] = delta;
+            events.push((None, chunk));
+        }
+        Format::Anthropic => {
+            let mut start = whole.clone();
+            start["content"] = json!([]);
+            events.push((
+                Some("message_start"),
+                json!({"type": "message_start", "message": start}),
+            ));
+            for (index, block) in whole["content"].as_array().unwrap().iter().enumerate() {
+                let mut opened = block.clone();
+                if block["type"] == "thinking" {
+                    opened["signature"] = json!("");
+                }
+                events.push((
+                    Some("content_block_start"),
+                    json!({"type": "content_block_start", "index": index, "content_block": opened}),
+                ));
+                if block["type"] == "thinking" {
+                    let delta = json!({"type": "signature_delta", "signature": block["signature"]});
+                    events.push((
+                        Some("content_block_delta"),
+                        json!({"type": "content_block_delta", "index": index, "delta": delta}),
+                    ));
+                }
+                events.push((
+                    Some("content_block_stop"),
+                    json!({"type": "content_block_stop", "index": index}),
+                ));
+            }
+            let delta = json!({"stop_reason": whole["stop_reason"], "stop_sequence": whole["stop_sequence"]});
+            events.push((
+                Some("message_delta"),
+                json!({"type": "message_delta", "delta": delta, "usage": whole["usage"]}),
+            ));
+            events.push((Some("message_stop"), json!({"type": "message_stop"})));
+        }
+        Format::OpenAiResponses => {
+            let mut created = whole.clone();
+            created["output"] = json!([]);
+            created["status"] = json!("in_progress");
+            events.push((
+                Some("response.created"),
+                json!({"type": "response.created", "response": created}),
+            ));
+            for (at, item) in whole["output"].as_array().unwrap().iter().enumerate() {
+                let added =
+                    json!({"type": "response.output_item.added", "output_index": at, "item": item});
+                events.push((Some("response.output_item.added"), added));
+                let deltas: Vec<(&str, &Value)> = match item["type"].as_str().unwrap() {
+                    "message" => item["content"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|part| match part["type"].as_str().unwrap() {
+                            "refusal" => ("response.refusal.delta", &part["refusal"]),
+                            _ => ("response.output_text.delta", &part["text"]),
+                        })
+                        .collect(),
+                    "reasoning" => item["summary"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|part| ("response.reasoning_summary_text.delta", &part["text"]))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                for (kind, delta) in deltas {
+                    events.push((
+                        Some(kind),
+                        json!({"type": kind, "output_index": at, "delta": delta}),
+                    ));
+                }
+                let done =
+                    json!({"type": "response.output_item.done", "output_index": at, "item": item});
+                events.push((Some("response.output_item.done"), done));
+            }
+            let end = match whole["status"].as_str().unwrap() {
+                "incomplete" => "response.incomplete",
+                _ => "response.completed",
+            };
+            events.push((Some(end), json!({"type": end, "response": whole})));
+        }
+        _ => events.push((None, whole.clone())),
+    }
+    let mut stream = Vec::new();
+    for (name, data) in events {
+        if let Some(name) = name {
+            stream.extend_from_slice(format!("event: {name}\n").as_bytes());
+        }
+        stream.extend_from_slice(format!("data: {data}\n\n").as_bytes());
+    }
+    if format == Format::OpenAiChat {
+        stream.extend_from_slice(b"data: [DONE]\n\n");
+    }
+    stream
+}
+
+/// The `data:` of each event of a stream the relay wrote.
+fn data_of(stream: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stream)
+        .lines()
+        .filter_map(|line| line.trim_end_matches('\r').strip_prefix("data: "))
+        .filter(|data| *data != "[DONE]")
+        .map(|data| serde_json::from_str(data).expect("each event is JSON"))
+        .collect()
+}
+
+/// The whole answer a client of `format` assembles from the relay's
+/// stream, as its SDK's accumulator does.
+fn assembled(format: Format, stream: &[u8]) -> Value {
+    let events = data_of(stream);
+    match format {
+        Format::OpenAiChat => {
+            let (mut text, mut refusal, mut reasoning) =
+                (String::new(), String::new(), String::new());
+            let mut calls: Vec<Value> = Vec::new();
+            let (mut finish, mut usage) = (Value::Null, Value::Null);
+            for chunk in &events {
+                if !chunk["usage"].is_null() {
+                    usage = chunk["usage"].clone();
+                }
+                let Some(choice) = chunk["choices"].get(0) else {
+                    continue;
+                };
+                let delta = &choice["delta"];
+                text.push_str(delta["content"].as_str().unwrap_or(""));
+                refusal.push_str(delta["refusal"].as_str().unwrap_or(""));
+                reasoning.push_str(delta["reasoning_content"].as_str().unwrap_or(""));
+                for call in delta["tool_calls"].as_array().into_iter().flatten() {
+                    let at = call["index"].as_u64().unwrap() as usize;
+                    if at == calls.len() {
+                        calls.push(json!({"id": call["id"], "type": "function",
+                            "function": {"name": call["function"]["name"], "arguments": ""}}));
+                    }
+                    let piece = call["function"]["arguments"].as_str().unwrap_or("");
+                    let arguments = calls[at]["function"]["arguments"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                        + piece;
+                    calls[at]["function"]["arguments"] = json!(arguments);
+                }
+                if !choice["finish_reason"].is_null() {
+                    finish = choice["finish_reason"].clone();
+                }
+            }
+            let message = json!({"role": "assistant", "content": text, "refusal": refusal,
+                "reasoning_content": reasoning, "tool_calls": calls});
+            json!({"choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": usage})
+        }
+        Format::Anthropic => {
+            let mut message = Value::Null;
+            let mut inputs: Vec<String> = Vec::new();
+            for event in events {
+                match event["type"].as_str().unwrap() {
+                    "message_start" => message = event["message"].clone(),
+                    "content_block_start" => {
+                        message["content"]
+                            .as_array_mut()
+                            .unwrap()
+                            .push(event["content_block"].clone());
+                        inputs.push(String::new());
+                    }
+                    "content_block_delta" => {
+                        let at = event["index"].as_u64().unwrap() as usize;
+                        let block = &mut message["content"][at];
+                        let delta = &event["delta"];
+                        match delta["type"].as_str().unwrap() {
+                            "text_delta" => {
+                                block["text"] = json!(
+                                    block["text"].as_str().unwrap().to_owned()
+                                        + delta["text"].as_str().unwrap()
+                                );
+                            }
+                            "thinking_delta" => {
+                                let thinking = block["thinking"].as_str().unwrap().to_owned();
+                                block["thinking"] =
+                                    json!(thinking + delta["thinking"].as_str().unwrap());
+                            }
+                            "signature_delta" => block["signature"] = delta["signature"].clone(),
+                            "input_json_delta" => {
+                                inputs[at].push_str(delta["partial_json"].as_str().unwrap())
+                            }
+                            other => panic!("delta {other}"),
+                        }
+                    }
+                    "content_block_stop" => {
+                        let at = event["index"].as_u64().unwrap() as usize;
+                        if message["content"][at]["type"] == "tool_use" && !inputs[at].is_empty() {
+                            message["content"][at]["input"] =
+                                serde_json::from_str(&inputs[at]).unwrap();
+                        }
+                    }
+                    "message_delta" => {
+                        message["stop_reason"] = event["delta"]["stop_reason"].clone();
+                        message["stop_sequence"] = event["delta"]["stop_sequence"].clone();
+                        message["usage"] = event["usage"].clone();
+                    }
+                    _ => {}
+                }
+            }
+            message
+        }
+        Format::OpenAiResponses => {
+            let last = events.last().expect("the response's end");
+            last["response"].clone()
+        }
+        _ => {
+            let mut parts: Vec<Value> = Vec::new();
+            let mut last = Value::Null;
+            for event in events {
+                parts.extend(
+                    event["candidates"][0]["content"]["parts"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .cloned(),
+                );
+                last = event;
+            }
+            last["candidates"][0]["content"]["parts"] = json!(parts);
+            last
+        }
+    }
+}
+
+/// An answer read whole reads as the relay streams the same answer: the
+/// same text, reasoning, calls (ids, names, arguments), finish and usage.
+#[test]
+fn a_whole_answer_reads_as_the_relay_streams_it() {
+    for example in examples() {
+        let stream = stream_of(example.format, &example.body);
+        for to in FORMATS.into_iter().filter(|&to| to != example.format) {
+            let mut relay = argstream::Relay::new::<&str>(&[])
+                .with_format(Some(example.format))
+                .with_output(argstream::Output::of(to))
+                .with_tool_calls(argstream::ToolCallMode::Forward);
+            relay
+                .feed(stream.clone().into())
+                .expect("the relay reads the stream");
+            relay.finish().expect("the stream ends");
+            let streamed = seen(to, &assembled(to, &relay.output()));
+            let whole = seen(to, &translate(&example.body, example.format, to));
+            assert_eq!(whole, streamed, "{} to {to}", example.name);
+        }
+    }
 }

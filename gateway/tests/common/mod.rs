@@ -1,5 +1,8 @@
 //! What the tests that run the gateway binary share.
 
+// Each test binary uses some of these.
+#![allow(dead_code)]
+
 use std::io::BufRead as _;
 use std::process::{Child, Command, Stdio};
 
@@ -25,9 +28,22 @@ impl GatewayProcess {
         rust_log: &str,
         stderr: Stdio,
     ) -> GatewayProcess {
+        GatewayProcess::start_with_env(upstream, args, &[], rust_log, stderr)
+    }
+
+    /// As [`start_with`](GatewayProcess::start_with), with environment
+    /// variables.
+    pub fn start_with_env(
+        upstream: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        rust_log: &str,
+        stderr: Stdio,
+    ) -> GatewayProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_argstream-gateway"))
             .args(["--listen", "127.0.0.1:0", "--upstream", upstream])
             .args(args)
+            .envs(env.iter().copied())
             .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -17,10 +17,15 @@
 //! Anthropic to Anthropic, a text or thinking delta whose block has the same
 //! index here as upstream goes out as it came.
 //!
-//! The end: `message_delta` with the stop reason in Anthropic's words
-//! (`length` -> `max_tokens`, `tool_calls` -> `tool_use`, `content_filter`
-//! -> `refusal`, any other -> `end_turn`) and the usage (`input_tokens`,
-//! `output_tokens`, and `cache_read_input_tokens` when known), then
+//! A call's arguments that start as anything but an object (`null`, which
+//! some chat providers send for a call without parameters) are held back:
+//! the block's `"input":{}` stands, as a tool's input must be an object.
+//! Whitespace before the arguments' first byte is held back too.
+//!
+//! The end: `message_delta` with the stop reason and `stop_sequence` in
+//! Anthropic's words ([`Finish::words`](crate::Finish::words)) and the
+//! usage ([`Usage::anthropic`]: `input_tokens` without the cache's,
+//! `output_tokens`, and the cache's reads and writes when known), then
 //! `message_stop`. A refusal is text, as Anthropic has no refusal block. An
 //! error is `event: error` with `{"type":"error","error":{"type":…,"message":…}}`.
 
@@ -34,6 +39,17 @@ use crate::upstream::Format;
 enum Prose {
     Text,
     Thinking,
+}
+
+/// How a call's arguments started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// With nothing but whitespace so far: held back.
+    Blank,
+    /// With `{`: forwarded.
+    Object,
+    /// With anything else (`null`): held back, the input left `{}`.
+    NotObject,
 }
 
 /// The Anthropic renderer.
@@ -50,6 +66,8 @@ pub(in crate::relay) struct Anthropic {
     pending: Vec<u8>,
     /// The block of each forwarded call, by the call's ordinal.
     calls: Vec<u32>,
+    /// How each forwarded call's arguments started, by its ordinal.
+    starts: Vec<Start>,
     /// Blocks to close, sorted.
     open: Vec<u32>,
     usage: Usage,
@@ -64,6 +82,7 @@ impl Anthropic {
             prose: None,
             pending: Vec::new(),
             calls: Vec::new(),
+            starts: Vec::new(),
             open: Vec::new(),
             usage: Usage::default(),
         }
@@ -75,12 +94,15 @@ impl Anthropic {
         self.prose = None;
         self.pending.clear();
         self.calls.clear();
+        self.starts.clear();
         self.open.clear();
         self.usage = Usage::default();
     }
 
     pub(super) fn retained(&self) -> usize {
-        self.pending.capacity() + 4 * (self.calls.capacity() + self.open.capacity())
+        self.pending.capacity()
+            + 4 * (self.calls.capacity() + self.open.capacity())
+            + self.starts.capacity()
     }
 
     pub(super) fn text(&mut self, text: &[u8]) {
@@ -127,15 +149,29 @@ impl Anthropic {
         frame.extend_from_slice(br#","input":{}}}"#);
         self.base.push_named(b"content_block_start");
         self.calls.push(index);
+        self.starts.push(Start::Blank);
     }
 
     pub(super) fn call_arguments(&mut self, ordinal: u32, fragment: &str) {
-        let Some(&index) = self
-            .calls
-            .get(ordinal as usize)
-            .filter(|_| !fragment.is_empty())
-        else {
+        let at = ordinal as usize;
+        let (Some(&index), Some(start)) = (self.calls.get(at), self.starts.get_mut(at)) else {
             return;
+        };
+        let fragment = match *start {
+            Start::Object => fragment,
+            Start::NotObject => return,
+            Start::Blank => {
+                let fragment = fragment.trim_ascii_start();
+                match fragment.as_bytes().first() {
+                    None => return,
+                    Some(b'{') => *start = Start::Object,
+                    Some(_) => {
+                        *start = Start::NotObject;
+                        return;
+                    }
+                }
+                fragment
+            }
         };
         self.write_pending();
         let frame = delta_head(&mut self.base.frame, index);
@@ -276,7 +312,7 @@ impl Anthropic {
     }
 
     /// `message_start`, once.
-    fn start(&mut self) {
+    pub(super) fn start(&mut self) {
         if std::mem::replace(&mut self.started, true) {
             return;
         }

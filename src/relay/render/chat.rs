@@ -8,12 +8,10 @@
 //! its arguments as fragments under the call's ordinal, and a usage chunk
 //! with `choices: []`.
 //!
-//! The end: one finish chunk a choice with `finish_reason` in the relay's
-//! words, which are OpenAI's; then, when upstream gave usage, the usage
-//! chunk (a chat upstream's object as it came, else `prompt_tokens`,
-//! `completion_tokens`, `total_tokens` and
-//! `prompt_tokens_details.cached_tokens` when known); then `data: [DONE]`.
-//! An error is `data: {"error":{"message":…,"type":…,"code":…}}`, with no
+//! The end: one finish chunk a choice, its `finish_reason` from
+//! [`Finish::words`](crate::neutral::Finish::words); then, when upstream
+//! gave usage, the usage chunk ([`Usage::chat`]); then `data: [DONE]`. An
+//! error is `data: {"error":{"message":…,"type":…,"code":…}}`, with no
 //! `[DONE]` after it.
 
 use std::io::Write as _;
@@ -181,6 +179,20 @@ impl Chat {
     }
 
     pub(super) fn usage(&mut self, _usage: &Usage) {}
+
+    /// The first chunk, as OpenAI's own: choice 0's role, with empty
+    /// content.
+    pub(super) fn start(&mut self) {
+        if self.choices[0].role_sent {
+            return;
+        }
+        self.choices[0].role_sent = true;
+        self.head();
+        self.base.frame.extend_from_slice(
+            br#"{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
+        );
+        self.base.push_data();
+    }
 
     pub(super) fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
         if let Some(Verbatim {

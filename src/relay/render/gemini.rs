@@ -20,7 +20,7 @@
 //!   complete, until the end), its arguments kept meanwhile. A Gemini upstream's
 //!   streamed `partialArgs` go out the same way: the Gemini API itself
 //!   never sends them, and google-genai does not assemble them. A call with
-//!   no arguments has `"args":{}`; a call whose arguments are not a JSON
+//!   no arguments, or `null` ones, has `"args":{}`; a call whose arguments are not a JSON
 //!   object (invalid, cut off, an array), or nest so deep that the event
 //!   around them would pass a reader's depth limit (128, serde_json's and
 //!   argstream's), is left out, the relay's
@@ -35,13 +35,12 @@
 //!   rule of argstream's Gemini decoder), which a Gemini upstream's calls,
 //!   having none, have: Gemini to Gemini, a call comes out as it came.
 //! - **The end.** The last event has the calls not yet written, the
-//!   `finishReason` in Gemini's words (`stop` and `tool_calls` -> `STOP`,
-//!   `length` -> `MAX_TOKENS`, `content_filter` -> `SAFETY`; a word that is
-//!   already Gemini's, in capitals, as it is; any other -> `STOP`) and the
-//!   `usageMetadata` (`promptTokenCount`, cached tokens included,
-//!   `candidatesTokenCount`, `totalTokenCount`, `cachedContentTokenCount`
-//!   and `thoughtsTokenCount` when known; `candidatesTokenCount` is the
-//!   output tokens less the thoughts, as Gemini counts them apart).
+//!   `finishReason` in Gemini's words ([`Finish::words`](crate::Finish::words))
+//!   and the `usageMetadata` ([`Usage::gemini`]: `promptTokenCount`, cached
+//!   tokens included, `candidatesTokenCount`, `totalTokenCount`,
+//!   `cachedContentTokenCount` and `thoughtsTokenCount` when known;
+//!   `candidatesTokenCount` is the output tokens less the thoughts, as
+//!   Gemini counts them apart).
 //! - **Errors.** `{"error":{"code":…,"message":…,"status":…}}`, with an HTTP
 //!   code and a Google status word (google-genai raises its `ServerError`
 //!   or `ClientError` by the code): upstream's own when they are Google's,
@@ -303,7 +302,12 @@ impl Gemini {
     fn write_call(&mut self, arguments: &str) {
         let at = self.next_call;
         self.next_call += 1;
-        let arguments = arguments.trim_ascii();
+        let arguments = match arguments.trim_ascii() {
+            // A call without parameters, as some chat providers send it:
+            // `args` must be an object.
+            "null" => "{}",
+            arguments => arguments,
+        };
         // Inline, the arguments nest inside the event's own seven levels
         // (candidates, content, parts, functionCall, ...): deeper than a
         // reader's depth limit would fail the whole event.

@@ -11,9 +11,10 @@
 //! without quotes: answer text escaped once by the relay, a target value's
 //! span raw as it came, so it is copied, never decoded and escaped again.
 //!
-//! Each renderer's module docs hold its format's rules; what each pair of
-//! formats maps is `docs/relay.md` in the repository, which links back to
-//! these.
+//! Each renderer's module docs hold its format's rules, and
+//! [`neutral`](crate::neutral) each format's finish words and usage fields;
+//! what each pair of formats maps is `docs/relay.md` in the repository,
+//! which links back to these.
 
 mod anthropic;
 mod chat;
@@ -235,6 +236,11 @@ impl Renderer {
         self.base_mut().encoder.take_frames()
     }
 
+    /// The frames written since it was made.
+    pub(super) fn frames(&self) -> u64 {
+        self.base().encoder.frames()
+    }
+
     /// Bytes held in buffers that outlive a stream.
     pub(super) fn retained(&self) -> usize {
         each!(self, r => r.base.retained() + r.retained())
@@ -248,6 +254,19 @@ impl Renderer {
     /// Takes the response's id, model and created time, where given.
     pub(super) fn response(&mut self, id: Option<&str>, model: Option<&str>, created: Option<u64>) {
         self.base_mut().set_response(id, model, created);
+    }
+
+    /// Upstream's response has started: the client's first frame goes out
+    /// now (chat's role, Anthropic's `message_start`, Responses'
+    /// `response.created`), not with the first text. Gemini has no frame
+    /// without content.
+    pub(super) fn start(&mut self) {
+        match self {
+            Renderer::Chat(r) => r.start(),
+            Renderer::Anthropic(r) => r.start(),
+            Renderer::Responses(r) => r.start(),
+            Renderer::Gemini(_) => {}
+        }
     }
 
     /// Answer text of `choice`, escaped.

@@ -19,11 +19,9 @@
 //! deltas, so the renderer keeps each item's text to write it there: the one
 //! output format whose memory grows with the answer.
 //!
-//! The end: `length` is `response.incomplete` with `max_output_tokens`,
-//! `content_filter` `response.incomplete` with `content_filter`, any other
-//! `response.completed`; the usage has `input_tokens` (with
-//! `input_tokens_details.cached_tokens`), `output_tokens` (with
-//! `output_tokens_details.reasoning_tokens`) and `total_tokens`.
+//! The end: `response.completed`, or `response.incomplete` with its
+//! reason, as [`Finish::words`](crate::neutral::Finish::words) gives them,
+//! with the usage of [`Usage::responses`].
 
 use std::io::Write as _;
 
@@ -279,7 +277,7 @@ impl Responses {
     }
 
     /// `response.created` and `response.in_progress`, once.
-    fn start(&mut self) {
+    pub(super) fn start(&mut self) {
         if std::mem::replace(&mut self.started, true) {
             return;
         }

@@ -100,18 +100,12 @@ pub(super) fn write(
             Block::Refusal(text) => Some(text_block(text)),
             Block::Reasoning(reasoning) => thinking_block(reasoning),
             Block::Call(call) => {
-                let input = match (call.custom, call.arguments) {
-                    // A freeform tool's input is text: Anthropic's tools
-                    // take an object, so it goes as the one member `input`.
-                    (true, Arguments::Text(text)) => {
-                        let mut input = Map::new();
-                        input.insert("input".to_owned(), Value::String(text.to_owned()));
-                        input
-                    }
-                    (_, arguments) => arguments.object(WRAPPING).ok_or_else(|| {
-                        Error::shape(&call.path, "a call's arguments are not a JSON object, which Anthropic's input must be")
-                    })?,
-                };
+                let input = call.object(WRAPPING).ok_or_else(|| {
+                    Error::shape(
+                        &call.path,
+                        "a call's arguments are not a JSON object, which Anthropic's input must be",
+                    )
+                })?;
                 Some(
                     Object::new()
                         .with("type", "tool_use")

@@ -89,6 +89,10 @@ fn has_shape(value: &Value, format: Format) -> bool {
     }
 }
 
+/// The longest type, status or code carried from an upstream's error, in
+/// bytes.
+const MAX_WORD: usize = 64;
+
 /// A failure, neutral.
 struct Failure<'a> {
     status: u16,
@@ -268,11 +272,14 @@ fn read<'a>(status: u16, value: Option<&'a Value>, body: &[u8]) -> Failure<'a> {
         })
         .filter(|message| !message.is_empty())
         .unwrap_or_else(|| format!("the upstream answered with HTTP status {status}"));
-    let kind_word = text("type").filter(|word| *word != "error");
-    let status_word = text("status");
-    let code = object
-        .and_then(|o| o.get("code"))
-        .filter(|code| code.is_string() || code.is_number());
+    // A type, status or code is a word: anything longer is no word of any
+    // format's, and is not carried.
+    let word = |name: &str| text(name).filter(|word| word.len() <= MAX_WORD);
+    let kind_word = word("type").filter(|word| *word != "error");
+    let status_word = word("status");
+    let code = object.and_then(|o| o.get("code")).filter(|code| {
+        code.is_number() || code.as_str().is_some_and(|code| code.len() <= MAX_WORD)
+    });
     let code_word = code.and_then(Value::as_str);
     let kind = kind_of_status(status)
         .or_else(|| kind_of_words(&[status_word, kind_word, code_word]))

@@ -142,14 +142,7 @@ pub(super) fn write(answer: &Answer<'_>, options: &ResponseOptions) -> Map<Strin
                     own(reasoning.origin, reasoning.signature),
                 ),
             Block::Call(call) => {
-                let args = match (call.custom, call.arguments) {
-                    (true, Arguments::Text(text)) => Some(Map::from_iter([(
-                        "input".to_owned(),
-                        Value::String(text.to_owned()),
-                    )])),
-                    (_, arguments) => arguments.object(WRAPPING),
-                };
-                let Some(args) = args else {
+                let Some(args) = call.object(WRAPPING) else {
                     dropped = true;
                     continue;
                 };

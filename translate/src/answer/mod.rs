@@ -263,6 +263,19 @@ impl Call<'_> {
             arguments => arguments.text(),
         }
     }
+
+    /// The arguments as an object, for a format whose tools all take one
+    /// (Anthropic, Gemini): a freeform call's input text goes as its one
+    /// member `input`. See [`Arguments::object`].
+    pub(crate) fn object(&self, wrapping: usize) -> Option<Map<String, Value>> {
+        if self.custom {
+            return Some(Map::from_iter([(
+                "input".to_owned(),
+                Value::String(self.input()),
+            )]));
+        }
+        self.arguments.object(wrapping)
+    }
 }
 
 impl Arguments<'_> {

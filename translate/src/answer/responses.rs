@@ -57,7 +57,8 @@ fn read_item<'a>(
         }
         "reasoning" => {
             // The summary the API shows, else the raw reasoning text some
-            // servers give; parts joined as paragraphs.
+            // servers give; parts end to end, as the relay joins their
+            // deltas.
             let mut text = joined(item, "summary", "summary_text", &path)?;
             if text.is_empty() {
                 text = joined(item, "content", "reasoning_text", &path)?;
@@ -95,8 +96,7 @@ fn read_item<'a>(
     Ok(())
 }
 
-/// The `text` of the parts of type `kind` under `name`, joined with a blank
-/// line.
+/// The `text` of the parts of type `kind` under `name`, end to end.
 fn joined<'a>(
     item: &'a Map<String, Value>,
     name: &str,
@@ -116,7 +116,7 @@ fn joined<'a>(
     Ok(match texts.as_slice() {
         [] => Cow::Borrowed(""),
         [one] => Cow::Borrowed(one),
-        many => Cow::Owned(many.join("\n\n")),
+        many => Cow::Owned(many.concat()),
     })
 }
 
