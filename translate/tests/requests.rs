@@ -882,3 +882,70 @@ fn other_than(format: Format) -> Format {
         Format::OpenAiResponses
     }
 }
+
+/// The real clients' requests (`tests/data`: Claude Code's and Codex's, as
+/// they sent them to a listener on loopback) reach every other format
+/// whole: their instructions, tools and conversation, with reasoning asked
+/// for, and warnings only for what has no counterpart.
+#[test]
+fn real_client_requests_reach_every_format() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
+    let fixtures = [
+        ("claude_code_request.json", Format::Anthropic),
+        ("claude_code_request_tool_result.json", Format::Anthropic),
+        ("claude_code_title_request.json", Format::Anthropic),
+        ("claude_code_interactive_request.json", Format::Anthropic),
+        ("codex_request.json", Format::OpenAiResponses),
+        ("codex_request_tool_result.json", Format::OpenAiResponses),
+    ];
+    for (file, from) in fixtures {
+        let body: Value = serde_json::from_slice(&std::fs::read(format!("{data}{file}")).unwrap()).unwrap();
+        for to in FORMATS.into_iter().filter(|to| *to != from) {
+            let (out, translated) = translate(&body, from, to);
+            let gist = |v: &Value| v.to_string();
+            // Instructions arrive in the upstream's place.
+            let instructions = match to {
+                Format::OpenAiChat => gist(&out["messages"][0]["content"]),
+                Format::OpenAiResponses => gist(&out["instructions"]),
+                Format::Anthropic => gist(&out["system"]),
+                _ => gist(&out["systemInstruction"]),
+            };
+            assert!(instructions.len() > 100, "{file} -> {to}: {instructions}");
+            // Every function tool arrives; built-ins only where they have a
+            // counterpart, with a warning where not.
+            let functions = |v: &Value, format: Format| -> usize {
+                match format {
+                    Format::Gemini => v["tools"][0]["functionDeclarations"].as_array().map_or(0, Vec::len),
+                    Format::OpenAiResponses => v["tools"].as_array().map_or(0, |t| {
+                        t.iter().filter(|t| t["type"] == "function" || t["type"] == "custom").count()
+                    }),
+                    Format::OpenAiChat => v["tools"].as_array().map_or(0, Vec::len),
+                    _ => v["tools"].as_array().map_or(0, |t| t.iter().filter(|t| t.get("input_schema").is_some()).count()),
+                }
+            };
+            assert_eq!(functions(&out, to), functions(&body, from), "{file} -> {to}");
+            // A call and its result keep their id.
+            let text = out.to_string();
+            for id in ["toolu_", "call_"] {
+                if body.to_string().contains(&format!("\"{id}")) && file.contains("tool_result") {
+                    assert!(text.contains(id), "{file} -> {to}: lost the {id} ids");
+                }
+            }
+            for warning in &translated.warnings {
+                assert!(!warning.path.is_empty() && !warning.message.is_empty());
+            }
+        }
+    }
+}
+
+#[test]
+fn codex_asks_every_upstream_to_reason() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/codex_request.json");
+    let body: Value = serde_json::from_slice(&std::fs::read(data).unwrap()).unwrap();
+    let (anthropic, _) = translate(&body, Format::OpenAiResponses, Format::Anthropic);
+    assert_eq!(anthropic["thinking"], json!({"type": "enabled", "budget_tokens": 8192}));
+    let (chat, _) = translate(&body, Format::OpenAiResponses, Format::OpenAiChat);
+    assert_eq!(chat["reasoning_effort"], "medium");
+    let (gemini, _) = translate(&body, Format::OpenAiResponses, Format::Gemini);
+    assert_eq!(gemini["generationConfig"]["thinkingConfig"]["thinkingBudget"], 8192);
+}
