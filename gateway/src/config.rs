@@ -90,6 +90,10 @@ pub struct Config {
     pub vertex_stream_arguments: bool,
     /// `max_tokens` toward Anthropic when the client named no limit.
     pub default_max_tokens: u64,
+    /// The most output tokens a translated request asks for, whatever the
+    /// client asked (Claude Code asks 128000, which most other models
+    /// refuse).
+    pub max_output_tokens: Option<u64>,
 }
 
 /// `--upstream-format`.
@@ -143,6 +147,7 @@ impl Default for Config {
             strict_translation: false,
             vertex_stream_arguments: false,
             default_max_tokens: argstream_translate::DEFAULT_MAX_TOKENS,
+            max_output_tokens: None,
         }
     }
 }
@@ -199,6 +204,8 @@ Options:
                          (Vertex only; the Gemini API refuses it)
   --default-max-tokens N max_tokens toward Anthropic when the client gave
                          none [default: 8192]
+  --max-output-tokens N  the most output tokens a translated request asks
+                         for, whatever the client asked
   -h, --help             print this help
 ";
 
@@ -301,6 +308,7 @@ impl Config {
                 "--strict-translation" => config.strict_translation = true,
                 "--vertex-stream-arguments" => config.vertex_stream_arguments = true,
                 "--default-max-tokens" => config.default_max_tokens = parse(&flag, &value()?)?,
+                "--max-output-tokens" => config.max_output_tokens = Some(parse(&flag, &value()?)?),
                 _ => return Err(ConfigError::Invalid(format!("unknown argument {flag:?}"))),
             }
         }

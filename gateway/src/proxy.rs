@@ -230,10 +230,28 @@ async fn forward(
     let mut client_model = None;
     let request = match translation {
         None => {
-            let url = route.upstream_url(&gateway.upstream, uri.path(), uri.query());
+            let query = match &config.upstream_key {
+                Some(_) => translate::without_key(uri.query()),
+                None => uri.query().map(str::to_owned),
+            };
+            let url = route.upstream_url(&gateway.upstream, uri.path(), query.as_deref());
             let mut request = gateway.client.post(url).body(body);
-            for (name, value) in headers::forwarded(&headers) {
-                request = request.header(name, value);
+            match &config.upstream_key {
+                // The gateway's own key, in the route's header: the client's
+                // is not forwarded, in whichever header it came.
+                Some(key) => {
+                    let format = translate::client_format(route);
+                    for (name, value) in
+                        translate::with_key(&headers, format, format, Some(key.expose()))
+                    {
+                        request = request.header(name, value);
+                    }
+                }
+                None => {
+                    for (name, value) in headers::forwarded(&headers) {
+                        request = request.header(name, value);
+                    }
+                }
             }
             request
         }
@@ -256,7 +274,12 @@ async fn forward(
                     );
                 }
             };
-            log.warnings = prepared.warnings;
+            log.warnings = prepared.warnings.len();
+            for warning in &prepared.warnings {
+                // Paths in the client's body and reasons: names of fields,
+                // never their values.
+                tracing::debug!(path = %warning.path, reason = %warning.message, "translation warning");
+            }
             asks_for_stream = prepared.stream;
             client_model = prepared.client_model;
             let mut request = gateway.client.post(prepared.url).body(prepared.body);

@@ -76,6 +76,16 @@ pub fn client_key(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// A query without the client's `key=` (Gemini's key in the URL), for
+/// when the gateway sends its own.
+pub fn without_key(query: Option<&str>) -> Option<String> {
+    let kept: Vec<&str> = query?
+        .split('&')
+        .filter(|pair| !pair.starts_with("key="))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join("&"))
+}
+
 /// What a translated request becomes.
 pub struct Prepared {
     /// The upstream URL: the configured base and the format's path.
@@ -86,8 +96,8 @@ pub struct Prepared {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Whether the answer streams.
     pub stream: bool,
-    /// How many fields could not be carried.
-    pub warnings: usize,
+    /// What could not be carried.
+    pub warnings: Vec<argstream_translate::Warning>,
     /// The model the client named, to name it back in a whole answer.
     pub client_model: Option<String>,
 }
@@ -137,6 +147,7 @@ pub fn prepare(
         strict: config.strict_translation,
         vertex_stream_arguments: config.vertex_stream_arguments,
         default_max_tokens: config.default_max_tokens,
+        max_tokens_cap: config.max_output_tokens,
         ..Options::default()
     };
     let Translated {
@@ -153,9 +164,9 @@ pub fn prepare(
     Ok(Prepared {
         url: format!("{base}{upstream_path}"),
         body,
-        headers: upstream_headers(headers, from, to, key.as_deref()),
+        headers: with_key(headers, from, to, key.as_deref()),
         stream,
-        warnings: warnings.len(),
+        warnings,
         client_model,
     })
 }
@@ -163,7 +174,7 @@ pub fn prepare(
 /// The headers toward an upstream of `to`: the content type, the key in
 /// the format's header, and the format's required headers; Anthropic's
 /// version and betas only from an Anthropic client.
-fn upstream_headers(
+pub fn with_key(
     client: &HeaderMap,
     from: Format,
     to: Format,
@@ -264,13 +275,13 @@ mod tests {
             ("anthropic-beta", "x"),
             ("content-type", "application/json"),
         ]);
-        let sent = upstream_headers(&client, Format::Anthropic, Format::Gemini, Some("sk-1"));
+        let sent = with_key(&client, Format::Anthropic, Format::Gemini, Some("sk-1"));
         let names: Vec<&str> = sent.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["content-type", "x-goog-api-key"]);
-        let sent = upstream_headers(&client, Format::OpenAiChat, Format::Anthropic, Some("sk-1"));
+        let sent = with_key(&client, Format::OpenAiChat, Format::Anthropic, Some("sk-1"));
         let names: Vec<&str> = sent.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["content-type", "x-api-key", "anthropic-version"]);
-        let sent = upstream_headers(
+        let sent = with_key(
             &client,
             Format::Anthropic,
             Format::OpenAiResponses,
@@ -278,6 +289,16 @@ mod tests {
         );
         assert_eq!(sent[1].1, "Bearer sk-1");
         assert!(sent[1].1.is_sensitive());
+    }
+
+    #[test]
+    fn the_clients_key_leaves_the_query() {
+        assert_eq!(
+            without_key(Some("alt=sse&key=g-1")).as_deref(),
+            Some("alt=sse")
+        );
+        assert_eq!(without_key(Some("key=g-1")), None);
+        assert_eq!(without_key(None), None);
     }
 
     #[test]

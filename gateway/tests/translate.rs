@@ -377,3 +377,46 @@ fn bad_translation_flags_stop_the_gateway_with_a_reason() {
         assert!(said.contains(args[0]), "{args:?}: {said}");
     }
 }
+
+#[tokio::test]
+async fn the_gateways_own_key_replaces_the_clients_without_translation_too() {
+    let answer = http("200 OK", "application/json", r#"{"candidates":[]}"#);
+    let (base, seen) = upstream(answer, 2);
+    let gateway = GatewayProcess::start_with_env(
+        &base,
+        &["--upstream-key-env", "ARGSTREAM_TEST_KEY"],
+        &[("ARGSTREAM_TEST_KEY", "own-key")],
+        "off",
+        Stdio::null(),
+    );
+    let chat = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
+    client()
+        .post(format!("http://{}/v1/chat/completions", gateway.address))
+        .bearer_auth("client-key")
+        .header("x-api-key", "client-key")
+        .header("content-type", "application/json")
+        .body(chat.to_string())
+        .send()
+        .await
+        .unwrap();
+    let seen_chat = seen.recv_timeout(PATIENCE).unwrap();
+    assert_eq!(seen_chat.header("authorization"), Some("Bearer own-key"));
+    assert_eq!(seen_chat.header("x-api-key"), None);
+    let gemini = json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]});
+    client()
+        .post(format!(
+            "http://{}/v1beta/models/g:generateContent?key=client-key",
+            gateway.address
+        ))
+        .header("content-type", "application/json")
+        .body(gemini.to_string())
+        .send()
+        .await
+        .unwrap();
+    let seen_gemini = seen.recv_timeout(PATIENCE).unwrap();
+    assert_eq!(
+        seen_gemini.request_line,
+        "POST /v1beta/models/g:generateContent HTTP/1.1"
+    );
+    assert_eq!(seen_gemini.header("x-goog-api-key"), Some("own-key"));
+}

@@ -899,7 +899,8 @@ fn real_client_requests_reach_every_format() {
         ("codex_request_tool_result.json", Format::OpenAiResponses),
     ];
     for (file, from) in fixtures {
-        let body: Value = serde_json::from_slice(&std::fs::read(format!("{data}{file}")).unwrap()).unwrap();
+        let body: Value =
+            serde_json::from_slice(&std::fs::read(format!("{data}{file}")).unwrap()).unwrap();
         for to in FORMATS.into_iter().filter(|to| *to != from) {
             let (out, translated) = translate(&body, from, to);
             let gist = |v: &Value| v.to_string();
@@ -915,15 +916,25 @@ fn real_client_requests_reach_every_format() {
             // counterpart, with a warning where not.
             let functions = |v: &Value, format: Format| -> usize {
                 match format {
-                    Format::Gemini => v["tools"][0]["functionDeclarations"].as_array().map_or(0, Vec::len),
+                    Format::Gemini => v["tools"][0]["functionDeclarations"]
+                        .as_array()
+                        .map_or(0, Vec::len),
                     Format::OpenAiResponses => v["tools"].as_array().map_or(0, |t| {
-                        t.iter().filter(|t| t["type"] == "function" || t["type"] == "custom").count()
+                        t.iter()
+                            .filter(|t| t["type"] == "function" || t["type"] == "custom")
+                            .count()
                     }),
                     Format::OpenAiChat => v["tools"].as_array().map_or(0, Vec::len),
-                    _ => v["tools"].as_array().map_or(0, |t| t.iter().filter(|t| t.get("input_schema").is_some()).count()),
+                    _ => v["tools"].as_array().map_or(0, |t| {
+                        t.iter().filter(|t| t.get("input_schema").is_some()).count()
+                    }),
                 }
             };
-            assert_eq!(functions(&out, to), functions(&body, from), "{file} -> {to}");
+            assert_eq!(
+                functions(&out, to),
+                functions(&body, from),
+                "{file} -> {to}"
+            );
             // A call and its result keep their id.
             let text = out.to_string();
             for id in ["toolu_", "call_"] {
@@ -943,9 +954,15 @@ fn codex_asks_every_upstream_to_reason() {
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/codex_request.json");
     let body: Value = serde_json::from_slice(&std::fs::read(data).unwrap()).unwrap();
     let (anthropic, _) = translate(&body, Format::OpenAiResponses, Format::Anthropic);
-    assert_eq!(anthropic["thinking"], json!({"type": "enabled", "budget_tokens": 8192}));
+    assert_eq!(
+        anthropic["thinking"],
+        json!({"type": "enabled", "budget_tokens": 8192})
+    );
     let (chat, _) = translate(&body, Format::OpenAiResponses, Format::OpenAiChat);
     assert_eq!(chat["reasoning_effort"], "medium");
     let (gemini, _) = translate(&body, Format::OpenAiResponses, Format::Gemini);
-    assert_eq!(gemini["generationConfig"]["thinkingConfig"]["thinkingBudget"], 8192);
+    assert_eq!(
+        gemini["generationConfig"]["thinkingConfig"]["thinkingBudget"],
+        8192
+    );
 }

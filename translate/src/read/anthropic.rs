@@ -58,7 +58,9 @@ pub(crate) fn read(root: &Map<String, Value>, notes: &mut Notes) -> Result<Reque
                 "has no counterpart in the upstream's format; not sent",
             );
         }
-        request.user = str(metadata, "user_id", "metadata")?.map(str::to_owned);
+        if str(metadata, "user_id", "metadata")?.is_some() {
+            super::warn_user("metadata.user_id", notes);
+        }
     }
     match root.get("system") {
         None | Some(Value::Null) => {}

@@ -39,6 +39,11 @@ const KNOWN: &[&str] = &[
 
 pub(crate) fn read(root: &Map<String, Value>, notes: &mut Notes) -> Result<Request, Error> {
     warn_unknown(root, KNOWN, notes);
+    for name in ["user", "safety_identifier"] {
+        if root.get(name).is_some_and(|v| !v.is_null()) {
+            super::warn_user(name, notes);
+        }
+    }
     let mut request = Request {
         model: str(root, "model", "")?.map(str::to_owned),
         stream: stream(root)?,
@@ -50,9 +55,6 @@ pub(crate) fn read(root: &Map<String, Value>, notes: &mut Notes) -> Result<Reque
         frequency_penalty: number(root, "frequency_penalty", "")?,
         choices: uint(root, "n", "")?,
         parallel: json::bool(root, "parallel_tool_calls", "")?,
-        user: str(root, "user", "")?
-            .or(str(root, "safety_identifier", "")?)
-            .map(str::to_owned),
         ..Request::default()
     };
     request.stop = match root.get("stop") {

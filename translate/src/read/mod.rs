@@ -102,3 +102,12 @@ fn arguments_object(text: &str, path: &str, notes: &mut Notes) -> Value {
         }
     }
 }
+
+/// An end user's id stays with the provider it was given for: Claude
+/// Code's, for one, names the device and the session.
+fn warn_user(path: &str, notes: &mut Notes) {
+    notes.warn(
+        path,
+        "an end user's id goes only to the provider it was given for; not sent",
+    );
+}

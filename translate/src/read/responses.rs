@@ -40,6 +40,11 @@ const KNOWN: &[&str] = &[
 
 pub(crate) fn read(root: &Map<String, Value>, notes: &mut Notes) -> Result<Request, Error> {
     warn_unknown(root, KNOWN, notes);
+    for name in ["user", "safety_identifier"] {
+        if root.get(name).is_some_and(|v| !v.is_null()) {
+            super::warn_user(name, notes);
+        }
+    }
     if str(root, "previous_response_id", "")?.is_some() {
         return Err(Error::shape(
             "previous_response_id",
@@ -53,9 +58,6 @@ pub(crate) fn read(root: &Map<String, Value>, notes: &mut Notes) -> Result<Reque
         temperature: number(root, "temperature", "")?,
         top_p: number(root, "top_p", "")?,
         parallel: json::bool(root, "parallel_tool_calls", "")?,
-        user: str(root, "user", "")?
-            .or(str(root, "safety_identifier", "")?)
-            .map(str::to_owned),
         ..Request::default()
     };
     if let Some(instructions) = str(root, "instructions", "")?.filter(|s| !s.is_empty()) {
