@@ -57,6 +57,10 @@ pub enum ErrorKind {
     /// that does not match, lengths that cannot be, or headers that do not
     /// parse.
     MalformedFrame,
+    /// The answer outgrew what the output format keeps of it to write it
+    /// whole at the end ([`Relay::with_max_kept`](crate::Relay::with_max_kept)):
+    /// the client's stream ended with the format's error.
+    ResponseTooLarge,
 }
 
 impl ErrorKind {
@@ -81,6 +85,7 @@ impl ErrorKind {
             ErrorKind::MalformedFrame => "malformed_frame",
             ErrorKind::ArgumentsTooLarge => "arguments_too_large",
             ErrorKind::TooManyCalls => "too_many_calls",
+            ErrorKind::ResponseTooLarge => "response_too_large",
         }
     }
 
@@ -103,6 +108,7 @@ impl ErrorKind {
             ErrorKind::ArgumentsTooLarge => "tool call arguments larger than the limit",
             ErrorKind::TooManyCalls => "more tool calls than the limit",
             ErrorKind::MalformedFrame => "malformed event-stream frame",
+            ErrorKind::ResponseTooLarge => "response larger than the relay keeps",
         }
     }
 }

@@ -819,3 +819,51 @@ fn the_first_frame_goes_out_when_the_upstream_starts() {
         );
     }
 }
+
+/// What the Responses output keeps for `response.completed` is bounded:
+/// past the limit the client's stream ends with `response.failed` saying
+/// why, the relay reports it, and nothing of the answer past the limit is
+/// written or kept.
+#[test]
+fn the_responses_output_keeps_no_more_than_its_limit() {
+    let text = |word: &str| chat(&format!(r#"{{"content":"{word}"}}"#), "null");
+    let upstream = text("0123456789") + &text("abcdefghij") + &text("ABCDEFGHIJ");
+    let make = || {
+        keys()
+            .with_output(argstream::Output::OpenAiResponses)
+            .with_max_kept(25)
+    };
+    let mut relay = make();
+    let error = relay.feed(Bytes::from(upstream.clone())).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ResponseTooLarge);
+    assert!(relay.is_ended());
+    let out = relay.output();
+    let events: Vec<Value> = client::payloads(&out)
+        .into_iter()
+        .map(|payload| serde_json::from_slice(payload).unwrap())
+        .collect();
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "response.failed", "{events:?}");
+    assert!(
+        last["response"]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than the relay keeps")
+    );
+    let deltas: String = events
+        .iter()
+        .filter(|e| e["type"] == "response.output_text.delta")
+        .map(|e| e["delta"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas, "0123456789abcdefghij");
+    assert!(!String::from_utf8_lossy(&out).contains("ABCDE"));
+    // Within the limit, the same stream completes.
+    let mut relay = keys()
+        .with_output(argstream::Output::OpenAiResponses)
+        .with_max_kept(30);
+    relay
+        .feed(Bytes::from(upstream + "data: [DONE]\n\n"))
+        .unwrap();
+    relay.finish().unwrap();
+    assert!(String::from_utf8_lossy(&relay.output()).contains("response.completed"));
+}

@@ -47,6 +47,11 @@ pub const DEFAULT_MAX_CALLS: usize = 1024;
 /// The default limit on the answer text a summary collects: 16 MiB.
 pub const DEFAULT_MAX_CONTENT: usize = 16 << 20;
 
+/// The default limit on the answer a renderer keeps to write it whole at
+/// the end (Responses' `response.completed`): 256 MiB, as much as a
+/// stream's calls may collect.
+pub const DEFAULT_MAX_KEPT: usize = 256 << 20;
+
 /// What the client learns of the tool calls.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ToolCallMode {
@@ -399,6 +404,18 @@ impl Relay {
         self
     }
 
+    /// Sets the limit on the answer the output format keeps to write it
+    /// whole at the end, in bytes (default [`DEFAULT_MAX_KEPT`]): the
+    /// Responses output keeps every item's text and arguments for
+    /// `response.completed`. Past it the client's stream ends with the
+    /// format's error (`response.failed`, saying why), and
+    /// [`feed`](Relay::feed) returns [`ErrorKind::ResponseTooLarge`]. The
+    /// other outputs keep nothing of the answer.
+    pub fn with_max_kept(mut self, max: usize) -> Relay {
+        self.state.renderer.set_max_kept(max);
+        self
+    }
+
     /// Sets the `created` time (Unix seconds) of the output for a format
     /// that carries none (Anthropic). Default 0, so that output depends only
     /// on input; a gateway passes the time the request started. A setter,
@@ -599,6 +616,10 @@ impl Relay {
                     event.data_offset() + error.offset(),
                 ),
             })?;
+        if state.renderer.outgrown() && state.phase != Phase::Ended {
+            state.outgrown();
+            return Err(Error::new(ErrorKind::ResponseTooLarge, event.offset()));
+        }
         state.write_event(event.data());
         Ok(())
     }
@@ -966,6 +987,17 @@ impl State {
             raw_usage: self.format.zip(self.summary.usage.as_deref()),
         };
         self.renderer.end(&end);
+    }
+
+    /// The answer outgrew what the output keeps of it: the client gets an
+    /// error, as the response can no longer be written whole.
+    fn outgrown(&mut self) {
+        self.renderer.error(&Failure {
+            message: "the response is larger than the relay keeps",
+            error_type: "relay_error",
+            code: Some(Code::Text("response_too_large")),
+        });
+        self.phase = Phase::Ended;
     }
 
     /// Upstream ended before its format's end: the client gets an error.

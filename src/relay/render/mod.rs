@@ -200,9 +200,11 @@ impl Renderer {
     /// response's names and created time.
     pub(super) fn switch(&mut self, output: Output) {
         if self.output() != output {
-            let created = self.base().default_created;
+            let (created, max_kept) = (self.base().default_created, self.base().max_kept);
             *self = Renderer::new(output);
-            self.base_mut().default_created = created;
+            let base = self.base_mut();
+            base.default_created = created;
+            base.max_kept = max_kept;
         }
     }
 
@@ -224,6 +226,22 @@ impl Renderer {
         let base = self.base_mut();
         base.default_created = created;
         base.names_changed += 1;
+    }
+
+    /// Sets the limit on the answer a renderer keeps to write it whole at
+    /// the end (Responses' `response.completed`).
+    pub(super) fn set_max_kept(&mut self, max: usize) {
+        self.base_mut().max_kept = max;
+    }
+
+    /// Whether the answer outgrew what the renderer may keep of it: the
+    /// client's stream must end with an error, as what was kept can no
+    /// longer be written whole.
+    pub(super) fn outgrown(&self) -> bool {
+        match self {
+            Renderer::Responses(r) => r.outgrown(),
+            _ => false,
+        }
     }
 
     pub(super) fn take(&mut self) -> Bytes {
@@ -425,6 +443,8 @@ pub(super) struct Base {
     pub(super) created: Option<u64>,
     /// `created` for formats that carry none.
     pub(super) default_created: u64,
+    /// The limit on the answer kept to be written whole at the end.
+    pub(super) max_kept: usize,
     /// Counts the changes of `id`, `model` and the created time, so that a
     /// renderer may keep what it writes of them until the next change.
     pub(super) names_changed: u64,
@@ -442,6 +462,7 @@ impl Base {
             model: String::new(),
             created: None,
             default_created: 0,
+            max_kept: super::DEFAULT_MAX_KEPT,
             names_changed: 0,
         }
     }

@@ -17,7 +17,11 @@
 //!
 //! The SDKs take the final response from `response.completed`, not from the
 //! deltas, so the renderer keeps each item's text to write it there: the one
-//! output format whose memory grows with the answer.
+//! output format whose memory grows with the answer. It keeps at most
+//! [`with_max_kept`](crate::Relay::with_max_kept) bytes of it (escaped
+//! text and arguments, all items together); past that the delta that did
+//! not fit is not written, and the relay ends the client's stream with
+//! `response.failed`.
 //!
 //! The end: `response.completed`, or `response.incomplete` with its
 //! reason, as [`Finish::words`](crate::neutral::Finish::words) gives them,
@@ -108,6 +112,10 @@ pub(in crate::relay) struct Responses {
     pending_to: Option<(usize, Part)>,
     pending: Vec<u8>,
     usage: Option<Usage>,
+    /// The bytes of text and arguments the items keep, all together.
+    kept: usize,
+    /// Whether a delta did not fit in what may be kept.
+    outgrown: bool,
 }
 
 impl Responses {
@@ -125,6 +133,8 @@ impl Responses {
             pending_to: None,
             pending: Vec::new(),
             usage: None,
+            kept: 0,
+            outgrown: false,
         }
     }
 
@@ -138,6 +148,22 @@ impl Responses {
         self.pending_to = None;
         self.pending.clear();
         self.usage = None;
+        self.kept = 0;
+        self.outgrown = false;
+    }
+
+    pub(super) fn outgrown(&self) -> bool {
+        self.outgrown
+    }
+
+    /// Counts `len` more bytes kept, unless they would pass the limit.
+    fn keep(&mut self, len: usize) -> bool {
+        if self.outgrown || self.kept.saturating_add(len) > self.base.max_kept {
+            self.outgrown = true;
+            return false;
+        }
+        self.kept += len;
+        true
     }
 
     pub(super) fn retained(&self) -> usize {
@@ -218,6 +244,10 @@ impl Responses {
         let item = &mut self.items[at];
         let from = item.text.len();
         write_escaped(&mut item.text, fragment);
+        if !self.keep(self.items[at].text.len() - from) {
+            self.items[at].text.truncate(from);
+            return;
+        }
         self.item_event(b"response.function_call_arguments.delta", at);
         let frame = &mut self.base.frame;
         frame.extend_from_slice(br#","delta":""#);
@@ -402,6 +432,9 @@ impl Responses {
     }
 
     fn pend(&mut self, at: usize, part: Part, text: &[u8]) {
+        if !self.keep(text.len()) {
+            return;
+        }
         if self.pending_to != Some((at, part)) {
             self.write_pending();
             self.pending_to = Some((at, part));
