@@ -182,7 +182,23 @@ fn every_recorded_bedrock_stream() {
 
 /// Appends an event frame whose payload is `payload`'s JSON.
 fn push(body: &mut Vec<u8>, event_type: &str, payload: Value) {
-    encode_frame(body, event_type, payload.to_string().as_bytes());
+    encode_frame(body, event_type, sorted(payload).to_string().as_bytes());
+}
+
+/// `value` with every object's members in sorted order, so that the bytes
+/// written are the same whether serde_json keeps insertion order (its
+/// `preserve_order`, which a workspace build turns on for the translate
+/// crate) or sorts.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(members) => {
+            let mut members: Vec<(String, Value)> = members.into_iter().collect();
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(members.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }
 
 /// The voice-agent turn of `examples/data/voice_agent*.sse` as Bedrock
