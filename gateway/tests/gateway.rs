@@ -1734,11 +1734,13 @@ async fn a_stream_past_max_stream_ms_ends_with_the_routes_error() {
 
 #[tokio::test]
 async fn upstream_heartbeats_reach_the_client_as_its_format_allows() {
+    // The pauses keep the heartbeat in a read of its own: one that came
+    // with an event would need no heartbeat sent.
     let steps = || {
         hello_then(vec![
-            Step::Sleep(Duration::from_millis(50)),
+            Step::Sleep(Duration::from_millis(150)),
             Step::Chunk(b": keep-alive\n\n".to_vec()),
-            Step::Sleep(Duration::from_millis(200)),
+            Step::Sleep(Duration::from_millis(300)),
             Step::Chunk([STOP, DONE].concat()),
             Step::End,
         ])
@@ -1781,9 +1783,9 @@ async fn upstream_heartbeats_reach_the_client_as_its_format_allows() {
     let (upstream, _seen) = scripted_upstream(vec![
         Step::Raw(EVENT_STREAM_HEAD),
         Step::Chunk(ANTHROPIC[..at].to_vec()),
-        Step::Sleep(Duration::from_millis(50)),
+        Step::Sleep(Duration::from_millis(150)),
         Step::Chunk(ping.to_vec()),
-        Step::Sleep(Duration::from_millis(200)),
+        Step::Sleep(Duration::from_millis(300)),
         Step::Chunk(ANTHROPIC[at + ping.len()..].to_vec()),
         Step::End,
     ])
