@@ -61,6 +61,9 @@ pub enum ErrorKind {
     /// whole at the end ([`Relay::with_max_kept`](crate::Relay::with_max_kept)):
     /// the client's stream ended with the format's error.
     ResponseTooLarge,
+    /// An upstream event about a chat choice whose index is past the
+    /// relay's limit ([`Relay::with_max_choices`](crate::Relay::with_max_choices)).
+    TooManyChoices,
 }
 
 impl ErrorKind {
@@ -86,6 +89,7 @@ impl ErrorKind {
             ErrorKind::ArgumentsTooLarge => "arguments_too_large",
             ErrorKind::TooManyCalls => "too_many_calls",
             ErrorKind::ResponseTooLarge => "response_too_large",
+            ErrorKind::TooManyChoices => "too_many_choices",
         }
     }
 
@@ -109,6 +113,7 @@ impl ErrorKind {
             ErrorKind::TooManyCalls => "more tool calls than the limit",
             ErrorKind::MalformedFrame => "malformed event-stream frame",
             ErrorKind::ResponseTooLarge => "response larger than the relay keeps",
+            ErrorKind::TooManyChoices => "more choices than the limit",
         }
     }
 }

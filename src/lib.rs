@@ -141,6 +141,7 @@
 //! | one call's arguments | [`relay::DEFAULT_MAX_ARGUMENTS`] (16 MiB) | [`Relay::with_max_arguments`] | [`ErrorKind::ArgumentsTooLarge`], for that call alone |
 //! | all calls' arguments in one stream | [`relay::DEFAULT_MAX_STREAM_ARGUMENTS`] (256 MiB) | [`Relay::with_max_stream_arguments`] | [`ErrorKind::ArgumentsTooLarge`], for the call that would pass it |
 //! | calls in one response | [`relay::DEFAULT_MAX_CALLS`] (1,024) | [`Relay::with_max_calls`] | [`ErrorKind::TooManyCalls`] |
+//! | chat choices in one response | [`relay::DEFAULT_MAX_CHOICES`] (128) | [`Relay::with_max_choices`] | [`ErrorKind::TooManyChoices`] |
 //! | answer text a summary keeps | [`relay::DEFAULT_MAX_CONTENT`] (16 MiB) | [`Relay::with_max_content`] | [`Summary::content_truncated`], no error |
 //! | the answer an output keeps for its end (Responses) | [`relay::DEFAULT_MAX_KEPT`] (256 MiB) | [`Relay::with_max_kept`] | [`ErrorKind::ResponseTooLarge`], the client's stream ended with the format's error |
 //!

@@ -867,3 +867,27 @@ fn the_responses_output_keeps_no_more_than_its_limit() {
     relay.finish().unwrap();
     assert!(String::from_utf8_lossy(&relay.output()).contains("response.completed"));
 }
+
+/// A choice past the relay's limit is an error of its own kind at the
+/// event's offset; the choices before it were relayed.
+#[test]
+fn a_choice_past_the_limit_is_an_error() {
+    let choice = |index: u32| {
+        format!(
+            "data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":5,\"model\":\"m\",\"choices\":[{{\"index\":{index},\"delta\":{{\"content\":\"c{index}\"}},\"finish_reason\":null}}]}}\n\n"
+        )
+    };
+    let upstream = choice(0) + &choice(1) + &choice(2);
+    let second = choice(0).len() + choice(1).len();
+    let (out, relay, result) = run(|| keys().with_max_choices(2), &upstream);
+    let error = result.unwrap_err();
+    assert_eq!(
+        (error.kind(), error.offset()),
+        (ErrorKind::TooManyChoices, second as u64)
+    );
+    assert_eq!(error.kind().name(), "too_many_choices");
+    assert_eq!(relay.events(), 3);
+    assert!(String::from_utf8_lossy(&out).contains("c1"));
+    let (_, _, result) = run(|| keys().with_max_choices(3), &upstream);
+    result.unwrap();
+}

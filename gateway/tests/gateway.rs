@@ -1508,6 +1508,40 @@ async fn upstream_connection_failure_names_its_cause() {
         tls.contains("corrupt") || tls.to_ascii_lowercase().contains("tls"),
         "{tls}"
     );
+    // An upstream whose certificate nobody signed: the TLS layer says so.
+    let self_signed = unreachable_message(&self_signed_upstream().await).await;
+    assert!(self_signed.contains("certificate"), "{self_signed}");
+    assert!(self_signed != tls && self_signed != refused);
+}
+
+/// An https upstream on loopback whose certificate (for 127.0.0.1) is
+/// self-signed: `tests/data/self_signed_*.der`, a P-256 key made for this
+/// test alone with `openssl req -x509 -newkey ec -nodes`. It completes no
+/// handshake with a client that checks certificates.
+async fn self_signed_upstream() -> String {
+    use tokio_rustls::rustls::ServerConfig;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    const CERT: &[u8] = include_bytes!("data/self_signed_cert.der");
+    const KEY: &[u8] = include_bytes!("data/self_signed_key.der");
+    let config = ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(CERT.to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(KEY.to_vec())),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(PATIENCE, acceptor.accept(socket)).await;
+            });
+        }
+    });
+    format!("https://{address}")
 }
 
 #[tokio::test]
@@ -1700,11 +1734,13 @@ async fn a_stream_past_max_stream_ms_ends_with_the_routes_error() {
 
 #[tokio::test]
 async fn upstream_heartbeats_reach_the_client_as_its_format_allows() {
+    // The pauses keep the heartbeat in a read of its own: one that came
+    // with an event would need no heartbeat sent.
     let steps = || {
         hello_then(vec![
-            Step::Sleep(Duration::from_millis(50)),
+            Step::Sleep(Duration::from_millis(150)),
             Step::Chunk(b": keep-alive\n\n".to_vec()),
-            Step::Sleep(Duration::from_millis(200)),
+            Step::Sleep(Duration::from_millis(300)),
             Step::Chunk([STOP, DONE].concat()),
             Step::End,
         ])
@@ -1747,9 +1783,9 @@ async fn upstream_heartbeats_reach_the_client_as_its_format_allows() {
     let (upstream, _seen) = scripted_upstream(vec![
         Step::Raw(EVENT_STREAM_HEAD),
         Step::Chunk(ANTHROPIC[..at].to_vec()),
-        Step::Sleep(Duration::from_millis(50)),
+        Step::Sleep(Duration::from_millis(150)),
         Step::Chunk(ping.to_vec()),
-        Step::Sleep(Duration::from_millis(200)),
+        Step::Sleep(Duration::from_millis(300)),
         Step::Chunk(ANTHROPIC[at + ping.len()..].to_vec()),
         Step::End,
     ])

@@ -90,9 +90,9 @@ impl fmt::Display for ToolCallMode {
     }
 }
 
-/// The chat choices kept apart: indexes 0 to 127; the text and calls of a
-/// choice of a higher index are dropped (no API returns more than 128).
-pub const MAX_CHOICES: usize = 128;
+/// The default limit on a response's chat choices: indexes 0 to 127 (no
+/// API returns more than 128).
+pub const DEFAULT_MAX_CHOICES: usize = 128;
 
 /// Relays one upstream event stream to a client, in the client's format.
 ///
@@ -164,7 +164,8 @@ pub const MAX_CHOICES: usize = 128;
 /// [`with_max_stream_arguments`](Relay::with_max_stream_arguments), stop only that call's
 /// extraction: the error is kept in its [`ToolCallSummary`] and the stream
 /// goes on. More calls than [`with_max_calls`](Relay::with_max_calls) is
-/// [`ErrorKind::TooManyCalls`].
+/// [`ErrorKind::TooManyCalls`], and a choice past
+/// [`with_max_choices`](Relay::with_max_choices) [`ErrorKind::TooManyChoices`].
 #[derive(Debug)]
 pub struct Relay {
     input: Input,
@@ -188,6 +189,7 @@ struct State {
     /// The arguments collected so far in this stream, in every call.
     stream_arguments: usize,
     max_calls: usize,
+    max_choices: usize,
     max_content: usize,
     /// The nesting limit of events and of arguments.
     max_depth: usize,
@@ -279,6 +281,7 @@ impl Relay {
                 max_stream_arguments: DEFAULT_MAX_STREAM_ARGUMENTS,
                 stream_arguments: 0,
                 max_calls: DEFAULT_MAX_CALLS,
+                max_choices: DEFAULT_MAX_CHOICES,
                 max_content: DEFAULT_MAX_CONTENT,
                 max_depth: crate::scan::DEFAULT_MAX_DEPTH,
                 renderer: Renderer::new(Output::OpenAiChat),
@@ -392,6 +395,15 @@ impl Relay {
         self
     }
 
+    /// Sets the limit on a response's chat choices (default
+    /// [`DEFAULT_MAX_CHOICES`]): an upstream event about a choice whose
+    /// index is `max` or more is [`ErrorKind::TooManyChoices`], as choices
+    /// are kept apart, each with its own calls and text.
+    pub fn with_max_choices(mut self, max: usize) -> Relay {
+        self.state.max_choices = max;
+        self
+    }
+
     /// Sets the limit on the answer text collected in
     /// [`Summary::content`], in bytes (default [`DEFAULT_MAX_CONTENT`]). Past
     /// it the content stops growing, cut on a character boundary, and
@@ -447,7 +459,8 @@ impl Relay {
     ///
     /// # Errors
     /// [`ErrorKind::MalformedChunk`] (or the SSE decoder's
-    /// [`ErrorKind::EventTooLarge`], or [`ErrorKind::TooManyCalls`]) with the
+    /// [`ErrorKind::EventTooLarge`], [`ErrorKind::TooManyCalls`], or
+    /// [`ErrorKind::TooManyChoices`]) with the
     /// upstream byte offset of the bad byte. The relay then stays failed;
     /// take [`output`](Relay::output) for what was relayed before it.
     pub fn feed(&mut self, read: Bytes) -> Result<(), Error> {
@@ -607,7 +620,7 @@ impl Relay {
         self.decoder
             .decode_message(event, state)
             .map_err(|error| match error.kind() {
-                ErrorKind::TooManyCalls => error,
+                ErrorKind::TooManyCalls | ErrorKind::TooManyChoices => error,
                 ErrorKind::TooDeep => {
                     Error::new(ErrorKind::TooDeep, event.data_offset() + error.offset())
                 }
@@ -657,7 +670,12 @@ impl Sink for State {
             return self.other_choice(event);
         }
         match event {
-            Upstream::Choice(index) => self.choice = index,
+            Upstream::Choice(index) => {
+                if index as usize >= self.max_choices {
+                    return Err(Error::new(ErrorKind::TooManyChoices, self.offset));
+                }
+                self.choice = index;
+            }
             Upstream::Response { id, model, created } => {
                 self.renderer.response(id, model, created);
             }
@@ -851,7 +869,7 @@ impl State {
     /// dropped for the others.
     fn other_choice(&mut self, event: Upstream<'_>) -> Result<(), Error> {
         let index = self.choice;
-        if !self.renderer.has_choices() || index as usize >= MAX_CHOICES {
+        if !self.renderer.has_choices() {
             return Ok(());
         }
         let at = match self.others[..self.others_used]
