@@ -705,11 +705,11 @@ fn thinking_is_switched_off_when_a_foreign_call_is_under_way() {
 fn foreign_reasoning_is_not_sent_and_says_so() {
     let body = json!({"model": "m", "input": [
         {"role": "user", "content": "hi"},
-        {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "hm"}], "encrypted_content": "gAAA"},
+        {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "hm"}], "encrypted_content": "gAAAAB-openai"},
         {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
         {"type": "function_call_output", "call_id": "c1", "output": "ok"}]});
     let (same, _) = translate(&body, Format::OpenAiResponses, Format::OpenAiResponses);
-    assert_eq!(same["input"][1]["encrypted_content"], "gAAA");
+    assert_eq!(same["input"][1]["encrypted_content"], "gAAAAB-openai");
     let (anthropic, out) = translate(&body, Format::OpenAiResponses, Format::Anthropic);
     assert_eq!(anthropic["messages"][1]["content"][0]["type"], "tool_use");
     assert_eq!(
@@ -965,4 +965,52 @@ fn codex_asks_every_upstream_to_reason() {
         gemini["generationConfig"]["thinkingConfig"]["thinkingBudget"],
         8192
     );
+}
+
+#[test]
+fn signed_reasoning_of_the_clients_format_reaches_the_provider_that_signed_it() {
+    // Codex in front of Anthropic: the relay gave Claude's thinking back in
+    // a reasoning item, its signature as encrypted_content.
+    let codex = json!({"model": "m", "reasoning": {"effort": "low"}, "input": [
+        {"role": "user", "content": "hi"},
+        {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "Let me look."}], "encrypted_content": "EqQBCkYIBxgC"},
+        {"type": "function_call", "call_id": "toolu_1", "name": "f", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "toolu_1", "output": "ok"},
+        {"type": "reasoning", "id": "rs_2", "summary": [], "encrypted_content": "gAAAAopenai"}]});
+    let (anthropic, out) = translate(&codex, Format::OpenAiResponses, Format::Anthropic);
+    assert_eq!(
+        anthropic["messages"][1]["content"][0],
+        json!({"type": "thinking", "thinking": "Let me look.", "signature": "EqQBCkYIBxgC"})
+    );
+    // With the thinking block before the call, thinking stays on.
+    assert_eq!(anthropic["thinking"]["type"], "enabled");
+    // OpenAI's own encrypted reasoning is not Anthropic's to read.
+    assert_eq!(
+        out.warnings
+            .iter()
+            .map(|w| w.path.as_str())
+            .collect::<Vec<_>>(),
+        ["input[4]"]
+    );
+    // Claude Code in front of Gemini: a thinking block signed by Gemini.
+    let claude = json!({"model": "m", "max_tokens": 50, "messages": [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": [{"type": "thinking", "thinking": "hm", "signature": "Cg0Iqx"}, {"type": "text", "text": "ok"}]},
+        {"role": "user", "content": "go"}]});
+    let (gemini, _) = translate(&claude, Format::Anthropic, Format::Gemini);
+    assert_eq!(
+        gemini["contents"][1]["parts"][0],
+        json!({"thought": true, "text": "hm", "thoughtSignature": "Cg0Iqx"})
+    );
+    // Toward chat, which has no field for it, and Responses, which needs
+    // OpenAI's item id: left out.
+    for to in [Format::OpenAiChat, Format::OpenAiResponses] {
+        let (_, out) = translate(&claude, Format::Anthropic, to);
+        assert!(
+            out.warnings
+                .iter()
+                .any(|w| w.path == "messages[1].content[0]"),
+            "{to}"
+        );
+    }
 }

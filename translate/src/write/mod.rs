@@ -23,7 +23,7 @@ pub(crate) fn request(
     options: &Options,
     notes: &mut Notes,
 ) -> Result<Written, Error> {
-    drop_foreign_reasoning(&mut request, to, notes);
+    carry_reasoning(&mut request, to, notes);
     let model = request.model.clone().unwrap_or_default();
     let stream = request.stream;
     let body = match to {
@@ -121,25 +121,60 @@ fn include_usage(root: &mut Map<String, Value>) {
     }
 }
 
-/// Reasoning goes back only to the provider that made it: another one
-/// cannot verify its signature and would refuse it or misread it.
-fn drop_foreign_reasoning(request: &mut Request, to: Format, notes: &mut Notes) {
+/// Reasoning goes back only to the provider that made it: another cannot
+/// verify its signature and would refuse it or misread it.
+///
+/// In the client's format, a provider's reasoning comes back in the
+/// client's own reasoning field, its signature in that field's opaque
+/// member: a Responses item's `encrypted_content`, a thinking block's
+/// `signature`, a thought part's `thoughtSignature` (the relay puts it
+/// there). So reasoning of another format goes to Anthropic or Gemini when
+/// it is signed, and not by OpenAI (whose encrypted content is a Fernet
+/// token, `gAAAA...`): a gateway in front of one upstream gets back what
+/// that upstream signed. Unsigned reasoning is left out, and so is any
+/// toward chat, which has no field for it, and toward Responses, whose
+/// reasoning items need the id OpenAI gave them.
+fn carry_reasoning(request: &mut Request, to: Format, notes: &mut Notes) {
     for turn in &mut request.turns {
-        turn.parts.retain(|part| match part {
-            Part::Thinking(thinking) if thinking.origin != to => {
+        turn.parts.retain_mut(|part| {
+            let Part::Thinking(thinking) = part else {
+                return true;
+            };
+            if thinking.origin == to {
+                return true;
+            }
+            let opaque = thinking
+                .signature
+                .as_deref()
+                .or(thinking.redacted.as_deref());
+            // Toward Anthropic and Gemini: a Responses reasoning item needs
+            // the id OpenAI gave it, which another format does not keep.
+            let carried = matches!(to, Format::Anthropic | Format::Gemini)
+                && opaque.is_some_and(|opaque| {
+                    !opaque.is_empty() && !opaque.starts_with(OPENAI_ENCRYPTED)
+                });
+            if !carried {
                 notes.warn(
                     &thinking.path,
                     format!(
-                        "reasoning made by {} goes back only to {}; not sent",
-                        thinking.origin, thinking.origin
+                        "reasoning not signed by {to} goes back only to its own provider; not sent"
                     ),
                 );
-                false
+                return false;
             }
-            _ => true,
+            if to == Format::Anthropic && thinking.text.is_empty() && thinking.redacted.is_none() {
+                // Reasoning with no text but its opaque state is redacted.
+                thinking.redacted = thinking.signature.take();
+            }
+            thinking.origin = to;
+            true
         });
     }
 }
+
+/// How OpenAI's encrypted reasoning begins: a Fernet token's version byte
+/// and timestamp, in base64.
+const OPENAI_ENCRYPTED: &str = "gAAAA";
 
 /// The turns with consecutive turns of one role merged (Anthropic and
 /// Gemini want turns that alternate), and instructions inside the
