@@ -68,11 +68,18 @@ fn ids(body: &Value, format: Format) -> Vec<String> {
     let list = |value: &Value| value.as_array().cloned().unwrap_or_default();
     match format {
         Format::OpenAiChat => {
+            // As the API reads them: calls on assistant messages, results
+            // on tool messages, each member elsewhere meaning nothing.
             for message in list(&body["messages"]) {
-                for call in list(&message["tool_calls"]) {
-                    take("call", &call["id"]);
+                match message["role"].as_str() {
+                    Some("assistant") => {
+                        for call in list(&message["tool_calls"]) {
+                            take("call", &call["id"]);
+                        }
+                    }
+                    Some("tool") => take("result", &message["tool_call_id"]),
+                    _ => {}
                 }
-                take("result", &message["tool_call_id"]);
             }
         }
         Format::OpenAiResponses => {

@@ -1014,3 +1014,26 @@ fn signed_reasoning_of_the_clients_format_reaches_the_provider_that_signed_it() 
         );
     }
 }
+
+/// The fuzz target's finds (`tests/fuzz/`, its input layout: a byte that
+/// picks the client's and the upstream's format, then the body): each
+/// translates back, or is refused with an error.
+#[test]
+fn fuzz_finds_stay_fixed() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fuzz");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let input = std::fs::read(entry.unwrap().path()).unwrap();
+        let (&pick, body) = input.split_first().unwrap();
+        let from = FORMATS[usize::from(pick & 3)];
+        let to = FORMATS[usize::from((pick >> 2) & 3)];
+        let options = Options {
+            model: Some("m".into()),
+            client_model: Some("m".into()),
+            ..Options::default()
+        };
+        if let Ok(there) = translate_request(body, from, to, &options) {
+            translate_request(&there.body, to, from, &options)
+                .unwrap_or_else(|e| panic!("{from} -> {to} -> {from}: {e}"));
+        }
+    }
+}

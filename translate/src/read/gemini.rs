@@ -341,11 +341,14 @@ fn read_content(
         {
             let response_path = at(&part_path, "functionResponse");
             let name = need_str(response, "name", &response_path)?.to_owned();
-            let id = match str(response, "id", &response_path)? {
-                Some(id) => id.to_owned(),
-                None => {
-                    unanswered_call(request, &out, &name).unwrap_or_else(|| format!("call_{name}"))
-                }
+            // Gemini ties a result to its call by name and order; an id
+            // that names no call of the request gives way to that.
+            let given = str(response, "id", &response_path)?;
+            let id = match given {
+                Some(id) if has_call(request, &out, id) => id.to_owned(),
+                _ => unanswered_call(request, &out, &name)
+                    .or_else(|| given.map(str::to_owned))
+                    .unwrap_or_else(|| format!("call_{name}")),
             };
             let (text, error) = response_text(response.get("response"));
             out.push(Part::Result(ToolResult {
@@ -384,6 +387,16 @@ fn media_part(source: Source, media_type: &str, path: String) -> Part {
             path,
         })
     }
+}
+
+/// Whether a call of the request (or of the turn being read) has `id`.
+fn has_call(request: &Request, current: &[Part], id: &str) -> bool {
+    request
+        .turns
+        .iter()
+        .flat_map(|t| &t.parts)
+        .chain(current)
+        .any(|part| matches!(part, Part::Call(call) if call.id == id))
 }
 
 /// The id of the earliest call named `name` that no result answers yet:

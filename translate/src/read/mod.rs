@@ -13,7 +13,7 @@ use argstream::Format;
 use serde_json::{Map, Value};
 
 use crate::error::Notes;
-use crate::ir::{Request, Source, data_url};
+use crate::ir::{Part, Request, Role, Source, data_url};
 use crate::{Error, ErrorKind, Options};
 
 pub(crate) fn request(
@@ -43,7 +43,42 @@ pub(crate) fn request(
             "no model is named",
         ));
     }
+    answered_calls(&request)?;
     Ok(request)
+}
+
+/// Every tool result answers a call made before it in the request: every
+/// format's API refuses one that does not, and Gemini, which ties results
+/// to calls by name, could not even say which tool it came from.
+fn answered_calls(request: &Request) -> Result<(), Error> {
+    let mut calls: Vec<&str> = Vec::new();
+    for turn in &request.turns {
+        for part in &turn.parts {
+            match part {
+                Part::Call(call) if turn.role != Role::Assistant => {
+                    return Err(Error::shape(
+                        &call.path,
+                        "a tool call is the assistant's, not in this turn",
+                    ));
+                }
+                Part::Result(result) if turn.role != Role::User => {
+                    return Err(Error::shape(
+                        &result.path,
+                        "a tool result is the user's, not in this turn",
+                    ));
+                }
+                Part::Call(call) => calls.push(&call.id),
+                Part::Result(result) if !calls.contains(&result.id.as_str()) => {
+                    return Err(Error::shape(
+                        &result.path,
+                        "this tool result answers no call made before it in the request",
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The `stream` member: a boolean or absent.
