@@ -3,6 +3,10 @@
 
 use argstream::Format;
 use argstream_translate::{DEFAULT_MAX_TOKENS, Options};
+
+// The signature's default is written out, for Python's introspection and
+// the stubs; it is the crate's.
+const _: () = assert!(DEFAULT_MAX_TOKENS == 8192);
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -60,7 +64,7 @@ fn format_of(name: &str, argument: &str) -> PyResult<Format> {
 #[pyfunction]
 #[pyo3(signature = (
     body, from_format, to_format, *, model=None, client_model=None, stream=false,
-    default_max_tokens=DEFAULT_MAX_TOKENS, max_tokens_cap=None, eager_input_streaming=true,
+    default_max_tokens=8192, max_tokens_cap=None, eager_input_streaming=true,
     vertex_stream_arguments=false, strict=false
 ))]
 #[allow(clippy::too_many_arguments)]
