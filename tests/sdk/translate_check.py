@@ -25,7 +25,10 @@ usage. Turn two (streamed) sends the history back in C's format with the
 tool's result; the mock checks the call and its result are tied (by id,
 or by name toward Gemini), and answers with text and a plain finish. A
 whole (not streamed) turn one is then asked with the SDK's plain create,
-and its parsed answer checked the same way.
+and its parsed answer checked the same way. A Gemini client of a Gemini
+model must also read the call's thought signature, to send it back; and
+the gateway's log must name each request's two formats, with no
+translation warning, and hold neither the key nor a body's text.
 
 Before the gateway runs, each SDK goes straight to the mock of its own
 format (no gateway): the mocks are held to the SDKs and to the format
@@ -47,6 +50,7 @@ table of the 16 pairs, streamed and whole; exits 1 when any failed.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import signal
@@ -80,6 +84,7 @@ from translate_mock import (
     QUESTION,
     RESULT,
     SCHEMA,
+    SIGNATURE,
     SYSTEM,
     TEXT,
     TOOL,
@@ -112,13 +117,15 @@ class Got:
 
     `calls` holds (id, name, arguments parsed); `finish` is in the
     client format's words; `usage` is (prompt, completion); `history` is
-    what the client sends back for turn two."""
+    what the client sends back for turn two; `signatures` the thought
+    signatures on a Gemini answer's call parts (base64, None for none)."""
 
     text: str
     calls: list[tuple[str | None, str, Any]]
     finish: Any
     usage: tuple[int, int] | None
     history: Any = None
+    signatures: list[str | None] | None = None
 
 
 def parsed(arguments: str) -> Any:
@@ -318,15 +325,22 @@ class AnthropicClient:
 
 
 class GeminiClient:
-    """google-genai's Gemini API client (API version v1beta)."""
+    """google-genai's Gemini API client: streams on API version v1beta,
+    and through the gateway the whole call on v1, so that both of the
+    gateway's Gemini routes (`/v1beta/models/`, `/v1/models/`) are used
+    (straight at the mock, v1beta alone: the upstream's path)."""
 
     FINISH = ("STOP", "STOP")
     MODEL = "gemini-test"
     KEY_HEADER = "x-goog-api-key"
 
     def __init__(self, base_url: str, direct: bool) -> None:
-        options = types.HttpOptions(base_url=base_url, api_version="v1beta", timeout=SDK_SECONDS * 1000)
-        self.client = genai.Client(api_key=KEY, http_options=options)
+        def client(version: str) -> genai.Client:
+            options = types.HttpOptions(base_url=base_url, api_version=version, timeout=SDK_SECONDS * 1000)
+            return genai.Client(api_key=KEY, http_options=options)
+
+        self.client = client("v1beta")
+        self.whole_client = client("v1beta" if direct else "v1")
         # The schema as google-genai's users write it, types in capitals.
         properties = {
             name: types.Schema(type=types.Type.STRING, description=node["description"])
@@ -352,7 +366,7 @@ class GeminiClient:
         return self.read(chunks, contents)
 
     def whole(self, contents: list[Any]) -> Got:
-        response = self.client.models.generate_content(model=self.MODEL, contents=contents, config=self.config)
+        response = self.whole_client.models.generate_content(model=self.MODEL, contents=contents, config=self.config)
         return self.read([response], contents)
 
     def read(self, chunks: list[Any], contents: list[Any]) -> Got:
@@ -360,6 +374,7 @@ class GeminiClient:
         is every part in order, with neighbouring plain text parts joined."""
         parts: list[Any] = []
         calls: list[tuple[str | None, str, Any]] = []
+        signatures: list[str | None] = []
         finish, usage = None, None
         for chunk in chunks:
             candidate = chunk.candidates[0] if chunk.candidates else None
@@ -372,6 +387,8 @@ class GeminiClient:
                 if part.function_call is not None:
                     call = part.function_call
                     calls.append((call.id, call.name or "", call.args))
+                    signature = part.thought_signature
+                    signatures.append(None if signature is None else base64.b64encode(signature).decode())
             if candidate is not None and candidate.finish_reason is not None:
                 finish = getattr(candidate.finish_reason, "value", candidate.finish_reason)
             if chunk.usage_metadata is not None:
@@ -387,7 +404,7 @@ class GeminiClient:
             types.Content(role="model", parts=parts),
             types.Content(role="user", parts=answers),
         ]
-        return Got(text=text, calls=calls, finish=finish, usage=usage, history=history)
+        return Got(text=text, calls=calls, finish=finish, usage=usage, history=history, signatures=signatures)
 
 
 CLIENTS: dict[str, Callable[[str, bool], Client]] = {
@@ -466,6 +483,10 @@ class Pair:
                     self.fail(mode, step, f"call name {name!r}, want {TOOL!r}")
                 if arguments != ARGUMENTS:
                     self.fail(mode, step, f"call arguments {arguments!r}, want {ARGUMENTS!r}")
+            # A Gemini client of a Gemini model must be able to send the
+            # call's thought signature back (Gemini 3 rejects a call without).
+            if (self.upstream, self.client) == ("gemini", "gemini") and got.signatures != [SIGNATURE]:
+                self.fail(mode, step, f"the call part's thoughtSignature {got.signatures!r}, want [{SIGNATURE!r}]")
         else:
             if got.text != ANSWER:
                 self.fail(mode, step, f"text {got.text!r}, want {ANSWER!r}")
@@ -509,6 +530,22 @@ class Pair:
             self.upstream_saw("whole", "whole", whole_exchange)
             if whole is not None:
                 self.check("whole", "whole", whole, 1, False)
+
+    def check_log(self, gateway: Gateway) -> None:
+        """The gateway's log holds no key and no body (a request's text),
+        and a line for each of the three requests naming the client and
+        upstream formats and no translation warning (the conversation has
+        nothing any format cannot carry)."""
+        gateway.log.seek(0)
+        log = gateway.log.read().decode(errors="replace")
+        for secret, what in ((KEY, "the client's key"), (QUESTION, "a request body's text"), (RESULT, "a tool result")):
+            if secret in log:
+                self.fail("stream", "gateway log", f"it holds {what}")
+        lines = [line for line in log.splitlines() if f"client_format={self.client} " in line]
+        named = [line for line in lines if f"upstream_format={self.upstream} " in line and " warnings=0 " in line]
+        if len(lines) != 3 or len(named) != 3:
+            want = f"client_format={self.client} upstream_format={self.upstream} warnings=0"
+            self.fail("stream", "gateway log", f"{len(named)} of {len(lines)} request lines say {want}, want 3 of 3")
 
     def report(self) -> None:
         for mode, failures in self.failures.items():
@@ -597,6 +634,7 @@ def main(argv: list[str]) -> int:
                     continue
                 try:
                     pair.run(mock, gateway.base_url)
+                    pair.check_log(gateway)
                     log = gateway.log_tail() if any(pair.failures.values()) else ""
                 finally:
                     gateway.close()
