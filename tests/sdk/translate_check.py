@@ -32,8 +32,8 @@ translation warning, and hold neither the key nor a body's text.
 
 Before the gateway runs, each SDK goes straight to the mock of its own
 format (no gateway): the mocks are held to the SDKs and to the format
-rules of check_chat, check_responses and check_anthropic, so that a pair's
-failure through the gateway is the gateway's.
+rules of check_chat, check_responses, check_anthropic and check_gemini,
+so that a pair's failure through the gateway is the gateway's.
 
 Usage:
   translate_check.py [--only U:C]... GATEWAY
@@ -70,6 +70,7 @@ from google.genai import types
 
 import check_anthropic
 import check_chat
+import check_gemini
 import check_responses
 from gateway_sdk_check import START_SECONDS, Gateway
 from harness import Failure, sse_events
@@ -99,12 +100,12 @@ from translate_mock import (
 
 SDK_SECONDS = 30
 UPSTREAM_MODEL = "mock-model"
-# The format rules a stream of the mock's must keep (Gemini's check holds
-# the relay's own parts, without the thought signature Gemini 3 sends).
+# The format rules a stream of the mock's must keep.
 PROTOCOLS: dict[str, ModuleType] = {
     "openai-chat": check_chat,
     "openai-responses": check_responses,
     "anthropic": check_anthropic,
+    "gemini": check_gemini,
 }
 
 # google-genai logs a warning for every response with a call part.
