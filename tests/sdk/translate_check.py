@@ -30,6 +30,10 @@ model must also read the call's thought signature, to send it back; and
 the gateway's log must name each request's two formats, with no
 translation warning, and hold neither the key nor a body's text.
 
+Then, for each upstream format, one client of another format goes through
+a gateway run with `--upstream-key-env`: the upstream must get the
+gateway's own key in its format's header, and the client's key nowhere.
+
 Before the gateway runs, each SDK goes straight to the mock of its own
 format (no gateway): the mocks are held to the SDKs and to the format
 rules of check_chat, check_responses, check_anthropic and check_gemini,
@@ -45,7 +49,8 @@ Usage:
 Bounded: each SDK call 30 s, each gateway start 20 s, each mock request
 10 s; every gateway is killed and every mock shut down at the end, on
 failure too. Prints each failure (the pair, the step, what came), then the
-table of the 16 pairs, streamed and whole; exits 1 when any failed.
+table of the 16 pairs, streamed and whole, and the own-key runs; exits 1
+when any failed.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -99,6 +105,10 @@ from translate_mock import (
 )
 
 SDK_SECONDS = 30
+# The key the gateway sends of its own with --upstream-key-env, and its
+# variable.
+OWN_KEY_ENV = "ARGSTREAM_CHECK_UPSTREAM_KEY"
+OWN_KEY = "sk-argstream-gateway-own"
 UPSTREAM_MODEL = "mock-model"
 # The format rules a stream of the mock's must keep.
 PROTOCOLS: dict[str, ModuleType] = {
@@ -430,10 +440,11 @@ class Pair:
     """One upstream format and one client format, and the failures of its
     streamed turns and its whole call."""
 
-    def __init__(self, upstream: str, client: str, direct: bool) -> None:
+    def __init__(self, upstream: str, client: str, direct: bool, key: str = KEY) -> None:
         self.upstream = upstream
         self.client = client
         self.direct = direct
+        self.key = key
         self.failures: dict[str, list[str]] = {"stream": [], "whole": []}
         self.finishes: tuple[str, str] = ("", "")
 
@@ -508,7 +519,7 @@ class Pair:
         version = getattr(client, "version", ANTHROPIC_VERSION)
 
         def exchange(turn: int, stream: bool) -> Exchange:
-            return mock.expect(Exchange(turn, stream, model, self.client, key_header, version))
+            return mock.expect(Exchange(turn, stream, model, self.client, key_header, version, self.key))
 
         with warnings.catch_warnings():
             # An SDK's warning on an unknown field or word; its values are checked.
@@ -539,7 +550,9 @@ class Pair:
         nothing any format cannot carry)."""
         gateway.log.seek(0)
         log = gateway.log.read().decode(errors="replace")
-        for secret, what in ((KEY, "the client's key"), (QUESTION, "a request body's text"), (RESULT, "a tool result")):
+        secrets = [(KEY, "the client's key"), (self.key, "the gateway's own key")]
+        secrets += [(QUESTION, "a request body's text"), (RESULT, "a tool result")]
+        for secret, what in secrets:
             if secret in log:
                 self.fail("stream", "gateway log", f"it holds {what}")
         lines = [line for line in log.splitlines() if f"client_format={self.client} " in line]
@@ -549,9 +562,10 @@ class Pair:
             self.fail("stream", "gateway log", f"{len(named)} of {len(lines)} request lines say {want}, want 3 of 3")
 
     def report(self) -> None:
+        own = ", the gateway's own key" if self.key != KEY else ""
         for mode, failures in self.failures.items():
             for failure in failures:
-                print(f"FAIL upstream {self.upstream} <- client {self.client} ({mode}) {failure}")
+                print(f"FAIL upstream {self.upstream} <- client {self.client} ({mode}{own}) {failure}")
 
     def cell(self) -> str:
         return " ".join(f"{'ok' if not self.failures[mode] else 'FAIL':6}" for mode in ("stream", "whole"))
@@ -617,39 +631,56 @@ def main(argv: list[str]) -> int:
         return 1
     wanted = only or [(u, c) for u in FORMATS for c in FORMATS]
     pairs: dict[tuple[str, str], Pair] = {}
-    for upstream in FORMATS:
+    own_keys: list[Pair] = []
+    os.environ[OWN_KEY_ENV] = OWN_KEY
+    for number, upstream in enumerate(FORMATS):
         clients = [c for u, c in wanted if u == upstream]
         if not clients:
             continue
         mock = Mock(upstream)
         try:
             for client in clients:
-                pair = pairs[upstream, client] = Pair(upstream, client, direct=False)
-                flags = ["--upstream", mock.base_url, "--upstream-format", upstream]
-                flags += ["--upstream-model", UPSTREAM_MODEL, "--tool-calls", "forward"]
-                try:
-                    gateway = Gateway(binary, flags)
-                except Failure as failure:
-                    pair.fail("stream", "start", str(failure))
-                    pair.fail("whole", "start", str(failure))
-                    continue
-                try:
-                    pair.run(mock, gateway.base_url)
-                    pair.check_log(gateway)
-                    log = gateway.log_tail() if any(pair.failures.values()) else ""
-                finally:
-                    gateway.close()
-                pair.report()
-                if log:
-                    print(f"  gateway log: {log.strip()[-600:]}")
+                pairs[upstream, client] = through_gateway(binary, mock, Pair(upstream, client, direct=False))
+            if not only:
+                # Each client once, toward an upstream of another format.
+                client = FORMATS[(number + 1) % len(FORMATS)]
+                pair = Pair(upstream, client, direct=False, key=OWN_KEY)
+                own_keys.append(through_gateway(binary, mock, pair, ["--upstream-key-env", OWN_KEY_ENV]))
         finally:
             mock.close()
     print()
     table(pairs, list(FORMATS), list(FORMATS))
-    checks = 2 * len(pairs)
-    passed = sum(not failures for pair in pairs.values() for failures in pair.failures.values())
-    print(f"pairs through the gateway: {passed} of {checks} ok in {time.monotonic() - started:.0f}s")
+    for pair in own_keys:
+        print(f"--upstream-key-env: upstream {pair.upstream:17} client {pair.client:17} {pair.cell()}")
+    everything = [*pairs.values(), *own_keys]
+    checks = 2 * len(everything)
+    passed = sum(not failures for pair in everything for failures in pair.failures.values())
+    print(f"checks through the gateway: {passed} of {checks} ok in {time.monotonic() - started:.0f}s")
     return 0 if passed == checks else 1
+
+
+def through_gateway(binary: str, mock: Mock, pair: Pair, flags: tuple[str, ...] | list[str] = ()) -> Pair:
+    """Runs `pair` through a gateway of its own in front of `mock`, and
+    prints its failures with the gateway's log."""
+    flags = ["--upstream", mock.base_url, "--upstream-format", pair.upstream, *flags]
+    flags += ["--upstream-model", UPSTREAM_MODEL, "--tool-calls", "forward"]
+    try:
+        gateway = Gateway(binary, flags)
+    except Failure as failure:
+        pair.fail("stream", "start", str(failure))
+        pair.fail("whole", "start", str(failure))
+        pair.report()
+        return pair
+    try:
+        pair.run(mock, gateway.base_url)
+        pair.check_log(gateway)
+        log = gateway.log_tail() if any(pair.failures.values()) else ""
+    finally:
+        gateway.close()
+    pair.report()
+    if log:
+        print(f"  gateway log: {log.strip()[-600:]}")
+    return pair
 
 
 if __name__ == "__main__":

@@ -136,7 +136,9 @@ class Exchange:
     """What the mock expects of the next request, and what it found.
 
     `key_header` is the header the key must come in (the format's own
-    through the gateway; a direct SDK's may differ), `anthropic_version`
+    through the gateway; a direct SDK's may differ), `key` the key (the
+    client's, or the gateway's own, when the client's must reach the
+    upstream nowhere), `anthropic_version`
     the version an Anthropic upstream must be told (the client's when it
     gave one, else the gateway's default); `client` is the
     client's format (a Gemini client alone can give a Gemini upstream its
@@ -148,6 +150,7 @@ class Exchange:
     client: str
     key_header: str
     anthropic_version: str = ANTHROPIC_VERSION
+    key: str = KEY
     requests: int = 0
     findings: list[str] = field(default_factory=list)
     streamed: list[bytes] = field(default_factory=list)
@@ -581,8 +584,11 @@ def check_request(fmt: str, exchange: Exchange, path: str, headers: Any, raw: by
         found.need("key" not in query, "query", url.query, "no key (it goes in x-goog-api-key)")
     else:
         found.need(url.path == PATHS[fmt], "path", url.path, PATHS[fmt])
-    wanted = f"Bearer {KEY}" if exchange.key_header == "authorization" else KEY
+    wanted = f"Bearer {exchange.key}" if exchange.key_header == "authorization" else exchange.key
     found.equal(f"header {exchange.key_header}", headers.get(exchange.key_header), wanted)
+    if exchange.key != KEY:
+        leaked = sorted(name for name, value in headers.items() if KEY in value)
+        found.need(not leaked, "headers", leaked, "none with the client's key (the gateway sends its own)")
     for other in sorted(set(KEY_HEADERS.values()) - {exchange.key_header}):
         found.need(
             other not in headers,
