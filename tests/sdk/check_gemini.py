@@ -19,6 +19,7 @@ call with no id in the stream has the one argstream's Gemini reader makes
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import warnings
@@ -38,7 +39,9 @@ MODEL = "gemini-test"
 # A stream request's body, for a caller that posts one itself.
 REQUEST: dict[str, Any] = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
 FINISH = {"stop": "STOP", "tool_calls": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
-PART_KINDS = ({"text"}, {"text", "thought"}, {"functionCall"})
+# A call's part may carry the thought signature its Gemini upstream gave it
+# (Gemini 3 wants it back with the call).
+PART_KINDS = ({"text"}, {"text", "thought"}, {"functionCall"}, {"functionCall", "thoughtSignature"})
 
 # The SDK logs a warning for every response with a call part read as text.
 logging.getLogger("google_genai").setLevel(logging.ERROR)
@@ -82,7 +85,8 @@ def protocol(events: list[SseEvent]) -> None:
     """The rules of Gemini's stream that its clients rely on: data-only
     events, each a response with one candidate (index 0, role `model`) whose
     parts are each a text, a thought or a whole `functionCall` with `args`
-    an object; one `responseId` throughout; the `finishReason` on the last
+    an object (and beside it, its base64 `thoughtSignature` when its
+    upstream gave one); one `responseId` throughout; the `finishReason` on the last
     event and nowhere else, with the `usageMetadata`; or an error object
     with a numeric HTTP code, last."""
     response_id = None
@@ -123,8 +127,20 @@ def protocol(events: list[SseEvent]) -> None:
                 raise Failure(f"a functionCall whose args are {call.get('args')!r:.60}", at=event.at)
             if call is not None and set(call) - {"id", "name", "args"}:
                 raise Failure(f"a functionCall with {sorted(call)}", at=event.at)
+            signature = part.get("thoughtSignature")
+            if "thoughtSignature" in part and not (isinstance(signature, str) and is_base64(signature)):
+                raise Failure(f"a thoughtSignature {signature!r:.60} that is not base64", at=event.at)
     if not events:
         raise Failure("the stream has no event: neither a finishReason nor an error")
+
+
+def is_base64(text: str) -> bool:
+    """Whether `text` is non-empty standard base64 (google-genai decodes a
+    thought signature into bytes)."""
+    try:
+        return bool(text) and base64.b64decode(text, validate=True) is not None
+    except ValueError:
+        return False
 
 
 def typed(data: Any, strict: bool) -> types.GenerateContentResponse:
