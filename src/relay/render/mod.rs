@@ -70,10 +70,17 @@ impl Output {
         }
     }
 
+    /// Every output's name, as [`name`](Output::name) gives it: those of
+    /// the formats a renderer answers in, and `same`.
+    pub fn names() -> &'static [&'static str] {
+        &OUTPUT_NAMES
+    }
+
     /// The output for a stream read in `format`: its own, or chat for a
     /// format that has no renderer (Bedrock).
     pub fn of(format: Format) -> Output {
         match format {
+            _ if !format.renders() => Output::OpenAiChat,
             Format::OpenAiResponses => Output::OpenAiResponses,
             Format::Anthropic => Output::Anthropic,
             Format::Gemini => Output::Gemini,
@@ -81,6 +88,23 @@ impl Output {
         }
     }
 }
+
+/// The names of the formats a renderer answers in, then `same`.
+const OUTPUT_NAMES: [&str; 5] = {
+    let rows = &crate::upstream::formats::FORMATS;
+    let mut names = [""; 5];
+    let (mut i, mut n) = (0, 0);
+    while i < rows.len() {
+        if rows[i].renders {
+            names[n] = rows[i].name;
+            n += 1;
+        }
+        i += 1;
+    }
+    assert!(n == 4, "one output a rendered format, and same");
+    names[n] = "same";
+    names
+};
 
 impl fmt::Display for Output {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -96,19 +120,11 @@ impl FromStr for Output {
     fn from_str(name: &str) -> Result<Output, UnknownName> {
         match name {
             "same" => Ok(Output::Same),
-            _ => name.parse::<Format>().map(Output::of).map_err(|_| {
-                UnknownName::new(
-                    "output format",
-                    name,
-                    &[
-                        "openai-chat",
-                        "openai-responses",
-                        "anthropic",
-                        "gemini",
-                        "same",
-                    ],
-                )
-            }),
+            _ => name
+                .parse::<Format>()
+                .ok()
+                .map(Output::of)
+                .ok_or_else(|| UnknownName::new("output format", name, Output::names())),
         }
     }
 }
