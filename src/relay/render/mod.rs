@@ -468,12 +468,20 @@ pub(super) struct Base {
 
 impl Base {
     fn new() -> Base {
+        let mut base = Base::empty();
+        base.frame.reserve(512);
+        base
+    }
+
+    /// A base that holds no memory: what a renderer's fresh state is
+    /// built around while its reset carries the old base over.
+    pub(super) fn empty() -> Base {
         Base {
             // The encoder grows its own buffer: a capacity given here
             // changes when `bytes` can take a split buffer back whole, and
             // with it the allocations after a reset.
             encoder: SseEncoder::new(),
-            frame: Vec::with_capacity(512),
+            frame: Vec::new(),
             id: String::new(),
             model: String::new(),
             created: None,
@@ -537,6 +545,28 @@ impl Base {
             data: &self.frame,
             ..crate::sse::SseFrame::default()
         });
+    }
+}
+
+/// A buffer a reset carries over: emptied, its memory kept. A renderer's
+/// reset starts from its fresh state (the one `fresh` that `new` uses too)
+/// and carries over only such buffers and its [`Base`], so that nothing of
+/// a stream can reach the next one a pooled relay relays.
+pub(super) trait Emptied {
+    fn emptied(self) -> Self;
+}
+
+impl<T> Emptied for Vec<T> {
+    fn emptied(mut self) -> Vec<T> {
+        self.clear();
+        self
+    }
+}
+
+impl Emptied for String {
+    fn emptied(mut self) -> String {
+        self.clear();
+        self
     }
 }
 
