@@ -120,10 +120,10 @@ impl Frame {
 /// more of the frame is held.
 ///
 /// # Termination
-/// Call [`finish`](FrameDecoder::finish) when the body ends, then drain
-/// [`next_frame`](FrameDecoder::next_frame);
+/// Frames are self-delimiting, so the body's end needs no call: when it
+/// ends, drain [`next_frame`](FrameDecoder::next_frame), and
 /// [`has_partial_frame`](FrameDecoder::has_partial_frame) then tells
-/// whether the body ended inside a frame (a cut-off stream).
+/// whether it ended inside a frame (a cut-off stream).
 ///
 /// # Errors
 /// [`ErrorKind::MalformedFrame`] for a prelude or message CRC that does not
@@ -191,11 +191,6 @@ impl FrameDecoder {
             self.reads.push_back(read);
         }
     }
-
-    /// Marks the end of the body. Frames are self-delimiting, so nothing
-    /// changes but what [`has_partial_frame`](FrameDecoder::has_partial_frame)
-    /// means.
-    pub fn finish(&mut self) {}
 
     /// Whether bytes of a frame not yet whole have been fed.
     pub fn has_partial_frame(&self) -> bool {

@@ -802,3 +802,38 @@ fn null_arguments_are_an_empty_object_where_the_format_needs_one() {
     );
     assert!(text.contains(r#""finishReason":"STOP""#), "{text}");
 }
+
+/// A pooled relay carries nothing over: whatever stream it relayed before
+/// (cut off halfway, or whole), after `reset` every stream comes out as a
+/// new relay writes it, in every output format.
+#[test]
+fn a_reset_relay_writes_each_stream_as_a_new_one_does() {
+    let bodies: Vec<String> = [
+        "voice_agent.sse",
+        "voice_agent_anthropic.sse",
+        "voice_agent_responses.sse",
+        "voice_agent_gemini.sse",
+    ]
+    .iter()
+    .map(|name| {
+        let path = format!("{}/examples/data/{name}", env!("CARGO_MANIFEST_DIR"));
+        String::from_utf8(std::fs::read(path).unwrap()).unwrap()
+    })
+    .chain([choices_stream(3, true)])
+    .collect();
+    for (output, _) in OUTPUTS {
+        let make = || forwarding(output).with_output(output);
+        for before in &bodies {
+            for body in &bodies {
+                let want = relay(make(), body);
+                for cut in [before.len() / 2, before.len()] {
+                    let mut pooled = make();
+                    let _ = pooled.feed(Bytes::copy_from_slice(&before.as_bytes()[..cut]));
+                    let _ = pooled.output();
+                    pooled.reset();
+                    assert!(relay(pooled, body) == want, "{output}: cut at {cut}");
+                }
+            }
+        }
+    }
+}

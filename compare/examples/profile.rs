@@ -28,6 +28,12 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let name = args.first().map_or("w3-medium", String::as_str);
     let reps: usize = args.get(1).map_or(100, |n| n.parse().expect("a count"));
+    // The upstream events relayed, for a count of instructions an event.
+    let mut events = 0;
+    let mut counted = |(written, n): (usize, u64)| {
+        events += n;
+        written
+    };
     let total: usize = match name {
         "w1-1000" | "w1-5000" => {
             let doc = response_large();
@@ -77,13 +83,13 @@ fn main() {
             let corpus = Corpus::load_format(w4_format(name));
             let mut relay = Relay::new(&corpus.keys);
             (0..reps)
-                .map(|_| relay_corpus(&mut relay, black_box(&corpus)).0)
+                .map(|_| counted(relay_corpus(&mut relay, black_box(&corpus))))
                 .sum()
         }
         "w4-fresh" | "w4-fresh-anthropic" | "w4-fresh-responses" => {
             let corpus = Corpus::load_format(w4_format(name));
             (0..reps)
-                .map(|_| relay_corpus_fresh(black_box(&corpus), 4096).0)
+                .map(|_| counted(relay_corpus_fresh(black_box(&corpus), 4096)))
                 .sum()
         }
         "naive-w4" | "naive-w4-anthropic" | "naive-w4-responses" => {
@@ -114,7 +120,7 @@ fn main() {
         }
         other => panic!("unknown workload {other}"),
     };
-    println!("{name} x{reps}: {total}");
+    println!("{name} x{reps}: {total}, {events} upstream events");
 }
 
 /// The corpus a `w4` workload relays.

@@ -2,7 +2,7 @@
 //! the recorded events `seed.sh` writes as seeds, mutated: the reader
 //! accepts exactly what serde_json accepts (but for numbers out of `f64`
 //! range, which it never converts), and finds what serde_json finds at every
-//! path a decoder reads (`argstream::upstream::probe::PATHS`): the last of
+//! path a decoder reads (`argstream::upstream::probe::paths`): the last of
 //! repeated keys, strings decoded, numbers, objects and arrays as the
 //! payload's own text. See `tests/common/reader_reference.rs`.
 //!

@@ -86,15 +86,15 @@ impl PyRelay {
             "auto" => None,
             name => Some(name.parse::<Format>().map_err(|_| {
                 PyValueError::new_err(format!(
-                    "from_ must be \"auto\", \"openai-chat\", \"openai-responses\", \
-                     \"anthropic\", \"gemini\" or \"bedrock\", not {name:?}"
+                    "from_ must be \"auto\" or one of {}, not {name:?}",
+                    quoted(Format::names())
                 ))
             })?),
         };
         let output = to.parse::<Output>().map_err(|_| {
             PyValueError::new_err(format!(
-                "to must be \"openai-chat\", \"openai-responses\", \"anthropic\", \"gemini\" \
-                 or \"same\", not {to:?}"
+                "to must be one of {}, not {to:?}",
+                quoted(Output::names())
             ))
         })?;
         let mode = tool_calls.parse::<ToolCallMode>().map_err(|_| {
@@ -211,4 +211,11 @@ impl PyRelay {
     fn events(slf: &Bound<'_, Self>) -> PyResult<u64> {
         Ok(borrow(slf, WHAT)?.relay.events())
     }
+}
+
+/// `"a", "b", "c"`: the names a value may take, read from the crate's
+/// tables, so that a format added there is named here too.
+fn quoted(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("{name:?}")).collect();
+    quoted.join(", ")
 }

@@ -64,10 +64,22 @@ pub(super) struct State {
 }
 
 impl State {
+    /// Back to its fresh state ([`Default`]), its buffers' memory kept.
     pub(super) fn reset(&mut self) {
-        self.calls = 0;
-        self.streaming = None;
-        self.finish.clear();
+        let old = std::mem::take(self);
+        let mut finish = old.finish;
+        finish.clear();
+        let (mut id, mut fragment) = (old.id, old.fragment);
+        id.clear();
+        fragment.clear();
+        *self = State {
+            // Restarted with each streamed call.
+            assembler: old.assembler,
+            finish,
+            id,
+            fragment,
+            ..State::default()
+        };
     }
 
     /// The body ended: the response's finish, if upstream gave one.

@@ -110,8 +110,8 @@ impl Input {
     }
 
     pub(crate) fn finish(&mut self) {
+        // Frames are self-delimiting: their decoder has no end to mark.
         self.sse.finish();
-        self.frames.finish();
     }
 
     /// The next whole message, or `None` when the reads hold no more.

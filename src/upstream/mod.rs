@@ -29,6 +29,7 @@
 mod anthropic;
 mod bedrock;
 mod chat;
+pub(crate) mod formats;
 mod gemini;
 mod input;
 #[doc(hidden)]
@@ -47,6 +48,7 @@ use crate::{Error, UnknownName};
 
 pub use crate::neutral::{Finish, Usage};
 
+use self::formats::{Detect, FORMATS, Row};
 pub use self::reader::Code;
 use self::reader::{At, Doc, EventReader, Names};
 
@@ -77,41 +79,59 @@ impl Format {
     /// The format's name on the command line: `openai-chat`,
     /// `openai-responses`, `anthropic`, `gemini` or `bedrock`.
     pub fn name(self) -> &'static str {
-        match self {
-            Format::OpenAiChat => "openai-chat",
-            Format::OpenAiResponses => "openai-responses",
-            Format::Anthropic => "anthropic",
-            Format::Gemini => "gemini",
-            Format::Bedrock => "bedrock",
-        }
+        self.row().name
+    }
+
+    /// Every format's name, as [`name`](Format::name) gives it, in the
+    /// order of the variants: the names a binding lists.
+    pub fn names() -> &'static [&'static str] {
+        &formats::NAMES
     }
 
     /// Whether the format comes as binary event-stream frames rather than
     /// server-sent events.
     pub fn is_framed(self) -> bool {
-        self == Format::Bedrock
+        matches!(self.row().detect, Detect::Frames)
+    }
+
+    /// Whether the relay has a renderer of this format: a client of a
+    /// format without one is answered in chat.
+    pub fn renders(self) -> bool {
+        self.row().renders
+    }
+
+    /// The format's row in the table of formats.
+    pub(crate) fn row(self) -> &'static Row {
+        &FORMATS[self as usize]
     }
 
     /// The format of a stream whose first meaningful event has SSE type
     /// `event_type` and JSON `type` member `kind` (either may be empty), or
     /// `None` when that event does not tell (a `ping` or an `error`).
     ///
-    /// Anthropic's events are named `message_*` and `content_block_*`; every
-    /// Responses event is named `response.*`; anything else is taken as
-    /// chat completions, whose chunks carry no `type`. Gemini's events carry
-    /// neither a name nor a `type`: the [`Decoder`] tells them from chat
-    /// chunks by their members (`candidates`, `usageMetadata`,
-    /// `promptFeedback`), and Bedrock by its binary framing.
+    /// A format whose events are named by a prefix (Anthropic's
+    /// `message_*` and `content_block_*`, Responses' `response.*`) is told
+    /// by it; anything else is taken as chat completions, whose chunks carry
+    /// no `type`. Gemini's events carry neither a name nor a `type`: the
+    /// [`Decoder`] tells them from chat chunks by their members
+    /// (`candidates`, `usageMetadata`, `promptFeedback`), and Bedrock by its
+    /// binary framing.
     pub(crate) fn detect(event_type: &[u8], kind: &[u8]) -> Option<Format> {
         let name = if kind.is_empty() { event_type } else { kind };
-        match name {
-            b"ping" | b"error" => None,
-            _ if name.starts_with(b"message_") || name.starts_with(b"content_block_") => {
-                Some(Format::Anthropic)
-            }
-            _ if name.starts_with(b"response.") => Some(Format::OpenAiResponses),
-            _ => Some(Format::OpenAiChat),
+        if matches!(name, b"ping" | b"error") {
+            return None;
         }
+        let mut otherwise = None;
+        for row in &FORMATS {
+            match row.detect {
+                Detect::Prefixes(prefixes) if prefixes.iter().any(|p| name.starts_with(p)) => {
+                    return Some(row.format);
+                }
+                Detect::Otherwise => otherwise = Some(row.format),
+                _ => {}
+            }
+        }
+        otherwise
     }
 }
 
@@ -127,24 +147,11 @@ impl FromStr for Format {
     /// Reads a [`name`](Format::name), or one of the aliases `openai` and
     /// `chat`, `responses`, `google` and `vertex`.
     fn from_str(name: &str) -> Result<Format, UnknownName> {
-        match name {
-            "openai-chat" | "openai" | "chat" => Ok(Format::OpenAiChat),
-            "openai-responses" | "responses" => Ok(Format::OpenAiResponses),
-            "anthropic" => Ok(Format::Anthropic),
-            "gemini" | "google" | "vertex" => Ok(Format::Gemini),
-            "bedrock" => Ok(Format::Bedrock),
-            _ => Err(UnknownName::new(
-                "format",
-                name,
-                &[
-                    "openai-chat",
-                    "openai-responses",
-                    "anthropic",
-                    "gemini",
-                    "bedrock",
-                ],
-            )),
-        }
+        FORMATS
+            .iter()
+            .find(|row| row.name == name || row.aliases.contains(&name))
+            .map(|row| row.format)
+            .ok_or_else(|| UnknownName::new("format", name, Format::names()))
     }
 }
 
@@ -430,29 +437,33 @@ impl Decoder {
 /// which has neither) by the members of its root; see [`Format::detect`].
 fn detect_in(event: &SseEvent, doc: Option<&Doc<'_>>) -> Option<Format> {
     let name = event.event().map_or(&b""[..], |e| e);
-    let (kind, gemini) = doc.map_or((None, false), |doc| read_detection(*doc));
+    let (kind, by_members) = doc.map_or((None, None), |doc| read_detection(*doc));
     let kind = kind.map_or(&b""[..], str::as_bytes);
-    if kind.is_empty() && name.is_empty() && gemini {
-        Some(Format::Gemini)
-    } else {
-        Format::detect(name, kind)
+    match by_members {
+        Some(format) if kind.is_empty() && name.is_empty() => Some(format),
+        _ => Format::detect(name, kind),
     }
 }
 
 /// What tells a format in an event that reads as JSON: its root's `type`
-/// when that is a string, and whether its root has one of Gemini's members.
-fn read_detection(doc: Doc<'_>) -> (Option<&str>, bool) {
+/// when that is a string, and the format whose members its root has
+/// ([`Detect::Members`]), if any.
+fn read_detection(doc: Doc<'_>) -> (Option<&str>, Option<Format>) {
     let Ok(root) = doc.root() else {
-        return (None, false);
+        return (None, None);
     };
     let kind = doc.str(Some(root), "type").ok().flatten();
-    let gemini = doc
-        .pick_with_nulls(
-            Some(root),
-            ["candidates", "usageMetadata", "promptFeedback"],
-        )
-        .is_ok_and(|found| found.iter().any(Option::is_some));
-    (kind, gemini)
+    let by_members = FORMATS.iter().find_map(|row| match row.detect {
+        Detect::Members(members) => members
+            .iter()
+            .any(|&member| {
+                doc.pick_with_nulls(Some(root), [member])
+                    .is_ok_and(|[found]| found.is_some())
+            })
+            .then_some(row.format),
+        _ => None,
+    });
+    (kind, by_members)
 }
 
 /// An event before the format is known: a ping, or an error, which reads

@@ -15,134 +15,16 @@ use super::READ_BY_A_DECODER;
 use super::reader::{At, Doc, EventReader, Scalar};
 use crate::Error;
 
-/// The paths the decoders read, each decoder's in its order of reading:
-/// member names after `.`, and `[*]` for every element of an array. Each
-/// path's prefixes are read too. `$` is the root.
-pub const PATHS: &[&str] = &[
-    // Any format, before it is known (`decode_undetected`, detection).
-    "$.type",
-    "$.message",
-    "$.code",
-    "$.error.message",
-    "$.error.type",
-    "$.error.code",
-    // OpenAI chat completions (`chat.rs`).
-    "$.id",
-    "$.model",
-    "$.created",
-    "$.object",
-    "$.usage.prompt_tokens",
-    "$.usage.completion_tokens",
-    "$.usage.total_tokens",
-    "$.usage.completion_tokens_details.reasoning_tokens",
-    "$.choices[*].index",
-    "$.choices[*].finish_reason",
-    "$.choices[*].delta.role",
-    "$.choices[*].delta.content[*].type",
-    "$.choices[*].delta.content[*].text",
-    "$.choices[*].delta.reasoning_content",
-    "$.choices[*].delta.reasoning",
-    "$.choices[*].delta.refusal",
-    "$.choices[*].delta.tool_calls[*].index",
-    "$.choices[*].delta.tool_calls[*].id",
-    "$.choices[*].delta.tool_calls[*].type",
-    "$.choices[*].delta.tool_calls[*].function.name",
-    "$.choices[*].delta.tool_calls[*].function.arguments",
-    "$.choices[*].message.role",
-    "$.choices[*].message.content[*].type",
-    "$.choices[*].message.content[*].text",
-    "$.choices[*].message.reasoning_content",
-    "$.choices[*].message.reasoning",
-    "$.choices[*].message.refusal",
-    "$.choices[*].message.tool_calls[*].index",
-    "$.choices[*].message.tool_calls[*].id",
-    "$.choices[*].message.tool_calls[*].type",
-    "$.choices[*].message.tool_calls[*].function.name",
-    "$.choices[*].message.tool_calls[*].function.arguments",
-    // Anthropic Messages (`anthropic.rs`).
-    "$.message.id",
-    "$.message.model",
-    "$.message.usage.input_tokens",
-    "$.message.usage.cache_creation_input_tokens",
-    "$.message.usage.cache_read_input_tokens",
-    "$.message.usage.output_tokens",
-    "$.index",
-    "$.content_block.type",
-    "$.content_block.id",
-    "$.content_block.name",
-    "$.content_block.input",
-    "$.content_block.text",
-    "$.content_block.thinking",
-    "$.delta.type",
-    "$.delta.text",
-    "$.delta.thinking",
-    "$.delta.partial_json",
-    "$.delta.signature",
-    "$.delta.stop_reason",
-    "$.usage.input_tokens",
-    "$.usage.cache_creation_input_tokens",
-    "$.usage.cache_read_input_tokens",
-    "$.usage.output_tokens",
-    // OpenAI Responses (`responses.rs`).
-    "$.output_index",
-    "$.item_id",
-    "$.arguments",
-    "$.response.id",
-    "$.response.model",
-    "$.response.created_at",
-    "$.response.usage.input_tokens",
-    "$.response.usage.output_tokens",
-    "$.response.usage.total_tokens",
-    "$.response.usage.input_tokens_details.cached_tokens",
-    "$.response.usage.output_tokens_details.reasoning_tokens",
-    "$.response.incomplete_details.reason",
-    "$.response.error.message",
-    "$.response.error.type",
-    "$.response.error.code",
-    "$.item.type",
-    "$.item.id",
-    "$.item.call_id",
-    "$.item.name",
-    "$.item.arguments",
-    // Google Gemini (`gemini.rs`).
-    "$.error.status",
-    "$.responseId",
-    "$.modelVersion",
-    "$.createTime",
-    "$.candidates[*].index",
-    "$.candidates[*].finishReason",
-    "$.candidates[*].content.parts[*].text",
-    "$.candidates[*].content.parts[*].thought",
-    "$.candidates[*].content.parts[*].functionCall.name",
-    "$.candidates[*].content.parts[*].functionCall.args",
-    "$.candidates[*].content.parts[*].functionCall.willContinue",
-    "$.candidates[*].content.parts[*].functionCall.id",
-    "$.candidates[*].content.parts[*].functionCall.partialArgs[*].jsonPath",
-    "$.candidates[*].content.parts[*].functionCall.partialArgs[*].stringValue",
-    "$.candidates[*].content.parts[*].functionCall.partialArgs[*].numberValue",
-    "$.candidates[*].content.parts[*].functionCall.partialArgs[*].boolValue",
-    "$.candidates[*].content.parts[*].functionCall.partialArgs[*].nullValue",
-    "$.candidates[*].content.parts[*].functionCall.partialArgs[*].willContinue",
-    "$.promptFeedback.blockReason",
-    "$.usageMetadata.promptTokenCount",
-    "$.usageMetadata.toolUsePromptTokenCount",
-    "$.usageMetadata.candidatesTokenCount",
-    "$.usageMetadata.thoughtsTokenCount",
-    "$.usageMetadata.totalTokenCount",
-    "$.usageMetadata.cachedContentTokenCount",
-    // Amazon Bedrock (`bedrock.rs`).
-    "$.contentBlockIndex",
-    "$.start.toolUse.toolUseId",
-    "$.start.toolUse.name",
-    "$.delta.toolUse.input",
-    "$.delta.reasoningContent.text",
-    "$.stopReason",
-    "$.usage.inputTokens",
-    "$.usage.outputTokens",
-    "$.usage.totalTokens",
-    "$.usage.cacheReadInputTokens",
-    "$.usage.cacheWriteInputTokens",
-];
+/// The paths the decoders read, each decoder's in its order of reading
+/// (from the table of formats), after those read before the format is
+/// known: member names after `.`, and `[*]` for every element of an array.
+/// Each path's prefixes are read too. `$` is the root.
+pub fn paths() -> impl Iterator<Item = &'static str> {
+    super::formats::COMMON_PATHS
+        .iter()
+        .chain(super::formats::FORMATS.iter().flat_map(|row| row.paths))
+        .copied()
+}
 
 /// One step of a path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,7 +90,7 @@ impl Probe {
     }
 
     /// Reads `payload` whole and, when it reads, what lies at every path of
-    /// [`PATHS`] and their prefixes, keyed by concrete path
+    /// [`paths`] and their prefixes, keyed by concrete path
     /// (`$.choices[0].delta.content`). A step into a value of another type
     /// than it needs (a member of an array, an element of a string) finds
     /// nothing and is left out; a missing member is [`Found::Absent`].
@@ -218,7 +100,7 @@ impl Probe {
     pub fn read(&mut self, payload: &[u8]) -> Result<BTreeMap<String, Found>, Error> {
         let doc = self.reader.read(payload)?;
         let mut found = BTreeMap::new();
-        for path in PATHS {
+        for path in paths() {
             // The root is the first value laid out (`Doc::root` for an
             // object); the steps never nest deeper than a path's length.
             walk(&doc, 0, "$".to_owned(), &steps(path), &mut found)?;
@@ -288,7 +170,7 @@ fn found_at(doc: &Doc<'_>, at: At) -> Result<Found, Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Found, PATHS, Probe, Step, steps};
+    use super::{Found, Probe, Step, paths, steps};
 
     #[test]
     fn steps_read_members_and_elements() {
@@ -332,7 +214,7 @@ mod tests {
             panic!("the root is an object");
         };
         assert!(root.contains(r#""skipped":{"x":[1]}"#));
-        assert!(PATHS.iter().all(|path| path.starts_with("$.")));
+        assert!(paths().all(|path| path.starts_with("$.")));
     }
 
     #[test]

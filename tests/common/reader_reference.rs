@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use argstream::upstream::probe::{Found, PATHS, Probe, Step, steps};
+use argstream::upstream::probe::{Found, Probe, Step, paths, steps};
 use serde_json::Value;
 
 /// Reads `payload` with `probe` and with serde_json; `Err` says where they
@@ -50,12 +50,12 @@ pub fn compare(probe: &mut Probe, payload: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// What serde_json finds at every path of [`PATHS`] and their prefixes,
+/// What serde_json finds at every path of [`paths`] and their prefixes,
 /// `None` for a member the object does not have: the probe's walk, over
 /// serde_json's value.
 pub fn expected(root: &Value) -> BTreeMap<String, Option<&Value>> {
     let mut found = BTreeMap::new();
-    for path in PATHS {
+    for path in paths() {
         let mut at: Vec<(String, &Value)> = vec![("$".to_owned(), root)];
         for step in steps(path) {
             let mut next = Vec::new();
@@ -120,7 +120,7 @@ pub fn variants(payload: &[u8], seed: u64) -> Vec<Vec<u8>> {
     if let Some(inner) = payload.strip_prefix(b"{") {
         // Every name a path starts with, repeated before the event's own.
         let mut repeated = b"{".to_vec();
-        for (i, path) in PATHS.iter().enumerate() {
+        for (i, path) in paths().enumerate() {
             if let Some(Step::Member(name)) = steps(path).first() {
                 let value: &[u8] = [&b"null"[..], b"[]", b"{}", b"\"x\"", b"1"][i % 5];
                 repeated.extend_from_slice(format!("\"{name}\":").as_bytes());

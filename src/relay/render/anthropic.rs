@@ -31,7 +31,7 @@
 
 use std::io::Write as _;
 
-use super::{Base, End, Failure, Verbatim, write_json_string};
+use super::{Base, Emptied, End, Failure, Verbatim, write_json_string};
 use crate::neutral::Usage;
 use crate::upstream::Format;
 
@@ -75,8 +75,13 @@ pub(in crate::relay) struct Anthropic {
 
 impl Anthropic {
     pub(super) fn new() -> Anthropic {
+        Anthropic::fresh(Base::new())
+    }
+
+    /// The renderer at a stream's start, around `base`.
+    fn fresh(base: Base) -> Anthropic {
         Anthropic {
-            base: Base::new(),
+            base,
             started: false,
             next: 0,
             prose: None,
@@ -89,14 +94,12 @@ impl Anthropic {
     }
 
     pub(super) fn reset(&mut self) {
-        self.started = false;
-        self.next = 0;
-        self.prose = None;
-        self.pending.clear();
-        self.calls.clear();
-        self.starts.clear();
-        self.open.clear();
-        self.usage = Usage::default();
+        let old = std::mem::replace(self, Anthropic::fresh(Base::empty()));
+        self.base = old.base;
+        self.pending = old.pending.emptied();
+        self.calls = old.calls.emptied();
+        self.starts = old.starts.emptied();
+        self.open = old.open.emptied();
     }
 
     pub(super) fn retained(&self) -> usize {

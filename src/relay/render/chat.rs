@@ -16,7 +16,9 @@
 
 use std::io::Write as _;
 
-use super::{Base, End, Failure, Verbatim, append, write_code, write_field, write_json_string};
+use super::{
+    Base, Emptied, End, Failure, Verbatim, append, write_code, write_field, write_json_string,
+};
 use crate::neutral::Usage;
 use crate::upstream::Format;
 
@@ -38,6 +40,19 @@ struct Pending {
 }
 
 impl Pending {
+    /// Back to its fresh state ([`Default`]), its buffers' memory kept.
+    fn reset(&mut self) {
+        let old = std::mem::take(self);
+        *self = Pending {
+            text: old.text.emptied(),
+            spans: old.spans.emptied(),
+            reasoning: old.reasoning.emptied(),
+            refusal: old.refusal.emptied(),
+            calls: old.calls.emptied(),
+            ..Pending::default()
+        };
+    }
+
     fn clear(&mut self) {
         self.text.clear();
         self.spans.clear();
@@ -98,23 +113,29 @@ const HEAD: usize = 192;
 
 impl Chat {
     pub(super) fn new() -> Chat {
+        Chat::fresh(Base::new(), vec![Pending::default()], Vec::new())
+    }
+
+    /// The renderer at a stream's start, around `base`, with `choices`
+    /// (one at least, each fresh) and the `head` buffer.
+    fn fresh(base: Base, choices: Vec<Pending>, head: Vec<u8>) -> Chat {
         Chat {
-            base: Base::new(),
-            choices: vec![Pending::default()],
+            base,
+            choices,
             used: 1,
             introduced: 0,
-            head: Vec::new(),
+            head,
             head_at: None,
         }
     }
 
     pub(super) fn reset(&mut self) {
-        for choice in &mut self.choices {
-            choice.clear();
-            choice.role_sent = false;
+        let old = std::mem::replace(self, Chat::fresh(Base::empty(), Vec::new(), Vec::new()));
+        let mut choices = old.choices;
+        for choice in &mut choices {
+            choice.reset();
         }
-        self.used = 1;
-        self.introduced = 0;
+        *self = Chat::fresh(old.base, choices, old.head.emptied());
     }
 
     pub(super) fn retained(&self) -> usize {

@@ -54,7 +54,7 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use super::{Base, End, Failure, write_json_string};
+use super::{Base, Emptied, End, Failure, write_json_string};
 use crate::neutral::Usage;
 use crate::scan::DEFAULT_MAX_DEPTH;
 use crate::sse::{LineEnding, SseEncoder};
@@ -111,6 +111,11 @@ impl Gemini {
     pub(super) fn new() -> Gemini {
         let mut base = Base::new();
         base.encoder = SseEncoder::new().with_line_ending(LineEnding::CrLf);
+        Gemini::fresh(base)
+    }
+
+    /// The renderer at a stream's start, around `base`.
+    fn fresh(base: Base) -> Gemini {
         Gemini {
             base,
             parts: Vec::new(),
@@ -127,16 +132,13 @@ impl Gemini {
     }
 
     pub(super) fn reset(&mut self) {
-        self.parts.clear();
-        self.prose = None;
-        if let Some(id) = &mut self.id {
-            id.clear();
-        }
-        self.used = 0;
-        self.next_call = 0;
-        self.written = 0;
-        self.dropped = false;
-        self.usage = None;
+        let old = std::mem::replace(self, Gemini::fresh(Base::empty()));
+        self.base = old.base;
+        self.parts = old.parts.emptied();
+        self.id = old.id.map(Emptied::emptied);
+        // Calls are reused as they come, each cleared when it opens.
+        self.calls = old.calls;
+        self.made_id = old.made_id.emptied();
     }
 
     pub(super) fn retained(&self) -> usize {

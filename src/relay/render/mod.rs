@@ -70,10 +70,17 @@ impl Output {
         }
     }
 
+    /// Every output's name, as [`name`](Output::name) gives it: those of
+    /// the formats a renderer answers in, and `same`.
+    pub fn names() -> &'static [&'static str] {
+        &OUTPUT_NAMES
+    }
+
     /// The output for a stream read in `format`: its own, or chat for a
     /// format that has no renderer (Bedrock).
     pub fn of(format: Format) -> Output {
         match format {
+            _ if !format.renders() => Output::OpenAiChat,
             Format::OpenAiResponses => Output::OpenAiResponses,
             Format::Anthropic => Output::Anthropic,
             Format::Gemini => Output::Gemini,
@@ -81,6 +88,23 @@ impl Output {
         }
     }
 }
+
+/// The names of the formats a renderer answers in, then `same`.
+const OUTPUT_NAMES: [&str; 5] = {
+    let rows = &crate::upstream::formats::FORMATS;
+    let mut names = [""; 5];
+    let (mut i, mut n) = (0, 0);
+    while i < rows.len() {
+        if rows[i].renders {
+            names[n] = rows[i].name;
+            n += 1;
+        }
+        i += 1;
+    }
+    assert!(n == 4, "one output a rendered format, and same");
+    names[n] = "same";
+    names
+};
 
 impl fmt::Display for Output {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -96,19 +120,11 @@ impl FromStr for Output {
     fn from_str(name: &str) -> Result<Output, UnknownName> {
         match name {
             "same" => Ok(Output::Same),
-            _ => name.parse::<Format>().map(Output::of).map_err(|_| {
-                UnknownName::new(
-                    "output format",
-                    name,
-                    &[
-                        "openai-chat",
-                        "openai-responses",
-                        "anthropic",
-                        "gemini",
-                        "same",
-                    ],
-                )
-            }),
+            _ => name
+                .parse::<Format>()
+                .ok()
+                .map(Output::of)
+                .ok_or_else(|| UnknownName::new("output format", name, Output::names())),
         }
     }
 }
@@ -452,12 +468,20 @@ pub(super) struct Base {
 
 impl Base {
     fn new() -> Base {
+        let mut base = Base::empty();
+        base.frame.reserve(512);
+        base
+    }
+
+    /// A base that holds no memory: what a renderer's fresh state is
+    /// built around while its reset carries the old base over.
+    pub(super) fn empty() -> Base {
         Base {
             // The encoder grows its own buffer: a capacity given here
             // changes when `bytes` can take a split buffer back whole, and
             // with it the allocations after a reset.
             encoder: SseEncoder::new(),
-            frame: Vec::with_capacity(512),
+            frame: Vec::new(),
             id: String::new(),
             model: String::new(),
             created: None,
@@ -521,6 +545,28 @@ impl Base {
             data: &self.frame,
             ..crate::sse::SseFrame::default()
         });
+    }
+}
+
+/// A buffer a reset carries over: emptied, its memory kept. A renderer's
+/// reset starts from its fresh state (the one `fresh` that `new` uses too)
+/// and carries over only such buffers and its [`Base`], so that nothing of
+/// a stream can reach the next one a pooled relay relays.
+pub(super) trait Emptied {
+    fn emptied(self) -> Self;
+}
+
+impl<T> Emptied for Vec<T> {
+    fn emptied(mut self) -> Vec<T> {
+        self.clear();
+        self
+    }
+}
+
+impl Emptied for String {
+    fn emptied(mut self) -> String {
+        self.clear();
+        self
     }
 }
 

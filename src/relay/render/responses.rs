@@ -29,7 +29,7 @@
 
 use std::io::Write as _;
 
-use super::{Base, End, Failure, write_escaped, write_json_string};
+use super::{Base, Emptied, End, Failure, write_escaped, write_json_string};
 use crate::neutral::Usage;
 use crate::upstream::Code;
 use crate::upstream::Format;
@@ -120,8 +120,13 @@ pub(in crate::relay) struct Responses {
 
 impl Responses {
     pub(super) fn new() -> Responses {
+        Responses::fresh(Base::new())
+    }
+
+    /// The renderer at a stream's start, around `base`.
+    fn fresh(base: Base) -> Responses {
         Responses {
-            base: Base::new(),
+            base,
             started: false,
             id: String::new(),
             sequence: 0,
@@ -139,17 +144,13 @@ impl Responses {
     }
 
     pub(super) fn reset(&mut self) {
-        self.started = false;
-        self.sequence = 0;
-        self.used = 0;
-        self.message = None;
-        self.reasoning = None;
-        self.calls.clear();
-        self.pending_to = None;
-        self.pending.clear();
-        self.usage = None;
-        self.kept = 0;
-        self.outgrown = false;
+        let old = std::mem::replace(self, Responses::fresh(Base::empty()));
+        self.base = old.base;
+        self.id = old.id.emptied();
+        // Items are reused as they come, each cleared when it opens.
+        self.items = old.items;
+        self.calls = old.calls.emptied();
+        self.pending = old.pending.emptied();
     }
 
     pub(super) fn outgrown(&self) -> bool {
