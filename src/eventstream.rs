@@ -17,11 +17,12 @@
 //! one read, and is copied once into a reused buffer when it spans reads.
 //!
 //! ```
-//! use argstream::eventstream::{FrameDecoder, encode_frame};
+//! use argstream::eventstream::FrameDecoder;
 //! use bytes::Bytes;
 //!
-//! let mut body = Vec::new();
-//! encode_frame(&mut body, "contentBlockDelta", br#"{"delta":{"text":"Hi"}}"#);
+//! // A frame as Bedrock sends it.
+//! # let mut body = Vec::new();
+//! # argstream::eventstream::encode_frame(&mut body, "contentBlockDelta", br#"{"delta":{"text":"Hi"}}"#);
 //! let mut decoder = FrameDecoder::new();
 //! // Cut anywhere: the frame comes out whole once its last byte is in.
 //! decoder.feed(Bytes::copy_from_slice(&body[..5]));
@@ -412,7 +413,9 @@ fn be_u32(bytes: &[u8], at: usize) -> u32 {
 /// Appends one frame of message type `event` to `out`, with the headers
 /// `:event-type` = `event_type`, `:content-type` = `application/json` and
 /// `:message-type` = `event`, and with both CRCs: what Bedrock sends, for
-/// tests, examples and mock upstreams.
+/// the crate's tests and fuzz targets (feature `test-windows`).
+#[cfg(feature = "test-windows")]
+#[doc(hidden)]
 pub fn encode_frame(out: &mut Vec<u8>, event_type: &str, payload: &[u8]) {
     encode_frame_with_headers(
         out,
@@ -432,6 +435,8 @@ pub fn encode_frame(out: &mut Vec<u8>, event_type: &str, payload: &[u8]) {
 /// When a header name is longer than 255 bytes or a value longer than
 /// 65,535, which the format cannot carry. A frame is at most 4 GiB: the
 /// caller bounds the payload.
+#[cfg(feature = "test-windows")]
+#[doc(hidden)]
 pub fn encode_frame_with_headers(out: &mut Vec<u8>, headers: &[(&str, &str)], payload: &[u8]) {
     let start = out.len();
     out.extend_from_slice(&[0; PRELUDE]);

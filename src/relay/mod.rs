@@ -186,8 +186,6 @@ struct State {
     output: Output,
     max_arguments: usize,
     max_stream_arguments: usize,
-    /// The arguments collected so far in this stream, in every call.
-    stream_arguments: usize,
     max_calls: usize,
     max_choices: usize,
     max_content: usize,
@@ -198,31 +196,42 @@ struct State {
     calls: Calls,
     /// The chat choices other than 0, in the order they appeared.
     others: Vec<Choice>,
-    others_used: usize,
-    /// The choice the decoder's events are about.
-    choice: u32,
     spare_strings: Vec<String>,
     /// Choice 0's finish, as upstream gave it.
     finish: KeptFinish,
+    /// Escaped text and target-value spans on their way to the renderer.
+    escaped: Vec<u8>,
+    spans: Vec<u8>,
+    /// Whether the caller takes the output as frames: then an event that
+    /// goes out as it came is held by reference, not copied. Not for
+    /// `output`, whose one buffer would be copied again, and which would
+    /// keep the SSE decoder from reusing its own while the events wait.
+    by_reference: bool,
+    /// What one stream changes, fresh at its start.
+    stream: Stream,
+}
+
+/// What one stream changes beyond the buffers it fills: its one fresh
+/// state is [`Default`], which a new relay starts from and a reset goes
+/// back to, so that no field of it can outlive its stream.
+#[derive(Debug, Default)]
+struct Stream {
+    /// The arguments collected so far in this stream, in every call.
+    stream_arguments: usize,
+    others_used: usize,
+    /// The choice the decoder's events are about.
+    choice: u32,
     /// Counts merged from every usage upstream sent, field by field; `None`
     /// while upstream sent none.
     usage: Option<Usage>,
     /// The upstream format, once given or detected.
     format: Option<Format>,
-    /// Escaped text and target-value spans on their way to the renderer.
-    escaped: Vec<u8>,
-    spans: Vec<u8>,
     /// The upstream event being relayed: its offset and what it brought.
     offset: u64,
     phase: Phase,
     /// Whether upstream speaks the output format, so that an event may go
     /// out as it came.
     same: bool,
-    /// Whether the caller takes the output as frames: then an event that
-    /// goes out as it came is held by reference, not copied. Not for
-    /// `output`, whose one buffer would be copied again, and which would
-    /// keep the SSE decoder from reusing its own while the events wait.
-    by_reference: bool,
     /// The addresses of the read being relayed: an event inside it goes
     /// out by reference; one the SSE decoder joined across reads is copied,
     /// so that the decoder's buffer is free again for the next.
@@ -232,9 +241,10 @@ struct State {
 
 /// Where the relay is with the event being relayed, and with the client's
 /// stream.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Phase {
     /// The event's output is written anew.
+    #[default]
     Rewrite,
     /// The event may go out as its own bytes to a client of its format;
     /// `role`: whether a chat chunk carries the role; `block`: an Anthropic
@@ -279,7 +289,6 @@ impl Relay {
                 output: Output::OpenAiChat,
                 max_arguments: DEFAULT_MAX_ARGUMENTS,
                 max_stream_arguments: DEFAULT_MAX_STREAM_ARGUMENTS,
-                stream_arguments: 0,
                 max_calls: DEFAULT_MAX_CALLS,
                 max_choices: DEFAULT_MAX_CHOICES,
                 max_content: DEFAULT_MAX_CONTENT,
@@ -288,20 +297,12 @@ impl Relay {
                 summary: Summary::default(),
                 calls: Calls::default(),
                 others: Vec::new(),
-                others_used: 0,
-                choice: 0,
                 spare_strings: Vec::new(),
                 finish: KeptFinish::default(),
-                usage: None,
-                format: None,
                 escaped: Vec::new(),
                 spans: Vec::new(),
-                offset: 0,
-                phase: Phase::Rewrite,
-                same: false,
                 by_reference: false,
-                read: 0..0,
-                events: 0,
+                stream: Stream::default(),
             },
             error: None,
         }
@@ -452,7 +453,7 @@ impl Relay {
     /// Whether the client's stream has ended: the output format's end (or,
     /// without finish, the end of the response) or an error was written.
     pub fn is_ended(&self) -> bool {
-        self.state.phase == Phase::Ended
+        self.state.stream.phase == Phase::Ended
     }
 
     /// Reads one upstream read and relays every event it completes.
@@ -468,7 +469,7 @@ impl Relay {
             return Err(error);
         }
         let start = read.as_ptr() as usize;
-        self.state.read = start..start + read.len();
+        self.state.stream.read = start..start + read.len();
         self.input.feed(read);
         self.drain()
     }
@@ -499,7 +500,7 @@ impl Relay {
             return Err(self.fail(error));
         }
         let state = &mut self.state;
-        if state.phase == Phase::Ended {
+        if state.stream.phase == Phase::Ended {
             return Ok(());
         }
         state.calls.finish(&mut state.summary.tool_calls);
@@ -545,13 +546,13 @@ impl Relay {
     /// refused). `message` goes to the client: keep payloads and secrets out
     /// of it.
     pub fn write_error(&mut self, error_type: &str, message: &str) {
-        if self.state.phase != Phase::Ended {
+        if self.state.stream.phase != Phase::Ended {
             self.state.renderer.error(&Failure {
                 message,
                 error_type,
                 code: None,
             });
-            self.state.phase = Phase::Ended;
+            self.state.stream.phase = Phase::Ended;
         }
     }
 
@@ -562,7 +563,7 @@ impl Relay {
 
     /// How many upstream events have been read, the failed one included.
     pub fn events(&self) -> u64 {
-        self.state.events
+        self.state.stream.events
     }
 
     /// How many SSE frames the relay has written for the client since it
@@ -607,14 +608,14 @@ impl Relay {
 
     fn relay_event(&mut self, event: &Message) -> Result<(), Error> {
         let state = &mut self.state;
-        state.events += 1;
-        if state.phase == Phase::Ended {
+        state.stream.events += 1;
+        if state.stream.phase == Phase::Ended {
             // The client's stream is over: nothing after it can reach it.
             return Ok(());
         }
-        state.offset = event.offset();
-        state.phase = Phase::Rewrite;
-        state.choice = 0;
+        state.stream.offset = event.offset();
+        state.stream.phase = Phase::Rewrite;
+        state.stream.choice = 0;
         // The decoders name bytes of the event's data; the relay names bytes
         // of the stream. Any fault in the JSON is a malformed event.
         self.decoder
@@ -629,7 +630,7 @@ impl Relay {
                     event.data_offset() + error.offset(),
                 ),
             })?;
-        if state.renderer.outgrown() && state.phase != Phase::Ended {
+        if state.renderer.outgrown() && state.stream.phase != Phase::Ended {
             state.outgrown();
             return Err(Error::new(ErrorKind::ResponseTooLarge, event.offset()));
         }
@@ -648,15 +649,16 @@ impl Sink for State {
     /// the renderer of [`Output::Same`] and tells whether the event may go
     /// out as it came.
     fn format(&mut self, format: Option<Format>) {
-        self.format = format;
+        self.stream.format = format;
         if self.output == Output::Same {
             self.pick_renderer(format);
         }
-        self.same = format.is_some_and(|format| Output::of(format) == self.renderer.output());
+        self.stream.same =
+            format.is_some_and(|format| Output::of(format) == self.renderer.output());
     }
 
     fn event(&mut self, event: Upstream<'_>) -> Result<(), Error> {
-        if self.choice != 0
+        if self.stream.choice != 0
             && !matches!(
                 event,
                 Upstream::Choice(_)
@@ -672,17 +674,20 @@ impl Sink for State {
         match event {
             Upstream::Choice(index) => {
                 if index as usize >= self.max_choices {
-                    return Err(Error::new(ErrorKind::TooManyChoices, self.offset));
+                    return Err(Error::new(ErrorKind::TooManyChoices, self.stream.offset));
                 }
-                self.choice = index;
+                self.stream.choice = index;
             }
             Upstream::Response { id, model, created } => {
                 self.renderer.response(id, model, created);
             }
             Upstream::Start => self.renderer.start(),
             Upstream::Verbatim { role, block, .. } => {
-                if self.phase == Phase::Rewrite && self.same && self.renderer.may_forward(role) {
-                    self.phase = Phase::Verbatim { role, block };
+                if self.stream.phase == Phase::Rewrite
+                    && self.stream.same
+                    && self.renderer.may_forward(role)
+                {
+                    self.stream.phase = Phase::Verbatim { role, block };
                 }
             }
             Upstream::Text(text) => {
@@ -733,8 +738,8 @@ impl Sink for State {
             Upstream::Error(error) => self.upstream_error(&error),
             Upstream::End => {
                 self.summary.saw_done = true;
-                if self.phase != Phase::Ended {
-                    self.phase = Phase::Finishing;
+                if self.stream.phase != Phase::Ended {
+                    self.stream.phase = Phase::Finishing;
                 }
             }
         }
@@ -781,19 +786,14 @@ impl State {
             self.spare_strings.push(text);
         }
         self.calls.reset(&mut summary.tool_calls);
-        for choice in &mut self.others[..self.others_used] {
+        for choice in &mut self.others[..self.stream.others_used] {
             choice.calls.reset(&mut choice.tool_calls);
             choice.finish.clear();
         }
-        self.others_used = 0;
         summary.saw_done = false;
         summary.content_truncated = false;
         self.finish.clear();
-        self.usage = None;
-        self.format = None;
-        self.phase = Phase::Rewrite;
-        self.events = 0;
-        self.stream_arguments = 0;
+        self.stream = Stream::default();
     }
 
     /// Makes the renderer the one of the output asked for, given the
@@ -809,8 +809,8 @@ impl State {
 
     /// This event cannot go out as it came.
     fn unforwardable(&mut self) {
-        if let Phase::Verbatim { .. } = self.phase {
-            self.phase = Phase::Rewrite;
+        if let Phase::Verbatim { .. } = self.stream.phase {
+            self.stream.phase = Phase::Rewrite;
         }
     }
 
@@ -822,7 +822,7 @@ impl State {
                 &mut self.summary.tool_calls,
                 &self.keys,
                 (self.max_calls, self.max_depth),
-                self.offset,
+                self.stream.offset,
             )?,
             // A fragment of a block that is not the client's call (an
             // Anthropic server tool's input).
@@ -860,7 +860,7 @@ impl State {
             values: self.values,
             max_arguments: self.max_arguments,
             max_stream_arguments: self.max_stream_arguments,
-            stream_arguments: &mut self.stream_arguments,
+            stream_arguments: &mut self.stream.stream_arguments,
         };
         out.arguments(&mut self.calls, slot, call, 0, fragment);
     }
@@ -868,22 +868,22 @@ impl State {
     /// An event of a chat choice other than 0: kept apart for chat output,
     /// dropped for the others.
     fn other_choice(&mut self, event: Upstream<'_>) -> Result<(), Error> {
-        let index = self.choice;
+        let index = self.stream.choice;
         if !self.renderer.has_choices() {
             return Ok(());
         }
-        let at = match self.others[..self.others_used]
+        let at = match self.others[..self.stream.others_used]
             .iter()
             .position(|c| c.index == index)
         {
             Some(at) => at,
             None => {
-                if self.others_used == self.others.len() {
+                if self.stream.others_used == self.others.len() {
                     self.others.push(Choice::default());
                 }
-                self.others_used += 1;
-                self.others[self.others_used - 1].index = index;
-                self.others_used - 1
+                self.stream.others_used += 1;
+                self.others[self.stream.others_used - 1].index = index;
+                self.stream.others_used - 1
             }
         };
         let choice = &mut self.others[at];
@@ -905,7 +905,7 @@ impl State {
                         &mut choice.tool_calls,
                         &self.keys,
                         (self.max_calls, self.max_depth),
-                        self.offset,
+                        self.stream.offset,
                     )?,
                 };
                 let call = &mut choice.tool_calls[slot];
@@ -922,7 +922,7 @@ impl State {
                         values: self.values,
                         max_arguments: self.max_arguments,
                         max_stream_arguments: self.max_stream_arguments,
-                        stream_arguments: &mut self.stream_arguments,
+                        stream_arguments: &mut self.stream.stream_arguments,
                     };
                     out.arguments(&mut choice.calls, slot, call, index, fragment);
                 }
@@ -935,7 +935,7 @@ impl State {
 
     fn usage(&mut self, usage: Usage, raw: &str) {
         set_text(&mut self.summary.usage, &mut self.spare_strings, raw);
-        let merged = self.usage.get_or_insert_default();
+        let merged = self.stream.usage.get_or_insert_default();
         merged.update(usage);
         self.renderer.usage(merged);
     }
@@ -953,18 +953,18 @@ impl State {
             error_type: error.error_type.unwrap_or("upstream_error"),
             code: error.code,
         });
-        self.phase = Phase::Ended;
+        self.stream.phase = Phase::Ended;
     }
 
     /// Whether `payload` lies in the read being relayed.
     fn holds(&self, payload: &Bytes) -> bool {
         let start = payload.as_ptr() as usize;
-        self.read.start <= start && start + payload.len() <= self.read.end
+        self.stream.read.start <= start && start + payload.len() <= self.stream.read.end
     }
 
     /// Writes what the upstream event brought, then the end it reached.
     fn write_event(&mut self, payload: &Bytes) {
-        match self.phase {
+        match self.stream.phase {
             Phase::Verbatim { role, block } => {
                 self.renderer.flush(Some(Verbatim {
                     payload,
@@ -985,14 +985,14 @@ impl State {
     /// Writes the output format's end, unless left out, and ends the
     /// client's stream.
     fn write_end(&mut self) {
-        self.phase = Phase::Ended;
+        self.stream.phase = Phase::Ended;
         if !self.finish_on {
             self.renderer.close();
             return;
         }
         let hide = self.mode == ToolCallMode::Hide;
         let mut others = smallvec::SmallVec::<[(u32, Finish<'_>, bool); 4]>::new();
-        for choice in &self.others[..self.others_used] {
+        for choice in &self.others[..self.stream.others_used] {
             let (finish, called) = shown(choice.finish.get(), &choice.tool_calls, hide);
             others.push((choice.index, finish, called));
         }
@@ -1001,8 +1001,8 @@ impl State {
             finish,
             made_calls,
             others: &others,
-            usage: self.usage,
-            raw_usage: self.format.zip(self.summary.usage.as_deref()),
+            usage: self.stream.usage,
+            raw_usage: self.stream.format.zip(self.summary.usage.as_deref()),
         };
         self.renderer.end(&end);
     }
@@ -1015,7 +1015,7 @@ impl State {
             error_type: "relay_error",
             code: Some(Code::Text("response_too_large")),
         });
-        self.phase = Phase::Ended;
+        self.stream.phase = Phase::Ended;
     }
 
     /// Upstream ended before its format's end: the client gets an error.
@@ -1031,7 +1031,7 @@ impl State {
             error_type: "upstream_error",
             code: Some(Code::Text("stream_truncated")),
         });
-        self.phase = Phase::Ended;
+        self.stream.phase = Phase::Ended;
     }
 }
 

@@ -32,6 +32,7 @@ mod chat;
 pub(crate) mod formats;
 mod gemini;
 mod input;
+#[cfg(feature = "test-windows")]
 #[doc(hidden)]
 pub mod probe;
 mod reader;
