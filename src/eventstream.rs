@@ -154,9 +154,9 @@ impl Default for FrameDecoder {
 }
 
 impl FrameDecoder {
-    /// The capacity of the buffer that holds a frame spanning reads, in
-    /// bytes, for monitoring.
-    pub fn buffer_capacity(&self) -> usize {
+    /// The bytes the buffer that holds a frame spanning reads keeps, as its
+    /// capacity tells, for monitoring.
+    pub fn retained_bytes(&self) -> usize {
         self.partial.capacity()
     }
 

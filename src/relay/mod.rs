@@ -580,7 +580,7 @@ impl Relay {
     /// and the collected content to [`with_max_content`](Relay::with_max_content).
     /// Cheap: a sum over the buffers, one term for each call.
     pub fn retained_bytes(&self) -> usize {
-        self.input.buffer_capacity() + self.decoder.retained_bytes() + self.state.retained_bytes()
+        self.input.retained_bytes() + self.decoder.retained_bytes() + self.state.retained_bytes()
     }
 
     /// Forgets the stream, keeping keys, options and allocations, to relay a

@@ -416,10 +416,11 @@ impl SseDecoder {
         self.buffers.retry
     }
 
-    /// The capacity of the decoder's own buffers in bytes, not counting the
-    /// queued reads: bounded by a small multiple of
+    /// The bytes the decoder's own buffers hold, as their capacities tell,
+    /// not counting the queued reads (the one name the crate gives this,
+    /// as [`Relay::retained_bytes`](crate::Relay::retained_bytes) does): bounded by a small multiple of
     /// [`max_event_size`](SseDecoder::max_event_size), for monitoring.
-    pub fn buffer_capacity(&self) -> usize {
+    pub fn retained_bytes(&self) -> usize {
         self.line.capacity() + self.buffers.joined.capacity()
     }
 
@@ -582,7 +583,7 @@ impl Buffers {
 /// Empties `buffer` and takes back the whole of its allocation when nothing
 /// else holds it. A line or data split off leaves the buffer a view of its
 /// allocation's tail, which may be empty: reclaimed, the next stream reuses
-/// all of it, and [`SseDecoder::buffer_capacity`] counts all of it.
+/// all of it, and [`SseDecoder::retained_bytes`] counts all of it.
 fn reclaim(buffer: &mut BytesMut) {
     buffer.clear();
     let _ = buffer.try_reclaim(buffer.capacity() + 1);

@@ -264,13 +264,8 @@ impl SseEncoder {
         self.frames
     }
 
-    /// The room left in the current buffer, for checking reuse.
-    pub fn capacity(&self) -> usize {
-        self.buf.capacity()
-    }
-
-    /// The bytes both buffers hold on to.
-    pub(crate) fn retained(&self) -> usize {
+    /// The bytes its buffers hold on to, as their capacities tell.
+    pub fn retained_bytes(&self) -> usize {
         self.buf.capacity() + self.joined.capacity()
     }
 

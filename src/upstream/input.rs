@@ -145,8 +145,8 @@ impl Input {
     }
 
     /// The capacity of the framing's own buffers, in bytes.
-    pub(crate) fn buffer_capacity(&self) -> usize {
-        self.sse.buffer_capacity() + self.frames.buffer_capacity()
+    pub(crate) fn retained_bytes(&self) -> usize {
+        self.sse.retained_bytes() + self.frames.retained_bytes()
     }
 
     /// Forgets the body, keeping limits, the given format and buffers.
