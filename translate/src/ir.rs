@@ -236,7 +236,34 @@ pub(crate) fn effort_of(budget: u64) -> &'static str {
         .map_or("xhigh", |(word, _)| word)
 }
 
+impl Turn {
+    /// The turn's text parts, joined by blank lines (instructions).
+    pub(crate) fn text(&self) -> String {
+        let texts: Vec<&str> = self
+            .parts
+            .iter()
+            .filter_map(|part| match part {
+                Part::Text(text) => Some(text.text.as_str()),
+                _ => None,
+            })
+            .collect();
+        texts.join("\n\n")
+    }
+}
+
 impl Request {
+    /// The names of the freeform (`custom`) tools, whose calls' input is
+    /// text.
+    pub(crate) fn custom_tool_names(&self) -> Vec<&str> {
+        self.tools
+            .iter()
+            .filter_map(|tool| match tool {
+                Tool::Custom { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The name of the call `id` answers, among the request's calls.
     pub(crate) fn call_name(&self, id: &str) -> Option<&str> {
         self.turns

@@ -501,7 +501,10 @@ impl Base {
     }
 
     fn retained(&self) -> usize {
-        self.encoder.retained_bytes() + self.frame.capacity() + self.id.capacity() + self.model.capacity()
+        self.encoder.retained_bytes()
+            + self.frame.capacity()
+            + self.id.capacity()
+            + self.model.capacity()
     }
 
     /// Each event repeats the id and the model, so they are cut to

@@ -86,17 +86,7 @@ pub(crate) fn read(root: &Map<String, Value>, notes: &mut Notes) -> Result<Reque
     }
     request.tool_choice = match root.get("tool_choice") {
         None | Some(Value::Null) => None,
-        Some(Value::String(word)) => Some(match word.as_str() {
-            "auto" => ToolChoice::Auto,
-            "none" => ToolChoice::None,
-            "required" => ToolChoice::Required,
-            _ => {
-                return Err(Error::shape(
-                    "tool_choice",
-                    "expected auto, none or required",
-                ));
-            }
-        }),
+        Some(Value::String(word)) => Some(super::openai_tool_choice(word)?),
         Some(Value::Object(choice)) => {
             let named = object(choice, "function", "tool_choice")?
                 .or(object(choice, "custom", "tool_choice")?)

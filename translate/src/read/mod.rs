@@ -146,3 +146,19 @@ fn warn_user(path: &str, notes: &mut Notes) {
         "an end user's id goes only to the provider it was given for; not sent",
     );
 }
+
+/// OpenAI's `tool_choice` words, chat's and Responses' alike.
+fn openai_tool_choice(word: &str) -> Result<crate::ir::ToolChoice, Error> {
+    use crate::ir::ToolChoice;
+    Ok(match word {
+        "auto" => ToolChoice::Auto,
+        "none" => ToolChoice::None,
+        "required" => ToolChoice::Required,
+        _ => {
+            return Err(Error::shape(
+                "tool_choice",
+                "expected auto, none or required",
+            ));
+        }
+    })
+}

@@ -43,14 +43,7 @@ pub(super) fn write(
         .iter()
         .map(|t| json!({"type": "text", "text": t.text}))
         .collect();
-    let custom_names: Vec<&str> = request
-        .tools
-        .iter()
-        .filter_map(|tool| match tool {
-            Tool::Custom { name, .. } => Some(name.as_str()),
-            _ => None,
-        })
-        .collect();
+    let custom_names = request.custom_tool_names();
     let mut messages = Vec::new();
     for turn in merged(request.turns.clone()) {
         match turn.role {
@@ -61,15 +54,7 @@ pub(super) fn write(
                         _ => None,
                     }));
                 } else {
-                    let text: Vec<&str> = turn
-                        .parts
-                        .iter()
-                        .filter_map(|p| match p {
-                            Part::Text(t) => Some(t.text.as_str()),
-                            _ => None,
-                        })
-                        .collect();
-                    messages.push(json!({"role": "system", "content": text.join("\n\n")}));
+                    messages.push(json!({"role": "system", "content": turn.text()}));
                 }
             }
             Role::User => {

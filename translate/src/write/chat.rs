@@ -26,26 +26,11 @@ pub(super) fn write(
         let text: Vec<&str> = request.system.iter().map(|t| t.text.as_str()).collect();
         messages.push(json!({"role": "system", "content": text.join("\n\n")}));
     }
-    let custom_names: Vec<&str> = request
-        .tools
-        .iter()
-        .filter_map(|tool| match tool {
-            Tool::Custom { name, .. } => Some(name.as_str()),
-            _ => None,
-        })
-        .collect();
+    let custom_names = request.custom_tool_names();
     for turn in &request.turns {
         match turn.role {
             Role::System => {
-                let text: Vec<&str> = turn
-                    .parts
-                    .iter()
-                    .filter_map(|p| match p {
-                        Part::Text(t) => Some(t.text.as_str()),
-                        _ => None,
-                    })
-                    .collect();
-                messages.push(json!({"role": "system", "content": text.join("\n\n")}));
+                messages.push(json!({"role": "system", "content": turn.text()}));
             }
             Role::Assistant => messages.push(assistant(&turn.parts, &custom_names, notes)),
             Role::User => user(&turn.parts, &mut messages, notes),

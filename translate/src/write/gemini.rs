@@ -31,14 +31,7 @@ pub(super) fn write(
         .iter()
         .map(|t| json!({"text": t.text}))
         .collect();
-    let custom_names: Vec<&str> = request
-        .tools
-        .iter()
-        .filter_map(|tool| match tool {
-            Tool::Custom { name, .. } => Some(name.as_str()),
-            _ => None,
-        })
-        .collect();
+    let custom_names = request.custom_tool_names();
     let mut contents = Vec::new();
     for turn in merged(request.turns.clone()) {
         match turn.role {
