@@ -137,6 +137,10 @@ pub(super) fn write(
     body.insert("contents".into(), Value::Array(contents));
     let mut declarations = Vec::new();
     let mut tools = Vec::new();
+    let has_functions = request
+        .tools
+        .iter()
+        .any(|tool| matches!(tool, Tool::Function(_) | Tool::Custom { .. }));
     for tool in &request.tools {
         match tool {
             Tool::Function(function) => {
@@ -174,6 +178,11 @@ pub(super) fn write(
                     "parameters": to_gemini(&parameters, path, notes),
                 }));
             }
+            // Gemini 2 refuses its search beside function declarations.
+            Tool::WebSearch { path } if has_functions => notes.warn(
+                path,
+                "Gemini takes its web search only without function tools; not sent",
+            ),
             Tool::WebSearch { .. } => tools.push(json!({"googleSearch": {}})),
             other => warn_tool(other, "Gemini", notes),
         }
