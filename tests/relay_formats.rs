@@ -8,6 +8,7 @@ mod common;
 use argstream::{ErrorKind, Format, Relay, ToolCallMode};
 use bytes::Bytes;
 use common::client::{self, Client};
+use common::named_events;
 use serde_json::{Value, json};
 
 /// Relays `upstream` at feed sizes 1, 2, 7 and whole (all must agree) and
@@ -47,20 +48,6 @@ fn read(out: &[u8]) -> Client {
     let seen = client::read(out);
     assert_eq!(seen.after_end, 0, "frames after the end");
     seen
-}
-
-/// Events of a format that names each one (Anthropic, Responses): an
-/// `event:` line with its `type`, then its data.
-fn named_events(events: &[Value]) -> String {
-    events
-        .iter()
-        .map(|value| {
-            format!(
-                "event: {}\ndata: {value}\n\n",
-                value["type"].as_str().unwrap()
-            )
-        })
-        .collect()
 }
 
 fn anthropic(events: &[Value]) -> String {

@@ -705,7 +705,8 @@ impl Sink for State {
                 write_escaped(&mut self.escaped, text);
                 self.renderer.reasoning(0, &self.escaped);
             }
-            Upstream::Signature(signature) => self.renderer.signature(signature),
+            Upstream::ReasoningState(state) => self.renderer.reasoning_state(state),
+            Upstream::Item { kind, id } => self.renderer.item(kind, id),
             Upstream::Refusal(text) => {
                 self.escaped.clear();
                 write_escaped(&mut self.escaped, text);
@@ -841,8 +842,9 @@ impl State {
                 }
                 let call = &self.summary.tool_calls[slot];
                 if !self.calls.announce(slot) {
+                    let item = delta.call.item;
                     self.renderer
-                        .call_start(0, call.index, &call.id, &call.name);
+                        .call_start(0, call.index, &call.id, &call.name, item);
                 }
                 if let Some(signature) = delta.signature {
                     self.renderer.call_signature(0, call.index, signature);
@@ -915,8 +917,9 @@ impl State {
                 let call = &mut choice.tool_calls[slot];
                 named(call, &delta);
                 if self.mode == ToolCallMode::Forward && !choice.calls.announce(slot) {
+                    let item = delta.call.item;
                     self.renderer
-                        .call_start(index, call.index, &call.id, &call.name);
+                        .call_start(index, call.index, &call.id, &call.name, item);
                 }
                 if let Some(fragment) = delta.arguments {
                     let out = Out {

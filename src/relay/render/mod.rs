@@ -31,7 +31,7 @@ use crate::UnknownName;
 use crate::neutral::{Finish, Usage};
 use crate::scan::plain::plain_words;
 use crate::sse::SseEncoder;
-use crate::upstream::{Code, Format};
+use crate::upstream::{Code, Format, ItemKind};
 
 use self::anthropic::Anthropic;
 use self::chat::Chat;
@@ -335,11 +335,27 @@ impl Renderer {
         }
     }
 
-    /// A piece of the signature of the reasoning being written: Anthropic
-    /// carries it, the others have no place for it.
-    pub(super) fn signature(&mut self, signature: &str) {
-        if let Renderer::Anthropic(r) = self {
-            r.signature(signature);
+    /// A piece of the opaque state of the reasoning being written:
+    /// Anthropic carries it as the thinking block's signature, Responses as
+    /// the reasoning item's `encrypted_content`; chat and Gemini have no
+    /// place for another provider's.
+    pub(super) fn reasoning_state(&mut self, state: &str) {
+        match self {
+            Renderer::Anthropic(r) => r.reasoning_state(state),
+            Renderer::Responses(r) => r.reasoning_state(state),
+            Renderer::Chat(_) | Renderer::Gemini(_) => {}
+        }
+    }
+
+    /// Upstream opens an item of `kind`, with its id if it gave one: a
+    /// format of items opens one (Responses, with that id), a format of
+    /// blocks ends the open one (Anthropic, so that two reasoning items'
+    /// signatures stay apart).
+    pub(super) fn item(&mut self, kind: ItemKind, id: Option<&str>) {
+        match self {
+            Renderer::Anthropic(r) => r.item(),
+            Renderer::Responses(r) => r.item(kind, id),
+            Renderer::Chat(_) | Renderer::Gemini(_) => {}
         }
     }
 
@@ -355,12 +371,19 @@ impl Renderer {
     }
 
     /// A forwarded call opens: the call's ordinal within its choice, id and
-    /// name.
-    pub(super) fn call_start(&mut self, choice: u32, ordinal: u32, id: &str, name: &str) {
+    /// name, and upstream's id for its item, if it gave one.
+    pub(super) fn call_start(
+        &mut self,
+        choice: u32,
+        ordinal: u32,
+        id: &str,
+        name: &str,
+        item: Option<&str>,
+    ) {
         match self {
             Renderer::Chat(r) => r.call_start(choice, ordinal, id, name),
             Renderer::Anthropic(r) if choice == 0 => r.call_start(ordinal, id, name),
-            Renderer::Responses(r) if choice == 0 => r.call_start(ordinal, id, name),
+            Renderer::Responses(r) if choice == 0 => r.call_start(ordinal, id, name, item),
             Renderer::Gemini(r) if choice == 0 => r.call_start(ordinal, id, name),
             _ => {}
         }
