@@ -6,7 +6,7 @@
 
 mod common;
 
-use argstream::{ErrorKind, Output, Relay, ToolCallMode};
+use argstream::{ErrorKind, OutputFormat, Relay, ToolCallMode};
 use bytes::Bytes;
 use common::{named_events, rules};
 use serde_json::{Value, json};
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 const ENCRYPTED: &str = "gAAAAB-opaque+state/==";
 
 /// Relays `upstream` fed in pieces of `piece` bytes.
-fn relay(output: Output, upstream: &str, piece: usize) -> Vec<u8> {
+fn relay(output: OutputFormat, upstream: &str, piece: usize) -> Vec<u8> {
     let mut relay = Relay::default()
         .with_tool_calls(ToolCallMode::Forward)
         .with_output(output);
@@ -30,14 +30,14 @@ fn relay(output: Output, upstream: &str, piece: usize) -> Vec<u8> {
 
 /// Relays `upstream` at a few feed sizes, which must agree, and checks the
 /// output against its format's rules.
-fn relay_checked(output: Output, upstream: &str) -> Vec<Value> {
+fn relay_checked(output: OutputFormat, upstream: &str) -> Vec<Value> {
     let out = relay(output, upstream, upstream.len());
     for piece in [1, 7] {
         assert_eq!(relay(output, upstream, piece), out, "feed size {piece}");
     }
     match output {
-        Output::OpenAiResponses => rules::responses(&out),
-        Output::Anthropic => rules::anthropic(&out),
+        OutputFormat::OpenAiResponses => rules::responses(&out),
+        OutputFormat::Anthropic => rules::anthropic(&out),
         _ => {}
     }
     data(&out)
@@ -112,7 +112,7 @@ fn done_and_final(events: &[Value]) -> (Vec<Value>, Vec<Value>) {
 #[test]
 fn responses_to_responses_keeps_item_ids_and_encrypted_content() {
     for summary in ["Thinking about ls.", ""] {
-        let events = relay_checked(Output::OpenAiResponses, &responses_upstream(summary));
+        let events = relay_checked(OutputFormat::OpenAiResponses, &responses_upstream(summary));
         let (done, output) = done_and_final(&events);
         for items in [&done, &output] {
             let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
@@ -144,7 +144,7 @@ fn an_upstream_without_item_ids_gets_the_renderers_own() {
         + &chunk(json!({"content":"ok"}), Value::Null)
         + &chunk(json!({}), json!("stop"))
         + "data: [DONE]\n\n";
-    let events = relay_checked(Output::OpenAiResponses, &upstream);
+    let events = relay_checked(OutputFormat::OpenAiResponses, &upstream);
     let (done, _) = done_and_final(&events);
     let ids: Vec<&str> = done.iter().map(|i| i["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["rs_chatcmpl-1_0", "msg_chatcmpl-1_1"]);
@@ -181,7 +181,7 @@ fn anthropic_upstream(blocks: &[(&str, &str)]) -> String {
 #[test]
 fn an_anthropic_signature_is_a_responses_clients_encrypted_content() {
     let upstream = anthropic_upstream(&[("Let me think.", "EqQBCkYIBxgC+sig/==")]);
-    let events = relay_checked(Output::OpenAiResponses, &upstream);
+    let events = relay_checked(OutputFormat::OpenAiResponses, &upstream);
     let (done, output) = done_and_final(&events);
     for items in [&done, &output] {
         assert_eq!(items[0]["type"], "reasoning");
@@ -221,7 +221,7 @@ fn thinking_blocks(events: &[Value]) -> Vec<(String, String)> {
 #[test]
 fn encrypted_content_is_an_anthropic_clients_thinking_signature() {
     for summary in ["Thinking about ls.", ""] {
-        let events = relay_checked(Output::Anthropic, &responses_upstream(summary));
+        let events = relay_checked(OutputFormat::Anthropic, &responses_upstream(summary));
         assert_eq!(
             thinking_blocks(&events),
             [(summary.to_owned(), ENCRYPTED.to_owned())],
@@ -233,11 +233,11 @@ fn encrypted_content_is_an_anthropic_clients_thinking_signature() {
 #[test]
 fn two_thinking_blocks_keep_their_signatures_apart() {
     let upstream = anthropic_upstream(&[("One.", "c2lnMQ=="), ("Two.", "c2lnMg==")]);
-    let events = relay_checked(Output::Anthropic, &upstream);
+    let events = relay_checked(OutputFormat::Anthropic, &upstream);
     let want =
         [("One.", "c2lnMQ=="), ("Two.", "c2lnMg==")].map(|(t, s)| (t.to_owned(), s.to_owned()));
     assert_eq!(thinking_blocks(&events), want);
-    let responses = relay_checked(Output::OpenAiResponses, &upstream);
+    let responses = relay_checked(OutputFormat::OpenAiResponses, &upstream);
     let (_, output) = done_and_final(&responses);
     let states: Vec<&str> = output[..2]
         .iter()
@@ -264,7 +264,7 @@ fn two_reasoning_items_keep_their_states_apart() {
     events
         .push(json!({"type":"response.completed","response":{"id":"resp_2","status":"completed"}}));
     let upstream = named_events(&events);
-    let responses = relay_checked(Output::OpenAiResponses, &upstream);
+    let responses = relay_checked(OutputFormat::OpenAiResponses, &upstream);
     let (_, output) = done_and_final(&responses);
     let states: Vec<(&str, &str)> = output
         .iter()
@@ -276,7 +276,7 @@ fn two_reasoning_items_keep_their_states_apart() {
         })
         .collect();
     assert_eq!(states, [("rs_0", "c3RhdGUx"), ("rs_1", "c3RhdGUy")]);
-    let anthropic = relay_checked(Output::Anthropic, &upstream);
+    let anthropic = relay_checked(OutputFormat::Anthropic, &upstream);
     let signatures: Vec<String> = thinking_blocks(&anthropic)
         .into_iter()
         .map(|b| b.1)
@@ -297,7 +297,7 @@ fn endless_empty_items_outgrow_what_is_kept() {
     }
     let upstream = named_events(&events);
     let mut relay = Relay::default()
-        .with_output(Output::OpenAiResponses)
+        .with_output(OutputFormat::OpenAiResponses)
         .with_max_kept(4096);
     let error = relay.feed(Bytes::from(upstream)).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::ResponseTooLarge);
