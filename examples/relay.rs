@@ -24,7 +24,7 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
 use argstream::relay::DEFAULT_KEY;
-use argstream::{Format, Output, Relay, ToolCallMode};
+use argstream::{Format, OutputFormat, Relay, ToolCallMode};
 use bytes::Bytes;
 
 const USAGE: &str = "usage: relay [--from auto|openai-chat|openai-responses|anthropic|gemini|bedrock] \
@@ -34,7 +34,7 @@ const USAGE: &str = "usage: relay [--from auto|openai-chat|openai-responses|anth
 struct Options {
     keys: Vec<String>,
     from: Option<Format>,
-    to: Output,
+    to: OutputFormat,
     values: bool,
     tool_calls: ToolCallMode,
     finish: bool,
@@ -47,7 +47,7 @@ fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         keys: Vec::new(),
         from: None,
-        to: Output::OpenAiChat,
+        to: OutputFormat::OpenAiChat,
         values: true,
         tool_calls: ToolCallMode::Hide,
         finish: true,

@@ -155,7 +155,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// A name that no value of a type goes by: what the crate's [`FromStr`]
-/// implementations ([`Format`](crate::Format), [`Output`](crate::Output),
+/// implementations ([`Format`](crate::Format), [`OutputFormat`](crate::OutputFormat),
 /// [`ToolCallMode`](crate::ToolCallMode)) return for a name they do not
 /// know. Its [`Display`](fmt::Display) names the bad value and the
 /// accepted ones: `unknown output format "gemini-x": expected openai-chat,

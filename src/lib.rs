@@ -52,7 +52,7 @@
 //! which hears its `pre_exec_msg`:
 //!
 //! ```
-//! use argstream::{Output, Relay};
+//! use argstream::{OutputFormat, Relay};
 //! use bytes::Bytes;
 //!
 //! # fn main() -> Result<(), argstream::Error> {
@@ -70,7 +70,7 @@
 //!     r#""choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
 //!     "\n\ndata: [DONE]\n\n",
 //! );
-//! let mut relay = Relay::new(&["pre_exec_msg"]).with_output(Output::OpenAiChat);
+//! let mut relay = Relay::new(&["pre_exec_msg"]).with_output(OutputFormat::OpenAiChat);
 //! let mut downstream = Vec::new();
 //! for read in upstream.as_bytes().chunks(64) {
 //!     relay.feed(Bytes::copy_from_slice(read))?; // a read as the socket gave it
@@ -110,7 +110,7 @@
 //!    finish, usage, an error, the end.
 //! 3. **Events to the client's frames.** [`Relay`] (module [`relay`]) keeps
 //!    the calls, runs a [`KeyScanner`] over each call's arguments and
-//!    collects the [`Summary`]; one renderer an [`Output`] format writes the
+//!    collects the [`Summary`]; one renderer an [`OutputFormat`] format writes the
 //!    client's frames into a reused buffer, taken with
 //!    [`Relay::output`] or, as a few [`Bytes`](bytes::Bytes) for a
 //!    vectored write, [`Relay::output_frames`], where an event relayed
@@ -125,7 +125,7 @@
 //! # Options and limits
 //!
 //! Options are set when a value is built, with consuming `with_*` builders:
-//! `Relay::new(keys).with_output(Output::Anthropic).with_max_calls(16)`. A
+//! `Relay::new(keys).with_output(OutputFormat::Anthropic).with_max_calls(16)`. A
 //! `set_*` method exists only for what a caller changes on a live value it
 //! reuses, and that option then has no `with_*`: [`Relay::set_created`],
 //! which a gateway that pools relays sets for each request.
@@ -150,7 +150,7 @@
 //! Every layer reports bad input as an [`Error`] with an [`ErrorKind`] and
 //! the byte offset of the first bad byte; none panics on input, and none
 //! recurses on its depth. A name read from text (the [`FromStr`] of
-//! [`Format`], [`Output`] and [`ToolCallMode`]) that is none of theirs is an
+//! [`Format`], [`OutputFormat`] and [`ToolCallMode`]) that is none of theirs is an
 //! [`UnknownName`], which says what is accepted.
 //!
 //! [`FromStr`]: std::str::FromStr
@@ -181,7 +181,9 @@ pub mod upstream;
 
 pub use error::{Error, ErrorKind, UnknownName};
 pub use neutral::{Finish, FinishWords, Usage};
-pub use relay::{Output, Relay, Summary, ToolCallMode, ToolCallSummary};
+#[doc(hidden)]
+pub use relay::Output;
+pub use relay::{OutputFormat, Relay, Summary, ToolCallMode, ToolCallSummary};
 pub use scan::{Event, KeyScanner, Span, ValueKind};
 pub use sse::{LineEnding, SseDecoder, SseEncoder, SseEvent, SseFrame};
 #[cfg(feature = "stream")]

@@ -535,7 +535,7 @@ fn a_syntax_error_names_its_byte_in_the_stream() {
 /// typed error that names it and what is accepted.
 #[test]
 fn option_names_parse_back_and_a_bad_one_says_what_is_accepted() {
-    use argstream::{Format, Output, UnknownName};
+    use argstream::{Format, OutputFormat, UnknownName};
 
     fn is_error<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
     let formats = [
@@ -559,17 +559,17 @@ fn option_names_parse_back_and_a_bad_one_says_what_is_accepted() {
     );
 
     let outputs = [
-        Output::OpenAiChat,
-        Output::OpenAiResponses,
-        Output::Anthropic,
-        Output::Gemini,
-        Output::Same,
+        OutputFormat::OpenAiChat,
+        OutputFormat::OpenAiResponses,
+        OutputFormat::Anthropic,
+        OutputFormat::Gemini,
+        OutputFormat::Same,
     ];
-    let error = "gemini-x".parse::<Output>().unwrap_err();
+    let error = "gemini-x".parse::<OutputFormat>().unwrap_err();
     let names: Vec<&str> = outputs.iter().map(|output| output.name()).collect();
     assert_eq!(error.expected(), names);
     for output in outputs {
-        assert_eq!(output.name().parse::<Output>(), Ok(output));
+        assert_eq!(output.name().parse::<OutputFormat>(), Ok(output));
     }
     assert!(
         error

@@ -9,7 +9,7 @@ mod counting_alloc;
 
 use std::sync::atomic::Ordering;
 
-use argstream::{Output, Relay, ToolCallMode};
+use argstream::{OutputFormat, Relay, ToolCallMode};
 use bytes::Bytes;
 use counting_alloc::ALLOCATIONS;
 
@@ -25,10 +25,10 @@ fn relaying_every_format_pair_allocates_nothing_after_reset() {
         "voice_agent_gemini.sse",
     ];
     let outputs = [
-        Output::OpenAiChat,
-        Output::Anthropic,
-        Output::OpenAiResponses,
-        Output::Gemini,
+        OutputFormat::OpenAiChat,
+        OutputFormat::Anthropic,
+        OutputFormat::OpenAiResponses,
+        OutputFormat::Gemini,
     ];
     for (file, output) in files.iter().flat_map(|f| outputs.map(|o| (*f, o))) {
         let file = format!("{file} to {output}");

@@ -8,6 +8,7 @@ mod common;
 use argstream::{ErrorKind, Format, Relay, ToolCallMode};
 use bytes::Bytes;
 use common::client::{self, Client};
+use common::named_events;
 use serde_json::{Value, json};
 
 /// Relays `upstream` at feed sizes 1, 2, 7 and whole (all must agree) and
@@ -47,20 +48,6 @@ fn read(out: &[u8]) -> Client {
     let seen = client::read(out);
     assert_eq!(seen.after_end, 0, "frames after the end");
     seen
-}
-
-/// Events of a format that names each one (Anthropic, Responses): an
-/// `event:` line with its `type`, then its data.
-fn named_events(events: &[Value]) -> String {
-    events
-        .iter()
-        .map(|value| {
-            format!(
-                "event: {}\ndata: {value}\n\n",
-                value["type"].as_str().unwrap()
-            )
-        })
-        .collect()
 }
 
 fn anthropic(events: &[Value]) -> String {
@@ -780,7 +767,7 @@ fn anthropic_stop_sequence_reaches_each_client_in_its_words() {
     ];
     let upstream = anthropic(&events);
     let to = |output| move || keys().with_output(output);
-    let (out, _, result) = run(to(argstream::Output::Anthropic), &upstream);
+    let (out, _, result) = run(to(argstream::OutputFormat::Anthropic), &upstream);
     result.unwrap();
     let message_delta = common::client::payloads(&out)
         .into_iter()
@@ -791,7 +778,7 @@ fn anthropic_stop_sequence_reaches_each_client_in_its_words() {
     assert_eq!(message_delta["delta"]["stop_sequence"], "three");
     assert_eq!(message_delta["usage"]["input_tokens"], 10);
     assert_eq!(message_delta["usage"]["cache_read_input_tokens"], 5);
-    let (out, relay, result) = run(to(argstream::Output::OpenAiChat), &upstream);
+    let (out, relay, result) = run(to(argstream::OutputFormat::OpenAiChat), &upstream);
     result.unwrap();
     assert_eq!(read(&out).finish_reasons, ["stop"]);
     assert_eq!(relay.summary().finish_reason.as_deref(), Some("stop"));
@@ -830,7 +817,7 @@ fn the_responses_output_keeps_no_more_than_its_limit() {
     let upstream = text("0123456789") + &text("abcdefghij") + &text("ABCDEFGHIJ");
     let make = || {
         keys()
-            .with_output(argstream::Output::OpenAiResponses)
+            .with_output(argstream::OutputFormat::OpenAiResponses)
             .with_max_kept(25)
     };
     let mut relay = make();
@@ -859,7 +846,7 @@ fn the_responses_output_keeps_no_more_than_its_limit() {
     assert!(!String::from_utf8_lossy(&out).contains("ABCDE"));
     // Within the limit, the same stream completes.
     let mut relay = keys()
-        .with_output(argstream::Output::OpenAiResponses)
+        .with_output(argstream::OutputFormat::OpenAiResponses)
         .with_max_kept(30);
     relay
         .feed(Bytes::from(upstream + "data: [DONE]\n\n"))

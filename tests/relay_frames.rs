@@ -4,7 +4,7 @@
 
 mod common;
 
-use argstream::{Output, Relay};
+use argstream::{OutputFormat, Relay};
 use bytes::Bytes;
 
 /// Relays `upstream` in reads of `piece` bytes through two relays made by
@@ -60,7 +60,7 @@ fn unchanged_anthropic_deltas_go_out_as_slices_of_the_read() {
     let mut sliced = 0;
     for path in &files {
         let upstream = std::fs::read(path).unwrap();
-        let make = || Relay::new(&["pre_exec_msg"]).with_output(Output::Same);
+        let make = || Relay::new(&["pre_exec_msg"]).with_output(OutputFormat::Same);
         sliced += by_reference(make, &upstream, 4096);
     }
     assert!(

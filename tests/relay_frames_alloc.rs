@@ -10,7 +10,7 @@ mod counting_alloc;
 
 use std::sync::atomic::Ordering;
 
-use argstream::{Output, Relay};
+use argstream::{OutputFormat, Relay};
 use bytes::Bytes;
 use counting_alloc::ALLOCATIONS;
 
@@ -43,8 +43,8 @@ fn relay(relay: &mut Relay, reads: &[Bytes], frames: bool) -> (usize, usize) {
 fn frames_by_reference_allocate_no_more_than_output() {
     counting_alloc::watch_this_thread();
     for (name, output) in [
-        ("voice_agent.sse", Output::OpenAiChat),
-        ("voice_agent_anthropic.sse", Output::Anthropic),
+        ("voice_agent.sse", OutputFormat::OpenAiChat),
+        ("voice_agent_anthropic.sse", OutputFormat::Anthropic),
     ] {
         let path = format!("{}/examples/data/{name}", env!("CARGO_MANIFEST_DIR"));
         let body = Bytes::from(std::fs::read(path).unwrap());

@@ -510,7 +510,7 @@ fn a_calls_thought_signature_reaches_a_gemini_client_on_its_part() {
     for (body, signature) in [(whole, "c2lnMQ=="), (streamed, "c2lnMg==")] {
         let forward = Relay::default()
             .with_tool_calls(ToolCallMode::Forward)
-            .with_output(argstream::Output::Gemini);
+            .with_output(argstream::OutputFormat::Gemini);
         let (out, _, result) = expected::relay(forward, body.as_bytes(), 5);
         result.unwrap();
         let parts: Vec<Value> = events(&out)

@@ -6,18 +6,18 @@
 
 mod common;
 
-use argstream::{Format, Output, Relay, ToolCallMode};
+use argstream::{Format, OutputFormat, Relay, ToolCallMode};
 use bytes::Bytes;
 use common::client;
 use common::readback;
 use common::rules;
 use serde_json::{Value, json};
 
-const OUTPUTS: [(Output, Format); 4] = [
-    (Output::OpenAiChat, Format::OpenAiChat),
-    (Output::Anthropic, Format::Anthropic),
-    (Output::OpenAiResponses, Format::OpenAiResponses),
-    (Output::Gemini, Format::Gemini),
+const OUTPUTS: [(OutputFormat, Format); 4] = [
+    (OutputFormat::OpenAiChat, Format::OpenAiChat),
+    (OutputFormat::Anthropic, Format::Anthropic),
+    (OutputFormat::OpenAiResponses, Format::OpenAiResponses),
+    (OutputFormat::Gemini, Format::Gemini),
 ];
 
 fn relay(relay: Relay, upstream: &str) -> Vec<u8> {
@@ -33,17 +33,17 @@ fn relay(relay: Relay, upstream: &str) -> Vec<u8> {
 }
 
 /// A relay that forwards the calls, answering in `output`.
-fn forwarding(output: Output) -> Relay {
+fn forwarding(output: OutputFormat) -> Relay {
     Relay::default()
         .with_tool_calls(ToolCallMode::Forward)
         .with_output(output)
 }
 
-fn check_rules(output: Output, out: &[u8]) {
+fn check_rules(output: OutputFormat, out: &[u8]) {
     match output {
-        Output::Anthropic => rules::anthropic(out),
-        Output::OpenAiResponses => rules::responses(out),
-        Output::Gemini => rules::gemini(out),
+        OutputFormat::Anthropic => rules::anthropic(out),
+        OutputFormat::OpenAiResponses => rules::responses(out),
+        OutputFormat::Gemini => rules::gemini(out),
         _ => {}
     }
 }
@@ -67,7 +67,7 @@ fn calls_to_gemini(deltas: &[Value]) -> Relay {
         .collect();
     upstream += &choice_chunk(&json!({}), json!("tool_calls"));
     upstream += "data: [DONE]\n\n";
-    let mut relayer = forwarding(Output::Gemini);
+    let mut relayer = forwarding(OutputFormat::Gemini);
     relayer.feed(Bytes::from(upstream)).unwrap();
     relayer.finish().unwrap();
     relayer
@@ -249,7 +249,11 @@ fn parallel_calls_after_a_text_block_in_every_format() {
             .map(|c| (c.id.as_str(), c.name.as_str(), c.arguments.as_str()))
             .collect();
         // Gemini carries a call's arguments as an object: `{}` for none.
-        let none = if output == Output::Gemini { "{}" } else { "" };
+        let none = if output == OutputFormat::Gemini {
+            "{}"
+        } else {
+            ""
+        };
         assert_eq!(
             calls,
             [
@@ -270,7 +274,7 @@ fn parallel_calls_after_a_text_block_in_every_format() {
 #[test]
 fn a_call_with_no_arguments_has_input_braces_in_anthropic_and_no_deltas() {
     let upstream = parallel_calls();
-    let relayer = forwarding(Output::Anthropic);
+    let relayer = forwarding(OutputFormat::Anthropic);
     let out = String::from_utf8(relay(relayer, &upstream)).unwrap();
     let events: Vec<Value> = common::upstream::events(out.as_bytes())
         .iter()
@@ -289,8 +293,11 @@ fn a_call_with_no_arguments_has_input_braces_in_anthropic_and_no_deltas() {
         .filter(|e| e["type"] == "content_block_delta" && e["index"] == start["index"]);
     assert_eq!(deltas.count(), 0, "{out}");
     // Anthropic to Anthropic, hidden: the value in a text block, no tool_use.
-    let out =
-        String::from_utf8(relay(Relay::default().with_output(Output::Same), &upstream)).unwrap();
+    let out = String::from_utf8(relay(
+        Relay::default().with_output(OutputFormat::Same),
+        &upstream,
+    ))
+    .unwrap();
     rules::anthropic(out.as_bytes());
     assert!(!out.contains("tool_use\""), "{out}");
     assert!(out.contains(r#""stop_reason":"end_turn""#), "{out}");
@@ -357,18 +364,21 @@ fn write_error_speaks_the_output_format() {
 #[test]
 fn same_answers_in_the_upstream_format() {
     let upstream = parallel_calls();
-    let mut relayer = Relay::default().with_output(Output::Same);
-    assert_eq!(relayer.output_format(), Output::OpenAiChat);
+    let mut relayer = Relay::default().with_output(OutputFormat::Same);
+    assert_eq!(relayer.output_format(), OutputFormat::OpenAiChat);
     relayer.feed(Bytes::from(upstream)).unwrap();
-    assert_eq!(relayer.output_format(), Output::Anthropic);
+    assert_eq!(relayer.output_format(), OutputFormat::Anthropic);
     relayer.reset();
     relayer.feed(Bytes::from(choices_stream(1, false))).unwrap();
-    assert_eq!(relayer.output_format(), Output::OpenAiChat);
-    assert_eq!("same".parse::<Output>(), Ok(Output::Same));
-    assert_eq!("anthropic".parse::<Output>(), Ok(Output::Anthropic));
-    assert_eq!("gemini".parse::<Output>(), Ok(Output::Gemini));
-    assert_eq!(Output::of(Format::Gemini), Output::Gemini);
-    assert!("gemini-x".parse::<Output>().is_err());
+    assert_eq!(relayer.output_format(), OutputFormat::OpenAiChat);
+    assert_eq!("same".parse::<OutputFormat>(), Ok(OutputFormat::Same));
+    assert_eq!(
+        "anthropic".parse::<OutputFormat>(),
+        Ok(OutputFormat::Anthropic)
+    );
+    assert_eq!("gemini".parse::<OutputFormat>(), Ok(OutputFormat::Gemini));
+    assert_eq!(OutputFormat::of(Format::Gemini), OutputFormat::Gemini);
+    assert!("gemini-x".parse::<OutputFormat>().is_err());
 }
 
 #[test]
@@ -394,8 +404,11 @@ fn anthropic_to_anthropic_forwards_unchanged_deltas_as_they_came() {
             format!("event: {}\ndata: {e}\n\n", kind["type"].as_str().unwrap())
         })
         .collect();
-    let hidden =
-        String::from_utf8(relay(Relay::default().with_output(Output::Same), &upstream)).unwrap();
+    let hidden = String::from_utf8(relay(
+        Relay::default().with_output(OutputFormat::Same),
+        &upstream,
+    ))
+    .unwrap();
     rules::anthropic(hidden.as_bytes());
     // Block 0 is block 0 downstream: its delta goes as it came.
     assert!(hidden.contains(events[2]), "{hidden}");
@@ -406,7 +419,7 @@ fn anthropic_to_anthropic_forwards_unchanged_deltas_as_they_came() {
     assert_eq!(back.text, "HiOk bye");
     // Forwarded without values, the blocks keep upstream's numbers.
     let relayer = Relay::default()
-        .with_output(Output::Same)
+        .with_output(OutputFormat::Same)
         .with_tool_calls(ToolCallMode::Forward)
         .with_values(false);
     let forwarded = String::from_utf8(relay(relayer, &upstream)).unwrap();
@@ -444,7 +457,7 @@ fn parts(event: &Value) -> &[Value] {
 
 #[test]
 fn parallel_calls_after_text_go_to_gemini_whole_each_once_its_arguments_are() {
-    let relayer = forwarding(Output::Gemini);
+    let relayer = forwarding(OutputFormat::Gemini);
     let events = gemini_events(&relay(relayer, &parallel_calls()));
     let all: Vec<&Value> = events.iter().flat_map(parts).collect();
     assert_eq!(
@@ -473,7 +486,7 @@ fn parallel_calls_after_text_go_to_gemini_whole_each_once_its_arguments_are() {
 #[test]
 fn a_call_with_no_arguments_goes_to_gemini_with_args_braces() {
     let upstream = parallel_calls();
-    let relayer = forwarding(Output::Gemini);
+    let relayer = forwarding(OutputFormat::Gemini);
     let out = relay(relayer, &upstream);
     let text = String::from_utf8(out.clone()).unwrap();
     assert!(
@@ -484,7 +497,7 @@ fn a_call_with_no_arguments_goes_to_gemini_with_args_braces() {
     assert_eq!(back.calls[1].arguments, "{}");
     // Hidden, the call leaves no trace and the finish is a plain stop.
     let out = String::from_utf8(relay(
-        Relay::default().with_output(Output::Gemini),
+        Relay::default().with_output(OutputFormat::Gemini),
         &upstream,
     ))
     .unwrap();
@@ -534,7 +547,7 @@ fn gemini_to_gemini_gives_streamed_arguments_as_one_whole_call_without_a_made_up
         upstream.contains("partialArgs"),
         "the example streams its arguments"
     );
-    let relayer = forwarding(Output::Same);
+    let relayer = forwarding(OutputFormat::Same);
     let out = relay(relayer, &upstream);
     let events = gemini_events(&out);
     let calls = function_calls(&events);
@@ -564,7 +577,7 @@ fn gemini_to_gemini_gives_streamed_arguments_as_one_whole_call_without_a_made_up
 #[test]
 fn gemini_errors_carry_an_http_code_and_a_google_status() {
     let text = |upstream: &str| {
-        let out = relay(Relay::default().with_output(Output::Gemini), upstream);
+        let out = relay(Relay::default().with_output(OutputFormat::Gemini), upstream);
         rules::gemini(&out);
         String::from_utf8(out).unwrap()
     };
@@ -609,7 +622,7 @@ fn gemini_calls_keep_their_order_after_a_call_with_no_arguments() {
         .iter()
         .map(|e| format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap()))
         .collect();
-    let out = relay(forwarding(Output::Gemini), &upstream);
+    let out = relay(forwarding(OutputFormat::Gemini), &upstream);
     let events = gemini_events(&out);
     assert_eq!(
         function_calls(&events),
@@ -788,13 +801,13 @@ fn null_arguments_are_an_empty_object_where_the_format_needs_one() {
         + &call("ll", false)
         + &choice_chunk(&json!({}), json!("tool_calls"))
         + "data: [DONE]\n\n";
-    let out = relay(forwarding(Output::Anthropic), &upstream);
+    let out = relay(forwarding(OutputFormat::Anthropic), &upstream);
     rules::anthropic(&out);
     let text = String::from_utf8(out.clone()).unwrap();
     assert!(!text.contains("input_json_delta"), "{text}");
     let back = readback::read(&out, Some(Format::Anthropic)).unwrap();
     assert_eq!(back.calls.len(), 1, "{text}");
-    let out = relay(forwarding(Output::Gemini), &upstream);
+    let out = relay(forwarding(OutputFormat::Gemini), &upstream);
     let text = String::from_utf8(out.clone()).unwrap();
     assert!(
         text.contains(r#"{"functionCall":{"id":"call_n","name":"ping","args":{}}}"#),

@@ -10,17 +10,17 @@ mod common;
 
 use std::path::PathBuf;
 
-use argstream::{Format, Output, Relay, ToolCallMode};
+use argstream::{Format, OutputFormat, Relay, ToolCallMode};
 use bytes::Bytes;
 use common::expected::is_shuffle;
 use common::readback::{self, Meaning};
 use serde_json::Value;
 
-const OUTPUTS: [(Output, Format); 4] = [
-    (Output::OpenAiChat, Format::OpenAiChat),
-    (Output::Anthropic, Format::Anthropic),
-    (Output::OpenAiResponses, Format::OpenAiResponses),
-    (Output::Gemini, Format::Gemini),
+const OUTPUTS: [(OutputFormat, Format); 4] = [
+    (OutputFormat::OpenAiChat, Format::OpenAiChat),
+    (OutputFormat::Anthropic, Format::Anthropic),
+    (OutputFormat::OpenAiResponses, Format::OpenAiResponses),
+    (OutputFormat::Gemini, Format::Gemini),
 ];
 
 /// (calls, values): hidden, forwarded, forwarded without values.
@@ -59,15 +59,15 @@ fn pick_key(meaning: &Meaning) -> String {
 /// The finish a client of `output` reads back, for the relay's `reason`:
 /// `called` when the client got a call, `dropped` when a forwarded call
 /// could not go out (Gemini's, whose arguments are not an object).
-fn read_back_finish(output: Output, reason: &str, called: bool, dropped: bool) -> String {
+fn read_back_finish(output: OutputFormat, reason: &str, called: bool, dropped: bool) -> String {
     let gemini_word = reason.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
     let reason = match (output, reason) {
-        (Output::OpenAiChat, _) => reason,
+        (OutputFormat::OpenAiChat, _) => reason,
         (_, "length" | "content_filter") => reason,
-        (Output::Gemini, "stop" | "tool_calls") if dropped => "MALFORMED_FUNCTION_CALL",
-        (Output::Gemini, _) if gemini_word && !reason.is_empty() => reason,
-        (Output::OpenAiResponses | Output::Gemini, _) if called => "tool_calls",
-        (Output::Anthropic, "tool_calls") => "tool_calls",
+        (OutputFormat::Gemini, "stop" | "tool_calls") if dropped => "MALFORMED_FUNCTION_CALL",
+        (OutputFormat::Gemini, _) if gemini_word && !reason.is_empty() => reason,
+        (OutputFormat::OpenAiResponses | OutputFormat::Gemini, _) if called => "tool_calls",
+        (OutputFormat::Anthropic, "tool_calls") => "tool_calls",
         _ => "stop",
     };
     reason.to_owned()
@@ -79,8 +79,8 @@ type ReadCall = (Option<String>, String, String);
 /// Whether a client of `output` gets a call with these arguments: Gemini
 /// carries them as an object (`{}` for none) and leaves out a call whose
 /// arguments are not one; the others carry them as text.
-fn goes_out(output: Output, arguments: &str) -> bool {
-    output != Output::Gemini
+fn goes_out(output: OutputFormat, arguments: &str) -> bool {
+    output != OutputFormat::Gemini
         || arguments.trim().is_empty()
         || serde_json::from_str::<Value>(arguments).is_ok_and(|v| v.is_object())
 }
@@ -88,22 +88,23 @@ fn goes_out(output: Output, arguments: &str) -> bool {
 /// The calls a client of `output` reads back, for the calls upstream made.
 /// Gemini's arguments are compared as JSON values (`{}` for none), and a
 /// call that had no id gets the one a Gemini reader makes, not compared.
-fn read_back_calls(output: Output, calls: &[readback::Call]) -> Vec<ReadCall> {
+fn read_back_calls(output: OutputFormat, calls: &[readback::Call]) -> Vec<ReadCall> {
     calls
         .iter()
         .filter(|call| goes_out(output, &call.arguments))
         .map(|call| {
-            let id = (output != Output::Gemini || !call.id.is_empty()).then(|| call.id.clone());
+            let id =
+                (output != OutputFormat::Gemini || !call.id.is_empty()).then(|| call.id.clone());
             (id, call.name.clone(), as_read(output, &call.arguments))
         })
         .collect()
 }
 
 /// A call's arguments as `output` carries them.
-fn as_read(output: Output, arguments: &str) -> String {
+fn as_read(output: OutputFormat, arguments: &str) -> String {
     match output {
-        Output::Gemini if arguments.trim().is_empty() => "{}".to_owned(),
-        Output::Gemini => serde_json::from_str::<Value>(arguments)
+        OutputFormat::Gemini if arguments.trim().is_empty() => "{}".to_owned(),
+        OutputFormat::Gemini => serde_json::from_str::<Value>(arguments)
             .map_or_else(|_| arguments.to_owned(), |value| value.to_string()),
         _ => arguments.to_owned(),
     }
@@ -146,9 +147,9 @@ fn check(name: &str, body: &[u8]) {
                 assert!(out == whole, "{what}: feed size {piece} changes the output");
             }
             match output {
-                Output::Anthropic => common::rules::anthropic(&whole),
-                Output::OpenAiResponses => common::rules::responses(&whole),
-                Output::Gemini => common::rules::gemini(&whole),
+                OutputFormat::Anthropic => common::rules::anthropic(&whole),
+                OutputFormat::OpenAiResponses => common::rules::responses(&whole),
+                OutputFormat::Gemini => common::rules::gemini(&whole),
                 _ => {}
             }
             let summary = relayer.summary();
@@ -175,7 +176,7 @@ fn check(name: &str, body: &[u8]) {
             );
             // Anthropic and Gemini have no refusal part: a refusal is text.
             let (text, refusal) = match output {
-                Output::Anthropic | Output::Gemini => {
+                OutputFormat::Anthropic | OutputFormat::Gemini => {
                     (format!("{}{}", upstream.text, upstream.refusal), "")
                 }
                 _ => (upstream.text.clone(), upstream.refusal.as_str()),

@@ -26,7 +26,11 @@ use crate::upstream::{
     CallDelta, Code, Decoder, Format, Input, Message, Sink, Upstream, UpstreamError,
 };
 
-pub use self::render::Output;
+pub use self::render::OutputFormat;
+/// The former name of [`OutputFormat`], kept so that code written against
+/// it builds.
+#[doc(hidden)]
+pub use self::render::OutputFormat as Output;
 pub use self::summary::{Summary, ToolCallSummary};
 
 /// The key a relay tracks when none is given: the voice agent's spoken
@@ -107,7 +111,7 @@ pub const DEFAULT_MAX_CHOICES: usize = 128;
 /// - **Formats out.** [`with_output`](Relay::with_output): OpenAI chat
 ///   chunks (the default), Anthropic Messages events, OpenAI Responses
 ///   events, Gemini `GenerateContentResponse` events, or the upstream's own
-///   format ([`Output::Same`]; chat for Bedrock). Each
+///   format ([`OutputFormat::Same`]; chat for Bedrock). Each
 ///   renderer follows what its format's official SDK needs to build a final
 ///   object from the stream.
 /// - **Text.** Answer text, reasoning (Anthropic thinking, Responses
@@ -183,7 +187,7 @@ struct State {
     finish_on: bool,
     values: bool,
     /// The output asked for; the renderer is its format once known.
-    output: Output,
+    output: OutputFormat,
     max_arguments: usize,
     max_stream_arguments: usize,
     max_calls: usize,
@@ -286,14 +290,14 @@ impl Relay {
                 mode: ToolCallMode::Hide,
                 finish_on: true,
                 values: true,
-                output: Output::OpenAiChat,
+                output: OutputFormat::OpenAiChat,
                 max_arguments: DEFAULT_MAX_ARGUMENTS,
                 max_stream_arguments: DEFAULT_MAX_STREAM_ARGUMENTS,
                 max_calls: DEFAULT_MAX_CALLS,
                 max_choices: DEFAULT_MAX_CHOICES,
                 max_content: DEFAULT_MAX_CONTENT,
                 max_depth: crate::scan::DEFAULT_MAX_DEPTH,
-                renderer: Renderer::new(Output::OpenAiChat),
+                renderer: Renderer::new(OutputFormat::OpenAiChat),
                 summary: Summary::default(),
                 calls: Calls::default(),
                 others: Vec::new(),
@@ -329,11 +333,11 @@ impl Relay {
         self
     }
 
-    /// Answers in `output` (default [`Output::OpenAiChat`]).
-    /// [`Output::Same`] answers in the upstream's format, given or detected
+    /// Answers in `output` (default [`OutputFormat::OpenAiChat`]).
+    /// [`OutputFormat::Same`] answers in the upstream's format, given or detected
     /// from its first event; before that (a relay error on the first
     /// event, or [`write_error`](Relay::write_error) before any), in chat.
-    pub fn with_output(mut self, output: Output) -> Relay {
+    pub fn with_output(mut self, output: OutputFormat) -> Relay {
         self.state.output = output;
         self.state.pick_renderer(self.given_format);
         self
@@ -445,8 +449,8 @@ impl Relay {
     }
 
     /// The format the client gets: the one asked for, or with
-    /// [`Output::Same`] the upstream's once known (chat until then).
-    pub fn output_format(&self) -> Output {
+    /// [`OutputFormat::Same`] the upstream's once known (chat until then).
+    pub fn output_format(&self) -> OutputFormat {
         self.state.renderer.output()
     }
 
@@ -569,7 +573,7 @@ impl Relay {
     /// How many SSE frames the relay has written for the client since it
     /// was made, across [`reset`](Relay::reset)s (a caller counts a
     /// stream's by difference); a renderer made anew for
-    /// [`Output::Same`] or [`with_output`](Relay::with_output) counts from 0.
+    /// [`OutputFormat::Same`] or [`with_output`](Relay::with_output) counts from 0.
     pub fn frames(&self) -> u64 {
         self.state.renderer.frames()
     }
@@ -646,15 +650,15 @@ impl Relay {
 
 impl Sink for State {
     /// The format, read in the decoder's one pass over the event: it picks
-    /// the renderer of [`Output::Same`] and tells whether the event may go
+    /// the renderer of [`OutputFormat::Same`] and tells whether the event may go
     /// out as it came.
     fn format(&mut self, format: Option<Format>) {
         self.stream.format = format;
-        if self.output == Output::Same {
+        if self.output == OutputFormat::Same {
             self.pick_renderer(format);
         }
         self.stream.same =
-            format.is_some_and(|format| Output::of(format) == self.renderer.output());
+            format.is_some_and(|format| OutputFormat::of(format) == self.renderer.output());
     }
 
     fn event(&mut self, event: Upstream<'_>) -> Result<(), Error> {
@@ -701,7 +705,8 @@ impl Sink for State {
                 write_escaped(&mut self.escaped, text);
                 self.renderer.reasoning(0, &self.escaped);
             }
-            Upstream::Signature(signature) => self.renderer.signature(signature),
+            Upstream::ReasoningState(state) => self.renderer.reasoning_state(state),
+            Upstream::Item { kind, id } => self.renderer.item(kind, id),
             Upstream::Refusal(text) => {
                 self.escaped.clear();
                 write_escaped(&mut self.escaped, text);
@@ -800,8 +805,8 @@ impl State {
     /// upstream `format` when known.
     fn pick_renderer(&mut self, format: Option<Format>) {
         let output = match (self.output, format) {
-            (Output::Same, Some(format)) => Output::of(format),
-            (Output::Same, None) => return,
+            (OutputFormat::Same, Some(format)) => OutputFormat::of(format),
+            (OutputFormat::Same, None) => return,
             (output, _) => output,
         };
         self.renderer.switch(output);
@@ -837,8 +842,9 @@ impl State {
                 }
                 let call = &self.summary.tool_calls[slot];
                 if !self.calls.announce(slot) {
+                    let item = delta.call.item;
                     self.renderer
-                        .call_start(0, call.index, &call.id, &call.name);
+                        .call_start(0, call.index, &call.id, &call.name, item);
                 }
                 if let Some(signature) = delta.signature {
                     self.renderer.call_signature(0, call.index, signature);
@@ -911,8 +917,9 @@ impl State {
                 let call = &mut choice.tool_calls[slot];
                 named(call, &delta);
                 if self.mode == ToolCallMode::Forward && !choice.calls.announce(slot) {
+                    let item = delta.call.item;
                     self.renderer
-                        .call_start(index, call.index, &call.id, &call.name);
+                        .call_start(index, call.index, &call.id, &call.name, item);
                 }
                 if let Some(fragment) = delta.arguments {
                     let out = Out {

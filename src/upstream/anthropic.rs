@@ -15,7 +15,7 @@
 //! fragments of a call never opened.
 
 use super::reader::{At, Doc};
-use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError, text};
+use super::{CallDelta, CallRef, Finish, Format, ItemKind, Sink, Upstream, UpstreamError, text};
 use crate::Error;
 use crate::neutral::AnthropicUsage;
 use crate::sse::SseEvent;
@@ -65,7 +65,11 @@ pub(super) fn decode(
                         }
                     }
                     Some("text") => text(doc.str(block, "text")?, Upstream::Text, sink),
+                    // Each thinking block has its own signature: a block
+                    // that follows another is an item of its own.
                     Some("thinking") => {
+                        let kind = ItemKind::Reasoning;
+                        sink.event(Upstream::Item { kind, id: None })?;
                         text(doc.str(block, "thinking")?, Upstream::Reasoning, sink)
                     }
                     _ => Ok(()),
@@ -103,7 +107,7 @@ pub(super) fn decode(
                         signature: None,
                     })),
                     Some("signature_delta") => match doc.string(signature)? {
-                        Some(signature) => sink.event(Upstream::Signature(signature)),
+                        Some(signature) => sink.event(Upstream::ReasoningState(signature)),
                         None => Ok(()),
                     },
                     // citations_delta: nothing for the client.

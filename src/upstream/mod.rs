@@ -181,9 +181,21 @@ pub enum Upstream<'a> {
     /// Reasoning text (Anthropic thinking, Responses reasoning summaries,
     /// chat `reasoning_content`), decoded.
     Reasoning(&'a str),
-    /// A piece of the signature of the reasoning being streamed
-    /// (Anthropic's `signature_delta`).
-    Signature(&'a str),
+    /// A piece of the opaque state of the reasoning being streamed, which
+    /// the client gives back with the reasoning in its next request so that
+    /// the provider can go on from it (Anthropic's thinking `signature`, a
+    /// Responses reasoning item's `encrypted_content`). Pieces concatenate.
+    ReasoningState(&'a str),
+    /// Upstream opens an output item of its own: the answer text, or the
+    /// reasoning, that comes after it, up to the next `Item` or call, is
+    /// that one item, and a client whose format has item ids gets upstream's
+    /// id (a client may send it back).
+    Item {
+        /// What the item holds.
+        kind: ItemKind,
+        /// Upstream's id for it.
+        id: Option<&'a str>,
+    },
     /// Refusal text, decoded.
     Refusal(&'a str),
     /// The events after this one, up to the next `Choice`, are about the
@@ -235,6 +247,15 @@ pub enum Upstream<'a> {
         /// The content block its delta belongs to (Anthropic).
         block: Option<u64>,
     },
+}
+
+/// What an output item that upstream opens holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemKind {
+    /// Answer text (and refusal).
+    Message,
+    /// Reasoning.
+    Reasoning,
 }
 
 /// Which tool call an event is about: its position among the response's
@@ -603,6 +624,7 @@ pub(crate) static READ_BY_A_DECODER: Names = Names::of(&[
     "total_tokens",
     "willContinue",
     "cached_tokens",
+    "encrypted_content",
     "content_block",
     "finish_reason",
     "function_call",

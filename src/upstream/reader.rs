@@ -129,12 +129,23 @@ impl Names {
     /// one or two (as [`Names::short_name`] mixes them too).
     #[inline(always)]
     const fn hash(name: &[u8], seed: u32) -> usize {
-        let mix = match name {
+        match name {
             [] => 0,
-            [first, second, .., last] => {
-                (*first as u32) + (*second as u32).wrapping_mul(seed) + (*last as u32) * 3
-            }
-            [first, ..] => *first as u32,
+            [first, second, .., last] => Names::mix(name.len(), *first, *second, *last, seed),
+            [first, ..] => Names::mix(name.len(), *first, 0, 0, seed),
+        }
+    }
+
+    /// The one hash of a name, from its length and its first, second and
+    /// last bytes: [`Names::hash`] takes them from a slice, the walk's
+    /// [`Names::short_name`] from the words it read the name in. The
+    /// second and last bytes count from three bytes on.
+    #[inline(always)]
+    const fn mix(len: usize, first: u8, second: u8, last: u8, seed: u32) -> usize {
+        let mix = match len {
+            0 => 0,
+            1 | 2 => first as u32,
+            _ => (first as u32) + (second as u32).wrapping_mul(seed) + (last as u32) * 3,
         };
         (mix & 63) as usize
     }
@@ -182,17 +193,13 @@ impl Names {
             let word = if at < 8 { first } else { second };
             (word >> (8 * (at % 8))) as u8
         };
-        // As `Names::hash` mixes the name's bytes.
-        let hash = match len {
-            0 => 0,
-            1 | 2 => usize::from(byte(0) & 63),
-            _ => {
-                let mix = u32::from(byte(0))
-                    + u32::from(byte(1)).wrapping_mul(self.seed)
-                    + u32::from(byte(len - 1)) * 3;
-                (mix & 63) as usize
-            }
-        };
+        let hash = Names::mix(
+            len,
+            byte(0),
+            byte(1),
+            byte(len.saturating_sub(1)),
+            self.seed,
+        );
         let id = match self.slots[len][hash] {
             NO_NAME => NO_NAME,
             SHARED => self.search(&input[open + 1..open + 1 + len]),

@@ -9,6 +9,12 @@
 //! `response.function_call_arguments.done`, or of its
 //! `response.output_item.done`.
 //!
+//! A `message` or `reasoning` item's `output_item.added` opens an item
+//! with upstream's id ([`Upstream::Item`]); a reasoning item's
+//! `encrypted_content` (there when the request asked for it with `include`)
+//! is read from its `output_item.done`, which holds the item whole, as the
+//! reasoning's state ([`Upstream::ReasoningState`]).
+//!
 //! Reasoning items usually come first, so a call's `output_index` is rarely
 //! 0. Unknown event types and members (`obfuscation`, `sequence_number`, ...)
 //! are ignored.
@@ -19,7 +25,7 @@
 //! upstream error with the response's `error`.
 
 use super::reader::{At, Doc};
-use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError, text};
+use super::{CallDelta, CallRef, Finish, Format, ItemKind, Sink, Upstream, UpstreamError, text};
 use crate::Error;
 use crate::neutral::ResponsesUsage;
 use crate::sse::SseEvent;
@@ -59,8 +65,15 @@ pub(super) fn decode(
             }
             b"output_item.added" => {
                 let item = doc.get_object(root, "item")?;
-                if doc.str(item, "type")? != Some("function_call") {
-                    return Ok(());
+                let kind = match doc.str(item, "type")? {
+                    Some("function_call") => None,
+                    Some("message") => Some(ItemKind::Message),
+                    Some("reasoning") => Some(ItemKind::Reasoning),
+                    _ => return Ok(()),
+                };
+                if let Some(kind) = kind {
+                    let id = doc.str(item, "id")?;
+                    return sink.event(Upstream::Item { kind, id });
                 }
                 sink.event(Upstream::Call(CallDelta {
                     call: CallRef {
@@ -78,8 +91,13 @@ pub(super) fn decode(
             // are the call's when neither a delta nor `arguments.done` came.
             b"output_item.done" => {
                 let item = doc.get_object(root, "item")?;
-                if doc.str(item, "type")? != Some("function_call") {
-                    return Ok(());
+                match doc.str(item, "type")? {
+                    Some("function_call") => {}
+                    Some("reasoning") => {
+                        let state = doc.str(item, "encrypted_content")?;
+                        return text(state, Upstream::ReasoningState, sink);
+                    }
+                    _ => return Ok(()),
                 }
                 match doc.str(item, "arguments")?.filter(|a| !a.is_empty()) {
                     Some(arguments) => sink.event(Upstream::CallDone {

@@ -232,3 +232,17 @@ impl Rng {
             .collect()
     }
 }
+
+/// Events of a format that names each one (Anthropic, Responses): an
+/// `event:` line with its `type`, then its data.
+pub fn named_events(events: &[serde_json::Value]) -> String {
+    events
+        .iter()
+        .map(|value| {
+            format!(
+                "event: {}\ndata: {value}\n\n",
+                value["type"].as_str().unwrap()
+            )
+        })
+        .collect()
+}

@@ -6,7 +6,9 @@
 //! Blocks are numbered 0, 1, 2 ... in the order they start, whatever
 //! upstream numbered its own. Answer text and the target values go into a
 //! `text` block, reasoning into a `thinking` block (with its
-//! `signature_delta` when upstream gave one), a forwarded call into a
+//! `signature_delta` when upstream gave the reasoning a state: Anthropic's
+//! own signature, a Responses reasoning item's `encrypted_content`; a state
+//! without text is a thinking block of its own), a forwarded call into a
 //! `tool_use` block whose start has `"input":{}` and whose
 //! `input_json_delta` fragments are the call's arguments. A text or
 //! thinking block stays open until another block starts; a `tool_use` block
@@ -122,16 +124,31 @@ impl Anthropic {
         self.text(text);
     }
 
-    pub(super) fn signature(&mut self, signature: &str) {
+    /// The reasoning's state as its thinking block's `signature_delta`: a
+    /// state that comes without thinking text (a Responses reasoning item
+    /// with no summary) opens a thinking block of its own.
+    pub(super) fn reasoning_state(&mut self, signature: &str) {
+        if signature.is_empty() {
+            return;
+        }
+        self.write_pending();
+        self.open_prose(Prose::Thinking);
         let Some((Prose::Thinking, index)) = self.prose else {
             return;
         };
-        self.write_pending();
         let frame = delta_head(&mut self.base.frame, index);
         frame.extend_from_slice(br#"{"type":"signature_delta","signature":"#);
         write_json_string(frame, signature);
         frame.extend_from_slice(b"}}");
         self.base.push_named(b"content_block_delta");
+    }
+
+    /// Upstream opens an item: the open text or thinking block ends, so
+    /// that what comes next (another reasoning item's signature) is a block
+    /// of its own.
+    pub(super) fn item(&mut self) {
+        self.write_pending();
+        self.close_prose();
     }
 
     pub(super) fn call_start(&mut self, ordinal: u32, id: &str, name: &str) {
@@ -276,21 +293,24 @@ impl Anthropic {
         if text.is_empty() {
             return;
         }
-        match self.prose {
-            Some((open, _)) if open == kind => {}
-            _ => {
-                self.write_pending();
-                self.close_prose();
-                let index = self.start_block();
-                self.base.frame.extend_from_slice(match kind {
-                    Prose::Text => br#"{"type":"text","text":""}}"#,
-                    Prose::Thinking => br#"{"type":"thinking","thinking":"","signature":""}}"#,
-                });
-                self.base.push_named(b"content_block_start");
-                self.prose = Some((kind, index));
-            }
-        }
+        self.open_prose(kind);
         self.pending.extend_from_slice(text);
+    }
+
+    /// Makes the open prose block one of `kind`, ending another first.
+    fn open_prose(&mut self, kind: Prose) {
+        if self.prose.is_some_and(|(open, _)| open == kind) {
+            return;
+        }
+        self.write_pending();
+        self.close_prose();
+        let index = self.start_block();
+        self.base.frame.extend_from_slice(match kind {
+            Prose::Text => br#"{"type":"text","text":""}}"#,
+            Prose::Thinking => br#"{"type":"thinking","thinking":"","signature":""}}"#,
+        });
+        self.base.push_named(b"content_block_start");
+        self.prose = Some((kind, index));
     }
 
     fn write_pending(&mut self) {

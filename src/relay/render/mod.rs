@@ -31,7 +31,7 @@ use crate::UnknownName;
 use crate::neutral::{Finish, Usage};
 use crate::scan::plain::plain_words;
 use crate::sse::SseEncoder;
-use crate::upstream::{Code, Format};
+use crate::upstream::{Code, Format, ItemKind};
 
 use self::anthropic::Anthropic;
 use self::chat::Chat;
@@ -40,7 +40,7 @@ use self::responses::Responses;
 
 /// The format a relay answers its client in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Output {
+pub enum OutputFormat {
     /// OpenAI `chat.completion.chunk` events and `data: [DONE]` (the
     /// default).
     #[default]
@@ -57,20 +57,20 @@ pub enum Output {
     Same,
 }
 
-impl Output {
+impl OutputFormat {
     /// The name on the command line: `openai-chat`, `openai-responses`,
     /// `anthropic`, `gemini` or `same`.
     pub fn name(self) -> &'static str {
         match self {
-            Output::OpenAiChat => "openai-chat",
-            Output::OpenAiResponses => "openai-responses",
-            Output::Anthropic => "anthropic",
-            Output::Gemini => "gemini",
-            Output::Same => "same",
+            OutputFormat::OpenAiChat => "openai-chat",
+            OutputFormat::OpenAiResponses => "openai-responses",
+            OutputFormat::Anthropic => "anthropic",
+            OutputFormat::Gemini => "gemini",
+            OutputFormat::Same => "same",
         }
     }
 
-    /// Every output's name, as [`name`](Output::name) gives it: those of
+    /// Every output's name, as [`name`](OutputFormat::name) gives it: those of
     /// the formats a renderer answers in, and `same`.
     pub fn names() -> &'static [&'static str] {
         &OUTPUT_NAMES
@@ -78,13 +78,13 @@ impl Output {
 
     /// The output for a stream read in `format`: its own, or chat for a
     /// format that has no renderer (Bedrock).
-    pub fn of(format: Format) -> Output {
+    pub fn of(format: Format) -> OutputFormat {
         match format {
-            _ if !format.renders() => Output::OpenAiChat,
-            Format::OpenAiResponses => Output::OpenAiResponses,
-            Format::Anthropic => Output::Anthropic,
-            Format::Gemini => Output::Gemini,
-            Format::OpenAiChat | Format::Bedrock => Output::OpenAiChat,
+            _ if !format.renders() => OutputFormat::OpenAiChat,
+            Format::OpenAiResponses => OutputFormat::OpenAiResponses,
+            Format::Anthropic => OutputFormat::Anthropic,
+            Format::Gemini => OutputFormat::Gemini,
+            Format::OpenAiChat | Format::Bedrock => OutputFormat::OpenAiChat,
         }
     }
 }
@@ -106,25 +106,25 @@ const OUTPUT_NAMES: [&str; 5] = {
     names
 };
 
-impl fmt::Display for Output {
+impl fmt::Display for OutputFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl FromStr for Output {
+impl FromStr for OutputFormat {
     type Err = UnknownName;
 
-    /// Reads a [`name`](Output::name), or any name [`Format`] reads (the
-    /// output of that format, as [`Output::of`] gives it).
-    fn from_str(name: &str) -> Result<Output, UnknownName> {
+    /// Reads a [`name`](OutputFormat::name), or any name [`Format`] reads (the
+    /// output of that format, as [`OutputFormat::of`] gives it).
+    fn from_str(name: &str) -> Result<OutputFormat, UnknownName> {
         match name {
-            "same" => Ok(Output::Same),
+            "same" => Ok(OutputFormat::Same),
             _ => name
                 .parse::<Format>()
                 .ok()
-                .map(Output::of)
-                .ok_or_else(|| UnknownName::new("output format", name, Output::names())),
+                .map(OutputFormat::of)
+                .ok_or_else(|| UnknownName::new("output format", name, OutputFormat::names())),
         }
     }
 }
@@ -191,30 +191,30 @@ macro_rules! each {
 }
 
 impl Renderer {
-    /// The renderer for `output`; [`Output::Same`] starts as chat until the
+    /// The renderer for `output`; [`OutputFormat::Same`] starts as chat until the
     /// upstream format is known.
-    pub(super) fn new(output: Output) -> Renderer {
+    pub(super) fn new(output: OutputFormat) -> Renderer {
         match output {
-            Output::OpenAiChat | Output::Same => Renderer::Chat(Chat::new()),
-            Output::Anthropic => Renderer::Anthropic(Anthropic::new()),
-            Output::OpenAiResponses => Renderer::Responses(Responses::new()),
-            Output::Gemini => Renderer::Gemini(Gemini::new()),
+            OutputFormat::OpenAiChat | OutputFormat::Same => Renderer::Chat(Chat::new()),
+            OutputFormat::Anthropic => Renderer::Anthropic(Anthropic::new()),
+            OutputFormat::OpenAiResponses => Renderer::Responses(Responses::new()),
+            OutputFormat::Gemini => Renderer::Gemini(Gemini::new()),
         }
     }
 
     /// Which output this renderer writes.
-    pub(super) fn output(&self) -> Output {
+    pub(super) fn output(&self) -> OutputFormat {
         match self {
-            Renderer::Chat(_) => Output::OpenAiChat,
-            Renderer::Anthropic(_) => Output::Anthropic,
-            Renderer::Responses(_) => Output::OpenAiResponses,
-            Renderer::Gemini(_) => Output::Gemini,
+            Renderer::Chat(_) => OutputFormat::OpenAiChat,
+            Renderer::Anthropic(_) => OutputFormat::Anthropic,
+            Renderer::Responses(_) => OutputFormat::OpenAiResponses,
+            Renderer::Gemini(_) => OutputFormat::Gemini,
         }
     }
 
-    /// Becomes the renderer of `output` (not [`Output::Same`]), keeping the
+    /// Becomes the renderer of `output` (not [`OutputFormat::Same`]), keeping the
     /// response's names and created time.
-    pub(super) fn switch(&mut self, output: Output) {
+    pub(super) fn switch(&mut self, output: OutputFormat) {
         if self.output() != output {
             let (created, max_kept) = (self.base().default_created, self.base().max_kept);
             *self = Renderer::new(output);
@@ -335,11 +335,27 @@ impl Renderer {
         }
     }
 
-    /// A piece of the signature of the reasoning being written: Anthropic
-    /// carries it, the others have no place for it.
-    pub(super) fn signature(&mut self, signature: &str) {
-        if let Renderer::Anthropic(r) = self {
-            r.signature(signature);
+    /// A piece of the opaque state of the reasoning being written:
+    /// Anthropic carries it as the thinking block's signature, Responses as
+    /// the reasoning item's `encrypted_content`; chat and Gemini have no
+    /// place for another provider's.
+    pub(super) fn reasoning_state(&mut self, state: &str) {
+        match self {
+            Renderer::Anthropic(r) => r.reasoning_state(state),
+            Renderer::Responses(r) => r.reasoning_state(state),
+            Renderer::Chat(_) | Renderer::Gemini(_) => {}
+        }
+    }
+
+    /// Upstream opens an item of `kind`, with its id if it gave one: a
+    /// format of items opens one (Responses, with that id), a format of
+    /// blocks ends the open one (Anthropic, so that two reasoning items'
+    /// signatures stay apart).
+    pub(super) fn item(&mut self, kind: ItemKind, id: Option<&str>) {
+        match self {
+            Renderer::Anthropic(r) => r.item(),
+            Renderer::Responses(r) => r.item(kind, id),
+            Renderer::Chat(_) | Renderer::Gemini(_) => {}
         }
     }
 
@@ -355,12 +371,19 @@ impl Renderer {
     }
 
     /// A forwarded call opens: the call's ordinal within its choice, id and
-    /// name.
-    pub(super) fn call_start(&mut self, choice: u32, ordinal: u32, id: &str, name: &str) {
+    /// name, and upstream's id for its item, if it gave one.
+    pub(super) fn call_start(
+        &mut self,
+        choice: u32,
+        ordinal: u32,
+        id: &str,
+        name: &str,
+        item: Option<&str>,
+    ) {
         match self {
             Renderer::Chat(r) => r.call_start(choice, ordinal, id, name),
             Renderer::Anthropic(r) if choice == 0 => r.call_start(ordinal, id, name),
-            Renderer::Responses(r) if choice == 0 => r.call_start(ordinal, id, name),
+            Renderer::Responses(r) if choice == 0 => r.call_start(ordinal, id, name, item),
             Renderer::Gemini(r) if choice == 0 => r.call_start(ordinal, id, name),
             _ => {}
         }

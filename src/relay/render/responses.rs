@@ -12,15 +12,25 @@
 //! summary text, a forwarded call into a `function_call` item whose
 //! `response.function_call_arguments.delta` events are its fragments. A
 //! message or reasoning item stays open until another item opens, a call's
-//! item until the response ends, as Anthropic's blocks do. Item ids are
-//! `msg_`, `rs_` or `fc_`, the response id, `_` and the output index.
+//! item until the response ends, as Anthropic's blocks do; an item that
+//! upstream opens ([`Upstream::Item`](crate::upstream::Upstream::Item))
+//! opens one here. Item ids are upstream's where it gave them (a client
+//! may send them back: with `store: false`, a reasoning item's id must be
+//! the one the API gave), else `msg_`, `rs_` or `fc_`, the response id, `_`
+//! and the output index.
+//!
+//! The reasoning's state (an Anthropic thinking signature, a Responses
+//! `encrypted_content`) is the reasoning item's `encrypted_content` in its
+//! `response.output_item.done` and in the final response: Codex, which
+//! sends `store: false`, gives it back on its next turn.
 //!
 //! The SDKs take the final response from `response.completed`, not from the
 //! deltas, so the renderer keeps each item's text to write it there: the one
 //! output format whose memory grows with the answer. It keeps at most
 //! [`with_max_kept`](crate::Relay::with_max_kept) bytes of it (escaped
-//! text and arguments, all items together); past that the delta that did
-//! not fit is not written, and the relay ends the client's stream with
+//! text, arguments and reasoning state, all items together, and for each
+//! item that upstream opens its id and 64 bytes); past that the delta that
+//! did not fit is not written, and the relay ends the client's stream with
 //! `response.failed`.
 //!
 //! The end: `response.completed`, or `response.incomplete` with its
@@ -32,7 +42,11 @@ use std::io::Write as _;
 use super::{Base, Emptied, End, Failure, write_escaped, write_json_string};
 use crate::neutral::Usage;
 use crate::upstream::Code;
-use crate::upstream::Format;
+use crate::upstream::{Format, ItemKind};
+
+/// What an item that upstream opens counts against what may be kept,
+/// besides its id: about what its empty JSON takes.
+const ITEM: usize = 64;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Kind {
@@ -64,6 +78,10 @@ struct Item {
     refusal_part: Option<u32>,
     call_id: String,
     name: String,
+    /// Upstream's id for the item, or empty for the renderer's own.
+    id: String,
+    /// The reasoning's state, escaped: its `encrypted_content`.
+    state: Vec<u8>,
 }
 
 impl Item {
@@ -76,6 +94,16 @@ impl Item {
         self.refusal_part = None;
         self.call_id.clear();
         self.name.clear();
+        self.id.clear();
+        self.state.clear();
+    }
+
+    /// Takes upstream's id for the item, unless it is longer than any
+    /// response name may be: then the renderer's own stands.
+    fn set_id(&mut self, id: Option<&str>) {
+        if let Some(id) = id.filter(|id| !id.is_empty() && id.len() <= super::MAX_NAME) {
+            self.id.push_str(id);
+        }
     }
 
     fn part(&self, part: Part) -> &[u8] {
@@ -176,6 +204,8 @@ impl Responses {
                     + item.refusal.capacity()
                     + item.call_id.capacity()
                     + item.name.capacity()
+                    + item.id.capacity()
+                    + item.state.capacity()
             })
             .sum();
         items + self.id.capacity() + self.pending.capacity() + 8 * self.calls.capacity()
@@ -193,42 +223,92 @@ impl Responses {
         if text.is_empty() {
             return;
         }
-        let at = match self.reasoning {
-            Some(at) => at,
-            None => {
-                self.write_pending();
-                if let Some(message) = self.message.take() {
-                    self.close_item(message);
-                }
-                let at = self.open_item(Kind::Reasoning);
-                self.reasoning = Some(at);
-                self.part_event(b"response.reasoning_summary_part.added", at, 0);
-                self.base
-                    .frame
-                    .extend_from_slice(br#","part":{"type":"summary_text","text":""}}"#);
-                self.push();
-                at
-            }
-        };
+        let at = self.open_reasoning();
+        if self.items[at].text_part.is_none() {
+            self.write_pending();
+            self.items[at].text_part = Some(0);
+            self.part_event(b"response.reasoning_summary_part.added", at, 0);
+            self.base
+                .frame
+                .extend_from_slice(br#","part":{"type":"summary_text","text":""}}"#);
+            self.push();
+        }
         self.pend(at, Part::Summary, text);
     }
 
-    pub(super) fn call_start(&mut self, ordinal: u32, id: &str, name: &str) {
-        if ordinal as usize != self.calls.len() {
+    /// A piece of the reasoning's state, kept for its `encrypted_content`:
+    /// a state without summary text is a reasoning item of its own.
+    pub(super) fn reasoning_state(&mut self, state: &str) {
+        if state.is_empty() {
             return;
         }
+        let at = self.open_reasoning();
+        let item = &mut self.items[at];
+        let from = item.state.len();
+        write_escaped(&mut item.state, state);
+        if !self.keep(self.items[at].state.len() - from) {
+            self.items[at].state.truncate(from);
+        }
+    }
+
+    /// Upstream opens an item: the open message or reasoning item closes
+    /// and one of `kind` opens with upstream's id, unless the open one is
+    /// already that item.
+    pub(super) fn item(&mut self, kind: ItemKind, id: Option<&str>) {
+        let open = match kind {
+            ItemKind::Message => self.message,
+            ItemKind::Reasoning => self.reasoning,
+        };
+        if let (Some(at), Some(id)) = (open, id)
+            && self.items[at].id == id
+        {
+            return;
+        }
+        // Items without text would cost nothing kept, and an upstream could
+        // open them without end.
+        if !self.keep(ITEM + id.map_or(0, str::len)) {
+            return;
+        }
+        self.close_prose();
+        match kind {
+            ItemKind::Message => self.message = Some(self.open_item(Kind::Message, id)),
+            ItemKind::Reasoning => self.reasoning = Some(self.open_item(Kind::Reasoning, id)),
+        }
+    }
+
+    /// The open reasoning item, opened first (closing an open message).
+    fn open_reasoning(&mut self) -> usize {
+        if let Some(at) = self.reasoning {
+            return at;
+        }
+        self.close_prose();
+        let at = self.open_item(Kind::Reasoning, None);
+        self.reasoning = Some(at);
+        at
+    }
+
+    /// Closes the open reasoning and message items, in output order.
+    fn close_prose(&mut self) {
         self.write_pending();
-        // What the model wrote before it called is over; text after the
-        // call opens a message item after it.
         for open in [self.reasoning.take(), self.message.take()]
             .into_iter()
             .flatten()
         {
             self.close_item(open);
         }
+    }
+
+    pub(super) fn call_start(&mut self, ordinal: u32, id: &str, name: &str, item: Option<&str>) {
+        if ordinal as usize != self.calls.len() {
+            return;
+        }
+        // What the model wrote before it called is over; text after the
+        // call opens a message item after it.
+        self.close_prose();
         let at = self.reserve_item(Kind::Call);
         self.items[at].call_id.push_str(id);
         self.items[at].name.push_str(name);
+        self.items[at].set_id(item);
         self.added(at);
         self.calls.push(at);
     }
@@ -405,7 +485,7 @@ impl Responses {
                 if let Some(reasoning) = self.reasoning.take() {
                     self.close_item(reasoning);
                 }
-                let at = self.open_item(Kind::Message);
+                let at = self.open_item(Kind::Message, None);
                 self.message = Some(at);
                 at
             }
@@ -490,8 +570,9 @@ impl Responses {
         at
     }
 
-    fn open_item(&mut self, kind: Kind) -> usize {
+    fn open_item(&mut self, kind: Kind, id: Option<&str>) -> usize {
         let at = self.reserve_item(kind);
+        self.items[at].set_id(id);
         self.added(at);
         at
     }
@@ -544,7 +625,7 @@ impl Responses {
                     self.push();
                 }
             }
-            Kind::Reasoning => {
+            Kind::Reasoning if item.text_part.is_some() => {
                 self.part_event(b"response.reasoning_summary_text.done", at, 0);
                 let frame = &mut self.base.frame;
                 frame.extend_from_slice(br#","text":""#);
@@ -558,6 +639,7 @@ impl Responses {
                 frame.push(b'}');
                 self.push();
             }
+            Kind::Reasoning => {}
             Kind::Call => {
                 self.item_event(b"response.function_call_arguments.done", at);
                 let item = &self.items[at];
@@ -594,7 +676,7 @@ impl Responses {
         self.event(kind);
         let frame = &mut self.base.frame;
         frame.extend_from_slice(br#","item_id":"#);
-        write_item_id(frame, &self.id, self.items[at].kind, at);
+        write_item_id(frame, &self.id, &self.items[at], at);
         let _ = write!(frame, r#","output_index":{at}"#);
     }
 
@@ -653,9 +735,14 @@ fn error_code(failure: &Failure<'_>) -> &'static str {
     }
 }
 
-/// `msg_…`, `rs_…` or `fc_…`: the response id and the output index.
-fn write_item_id(out: &mut Vec<u8>, response: &str, kind: Kind, at: usize) {
-    out.extend_from_slice(match kind {
+/// Upstream's id for the item, else `msg_…`, `rs_…` or `fc_…`: the response
+/// id and the output index.
+fn write_item_id(out: &mut Vec<u8>, response: &str, item: &Item, at: usize) {
+    if !item.id.is_empty() {
+        write_json_string(out, &item.id);
+        return;
+    }
+    out.extend_from_slice(match item.kind {
         Kind::Message => b"\"msg_",
         Kind::Reasoning => b"\"rs_",
         Kind::Call => b"\"fc_",
@@ -683,7 +770,7 @@ fn write_part(out: &mut Vec<u8>, part: Part, text: &[u8]) {
 fn write_item(out: &mut Vec<u8>, response: &str, item: &Item, at: usize, whole: bool) {
     let status: &[u8] = if whole { b"completed" } else { b"in_progress" };
     out.extend_from_slice(br#"{"id":"#);
-    write_item_id(out, response, item.kind, at);
+    write_item_id(out, response, item, at);
     match item.kind {
         Kind::Message => {
             out.extend_from_slice(br#","type":"message","status":""#);
@@ -709,10 +796,15 @@ fn write_item(out: &mut Vec<u8>, response: &str, item: &Item, at: usize, whole: 
         }
         Kind::Reasoning => {
             out.extend_from_slice(br#","type":"reasoning","summary":["#);
-            if whole {
+            if whole && item.text_part.is_some() {
                 write_part(out, Part::Summary, &item.text);
             }
             out.push(b']');
+            if whole && !item.state.is_empty() {
+                out.extend_from_slice(br#","encrypted_content":""#);
+                out.extend_from_slice(&item.state);
+                out.push(b'"');
+            }
         }
         Kind::Call => {
             out.extend_from_slice(br#","type":"function_call","status":""#);
