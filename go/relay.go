@@ -54,9 +54,14 @@ type Options struct {
 	// Created is the `created` time (Unix seconds) written for a format that
 	// carries none; 0 keeps the output a function of the input.
 	Created uint64
-	// MaxEventSize (default 16 MiB), MaxArguments (per call, default 16 MiB)
-	// and MaxCalls (default 1024) are the limits; 0 means the default.
+	// MaxEventSize (default 16 MiB), MaxArguments (per call, default 16 MiB),
+	// MaxCalls (default 1024), MaxStreamArguments (all calls together,
+	// default 256 MiB), MaxDepth (default 128), MaxChoices (default 128),
+	// MaxContent (the summary's text, default 16 MiB) and MaxKept (what the
+	// Responses output keeps for its end, default 256 MiB) are the limits;
+	// 0 means the default.
 	MaxEventSize, MaxArguments, MaxCalls int
+	MaxStreamArguments, MaxDepth, MaxChoices, MaxContent, MaxKept int
 }
 
 // Relay relays one upstream response stream at a time. Make it with
@@ -97,6 +102,12 @@ func NewRelay(o Options) (*Relay, error) {
 		max_event_size: C.size_t(o.MaxEventSize),
 		max_arguments:  C.size_t(o.MaxArguments),
 		max_calls:      C.size_t(o.MaxCalls),
+
+		max_stream_arguments: C.size_t(o.MaxStreamArguments),
+		max_depth:            C.size_t(o.MaxDepth),
+		max_choices:          C.size_t(o.MaxChoices),
+		max_content:          C.size_t(o.MaxContent),
+		max_kept:             C.size_t(o.MaxKept),
 	}
 	r := &Relay{}
 	var message [256]C.char

@@ -173,6 +173,29 @@ typedef struct argstream_relay_options {
    * The most tool calls in one response; 0: 1024.
    */
   size_t max_calls;
+  /**
+   * The largest arguments of all calls in one stream together, in
+   * bytes; 0: 256 MiB.
+   */
+  size_t max_stream_arguments;
+  /**
+   * The deepest nesting of an upstream event's JSON and of a call's
+   * arguments; 0: 128.
+   */
+  size_t max_depth;
+  /**
+   * The most chat choices in one response; 0: 128.
+   */
+  size_t max_choices;
+  /**
+   * The largest answer text the summary collects, in bytes; 0: 16 MiB.
+   */
+  size_t max_content;
+  /**
+   * The largest answer the output format keeps to write it whole at the
+   * end (Responses), in bytes; 0: 256 MiB.
+   */
+  size_t max_kept;
 } argstream_relay_options;
 
 /**

@@ -57,6 +57,19 @@ pub struct argstream_relay_options {
     pub max_arguments: usize,
     /// The most tool calls in one response; 0: 1024.
     pub max_calls: usize,
+    /// The largest arguments of all calls in one stream together, in
+    /// bytes; 0: 256 MiB.
+    pub max_stream_arguments: usize,
+    /// The deepest nesting of an upstream event's JSON and of a call's
+    /// arguments; 0: 128.
+    pub max_depth: usize,
+    /// The most chat choices in one response; 0: 128.
+    pub max_choices: usize,
+    /// The largest answer text the summary collects, in bytes; 0: 16 MiB.
+    pub max_content: usize,
+    /// The largest answer the output format keeps to write it whole at the
+    /// end (Responses), in bytes; 0: 256 MiB.
+    pub max_kept: usize,
 }
 
 /// A relay: one upstream response stream at a time. Opaque; made by
@@ -190,14 +203,24 @@ unsafe fn relay_of(options: &argstream_relay_options) -> Result<Relay, Refusal> 
     .with_tool_calls(mode)
     .with_finish(options.flags & ARGSTREAM_NO_FINISH == 0);
     relay.set_created(options.created);
-    if options.max_event_size != 0 {
-        relay = relay.with_max_event_size(options.max_event_size);
-    }
-    if options.max_arguments != 0 {
-        relay = relay.with_max_arguments(options.max_arguments);
-    }
-    if options.max_calls != 0 {
-        relay = relay.with_max_calls(options.max_calls);
+    // Each limit, 0 for the core's default.
+    let limits: [(usize, SetLimit); 8] = [
+        (options.max_event_size, Relay::with_max_event_size),
+        (options.max_arguments, Relay::with_max_arguments),
+        (options.max_calls, Relay::with_max_calls),
+        (
+            options.max_stream_arguments,
+            Relay::with_max_stream_arguments,
+        ),
+        (options.max_depth, Relay::with_max_depth),
+        (options.max_choices, Relay::with_max_choices),
+        (options.max_content, Relay::with_max_content),
+        (options.max_kept, Relay::with_max_kept),
+    ];
+    for (max, set) in limits {
+        if max != 0 {
+            relay = set(relay, max);
+        }
     }
     Ok(relay)
 }
@@ -416,3 +439,6 @@ impl Relaying {
         }
     }
 }
+
+/// A relay builder that sets one limit.
+type SetLimit = fn(Relay, usize) -> Relay;

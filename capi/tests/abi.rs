@@ -37,6 +37,11 @@ fn default_options() -> argstream_relay_options {
         max_event_size: 0,
         max_arguments: 0,
         max_calls: 0,
+        max_stream_arguments: 0,
+        max_depth: 0,
+        max_choices: 0,
+        max_content: 0,
+        max_kept: 0,
     }
 }
 
@@ -305,6 +310,36 @@ fn limits_are_errors_with_their_kind() {
     assert_eq!(
         failed.map(|(kind, _)| kind).as_deref(),
         Some("event_too_large")
+    );
+}
+
+/// Every limit the core's relay has, the C options set, each as the core
+/// applies it.
+#[test]
+fn every_limit_reaches_the_core() {
+    let mut options = default_options();
+    options.max_stream_arguments = 9;
+    options.max_depth = 3;
+    options.max_choices = 1;
+    options.max_content = 4;
+    options.max_kept = 1 << 20;
+    let core = Relay::new(&["pre_exec_msg"])
+        .with_max_stream_arguments(9)
+        .with_max_depth(3)
+        .with_max_choices(1)
+        .with_max_content(4)
+        .with_max_kept(1 << 20);
+    let expected = relay_core(core, SMALL_CHAT);
+    assert_eq!(relay_abi(&options, SMALL_CHAT, 5), expected);
+    let second_choice = concat!(
+        "data: {\"object\":\"chat.completion.chunk\",\"choices\":",
+        "[{\"index\":1,\"delta\":{\"content\":\"x\"}}]}\n\n",
+    );
+    options.max_depth = 0;
+    let (_, _, failed) = relay_abi(&options, second_choice.as_bytes(), 64);
+    assert_eq!(
+        failed.map(|(kind, _)| kind).as_deref(),
+        Some("too_many_choices")
     );
 }
 

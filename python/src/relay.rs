@@ -28,9 +28,11 @@ const WHAT: &str = "Relay";
 /// usage chunk and [DONE]) for chaining responses into one client stream;
 /// created is the
 /// `created` time written for formats without one; max_event_size (16 MiB),
-/// max_arguments (16 MiB per call), max_calls (1024) and max_content (16 MiB
-/// of answer text kept for the summary; 0 keeps none) are the limits, None
-/// for the default.
+/// max_arguments (16 MiB per call), max_calls (1024), max_content (16 MiB
+/// of answer text kept for the summary; 0 keeps none), max_stream_arguments
+/// (256 MiB for all calls together), max_depth (128), max_choices (128) and
+/// max_kept (256 MiB of the answer the Responses output keeps for its end)
+/// are the limits, None for the default.
 /// The client's stream ends with the format's end (chat: one finish chunk,
 /// a usage chunk if upstream sent usage, and data: [DONE]; Anthropic:
 /// message_delta and message_stop; Responses: response.completed; Gemini:
@@ -67,6 +69,10 @@ impl PyRelay {
         max_arguments = None,
         max_calls = None,
         max_content = None,
+        max_stream_arguments = None,
+        max_depth = None,
+        max_choices = None,
+        max_kept = None,
     ))]
     #[allow(clippy::too_many_arguments)] // Python keywords, one per option
     fn new(
@@ -81,6 +87,10 @@ impl PyRelay {
         max_arguments: Option<usize>,
         max_calls: Option<usize>,
         max_content: Option<usize>,
+        max_stream_arguments: Option<usize>,
+        max_depth: Option<usize>,
+        max_choices: Option<usize>,
+        max_kept: Option<usize>,
     ) -> PyResult<PyRelay> {
         let format = match from_ {
             "auto" => None,
@@ -109,17 +119,21 @@ impl PyRelay {
             .with_tool_calls(mode)
             .with_finish(finish);
         relay.set_created(created);
-        if let Some(max) = max_event_size {
-            relay = relay.with_max_event_size(max);
-        }
-        if let Some(max) = max_arguments {
-            relay = relay.with_max_arguments(max);
-        }
-        if let Some(max) = max_calls {
-            relay = relay.with_max_calls(max);
-        }
-        if let Some(max) = max_content {
-            relay = relay.with_max_content(max);
+        // Each limit, None for the core's default.
+        let limits: [(Option<usize>, SetLimit); 8] = [
+            (max_event_size, Relay::with_max_event_size),
+            (max_arguments, Relay::with_max_arguments),
+            (max_calls, Relay::with_max_calls),
+            (max_content, Relay::with_max_content),
+            (max_stream_arguments, Relay::with_max_stream_arguments),
+            (max_depth, Relay::with_max_depth),
+            (max_choices, Relay::with_max_choices),
+            (max_kept, Relay::with_max_kept),
+        ];
+        for (max, set) in limits {
+            if let Some(max) = max {
+                relay = set(relay, max);
+            }
         }
         Ok(PyRelay { relay })
     }
@@ -219,3 +233,6 @@ fn quoted(names: &[&str]) -> String {
     let quoted: Vec<String> = names.iter().map(|name| format!("{name:?}")).collect();
     quoted.join(", ")
 }
+
+/// A relay builder that sets one limit.
+type SetLimit = fn(Relay, usize) -> Relay;

@@ -148,6 +148,24 @@ def test_relay_limits():
         argstream.Relay("a", max_calls=-1)
 
 
+def test_relay_every_limit():
+    chunk = b'data: {"choices":[{"index":%d,"delta":{"content":"x"}}]}\n\n'
+    with pytest.raises(argstream.ArgstreamError) as choices:
+        argstream.Relay("a", max_choices=1).feed(chunk % 1)
+    assert choices.value.kind == "too_many_choices"
+    with pytest.raises(argstream.ArgstreamError) as deep:
+        argstream.Relay("a", max_depth=3).feed(chunk % 0)
+    assert deep.value.kind == "too_deep"
+    with pytest.raises(argstream.ArgstreamError) as kept:
+        argstream.Relay("a", to="openai-responses", max_kept=2).feed(chunk % 0 + chunk % 0 + chunk % 0)
+    assert kept.value.kind == "response_too_large"
+    call = b'data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":%d,"function":{"arguments":"{}"}}]}}]}\n\n'
+    relay = argstream.Relay("a", max_stream_arguments=3)
+    relay.feed(call % 0 + call % 1)
+    errors = [c["error"] for c in relay.summary()["tool_calls"]]
+    assert errors[0] is None and "larger than the limit" in errors[1]
+
+
 def test_relay_max_content():
     text = b'data: {"choices":[{"index":0,"delta":{"content":"%s"}}]}\n\n'
     relay = argstream.Relay("a", max_content=4)

@@ -192,6 +192,10 @@ class Relay:
         max_arguments: int | None = None,
         max_calls: int | None = None,
         max_content: int | None = None,
+        max_stream_arguments: int | None = None,
+        max_depth: int | None = None,
+        max_choices: int | None = None,
+        max_kept: int | None = None,
     ) -> Relay:
         """A relay for the string values of ``keys`` (top-level keys of each
         tool call's arguments).
@@ -218,7 +222,15 @@ class Relay:
         ``max_content`` (16 MiB of answer text kept for ``summary()``; past
         it the text kept stops, cut between characters, and
         ``content_truncated`` is ``True``; the client still gets all of it;
-        ``0`` keeps none, for a caller that never reads it).
+        ``0`` keeps none, for a caller that never reads it),
+        ``max_stream_arguments`` (256 MiB of all calls' arguments together;
+        the call that would pass it stops as with ``max_arguments``),
+        ``max_depth`` (128 nested containers in an event or a call's
+        arguments, ``"too_deep"``), ``max_choices`` (128 chat choices,
+        ``"too_many_choices"``) and ``max_kept`` (256 MiB of the answer the
+        Responses output keeps for ``response.completed``; past it the
+        client's stream ends with ``response.failed``,
+        ``"response_too_large"``).
 
         Raises:
             ValueError: an unknown ``from_``, ``to`` or ``tool_calls`` name.
