@@ -194,6 +194,15 @@ def final_agrees(final: dict[str, Any], items: list[Item], end: SseEvent) -> Non
         problem = item.agrees(finished)
         if problem is not None:
             raise Failure(f"response.output[{index}] disagrees with the deltas: {problem}", at=end.at)
+        # A client keeps either (Codex the `.done` item) and gives it back:
+        # the id and the reasoning's state must be the same in both.
+        for key in ("id", "encrypted_content"):
+            if finished.get(key) != (item.done or {}).get(key):
+                raise Failure(
+                    f"response.output[{index}] {key} {finished.get(key)!r}, "
+                    f"its output_item.done said {(item.done or {}).get(key)!r}",
+                    at=end.at,
+                )
     if not response.get("usage"):
         raise Failure(f"{final['type']} without usage", at=end.at)
 
@@ -222,10 +231,13 @@ class Sdk:
     def read(self, out: bytes) -> Read:
         self.server.serve(out)
         ended = None
+        states: dict[int, Any] = {}
         with self.client.responses.stream(**REQUEST) as stream:
             for event in stream:
                 if event.type in ENDS[1:]:
                     ended = event
+                if event.type == "response.output_item.done" and event.item.type == "reasoning":
+                    states[event.output_index] = event.item.encrypted_content
             try:
                 response: Any = stream.get_final_response()
             except RuntimeError:
@@ -236,6 +248,10 @@ class Sdk:
                 response = ended.response  # type: ignore[union-attr]
         if ended is not None and ended.type != "response.incomplete":
             raise Failure(f"get_final_response() returned after {ended.type}")
+        for index, state in states.items():
+            kept = getattr(response.output[index], "encrypted_content", None)
+            if kept != state:
+                raise Failure(f"the final reasoning item {index} has encrypted_content {kept!r}, its .done {state!r}")
         return read_response(response)
 
     def validate(self, out: bytes, events: list[SseEvent]) -> None:
