@@ -96,6 +96,8 @@ struct Item {
     arguments: String,
     summary: String,
     open: bool,
+    /// The reasoning's `encrypted_content` in its `output_item.done`.
+    state: Value,
 }
 
 /// OpenAI Responses: `response.created` then `response.in_progress`;
@@ -103,7 +105,8 @@ struct Item {
 /// every delta names an open item and a part it added; `.done` events
 /// repeat what the deltas said; `response.completed` (or `incomplete` or
 /// `failed`) last, and its `output` is exactly the items streamed, with the
-/// text and arguments of their deltas.
+/// text and arguments of their deltas, and each reasoning's
+/// `encrypted_content` as its `output_item.done` gave it.
 pub fn responses(out: &[u8]) {
     let events = parsed(out);
     let mut items: Vec<Item> = Vec::new();
@@ -196,6 +199,7 @@ pub fn responses(out: &[u8]) {
             "response.output_item.done" => {
                 let i = item(&mut items);
                 items[i].open = false;
+                items[i].state = event["item"]["encrypted_content"].clone();
                 check_item(&items[i], &event["item"], at);
             }
             "response.completed" | "response.incomplete" | "response.failed" => {
@@ -209,6 +213,10 @@ pub fn responses(out: &[u8]) {
                 assert_eq!(output.len(), items.len(), "the final output has every item");
                 for (item, value) in items.iter().zip(output) {
                     check_item(item, value, at);
+                    assert_eq!(
+                        value["encrypted_content"], item.state,
+                        "event {at}: the reasoning's state as its .done gave it"
+                    );
                 }
             }
             other => panic!("event {at}: unknown event {other}"),
