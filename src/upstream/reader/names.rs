@@ -1,0 +1,264 @@
+//! The table of member names a reader lays out, and the one hash that
+//! finds a name in it.
+
+use crate::scan::plain::not_plain;
+
+/// The member names a reader lays out, as a table built at compile time
+/// that names each of them by a small number, its id, for a few
+/// instructions: a slot per name length (below 32) and hash of its first,
+/// second and last bytes, checked against the name itself. A member whose name is
+/// in the table is laid out with its id, so that a lookup compares ids, not
+/// bytes; any other member's value is skipped. Two names that share a slot
+/// are told apart by comparing their bytes; a name 32 bytes long or more
+/// is looked for among the names one by one.
+#[derive(Debug)]
+pub(crate) struct Names {
+    pub(super) names: &'static [&'static str],
+    /// The id of the name of each length and hash: [`NO_NAME`], a name's
+    /// index plus one, or [`SHARED`].
+    pub(super) slots: [[u8; 64]; 32],
+    /// What mixes a name's bytes into its slot.
+    seed: u32,
+    /// Each name shorter than 16 bytes as two little-endian words, zero
+    /// past its end: a name read whole in the walk's words is checked
+    /// against it in two comparisons.
+    words: [[u64; 2]; SHARED as usize],
+    /// Every member is laid out, with no id: tests' readers.
+    pub(super) all: bool,
+}
+
+/// A member name the table does not hold.
+pub(super) const NO_NAME: u8 = 0;
+/// A slot that two names or more share.
+pub(super) const SHARED: u8 = u8::MAX;
+
+impl Names {
+    /// The table of `names` (fewer than 255), with the first hash seed
+    /// from 1 to 255 under which no two names share a slot, if one does
+    /// (a test holds the decoders' table to that).
+    pub(crate) const fn of(names: &'static [&'static str]) -> Names {
+        assert!(names.len() < SHARED as usize, "ids are bytes");
+        let mut seed = 1;
+        loop {
+            let (slots, shared) = Names::slots(names, seed);
+            if !shared || seed == 255 {
+                return Names {
+                    names,
+                    slots,
+                    seed,
+                    words: Names::words(names),
+                    all: false,
+                };
+            }
+            seed += 1;
+        }
+    }
+
+    /// The slots of `names` under `seed`, and whether two names share one.
+    const fn slots(names: &[&str], seed: u32) -> ([[u8; 64]; 32], bool) {
+        let mut slots = [[NO_NAME; 64]; 32];
+        let mut shared = false;
+        let mut i = 0;
+        while i < names.len() {
+            let name = names[i].as_bytes();
+            if name.len() < 32 {
+                let slot = &mut slots[name.len()][Names::hash(name, seed)];
+                if *slot == NO_NAME {
+                    *slot = i as u8 + 1;
+                } else {
+                    *slot = SHARED;
+                    shared = true;
+                }
+            }
+            i += 1;
+        }
+        (slots, shared)
+    }
+
+    /// The words of each name shorter than 16 bytes.
+    const fn words(names: &[&str]) -> [[u64; 2]; SHARED as usize] {
+        let mut words = [[0; 2]; SHARED as usize];
+        let mut i = 0;
+        while i < names.len() {
+            let name = names[i].as_bytes();
+            if name.len() < 16 {
+                let mut at = 0;
+                while at < name.len() {
+                    words[i][at / 8] |= (name[at] as u64) << (8 * (at % 8));
+                    at += 1;
+                }
+            }
+            i += 1;
+        }
+        words
+    }
+
+    /// Every name: a reader that lays everything out (its list is empty, so
+    /// that lookups by any name pass the debug check).
+    #[cfg(test)]
+    pub(crate) const ALL: Names = Names {
+        names: &[],
+        slots: [[NO_NAME; 64]; 32],
+        seed: 1,
+        words: [[0; 2]; SHARED as usize],
+        all: true,
+    };
+
+    /// A name's slot among those of its length: its first, second and last
+    /// bytes, mixed by `seed`, for three bytes or more; its first byte for
+    /// one or two (as [`Names::short_name`] mixes them too).
+    #[inline(always)]
+    const fn hash(name: &[u8], seed: u32) -> usize {
+        match name {
+            [] => 0,
+            [first, second, .., last] => Names::mix(name.len(), *first, *second, *last, seed),
+            [first, ..] => Names::mix(name.len(), *first, 0, 0, seed),
+        }
+    }
+
+    /// The one hash of a name, from its length and its first, second and
+    /// last bytes: [`Names::hash`] takes them from a slice, the walk's
+    /// [`Names::short_name`] from the words it read the name in. The
+    /// second and last bytes count from three bytes on.
+    #[inline(always)]
+    const fn mix(len: usize, first: u8, second: u8, last: u8, seed: u32) -> usize {
+        let mix = match len {
+            0 => 0,
+            1 | 2 => first as u32,
+            _ => (first as u32) + (second as u32).wrapping_mul(seed) + (last as u32) * 3,
+        };
+        (mix & 63) as usize
+    }
+
+    /// The id of a member named `name` (raw, as the payload writes it, or
+    /// decoded), or [`NO_NAME`].
+    #[inline]
+    pub(super) fn id(&self, name: &[u8]) -> u8 {
+        match self.slots.get(name.len()) {
+            Some(slots) => match slots[Names::hash(name, self.seed)] {
+                NO_NAME => NO_NAME,
+                SHARED => self.search(name),
+                id if same_bytes(self.names[usize::from(id - 1)].as_bytes(), name) => id,
+                _ => NO_NAME,
+            },
+            None => self.search(name),
+        }
+    }
+
+    /// The member name whose opening quote is at `open`, when it is plain
+    /// text shorter than 16 bytes whose words are in the payload: where it
+    /// ends (past its closing quote) and its id, from the words the walk
+    /// reads it in. `None` sends any other name to the lexer.
+    #[inline(always)]
+    pub(super) fn short_name(&self, input: &[u8], open: usize) -> Option<(usize, u8)> {
+        let first = word_at(input, open + 1)?;
+        let stops = not_plain(first);
+        let (len, first, second) = if stops != 0 {
+            let len = (stops.trailing_zeros() / 8) as usize;
+            (len, first & low_bytes(len), 0)
+        } else {
+            let second = word_at(input, open + 9)?;
+            let stops = not_plain(second);
+            if stops == 0 {
+                return None;
+            }
+            let len = (stops.trailing_zeros() / 8) as usize;
+            (8 + len, first, second & low_bytes(len))
+        };
+        if input.get(open + 1 + len) != Some(&b'"') {
+            // An escape, a control character, a byte past ASCII.
+            return None;
+        }
+        let byte = |at: usize| {
+            let word = if at < 8 { first } else { second };
+            (word >> (8 * (at % 8))) as u8
+        };
+        let hash = Names::mix(
+            len,
+            byte(0),
+            byte(1),
+            byte(len.saturating_sub(1)),
+            self.seed,
+        );
+        let id = match self.slots[len][hash] {
+            NO_NAME => NO_NAME,
+            SHARED => self.search(&input[open + 1..open + 1 + len]),
+            id if self.words[usize::from(id - 1)] == [first, second] => id,
+            _ => NO_NAME,
+        };
+        Some((open + len + 2, id))
+    }
+
+    /// The id of `key`, one of the names: no byte is compared unless its
+    /// slot is shared.
+    /// A key the table does not hold (a decoder's bug, which a debug
+    /// assertion catches) gets [`SHARED`], which no member has. Inlined into
+    /// each lookup, where the key is a constant the compiler may fold.
+    #[inline(always)]
+    pub(super) fn known_id(&self, key: &str) -> u8 {
+        let id = match self.slots.get(key.len()) {
+            Some(slots) => match slots[Names::hash(key.as_bytes(), self.seed)] {
+                SHARED => self.search(key.as_bytes()),
+                id => id,
+            },
+            None => self.search(key.as_bytes()),
+        };
+        if id == NO_NAME { SHARED } else { id }
+    }
+
+    /// The id of `name` by a search through the names.
+    #[cold]
+    fn search(&self, name: &[u8]) -> u8 {
+        self.names
+            .iter()
+            .position(|known| known.as_bytes() == name)
+            .map_or(NO_NAME, |i| i as u8 + 1)
+    }
+}
+
+/// The eight bytes of `input` from `at` as a little-endian word, if there.
+#[inline(always)]
+fn word_at(input: &[u8], at: usize) -> Option<u64> {
+    input
+        .get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map(u64::from_le_bytes)
+}
+
+/// The low `len` bytes of a word (`len` below 8).
+#[inline(always)]
+fn low_bytes(len: usize) -> u64 {
+    (1u64 << (8 * len)).wrapping_sub(1)
+}
+
+/// Whether `a` and `b`, short member names, are the same bytes: in words
+/// that may overlap, without a call to `memcmp`.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    let four = |bytes: &[u8], at: usize| {
+        bytes
+            .get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map(u32::from_le_bytes)
+    };
+    let eight = |bytes: &[u8], at: usize| {
+        bytes
+            .get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    match len {
+        0..4 => a == b,
+        4..=8 => four(a, 0) == four(b, 0) && four(a, len - 4) == four(b, len - 4),
+        _ => {
+            (0..len - 8)
+                .step_by(8)
+                .all(|at| eight(a, at) == eight(b, at))
+                && eight(a, len - 8) == eight(b, len - 8)
+        }
+    }
+}

@@ -1,0 +1,438 @@
+//! The walk: one pass over an event's JSON that checks all of it and lays
+//! out the members the table names.
+
+use crate::scan::number::{self, Num, Read};
+use crate::scan::plain::plain_words;
+use crate::scan::string::{Scanned, StringLexer, decode_string_text};
+use crate::{Error, ErrorKind};
+
+use super::doc::Doc;
+use super::names::{NO_NAME, Names};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Object,
+    Array,
+    String,
+    Number,
+    True,
+    False,
+    Null,
+}
+
+/// One value laid out.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Node {
+    pub(super) kind: Kind,
+    /// A string with escapes, decoded into the reader's buffer.
+    pub(super) escaped: bool,
+    /// A member name: its id in the reader's [`Names`].
+    pub(super) name: u8,
+    /// The value's first byte (a string's opening quote).
+    pub(super) start: u32,
+    /// Just past the value's last byte.
+    pub(super) end: u32,
+    /// A container: the index just past its last node. A string with
+    /// escapes: where its decoded text starts in the decoded buffer.
+    pub(super) next: u32,
+    /// A string with escapes: where its decoded text ends.
+    pub(super) decoded_end: u32,
+}
+
+/// An open bracket: its node, or [`SKIPPED`] for one inside a skipped value.
+#[derive(Clone, Copy, Debug)]
+struct Open {
+    node: u32,
+    object: bool,
+}
+
+/// The node of a container that is skipped, not laid out.
+const SKIPPED: u32 = u32::MAX;
+
+/// The nodes and open brackets a reader makes room for at its first event:
+/// a chat chunk lays out some 30 nodes, nested four deep.
+const NODES_AT_FIRST: usize = 64;
+const OPEN_AT_FIRST: usize = 16;
+
+/// The walk's `skip_from` while no value is skipped.
+const NOT_SKIPPING: usize = usize::MAX;
+
+/// Reads payloads with buffers that are reused.
+#[derive(Debug)]
+pub(crate) struct EventReader {
+    nodes: Vec<Node>,
+    open: Vec<Open>,
+    decoded: String,
+    wanted: &'static Names,
+    max_depth: usize,
+}
+
+impl EventReader {
+    /// A reader that lays out the members named in `wanted` and skips the
+    /// others.
+    pub(crate) fn new(wanted: &'static Names) -> EventReader {
+        EventReader {
+            nodes: Vec::new(),
+            open: Vec::new(),
+            decoded: String::new(),
+            wanted,
+            // The key scanner's default, which is serde_json's.
+            max_depth: crate::scan::DEFAULT_MAX_DEPTH,
+        }
+    }
+
+    /// Sets the nesting limit: the array or object that would make `limit`
+    /// containers open at once is refused with [`ErrorKind::TooDeep`].
+    pub(crate) fn set_max_depth(&mut self, limit: usize) {
+        self.max_depth = limit.max(1);
+    }
+
+    /// The bytes its reused buffers hold: they grow with the largest
+    /// payload read.
+    pub(crate) fn retained_bytes(&self) -> usize {
+        self.nodes.capacity() * size_of::<Node>()
+            + self.open.capacity() * size_of::<Open>()
+            + self.decoded.capacity()
+    }
+
+    /// Reads `payload` whole: the fields laid out, the rest checked.
+    ///
+    /// # Errors
+    /// The scanner's kinds ([`ErrorKind::UnexpectedByte`],
+    /// [`ErrorKind::InvalidEscape`], [`ErrorKind::TooDeep`], ...) at the
+    /// offset in `payload` of the first bad byte.
+    pub(crate) fn read<'t>(&'t mut self, payload: &'t [u8]) -> Result<Doc<'t>, Error> {
+        self.walk(payload)?;
+        // The walk checked the UTF-8 of every string, and outside strings
+        // it allows only ASCII: this check, once for the whole payload,
+        // never fails, and lets every string be a slice of it.
+        let text = simdutf8::compat::from_utf8(payload)
+            .map_err(|error| Error::new(ErrorKind::InvalidUtf8, error.valid_up_to() as u64))?;
+        Ok(Doc {
+            text,
+            nodes: &self.nodes,
+            decoded: &self.decoded,
+            wanted: self.wanted,
+        })
+    }
+
+    /// The pass: a value, then what may follow it (a comma, a closing
+    /// bracket, the end), then a member's name when a comma in an object
+    /// calls for one, each in the order JSON has them, with no state to
+    /// dispatch on between them.
+    fn walk(&mut self, input: &[u8]) -> Result<(), Error> {
+        if u32::try_from(input.len()).is_err() {
+            // Positions are kept in 32 bits; no event is 4 GiB.
+            return Err(Error::new(ErrorKind::EventTooLarge, u64::from(u32::MAX)));
+        }
+        self.nodes.clear();
+        self.open.clear();
+        self.decoded.clear();
+        if self.nodes.capacity() == 0 {
+            // A new reader's first event: room for a usual one at once,
+            // rather than growing four times on the way.
+            self.nodes.reserve(NODES_AT_FIRST);
+            self.open.reserve(OPEN_AT_FIRST);
+        }
+        let fail = |kind, at: usize| Err(Error::new(kind, at as u64));
+        let mut pos = skip_space(input, 0);
+        // While a member's value is skipped: how many brackets were open
+        // when it began. Nothing inside it is laid out.
+        let mut skip_from = NOT_SKIPPING;
+        'value: loop {
+            // A value starts at `pos`.
+            let keep = skip_from == NOT_SKIPPING;
+            let Some(&b) = input.get(pos) else {
+                return fail(ErrorKind::Truncated, pos);
+            };
+            pos = match b {
+                b'"' => {
+                    let (end, escaped) = lex_string(input, pos)?;
+                    if keep {
+                        self.push_string(input, pos, end, escaped)?;
+                    }
+                    end
+                }
+                b'{' | b'[' => {
+                    if self.open.len() + 1 >= self.max_depth {
+                        return fail(ErrorKind::TooDeep, pos);
+                    }
+                    let object = b == b'{';
+                    let node = if keep {
+                        let kind = if object { Kind::Object } else { Kind::Array };
+                        self.push(kind, pos, pos + 1);
+                        (self.nodes.len() - 1) as u32
+                    } else {
+                        SKIPPED
+                    };
+                    self.open.push(Open { node, object });
+                    let inner = skip_space(input, pos + 1);
+                    match (object, input.get(inner)) {
+                        (true, Some(b'}')) | (false, Some(b']')) => self.close(inner),
+                        (true, _) => {
+                            pos = self.name(input, inner, keep, &mut skip_from)?;
+                            continue 'value;
+                        }
+                        (false, _) => {
+                            pos = inner;
+                            continue 'value;
+                        }
+                    }
+                }
+                b'-' | b'0'..=b'9' => {
+                    let end = match number::read(input, pos + 1, Num::start(b)) {
+                        Read::Ended(end) => end,
+                        Read::Exhausted(num) if num.is_complete() => input.len(),
+                        Read::Exhausted(_) => return fail(ErrorKind::Truncated, input.len()),
+                        Read::Invalid(at) => return fail(ErrorKind::InvalidNumber, at),
+                    };
+                    if keep {
+                        self.push(Kind::Number, pos, end);
+                    }
+                    end
+                }
+                b't' => self.literal(input, pos, b"true", Kind::True, keep)?,
+                b'f' => self.literal(input, pos, b"false", Kind::False, keep)?,
+                b'n' => self.literal(input, pos, b"null", Kind::Null, keep)?,
+                _ => return fail(ErrorKind::UnexpectedByte, pos),
+            };
+            // A value ended just before `pos`: what follows it.
+            loop {
+                if skip_from == self.open.len() {
+                    // The skipped value ended here.
+                    skip_from = NOT_SKIPPING;
+                }
+                pos = skip_space(input, pos);
+                let Some(&top) = self.open.last() else {
+                    if pos == input.len() {
+                        return Ok(());
+                    }
+                    return fail(ErrorKind::TrailingContent, pos);
+                };
+                match input.get(pos) {
+                    Some(b',') => {
+                        let next = skip_space(input, pos + 1);
+                        pos = if top.object {
+                            let keep = skip_from == NOT_SKIPPING;
+                            self.name(input, next, keep, &mut skip_from)?
+                        } else {
+                            next
+                        };
+                        continue 'value;
+                    }
+                    Some(b'}') if top.object => pos = self.close(pos),
+                    Some(b']') if !top.object => pos = self.close(pos),
+                    Some(_) => return fail(ErrorKind::UnexpectedByte, pos),
+                    None => return fail(ErrorKind::Truncated, pos),
+                }
+            }
+        }
+    }
+
+    /// A member's name at `pos`, its colon and the space after: returns
+    /// where its value starts. With `keep`, a name the table holds is laid
+    /// out; any other has its value skipped, which `skip_from` records.
+    #[inline(always)]
+    fn name(
+        &mut self,
+        input: &[u8],
+        pos: usize,
+        keep: bool,
+        skip_from: &mut usize,
+    ) -> Result<usize, Error> {
+        match input.get(pos) {
+            Some(b'"') => {}
+            Some(_) => return Err(Error::new(ErrorKind::UnexpectedByte, pos as u64)),
+            None => return Err(Error::new(ErrorKind::Truncated, pos as u64)),
+        }
+        let short = if keep {
+            self.wanted.short_name(input, pos)
+        } else {
+            None
+        };
+        let end = if let Some((end, id)) = short {
+            self.plain_name(pos, end, id, skip_from);
+            end
+        } else {
+            self.long_name(input, pos, keep, skip_from)?
+        };
+        let colon = skip_space(input, end);
+        match input.get(colon) {
+            Some(b':') => Ok(skip_space(input, colon + 1)),
+            Some(_) => Err(Error::new(ErrorKind::UnexpectedByte, colon as u64)),
+            None => Err(Error::new(ErrorKind::Truncated, colon as u64)),
+        }
+    }
+
+    /// A name [`Names::short_name`] does not take (longer, escaped, past
+    /// ASCII, or inside a skipped value), through the lexer: returns the
+    /// index past its closing quote.
+    fn long_name(
+        &mut self,
+        input: &[u8],
+        pos: usize,
+        keep: bool,
+        skip_from: &mut usize,
+    ) -> Result<usize, Error> {
+        let (end, escaped) = lex_string(input, pos)?;
+        if keep {
+            if escaped {
+                self.push_string(input, pos, end, true)?;
+                self.name_last_decoded();
+            } else {
+                let id = self.wanted.id(&input[pos + 1..end - 1]);
+                self.plain_name(pos, end, id, skip_from);
+            }
+        }
+        Ok(end)
+    }
+
+    /// Lays out the name from its quote at `pos` to just past its closing
+    /// quote at `end`, with its `id`; or, when the table has no such name,
+    /// records in `skip_from` that its value is skipped.
+    #[inline(always)]
+    fn plain_name(&mut self, pos: usize, end: usize, id: u8, skip_from: &mut usize) {
+        if id != NO_NAME || self.wanted.all {
+            self.push(Kind::String, pos, end);
+            if let Some(node) = self.nodes.last_mut() {
+                node.name = id;
+            }
+        } else {
+            *skip_from = self.open.len();
+        }
+    }
+
+    fn push(&mut self, kind: Kind, start: usize, end: usize) {
+        self.nodes.push(Node {
+            kind,
+            start: start as u32,
+            end: end as u32,
+            next: 0,
+            decoded_end: 0,
+            escaped: false,
+            name: NO_NAME,
+        });
+    }
+
+    /// Closes the innermost container at its closing byte `at`.
+    fn close(&mut self, at: usize) -> usize {
+        if let Some(open) = self.open.pop()
+            && open.node != SKIPPED
+        {
+            let next = self.nodes.len();
+            let node = &mut self.nodes[open.node as usize];
+            node.end = (at + 1) as u32;
+            node.next = next as u32;
+        }
+        at + 1
+    }
+
+    /// Lays out the string from its opening quote at `open` to just past its
+    /// closing quote at `end`, decoding it if it has escapes.
+    #[inline]
+    fn push_string(
+        &mut self,
+        input: &[u8],
+        open: usize,
+        end: usize,
+        escaped: bool,
+    ) -> Result<(), Error> {
+        self.push(Kind::String, open, end);
+        if escaped {
+            return self.decode_last(input, open, end);
+        }
+        Ok(())
+    }
+
+    /// Gives the member name just laid out and decoded its id. A name with
+    /// an escape is laid out whether or not the table holds it: its value
+    /// is read with no id when it does not.
+    #[inline(never)]
+    fn name_last_decoded(&mut self) {
+        if let Some(node) = self.nodes.last_mut() {
+            let decoded = &self.decoded.as_bytes()[node.next as usize..node.decoded_end as usize];
+            node.name = self.wanted.id(decoded);
+        }
+    }
+
+    /// Decodes the escaped string just laid out, from its quote at `open`
+    /// to just past its closing quote at `end`.
+    #[inline(never)]
+    fn decode_last(&mut self, input: &[u8], open: usize, end: usize) -> Result<(), Error> {
+        let from = self.decoded.len();
+        // `false`: check each run's UTF-8 again, as before the flag
+        // existed (`!lexer.take_non_ascii()` would skip it for ASCII).
+        decode_string_text(
+            &input[open + 1..end - 1],
+            (open + 1) as u64,
+            false,
+            &mut self.decoded,
+        )?;
+        if let Some(node) = self.nodes.last_mut() {
+            node.next = from as u32;
+            node.decoded_end = self.decoded.len() as u32;
+            node.escaped = true;
+        }
+        Ok(())
+    }
+
+    fn literal(
+        &mut self,
+        input: &[u8],
+        at: usize,
+        word: &[u8],
+        kind: Kind,
+        keep: bool,
+    ) -> Result<usize, Error> {
+        for (i, &want) in word.iter().enumerate() {
+            match input.get(at + i) {
+                Some(&b) if b == want => {}
+                Some(_) => return Err(Error::new(ErrorKind::InvalidLiteral, (at + i) as u64)),
+                None => return Err(Error::new(ErrorKind::Truncated, input.len() as u64)),
+            }
+        }
+        if keep {
+            self.push(kind, at, at + word.len());
+        }
+        Ok(at + word.len())
+    }
+}
+
+/// Checks the string whose opening quote is at `open`: returns the index
+/// past its closing quote and whether it has an escape.
+#[inline]
+fn lex_string(input: &[u8], open: usize) -> Result<(usize, bool), Error> {
+    // Keys and most values are short printable ASCII: the plain run finds
+    // their end for less than the lexer's setup. Anything else (an escape, a
+    // control character, a byte past ASCII) goes to the lexer from where the
+    // run stopped, in its plain-text state.
+    let mut pos = plain_words(input, open + 1);
+    while let Some(&b) = input.get(pos) {
+        match b {
+            b'"' => return Ok((pos + 1, false)),
+            b'\\' | 0x00..=0x1F | 0x80..=0xFF => break,
+            _ => pos += 1,
+        }
+    }
+    lex_string_text(input, pos)
+}
+
+/// The rest of a string from `pos`, where its plain run stopped, through the
+/// key scanner's lexer.
+#[inline(never)]
+fn lex_string_text(input: &[u8], mut pos: usize) -> Result<(usize, bool), Error> {
+    let mut lexer = StringLexer::new();
+    match lexer.scan(input, &mut pos, None)? {
+        Scanned::Closed(close) => Ok((close + 1, lexer.take_escaped())),
+        Scanned::Exhausted => Err(Error::new(ErrorKind::Truncated, input.len() as u64)),
+    }
+}
+
+/// Skips JSON whitespace from `pos`.
+#[inline]
+fn skip_space(input: &[u8], mut pos: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = input.get(pos) {
+        pos += 1;
+    }
+    pos
+}
