@@ -108,9 +108,17 @@ mod tests {
             "y",
             "a_name_of_more_than_32_bytes_long",
         ] {
-            assert_eq!(TABLE.id(stranger.as_bytes()), super::names::NO_NAME, "{stranger}");
+            assert_eq!(
+                TABLE.id(stranger.as_bytes()),
+                super::names::NO_NAME,
+                "{stranger}"
+            );
         }
-        assert_eq!(TABLE.known_id("absent"), super::names::SHARED, "no member has it");
+        assert_eq!(
+            TABLE.known_id("absent"),
+            super::names::SHARED,
+            "no member has it"
+        );
         // The decoders' table: no two names share a slot.
         let decoders = &super::super::READ_BY_A_DECODER;
         for slots in &decoders.slots {
@@ -146,7 +154,11 @@ mod tests {
                 let (end, id) = short.expect(name);
                 assert_eq!(end, name.len() + 2, "{name}");
                 assert_eq!(id, table.id(name.as_bytes()), "{name}");
-                assert_eq!(id != super::names::NO_NAME, table.names.contains(name), "{name}");
+                assert_eq!(
+                    id != super::names::NO_NAME,
+                    table.names.contains(name),
+                    "{name}"
+                );
             } else {
                 assert_eq!(short, None, "{name}");
             }
