@@ -135,12 +135,16 @@ def protocol(events: list[SseEvent]) -> None:
 
 
 def is_base64(text: str) -> bool:
-    """Whether `text` is non-empty standard base64 (google-genai decodes a
-    thought signature into bytes)."""
-    try:
-        return bool(text) and base64.b64decode(text, validate=True) is not None
-    except ValueError:
-        return False
+    """Whether `text` is non-empty base64, standard or URL-safe, as
+    google-genai (pydantic) decodes a thought signature into bytes either
+    way (the recorded streams' redacted signatures are URL-safe)."""
+    for altchars in (None, b"-_"):
+        try:
+            if text and base64.b64decode(text, altchars=altchars, validate=True) is not None:
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def typed(data: Any, strict: bool) -> types.GenerateContentResponse:
