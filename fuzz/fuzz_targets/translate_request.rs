@@ -46,9 +46,12 @@ fuzz_target!(|input: &[u8]| {
     let before = ids(&original, from);
     // Anthropic takes ids of letters, digits, `_` and `-` only, and makes
     // the others so; such ids are checked for their count alone.
-    let plain = before
-        .iter()
-        .all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+    let plain = before.iter().all(|id| {
+        !id.is_empty()
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    });
     let after = ids(&returned, from);
     if plain || to != Format::Anthropic {
         assert_eq!(before, after, "{from} -> {to} -> {from}");
@@ -86,7 +89,9 @@ fn ids(body: &Value, format: Format) -> Vec<String> {
             for item in list(&body["input"]) {
                 match item["type"].as_str() {
                     Some("function_call" | "custom_tool_call") => take("call", &item["call_id"]),
-                    Some("function_call_output" | "custom_tool_call_output") => take("result", &item["call_id"]),
+                    Some("function_call_output" | "custom_tool_call_output") => {
+                        take("result", &item["call_id"])
+                    }
                     _ => {}
                 }
             }
