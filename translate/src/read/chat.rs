@@ -413,13 +413,7 @@ fn user_content(
                     .ok_or_else(|| Error::shape(&file_path, "a required object is missing"))?;
                 let name = str(file, "filename", &file_path)?.map(str::to_owned);
                 let source = if let Some(data) = str(file, "file_data", &file_path)? {
-                    match source_of_url(data) {
-                        Source::Url { .. } => Source::Base64 {
-                            media_type: "application/pdf".into(),
-                            data: data.to_owned(),
-                        },
-                        inline => inline,
-                    }
+                    super::file_data_source(data)
                 } else if let Some(id) = str(file, "file_id", &file_path)? {
                     Source::File { id: id.to_owned() }
                 } else {

@@ -97,6 +97,18 @@ fn source_of_url(url: &str) -> Source {
     }
 }
 
+/// OpenAI's `file_data`: a `data:` URL, or bare base64, which OpenAI
+/// takes for a PDF.
+fn file_data_source(data: &str) -> Source {
+    match source_of_url(data) {
+        Source::Url { .. } => Source::Base64 {
+            media_type: "application/pdf".into(),
+            data: data.to_owned(),
+        },
+        inline => inline,
+    }
+}
+
 /// Warns of each member of `root` that no reader takes, other than those
 /// every format may carry without meaning (the ones `known` lists).
 fn warn_unknown(root: &Map<String, Value>, known: &[&str], notes: &mut Notes) {

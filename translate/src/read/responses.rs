@@ -378,13 +378,7 @@ fn content_parts(items: &[Value], path: &str, notes: &mut Notes) -> Result<Vec<P
             "input_file" => {
                 let name = str(item, "filename", &item_path)?.map(str::to_owned);
                 let source = if let Some(data) = str(item, "file_data", &item_path)? {
-                    match source_of_url(data) {
-                        Source::Url { .. } => Source::Base64 {
-                            media_type: "application/pdf".into(),
-                            data: data.to_owned(),
-                        },
-                        inline => inline,
-                    }
+                    super::file_data_source(data)
                 } else if let Some(url) = str(item, "file_url", &item_path)? {
                     Source::Url {
                         url: url.to_owned(),
