@@ -57,7 +57,7 @@ use serde_json::Value;
 
 pub use self::answer::{MAX_ERROR_MESSAGE, ResponseOptions, translate_error, translate_response};
 pub use self::error::{Error, ErrorKind, Warning};
-pub use self::schema::MAX_REF_DEPTH;
+pub use self::schema::{MAX_REF_DEPTH, MAX_REF_INLINES};
 
 /// The largest answer Anthropic is asked for when the client named no limit
 /// (Anthropic requires one; the other formats do not).

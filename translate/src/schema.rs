@@ -16,7 +16,8 @@
 //! - `exclusiveMinimum`/`exclusiveMaximum` (numbers) become `minimum`/
 //!   `maximum`, a bound that lets the bound itself through;
 //! - `$ref` into `$defs` or `definitions` is inlined, to a depth of
-//!   [`MAX_REF_DEPTH`] (a recursive schema is cut there, as an object);
+//!   [`MAX_REF_DEPTH`] and [`MAX_REF_INLINES`] in all (past them a
+//!   reference is cut, as an object);
 //! - `allOf` of objects is merged into one object;
 //! - `required` keeps only the properties the schema has, and an object
 //!   with no properties loses its empty `properties` (Gemini refuses both);
@@ -36,6 +37,10 @@ use crate::json::{at, index};
 /// How deep `$ref`s are inlined toward Gemini.
 pub const MAX_REF_DEPTH: usize = 8;
 
+/// How many `$ref`s one schema inlines toward Gemini in all, so that a
+/// schema of a few bytes cannot become millions of nodes.
+pub const MAX_REF_INLINES: usize = 256;
+
 /// `schema` in Gemini's subset.
 pub(crate) fn to_gemini(
     schema: &Map<String, Value>,
@@ -45,6 +50,7 @@ pub(crate) fn to_gemini(
     let defs = Defs {
         defs: schema.get("$defs").and_then(Value::as_object),
         definitions: schema.get("definitions").and_then(Value::as_object),
+        inlines_left: std::cell::Cell::new(MAX_REF_INLINES),
     };
     gemini_node(schema, &defs, 0, path, notes)
 }
@@ -52,9 +58,19 @@ pub(crate) fn to_gemini(
 struct Defs<'a> {
     defs: Option<&'a Map<String, Value>>,
     definitions: Option<&'a Map<String, Value>>,
+    /// How many more `$ref`s may be inlined: a definition that refers to
+    /// itself twice would otherwise double at every level of the depth.
+    inlines_left: std::cell::Cell<usize>,
 }
 
 impl<'a> Defs<'a> {
+    /// Takes one inlining from the budget, if any is left.
+    fn take_inline(&self) -> bool {
+        let left = self.inlines_left.get();
+        self.inlines_left.set(left.saturating_sub(1));
+        left > 0
+    }
+
     fn resolve(&self, reference: &str) -> Option<&'a Map<String, Value>> {
         let (table, name) = if let Some(name) = reference.strip_prefix("#/$defs/") {
             (self.defs?, name)
@@ -86,7 +102,7 @@ fn gemini_node(
 ) -> Map<String, Value> {
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
         return match defs.resolve(reference) {
-            Some(target) if refs < MAX_REF_DEPTH => {
+            Some(target) if refs < MAX_REF_DEPTH && defs.take_inline() => {
                 let mut out = gemini_node(target, defs, refs + 1, path, notes);
                 if let Some(description) = schema.get("description") {
                     out.insert("description".into(), description.clone());
@@ -96,7 +112,7 @@ fn gemini_node(
             Some(_) => {
                 notes.warn(
                     at(path, "$ref"),
-                    "a recursive schema is cut here, as an object",
+                    "a recursive or much-repeated reference is cut here, as an object",
                 );
                 object_of("OBJECT")
             }

@@ -1041,3 +1041,24 @@ fn fuzz_finds_stay_fixed() {
         }
     }
 }
+
+/// A definition that refers to itself twice doubles at every level it is
+/// inlined: the inlining is bounded in all, not only in depth.
+#[test]
+fn a_schema_that_refers_to_itself_often_stays_small_toward_gemini() {
+    let node = json!({"type": "object", "properties": {
+        "a": {"$ref": "#/$defs/n"}, "b": {"$ref": "#/$defs/n"}, "c": {"$ref": "#/$defs/n"},
+        "d": {"$ref": "#/$defs/n"}, "e": {"$ref": "#/$defs/n"}}});
+    let body = json!({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}],
+        "tools": [{"name": "t", "input_schema": {"type": "object",
+            "properties": {"root": {"$ref": "#/$defs/n"}}, "$defs": {"n": node}}}]});
+    let (gemini, out) = translate(&body, Format::Anthropic, Format::Gemini);
+    let text = gemini.to_string();
+    // 5^8 nodes were the depth alone the bound; the budget keeps it to its own.
+    assert!(
+        text.matches("\"properties\"").count() <= argstream_translate::MAX_REF_INLINES + 2,
+        "{}",
+        text.len()
+    );
+    assert!(out.warnings.iter().any(|w| w.message.contains("cut here")));
+}
