@@ -1,4 +1,4 @@
-//! The WHATWG reference decoder, shared with the main crate's `tests/sse.rs`
+//! The WHATWG reference decoder, shared with the main crate's `tests/sse/main.rs`
 //! (the file lives in its `tests/common/`), and a driver that runs
 //! [`SseDecoder`] over a stream cut by a fragmentation plan.
 

@@ -1,5 +1,5 @@
 //! A window on the event reader for the differential tests: the fuzz target
-//! `reader_vs_serde` and `tests/reader_vs_serde.rs` read a payload here and
+//! `reader_vs_serde` and `tests/scan/reader_vs_serde.rs` read a payload here and
 //! compare what the reader found with what serde_json finds at the same
 //! paths. Not part of the API: hidden from the docs, with no promise from
 //! one version to the next.

@@ -1,9 +1,11 @@
 //! A global allocator that counts allocations and reallocations, for the
-//! binaries that check steady-state loops allocate nothing (the `*_alloc`
-//! tests, the report in `compare/`). Included with `#[path]` into each such
+//! binaries that check steady-state loops allocate nothing (tests/alloc,
+//! the report in `compare/`). Included with `#[path]` into each such
 //! binary, not through `common`, so only they install it. Only threads that
 //! call [`watch_this_thread`] are counted, so the test harness's own threads
-//! (output capture, the main thread) cannot disturb a count.
+//! (output capture, the main thread) cannot disturb a count; and each
+//! watched thread also has a count of its own ([`this_thread`]), so tests
+//! that count in parallel, each on its thread, do not see each other's.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -14,6 +16,7 @@ pub static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
     static WATCHED: Cell<bool> = const { Cell::new(false) };
+    static THIS_THREAD: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Counts this thread's allocations from now on.
@@ -21,10 +24,17 @@ pub fn watch_this_thread() {
     WATCHED.with(|watched| watched.set(true));
 }
 
+/// Allocations and reallocations so far on this thread, if it is watched.
+#[allow(dead_code)]
+pub fn this_thread() -> usize {
+    THIS_THREAD.with(Cell::get)
+}
+
 fn count() {
     // `try_with`: the allocator also runs while thread-locals are torn down.
     if WATCHED.try_with(Cell::get).unwrap_or(false) {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        let _ = THIS_THREAD.try_with(|count| count.set(count.get() + 1));
     }
 }
 

@@ -1,5 +1,6 @@
-//! Shared by the scanner's integration tests: feeding a document in pieces,
-//! the serde_json reference, a seeded generator, and the test data folder.
+//! Shared by the test binaries (tests/scan, tests/sse, tests/relay): feeding
+//! a document in pieces, the serde_json reference, a seeded generator, the
+//! test data folder, and the relay's references and readers below.
 
 #![allow(dead_code)]
 

@@ -1,7 +1,7 @@
 //! The event reader against serde_json: what the decoders' reader finds at
 //! every path a decoder reads (through `argstream::upstream::probe`) against
 //! what serde_json finds at the same path, and whether each accepts the
-//! payload. Shared by `tests/reader_vs_serde.rs` and the fuzz crate's
+//! payload. Shared by `tests/scan/reader_vs_serde.rs` and the fuzz crate's
 //! `reader_vs_serde` target (each includes this file with `#[path]`). Not
 //! every includer uses every item.
 //!

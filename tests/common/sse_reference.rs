@@ -1,6 +1,6 @@
 //! The WHATWG "interpreting an event stream" rules, read off the spec one
 //! step at a time over the whole input, for clarity rather than speed: the
-//! reference the SSE decoder is tested against, shared by `tests/sse.rs` and
+//! reference the SSE decoder is tested against, shared by `tests/sse/main.rs` and
 //! the fuzz crate's `sse_split` target (each includes this file with
 //! `#[path]`). Not every includer uses every item.
 

@@ -1,7 +1,7 @@
 //! Generated documents under random fragmentations, against serde_json.
 //! Seeds are fixed, so a failure names a seed that reproduces it.
 
-mod common;
+use crate::common;
 
 use common::{Rng, check, scan, scan_pushed};
 

@@ -2,7 +2,7 @@
 //! one byte at a time, gives exactly what serde_json gives, and the same
 //! decoded text as one piece.
 
-mod common;
+use crate::common;
 
 use argstream::Event;
 use common::{Outcome, check, scan, scan_pushed};

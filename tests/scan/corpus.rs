@@ -3,7 +3,7 @@
 //! document changes the extracted text when it stands beside the target or
 //! inside a decoy of it.
 
-mod common;
+use crate::common;
 
 use common::{check, scan, testdata};
 

@@ -5,7 +5,7 @@
 //! the frame faults: a corrupted CRC, a truncated frame, an exception, a
 //! frame past the limit.
 
-mod common;
+use crate::common;
 
 use argstream::eventstream::{FrameDecoder, encode_frame, encode_frame_with_headers};
 use argstream::{ErrorKind, Format, Relay, ToolCallMode};
@@ -303,7 +303,7 @@ const EXAMPLE: &str = concat!(
     "/examples/data/voice_agent_bedrock.eventstream"
 );
 
-/// `ARGSTREAM_WRITE_EXAMPLES=1 cargo test --test relay_bedrock` writes the
+/// `ARGSTREAM_WRITE_EXAMPLES=1 cargo test --test relay bedrock_to_chat` writes the
 /// bundled example anew.
 #[test]
 fn the_bundled_example_is_what_the_generator_writes() {

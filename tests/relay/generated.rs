@@ -6,7 +6,7 @@
 //! depend on them, and the client must get the answer text, then each call's
 //! decoded value, one finish, usage and `[DONE]`.
 
-mod common;
+use crate::common;
 
 use argstream::{Relay, ToolCallMode};
 use bytes::Bytes;

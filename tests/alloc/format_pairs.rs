@@ -1,17 +1,11 @@
 //! Every format pair stays on the relay's budget: once a relay has relayed
 //! a stream of each upstream format to each output format, calls forwarded,
 //! relaying it again after `reset` allocates nothing (a chat upstream a few
-//! times a stream), read in small pieces. One test in this file, so that no other
-//! test allocates while it counts.
+//! times a stream), read in small pieces.
 
-#[path = "common/counting_alloc.rs"]
-mod counting_alloc;
-
-use std::sync::atomic::Ordering;
-
+use crate::counting_alloc;
 use argstream::{OutputFormat, Relay, ToolCallMode};
 use bytes::Bytes;
-use counting_alloc::ALLOCATIONS;
 
 const STEP: usize = 13;
 
@@ -50,7 +44,7 @@ fn relaying_every_format_pair_allocates_nothing_after_reset() {
         relay.finish().unwrap();
         first.extend_from_slice(&relay.output());
         relay.reset();
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = counting_alloc::this_thread();
         let mut bytes = 0;
         for read in &reads {
             relay.feed(read.clone()).unwrap();
@@ -58,7 +52,7 @@ fn relaying_every_format_pair_allocates_nothing_after_reset() {
         }
         relay.finish().unwrap();
         bytes += relay.output().len();
-        let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+        let allocations = counting_alloc::this_thread() - before;
         println!("{file}: {allocations} allocations relaying it again after reset");
         // A chat upstream costs 6 or 7 allocations a stream after reset (6
         // before the renderers, in the chat decoder); the other upstreams

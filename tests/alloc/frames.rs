@@ -2,17 +2,11 @@
 //! chat stream to a chat client (whose chunks go out by reference) and an
 //! Anthropic stream to an Anthropic client again after `reset`, in 4096-byte
 //! reads with the frames dropped once written, allocates no more than
-//! `output` does. One test in this file, so that no other test allocates
-//! while it counts.
+//! `output` does.
 
-#[path = "common/counting_alloc.rs"]
-mod counting_alloc;
-
-use std::sync::atomic::Ordering;
-
+use crate::counting_alloc;
 use argstream::{OutputFormat, Relay};
 use bytes::Bytes;
-use counting_alloc::ALLOCATIONS;
 
 const READ: usize = 4096;
 
@@ -61,9 +55,9 @@ fn frames_by_reference_allocate_no_more_than_output() {
             }
             let (first, _) = relay(&mut relay_, &reads, frames);
             relay_.reset();
-            let before = ALLOCATIONS.load(Ordering::Relaxed);
+            let before = counting_alloc::this_thread();
             let (again, sliced) = relay(&mut relay_, &reads, frames);
-            counts.push(ALLOCATIONS.load(Ordering::Relaxed) - before);
+            counts.push(counting_alloc::this_thread() - before);
             assert_eq!(first, again, "{name}");
             assert!(!frames || sliced > 0, "{name}: nothing by reference");
         }

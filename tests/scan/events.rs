@@ -1,6 +1,6 @@
 //! The events and errors a caller sees: their order, kinds and offsets.
 
-mod common;
+use crate::common;
 
 use argstream::{ErrorKind, Event, KeyScanner, ValueKind};
 

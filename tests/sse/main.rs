@@ -1,15 +1,18 @@
 //! The SSE layer against a plain transcription of the WHATWG event-stream
 //! rules: hand-written vectors, every split point, generated streams under
 //! random fragmentations, recorded provider streams, the event size limit, and
-//! the encoder round trip.
+//! the encoder round trip. `fuzz_regressions` keeps the inputs the SSE fuzz
+//! targets found, each as a test named for what broke.
 
 use std::path::PathBuf;
 
 use argstream::{Error, ErrorKind, LineEnding, SseDecoder, SseEncoder, SseFrame};
 use bytes::Bytes;
 
+#[path = "../common/mod.rs"]
 mod common;
-#[path = "common/sse_reference.rs"]
+mod fuzz_regressions;
+#[path = "../common/sse_reference.rs"]
 mod sse_reference;
 
 use sse_reference::{BOM, Event, Outcome, reference};

@@ -1,15 +1,10 @@
 //! The relay allocates nothing per event in steady state: only the collected
-//! arguments and content grow, by doubling. A counting allocator checks it;
-//! this file holds one test so no other test allocates while it counts.
+//! arguments and content grow, by doubling. A counting allocator checks it,
+//! counting this test's thread alone.
 
-#[path = "common/counting_alloc.rs"]
-mod counting_alloc;
-
-use std::sync::atomic::Ordering;
-
+use crate::counting_alloc;
 use argstream::Relay;
 use bytes::Bytes;
-use counting_alloc::ALLOCATIONS;
 
 fn event(delta: &str) -> String {
     format!(
@@ -58,12 +53,12 @@ fn relaying_an_event_allocates_nothing_in_steady_state() {
         drop(relay.output());
     }
     let events_before = relay.events();
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = counting_alloc::this_thread();
     for read in measured {
         relay.feed(read.clone()).unwrap();
         drop(relay.output());
     }
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = counting_alloc::this_thread() - before;
     let events = relay.events() - events_before;
     println!("{allocations} allocations over {events} events");
     assert!(events > 3000, "{events}");
@@ -79,14 +74,14 @@ fn relaying_an_event_allocates_nothing_in_steady_state() {
 
     // A second stream after reset reuses everything the first one grew.
     relay.reset();
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = counting_alloc::this_thread();
     for read in &reads {
         relay.feed(read.clone()).unwrap();
         drop(relay.output());
     }
     relay.finish().unwrap();
     drop(relay.output());
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = counting_alloc::this_thread() - before;
     println!("{allocations} allocations relaying a whole stream after reset");
     assert_eq!(allocations, 0);
     assert_eq!(relay.summary(), &first);

@@ -6,7 +6,7 @@
 //! meant: the same text (with the target values among it, unless left
 //! out), reasoning, refusal, calls, finish, usage, and error or end.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //! relay forwards unchanged handed out by reference, a slice of the
 //! upstream read that held it.
 
-mod common;
+use crate::common;
 
 use argstream::{OutputFormat, Relay};
 use bytes::Bytes;

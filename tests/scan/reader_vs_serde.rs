@@ -7,9 +7,9 @@
 
 use std::collections::HashSet;
 
-mod common;
+use crate::common;
 
-#[path = "common/reader_reference.rs"]
+#[path = "../common/reader_reference.rs"]
 mod reader_reference;
 
 use argstream::SseDecoder;

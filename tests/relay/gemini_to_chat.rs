@@ -1,23 +1,15 @@
-//! Gemini in: every recorded stream, and generated Vertex streams whose
-//! call arguments come as `partialArgs` pieces, relayed at several feed
-//! sizes and checked against what serde_json reads in the raw events.
-
-mod common;
+//! Gemini in, Chat Completions out: every recorded stream, and generated
+//! Vertex streams whose call arguments come as `partialArgs` pieces,
+//! relayed at several feed sizes and checked against what serde_json reads
+//! in the raw events.
 
 use argstream::{ErrorKind, Format, Relay, ToolCallMode};
-use common::client;
-use common::expected::{self, Call, Expected};
 use serde_json::{Value, json};
 
-/// The `data:` payloads of a Gemini body (`\r\n` or `\n` line ends, one
-/// `data:` line an event).
-fn events(body: &[u8]) -> Vec<Value> {
-    body.split(|&b| b == b'\n')
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
-        .filter_map(|line| line.strip_prefix(b"data:"))
-        .map(|data| serde_json::from_slice(data.trim_ascii()).expect("Gemini events are JSON"))
-        .collect()
-}
+use crate::common;
+use crate::common::client;
+use crate::common::expected::{self, Call, Expected};
+use crate::support::{gemini_data as events, vertex_call_part as call_part, vertex_event as event};
 
 /// Puts `value` at the JSON path `path` (`$.a.b[0].c`) in `root`, building
 /// objects and arrays on the way; a string with `append` is added to the
@@ -188,27 +180,6 @@ fn every_recorded_gemini_stream() {
     }
     assert_eq!(files.len(), 104);
     assert!(calls >= 34 && streamed >= 1 && thoughts >= 12 && two_finishes >= 7);
-}
-
-/// A Vertex event of `parts`.
-fn event(parts: Value, extra: Value) -> String {
-    let mut event = json!({
-        "candidates": [{"content": {"role": "model", "parts": parts}}],
-        "modelVersion": "gemini-3-pro",
-        "responseId": "resp_1",
-    });
-    for (key, value) in extra.as_object().unwrap() {
-        if key == "finishReason" {
-            event["candidates"][0]["finishReason"] = value.clone();
-        } else {
-            event[key] = value.clone();
-        }
-    }
-    format!("data: {event}\r\n\r\n")
-}
-
-fn call_part(call: Value) -> Value {
-    json!([{"functionCall": call}])
 }
 
 /// A voice-agent turn: text, then a streamed call whose `pre_exec_msg`
@@ -472,7 +443,7 @@ fn a_stream_that_only_opens_a_call_is_cut_off() {
 
 #[test]
 fn the_bundled_example_streams_the_preamble_from_its_pieces() {
-    let body = include_bytes!("../examples/data/voice_agent_gemini.sse");
+    let body = include_bytes!("../../examples/data/voice_agent_gemini.sse");
     let expected = expect(body);
     assert!(body.windows(11).any(|w| w == b"partialArgs"));
     expected::check("voice_agent_gemini", body, &expected, "gemini");
@@ -491,48 +462,4 @@ fn the_bundled_example_streams_the_preamble_from_its_pieces() {
         .filter(|p| p.windows(10).any(|w| w == b"\"content\":"))
         .count();
     assert_eq!(pieces, 2 + 7);
-}
-
-/// Gemini to Gemini, a call's `thoughtSignature` stays on its part, whole
-/// or streamed, for the client to give back; a chat client has no place for
-/// it.
-#[test]
-fn a_calls_thought_signature_reaches_a_gemini_client_on_its_part() {
-    let whole = event(
-        json!([{"functionCall": {"name": "speak", "args": {"pre_exec_msg": "Hi"}}, "thoughtSignature": "c2lnMQ=="}]),
-        json!({"finishReason": "STOP"}),
-    );
-    let streamed = event(
-        json!([{"functionCall": {"name": "speak", "willContinue": true}, "thoughtSignature": "c2lnMg=="}]),
-        json!({}),
-    ) + &event(
-        call_part(json!({"partialArgs": [{"jsonPath": "$.pre_exec_msg", "stringValue": "Hi"}]})),
-        json!({}),
-    ) + &event(call_part(json!({})), json!({"finishReason": "STOP"}));
-    for (body, signature) in [(whole, "c2lnMQ=="), (streamed, "c2lnMg==")] {
-        let forward = Relay::default()
-            .with_tool_calls(ToolCallMode::Forward)
-            .with_output(argstream::OutputFormat::Gemini);
-        let (out, _, result) = expected::relay(forward, body.as_bytes(), 5);
-        result.unwrap();
-        let parts: Vec<Value> = events(&out)
-            .iter()
-            .flat_map(|e| {
-                e["candidates"][0]["content"]["parts"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .filter(|part| part.get("functionCall").is_some())
-            .collect();
-        assert_eq!(parts.len(), 1, "{}", String::from_utf8_lossy(&out));
-        assert_eq!(parts[0]["thoughtSignature"], signature);
-        assert_eq!(
-            parts[0]["functionCall"]["args"],
-            json!({"pre_exec_msg": "Hi"})
-        );
-        let to_chat = Relay::default().with_tool_calls(ToolCallMode::Forward);
-        let (out, _, _) = expected::relay(to_chat, body.as_bytes(), 5);
-        assert!(!String::from_utf8_lossy(&out).contains(signature));
-    }
 }
