@@ -23,10 +23,24 @@ fn the_format_can_be_given() {
     );
     let (_, relay, _) = run(keys, &stream);
     assert_eq!(relay.format(), Some(Format::Anthropic));
-    // Read as chat completions, an Anthropic event is no chunk.
-    let (_, relay, result) = run(|| keys().with_format(Some(Format::OpenAiChat)), &stream);
+    // Read as chat completions, each Anthropic event is a chunk without
+    // choices (the chat decoder skips the members it does not know, as it
+    // does a usage chunk's), so nothing reaches the client, not even the
+    // text in the block's start, and the body ends before any finish: the
+    // relay's result is `Ok` and the client's stream ends cut off.
+    let (out, relay, result) = run(|| keys().with_format(Some(Format::OpenAiChat)), &stream);
     assert_eq!(relay.format(), Some(Format::OpenAiChat));
-    assert!(result.is_ok() || result.unwrap_err().kind() == ErrorKind::MalformedChunk);
+    assert_eq!(result, Ok(()));
+    let seen = client::read(&out);
+    assert_eq!(seen.errors.len(), 1, "{}", String::from_utf8_lossy(&out));
+    assert_eq!(seen.errors[0]["code"], "stream_truncated");
+    assert!(seen.content.is_empty() && seen.roles.is_empty());
+    assert_eq!(
+        (seen.done, seen.finish_reasons.len(), seen.after_end),
+        (0, 0, 0)
+    );
+    assert_eq!(relay.summary().content, "");
+    assert!(relay.summary().upstream_error.is_some());
     assert_eq!(
         "openai-responses".parse::<Format>().unwrap(),
         Format::OpenAiResponses
