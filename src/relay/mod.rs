@@ -18,12 +18,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use self::calls::Calls;
-use self::render::{End, Failure, Renderer, Verbatim, write_escaped};
+use self::render::{CallStart, End, Failure, Renderer, Verbatim, write_escaped};
 use crate::error::{Error, ErrorKind, UnknownName};
 use crate::neutral::{Finish, KeptFinish, Usage};
 use crate::scan::Keys;
 use crate::upstream::{
-    CallDelta, Code, Decoder, Format, Input, Message, Sink, Upstream, UpstreamError,
+    CallDelta, Code, Decoder, Format, Forwardable, Input, Message, Sink, Upstream, UpstreamError,
 };
 
 pub use self::render::OutputFormat;
@@ -174,15 +174,16 @@ pub const DEFAULT_MAX_CHOICES: usize = 128;
 pub struct Relay {
     input: Input,
     decoder: Decoder,
-    given_format: Option<Format>,
     state: State,
     error: Option<Error>,
 }
 
-/// Everything the decoder's events change.
+/// What the builder sets: the same for every stream a relay relays.
 #[derive(Debug)]
-struct State {
+struct Options {
     keys: Arc<Keys>,
+    /// The upstream format given, or `None` to detect it.
+    format: Option<Format>,
     mode: ToolCallMode,
     finish_on: bool,
     values: bool,
@@ -195,14 +196,20 @@ struct State {
     max_content: usize,
     /// The nesting limit of events and of arguments.
     max_depth: usize,
+}
+
+/// What the decoder's events reach: the relay's options, the renderer, and
+/// what the streams fill.
+#[derive(Debug)]
+struct State {
+    options: Options,
     renderer: Renderer,
     summary: Summary,
-    calls: Calls,
-    /// The chat choices other than 0, in the order they appeared.
-    others: Vec<Choice>,
+    /// The response's choices, choice 0 first, then the others a chat
+    /// output keeps apart, in the order they appeared; `1 + stream.others`
+    /// of them are in use.
+    choices: Vec<Choice>,
     spare_strings: Vec<String>,
-    /// Choice 0's finish, as upstream gave it.
-    finish: KeptFinish,
     /// Escaped text and target-value spans on their way to the renderer.
     escaped: Vec<u8>,
     spans: Vec<u8>,
@@ -222,7 +229,8 @@ struct State {
 struct Stream {
     /// The arguments collected so far in this stream, in every call.
     stream_arguments: usize,
-    others_used: usize,
+    /// The choices after choice 0 in use.
+    others: usize,
     /// The choice the decoder's events are about.
     choice: u32,
     /// Counts merged from every usage upstream sent, field by field; `None`
@@ -250,10 +258,8 @@ enum Phase {
     /// The event's output is written anew.
     #[default]
     Rewrite,
-    /// The event may go out as its own bytes to a client of its format;
-    /// `role`: whether a chat chunk carries the role; `block`: an Anthropic
-    /// delta's block.
-    Verbatim { role: bool, block: Option<u64> },
+    /// The event may go out as its own bytes to a client of its format.
+    Verbatim(Forwardable),
     /// Upstream reached its end in this event: the end goes out after it.
     Finishing,
     /// The client's stream has ended: the format's end or an error was
@@ -261,13 +267,45 @@ enum Phase {
     Ended,
 }
 
-/// A chat choice other than 0: its calls and finish, kept apart.
+/// One choice of the response: its calls and their summaries, and its
+/// finish. Choice 0's summaries are the [`Summary`]'s `tool_calls` (the
+/// summary describes choice 0), so its own list stays empty: [`part`]
+/// hands out the right one.
 #[derive(Debug, Default)]
 struct Choice {
     index: u32,
     calls: Calls,
     tool_calls: Vec<ToolCallSummary>,
     finish: KeptFinish,
+}
+
+/// A choice's parts, borrowed apart.
+struct Part<'a> {
+    index: u32,
+    calls: &'a mut Calls,
+    summaries: &'a mut Vec<ToolCallSummary>,
+    finish: &'a mut KeptFinish,
+}
+
+/// The parts of the choice at `at` in `choices`; choice 0's call
+/// summaries are in `summary`.
+fn part<'a>(choices: &'a mut [Choice], summary: &'a mut Summary, at: usize) -> Part<'a> {
+    let Choice {
+        index,
+        calls,
+        tool_calls,
+        finish,
+    } = &mut choices[at];
+    Part {
+        index: *index,
+        calls,
+        summaries: if at == 0 {
+            &mut summary.tool_calls
+        } else {
+            tool_calls
+        },
+        finish,
+    }
 }
 
 impl Default for Relay {
@@ -284,25 +322,25 @@ impl Relay {
         Relay {
             input: Input::default(),
             decoder: Decoder::new(None),
-            given_format: None,
             state: State {
-                keys: Keys::new(keys),
-                mode: ToolCallMode::Hide,
-                finish_on: true,
-                values: true,
-                output: OutputFormat::OpenAiChat,
-                max_arguments: DEFAULT_MAX_ARGUMENTS,
-                max_stream_arguments: DEFAULT_MAX_STREAM_ARGUMENTS,
-                max_calls: DEFAULT_MAX_CALLS,
-                max_choices: DEFAULT_MAX_CHOICES,
-                max_content: DEFAULT_MAX_CONTENT,
-                max_depth: crate::scan::DEFAULT_MAX_DEPTH,
+                options: Options {
+                    keys: Keys::new(keys),
+                    format: None,
+                    mode: ToolCallMode::Hide,
+                    finish_on: true,
+                    values: true,
+                    output: OutputFormat::OpenAiChat,
+                    max_arguments: DEFAULT_MAX_ARGUMENTS,
+                    max_stream_arguments: DEFAULT_MAX_STREAM_ARGUMENTS,
+                    max_calls: DEFAULT_MAX_CALLS,
+                    max_choices: DEFAULT_MAX_CHOICES,
+                    max_content: DEFAULT_MAX_CONTENT,
+                    max_depth: crate::scan::DEFAULT_MAX_DEPTH,
+                },
                 renderer: Renderer::new(OutputFormat::OpenAiChat),
                 summary: Summary::default(),
-                calls: Calls::default(),
-                others: Vec::new(),
+                choices: vec![Choice::default()],
                 spare_strings: Vec::new(),
-                finish: KeptFinish::default(),
                 escaped: Vec::new(),
                 spans: Vec::new(),
                 by_reference: false,
@@ -314,9 +352,9 @@ impl Relay {
 
     /// Reads `format` instead of detecting it (`None`: detect, the default).
     pub fn with_format(mut self, format: Option<Format>) -> Relay {
-        self.given_format = format;
+        self.state.options.format = format;
         self.input.set_format(format);
-        self.decoder = Decoder::new(format).with_max_depth(self.state.max_depth);
+        self.decoder = Decoder::new(format).with_max_depth(self.state.options.max_depth);
         self.state.pick_renderer(format);
         self
     }
@@ -328,7 +366,7 @@ impl Relay {
     /// is refused with [`ErrorKind::TooDeep`],
     /// an event's as the relay's error, a call's in its summary.
     pub fn with_max_depth(mut self, limit: usize) -> Relay {
-        self.state.max_depth = limit.max(1);
+        self.state.options.max_depth = limit.max(1);
         self.decoder = std::mem::take(&mut self.decoder).with_max_depth(limit);
         self
     }
@@ -338,8 +376,8 @@ impl Relay {
     /// from its first event; before that (a relay error on the first
     /// event, or [`write_error`](Relay::write_error) before any), in chat.
     pub fn with_output(mut self, output: OutputFormat) -> Relay {
-        self.state.output = output;
-        self.state.pick_renderer(self.given_format);
+        self.state.options.output = output;
+        self.state.pick_renderer(self.state.options.format);
         self
     }
 
@@ -347,13 +385,13 @@ impl Relay {
     /// answer text (a pure translation); the summary still has each call's
     /// arguments. Default `true`.
     pub fn with_values(mut self, on: bool) -> Relay {
-        self.state.values = on;
+        self.state.options.values = on;
         self
     }
 
     /// Hides the tool calls from the client (the default) or forwards them.
     pub fn with_tool_calls(mut self, mode: ToolCallMode) -> Relay {
-        self.state.mode = mode;
+        self.state.options.mode = mode;
         self
     }
 
@@ -363,7 +401,7 @@ impl Relay {
     /// a gateway can chain several upstream responses into one client
     /// stream. Open blocks and items are still closed; errors still go out.
     pub fn with_finish(mut self, on: bool) -> Relay {
-        self.state.finish_on = on;
+        self.state.options.finish_on = on;
         self
     }
 
@@ -379,7 +417,7 @@ impl Relay {
     /// Sets the limit on one call's collected arguments, in bytes (default
     /// [`DEFAULT_MAX_ARGUMENTS`]).
     pub fn with_max_arguments(mut self, max: usize) -> Relay {
-        self.state.max_arguments = max;
+        self.state.options.max_arguments = max;
         self
     }
 
@@ -389,14 +427,14 @@ impl Relay {
     /// [`with_max_arguments`](Relay::with_max_arguments)'s limit does, with
     /// [`ErrorKind::ArgumentsTooLarge`] in its summary.
     pub fn with_max_stream_arguments(mut self, max: usize) -> Relay {
-        self.state.max_stream_arguments = max;
+        self.state.options.max_stream_arguments = max;
         self
     }
 
     /// Sets the limit on the tool calls of one response (default
     /// [`DEFAULT_MAX_CALLS`]).
     pub fn with_max_calls(mut self, max: usize) -> Relay {
-        self.state.max_calls = max;
+        self.state.options.max_calls = max;
         self
     }
 
@@ -405,7 +443,7 @@ impl Relay {
     /// index is `max` or more is [`ErrorKind::TooManyChoices`], as choices
     /// are kept apart, each with its own calls and text.
     pub fn with_max_choices(mut self, max: usize) -> Relay {
-        self.state.max_choices = max;
+        self.state.options.max_choices = max;
         self
     }
 
@@ -417,7 +455,7 @@ impl Relay {
     /// caller that never reads the content: the summary then costs no memory
     /// for it, and says `content_truncated` once any text came.
     pub fn with_max_content(mut self, max: usize) -> Relay {
-        self.state.max_content = max;
+        self.state.options.max_content = max;
         self
     }
 
@@ -507,7 +545,7 @@ impl Relay {
         if state.stream.phase == Phase::Ended {
             return Ok(());
         }
-        state.calls.finish(&mut state.summary.tool_calls);
+        state.finish_calls();
         if state.summary.finish_reason.is_some() && !cut_inside {
             state.write_end();
         } else {
@@ -591,9 +629,9 @@ impl Relay {
     /// new one.
     pub fn reset(&mut self) {
         self.input.reset();
-        self.decoder.reset(self.given_format);
+        self.decoder.reset(self.state.options.format);
         self.state.reset();
-        self.state.pick_renderer(self.given_format);
+        self.state.pick_renderer(self.state.options.format);
         self.error = None;
     }
 
@@ -634,7 +672,7 @@ impl Relay {
                     event.data_offset() + error.offset(),
                 ),
             })?;
-        if state.renderer.outgrown() && state.stream.phase != Phase::Ended {
+        if state.renderer.format().outgrown() && state.stream.phase != Phase::Ended {
             state.outgrown();
             return Err(Error::new(ErrorKind::ResponseTooLarge, event.offset()));
         }
@@ -654,7 +692,7 @@ impl Sink for State {
     /// out as it came.
     fn format(&mut self, format: Option<Format>) {
         self.stream.format = format;
-        if self.output == OutputFormat::Same {
+        if self.options.output == OutputFormat::Same {
             self.pick_renderer(format);
         }
         self.stream.same =
@@ -662,22 +700,9 @@ impl Sink for State {
     }
 
     fn event(&mut self, event: Upstream<'_>) -> Result<(), Error> {
-        if self.stream.choice != 0
-            && !matches!(
-                event,
-                Upstream::Choice(_)
-                    | Upstream::Response { .. }
-                    | Upstream::Start
-                    | Upstream::Usage { .. }
-                    | Upstream::Error(_)
-                    | Upstream::End
-            )
-        {
-            return self.other_choice(event);
-        }
         match event {
             Upstream::Choice(index) => {
-                if index as usize >= self.max_choices {
+                if index as usize >= self.options.max_choices {
                     return Err(Error::new(ErrorKind::TooManyChoices, self.stream.offset));
                 }
                 self.stream.choice = index;
@@ -685,58 +710,13 @@ impl Sink for State {
             Upstream::Response { id, model, created } => {
                 self.renderer.response(id, model, created);
             }
-            Upstream::Start => self.renderer.start(),
-            Upstream::Verbatim { role, block, .. } => {
+            Upstream::Start => self.renderer.format().start(),
+            Upstream::Verbatim { forwardable, .. } => {
                 if self.stream.phase == Phase::Rewrite
                     && self.stream.same
-                    && self.renderer.may_forward(role)
+                    && self.renderer.format().may_forward(forwardable)
                 {
-                    self.stream.phase = Phase::Verbatim { role, block };
-                }
-            }
-            Upstream::Text(text) => {
-                self.summary.push_content(text, self.max_content);
-                self.escaped.clear();
-                write_escaped(&mut self.escaped, text);
-                self.renderer.text(0, &self.escaped);
-            }
-            Upstream::Reasoning(text) => {
-                self.escaped.clear();
-                write_escaped(&mut self.escaped, text);
-                self.renderer.reasoning(0, &self.escaped);
-            }
-            Upstream::ReasoningState(state) => self.renderer.reasoning_state(state),
-            Upstream::Item { kind, id } => self.renderer.item(kind, id),
-            Upstream::Refusal(text) => {
-                self.escaped.clear();
-                write_escaped(&mut self.escaped, text);
-                self.renderer.refusal(0, &self.escaped);
-            }
-            Upstream::Call(delta) => self.call(&delta)?,
-            Upstream::CallError { call, error } => {
-                if let Some(slot) = self.calls.find(&call) {
-                    let summary = &mut self.summary.tool_calls[slot];
-                    summary.error.get_or_insert(error);
-                }
-            }
-            Upstream::CallDone { call, arguments } => {
-                if let Some(slot) = self.calls.find(&call)
-                    && !self.calls.has_fragments(slot)
-                {
-                    self.unforwardable();
-                    self.arguments(slot, arguments);
-                }
-            }
-            Upstream::Finish(finish) => {
-                if !self.finish.is_some() {
-                    self.finish.set(finish);
-                    let called = !self.summary.tool_calls.is_empty();
-                    let words = finish.words(Format::OpenAiChat, called);
-                    set_text(
-                        &mut self.summary.finish_reason,
-                        &mut self.spare_strings,
-                        words.reason,
-                    );
+                    self.stream.phase = Phase::Verbatim(forwardable);
                 }
             }
             Upstream::Usage { usage, raw } => self.usage(usage, raw),
@@ -747,6 +727,13 @@ impl Sink for State {
                     self.stream.phase = Phase::Finishing;
                 }
             }
+            // What belongs to the choice the events are about, if the client
+            // gets that choice.
+            event => {
+                if let Some(at) = self.choice_at() {
+                    self.choice_event(at, event)?;
+                }
+            }
         }
         Ok(())
     }
@@ -755,8 +742,8 @@ impl Sink for State {
 impl State {
     fn retained_bytes(&self) -> usize {
         let spare: usize = self.spare_strings.iter().map(String::capacity).sum();
-        let others: usize = self
-            .others
+        let choices: usize = self
+            .choices
             .iter()
             .map(|choice| {
                 let calls: usize = choice
@@ -771,10 +758,8 @@ impl State {
             + self.escaped.capacity()
             + self.spans.capacity()
             + self.summary.retained_bytes()
-            + self.calls.retained_bytes()
-            + others
+            + choices
             + spare
-            + self.finish.retained_bytes()
     }
 
     fn reset(&mut self) {
@@ -790,21 +775,20 @@ impl State {
             text.clear();
             self.spare_strings.push(text);
         }
-        self.calls.reset(&mut summary.tool_calls);
-        for choice in &mut self.others[..self.stream.others_used] {
-            choice.calls.reset(&mut choice.tool_calls);
+        for at in 0..=self.stream.others {
+            let choice = part(&mut self.choices, &mut self.summary, at);
+            choice.calls.reset(choice.summaries);
             choice.finish.clear();
         }
-        summary.saw_done = false;
-        summary.content_truncated = false;
-        self.finish.clear();
+        self.summary.saw_done = false;
+        self.summary.content_truncated = false;
         self.stream = Stream::default();
     }
 
     /// Makes the renderer the one of the output asked for, given the
     /// upstream `format` when known.
     fn pick_renderer(&mut self, format: Option<Format>) {
-        let output = match (self.output, format) {
+        let output = match (self.options.output, format) {
             (OutputFormat::Same, Some(format)) => OutputFormat::of(format),
             (OutputFormat::Same, None) => return,
             (output, _) => output,
@@ -812,139 +796,180 @@ impl State {
         self.renderer.switch(output);
     }
 
-    /// This event cannot go out as it came.
-    fn unforwardable(&mut self) {
-        if let Phase::Verbatim { .. } = self.stream.phase {
-            self.stream.phase = Phase::Rewrite;
+    /// Where the choice the events are about is in `choices`, kept from its
+    /// first event on; `None` for a choice other than 0 when the output
+    /// carries choice 0 alone. The one place choices are filtered.
+    fn choice_at(&mut self) -> Option<usize> {
+        let index = self.stream.choice;
+        if index == 0 {
+            return Some(0);
         }
+        if !self.renderer.format().has_choices() {
+            return None;
+        }
+        let used = 1 + self.stream.others;
+        if let Some(at) = self.choices[1..used].iter().position(|c| c.index == index) {
+            return Some(1 + at);
+        }
+        if used == self.choices.len() {
+            self.choices.push(Choice::default());
+        }
+        self.choices[used].index = index;
+        self.stream.others += 1;
+        Some(used)
     }
 
-    fn call(&mut self, delta: &CallDelta<'_>) -> Result<(), Error> {
-        let slot = match self.calls.find(&delta.call) {
+    /// An event about the choice at `at`: every choice takes this one path.
+    fn choice_event(&mut self, at: usize, event: Upstream<'_>) -> Result<(), Error> {
+        let index = self.choices[at].index;
+        match event {
+            Upstream::Text(text) | Upstream::Reasoning(text) | Upstream::Refusal(text) => {
+                if at == 0 && matches!(event, Upstream::Text(_)) {
+                    self.summary.push_content(text, self.options.max_content);
+                }
+                self.escaped.clear();
+                write_escaped(&mut self.escaped, text);
+                let renderer = self.renderer.format();
+                match event {
+                    Upstream::Text(_) => renderer.text(index, &self.escaped),
+                    Upstream::Reasoning(_) => renderer.reasoning(index, &self.escaped),
+                    _ => renderer.refusal(index, &self.escaped),
+                }
+            }
+            Upstream::ReasoningState(state) => self.renderer.format().reasoning_state(state),
+            Upstream::Item { kind, id } => self.renderer.format().item(kind, id),
+            Upstream::Call(delta) => self.call(at, &delta)?,
+            Upstream::CallError { call, error } => {
+                let choice = part(&mut self.choices, &mut self.summary, at);
+                if let Some(slot) = choice.calls.find(&call) {
+                    choice.summaries[slot].error.get_or_insert(error);
+                }
+            }
+            Upstream::CallDone { call, arguments } => {
+                let choice = part(&mut self.choices, &mut self.summary, at);
+                if let Some(slot) = choice.calls.find(&call)
+                    && !choice.calls.has_fragments(slot)
+                {
+                    unforwardable(&mut self.stream.phase);
+                    self.arguments(at, slot, arguments);
+                }
+            }
+            Upstream::Finish(finish) => {
+                let choice = part(&mut self.choices, &mut self.summary, at);
+                if !choice.finish.is_some() {
+                    choice.finish.set(finish);
+                    if at == 0 {
+                        let called = !choice.summaries.is_empty();
+                        let words = finish.words(Format::OpenAiChat, called);
+                        set_text(
+                            &mut self.summary.finish_reason,
+                            &mut self.spare_strings,
+                            words.reason,
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A call's delta, in the choice at `at`: opens the call when it is
+    /// new, takes its id and name, tells the renderer of a forwarded call,
+    /// and relays its arguments.
+    fn call(&mut self, at: usize, delta: &CallDelta<'_>) -> Result<(), Error> {
+        let options = &self.options;
+        let choice = part(&mut self.choices, &mut self.summary, at);
+        let slot = match choice.calls.find(&delta.call) {
             Some(slot) => slot,
-            None if delta.opens => self.calls.open(
+            None if delta.opens => choice.calls.open(
                 &delta.call,
-                &mut self.summary.tool_calls,
-                &self.keys,
-                (self.max_calls, self.max_depth),
+                choice.summaries,
+                &options.keys,
+                (options.max_calls, options.max_depth),
                 self.stream.offset,
             )?,
             // A fragment of a block that is not the client's call (an
             // Anthropic server tool's input).
             None => return Ok(()),
         };
-        named(&mut self.summary.tool_calls[slot], delta);
-        match self.mode {
-            ToolCallMode::Hide => self.unforwardable(),
+        named(&mut choice.summaries[slot], delta);
+        match options.mode {
+            ToolCallMode::Hide => unforwardable(&mut self.stream.phase),
             ToolCallMode::Forward => {
-                if !self.calls.numbered_as_ordinal(slot) {
-                    self.unforwardable();
+                if !choice.calls.numbered_as_ordinal(slot) {
+                    unforwardable(&mut self.stream.phase);
                 }
-                let call = &self.summary.tool_calls[slot];
-                if !self.calls.announce(slot) {
-                    let item = delta.call.item;
-                    self.renderer
-                        .call_start(0, call.index, &call.id, &call.name, item);
+                let call = &choice.summaries[slot];
+                let renderer = self.renderer.format();
+                if !choice.calls.announce(slot) {
+                    let start = CallStart {
+                        ordinal: call.index,
+                        id: &call.id,
+                        name: &call.name,
+                        item: delta.call.item,
+                    };
+                    renderer.call_start(choice.index, &start);
                 }
                 if let Some(signature) = delta.signature {
-                    self.renderer.call_signature(0, call.index, signature);
+                    renderer.call_signature(choice.index, call.index, signature);
                 }
             }
         }
         if let Some(fragment) = delta.arguments {
-            self.arguments(slot, fragment);
+            self.arguments(at, slot, fragment);
         }
         Ok(())
     }
 
-    fn arguments(&mut self, slot: usize, fragment: &str) {
-        let call = &mut self.summary.tool_calls[slot];
-        let out = Out {
-            renderer: &mut self.renderer,
-            spans: &mut self.spans,
-            mode: self.mode,
-            values: self.values,
-            max_arguments: self.max_arguments,
-            max_stream_arguments: self.max_stream_arguments,
-            stream_arguments: &mut self.stream.stream_arguments,
-        };
-        out.arguments(&mut self.calls, slot, call, 0, fragment);
+    /// Appends `fragment` to the call in `slot` of the choice at `at` and
+    /// scans it; writes the fragment when calls are forwarded, the new text
+    /// of the target values when they stream, and the call's end once its
+    /// arguments are complete.
+    fn arguments(&mut self, at: usize, slot: usize, fragment: &str) {
+        let options = &self.options;
+        let choice = part(&mut self.choices, &mut self.summary, at);
+        let call = &mut choice.summaries[slot];
+        self.spans.clear();
+        // This call's limit, or less when the stream's is nearer.
+        let stream_left = options
+            .max_stream_arguments
+            .saturating_sub(self.stream.stream_arguments);
+        let max = options
+            .max_arguments
+            .min(call.arguments.len().saturating_add(stream_left));
+        let taken = choice
+            .calls
+            .push(slot, call, fragment, max, &mut self.spans);
+        if taken {
+            self.stream.stream_arguments += fragment.len();
+        }
+        let renderer = self.renderer.format();
+        let forward = options.mode == ToolCallMode::Forward;
+        if taken && forward && !fragment.is_empty() {
+            renderer.call_arguments(choice.index, call.index, fragment);
+        }
+        if options.values && !self.spans.is_empty() {
+            renderer.value(choice.index, &self.spans);
+        }
+        if forward && choice.calls.newly_complete(slot, call) {
+            renderer.call_end(choice.index, call.index, &call.arguments);
+        }
     }
 
-    /// An event of a chat choice other than 0: kept apart for chat output,
-    /// dropped for the others.
-    fn other_choice(&mut self, event: Upstream<'_>) -> Result<(), Error> {
-        let index = self.stream.choice;
-        if !self.renderer.has_choices() {
-            return Ok(());
+    /// Every choice's calls are over: arguments cut off are marked so.
+    fn finish_calls(&mut self) {
+        for at in 0..=self.stream.others {
+            let choice = part(&mut self.choices, &mut self.summary, at);
+            choice.calls.finish(choice.summaries);
         }
-        let at = match self.others[..self.stream.others_used]
-            .iter()
-            .position(|c| c.index == index)
-        {
-            Some(at) => at,
-            None => {
-                if self.stream.others_used == self.others.len() {
-                    self.others.push(Choice::default());
-                }
-                self.stream.others_used += 1;
-                self.others[self.stream.others_used - 1].index = index;
-                self.stream.others_used - 1
-            }
-        };
-        let choice = &mut self.others[at];
-        match event {
-            Upstream::Text(text) | Upstream::Reasoning(text) | Upstream::Refusal(text) => {
-                self.escaped.clear();
-                write_escaped(&mut self.escaped, text);
-                match event {
-                    Upstream::Text(_) => self.renderer.text(index, &self.escaped),
-                    Upstream::Reasoning(_) => self.renderer.reasoning(index, &self.escaped),
-                    _ => self.renderer.refusal(index, &self.escaped),
-                }
-            }
-            Upstream::Call(delta) => {
-                let slot = match choice.calls.find(&delta.call) {
-                    Some(slot) => slot,
-                    None => choice.calls.open(
-                        &delta.call,
-                        &mut choice.tool_calls,
-                        &self.keys,
-                        (self.max_calls, self.max_depth),
-                        self.stream.offset,
-                    )?,
-                };
-                let call = &mut choice.tool_calls[slot];
-                named(call, &delta);
-                if self.mode == ToolCallMode::Forward && !choice.calls.announce(slot) {
-                    let item = delta.call.item;
-                    self.renderer
-                        .call_start(index, call.index, &call.id, &call.name, item);
-                }
-                if let Some(fragment) = delta.arguments {
-                    let out = Out {
-                        renderer: &mut self.renderer,
-                        spans: &mut self.spans,
-                        mode: self.mode,
-                        values: self.values,
-                        max_arguments: self.max_arguments,
-                        max_stream_arguments: self.max_stream_arguments,
-                        stream_arguments: &mut self.stream.stream_arguments,
-                    };
-                    out.arguments(&mut choice.calls, slot, call, index, fragment);
-                }
-            }
-            Upstream::Finish(finish) if !choice.finish.is_some() => choice.finish.set(finish),
-            _ => {}
-        }
-        Ok(())
     }
 
     fn usage(&mut self, usage: Usage, raw: &str) {
         set_text(&mut self.summary.usage, &mut self.spare_strings, raw);
         let merged = self.stream.usage.get_or_insert_default();
         merged.update(usage);
-        self.renderer.usage(merged);
+        self.renderer.format().usage(merged);
     }
 
     /// Writes what this upstream event brought before the error, then the
@@ -972,17 +997,17 @@ impl State {
     /// Writes what the upstream event brought, then the end it reached.
     fn write_event(&mut self, payload: &Bytes) {
         match self.stream.phase {
-            Phase::Verbatim { role, block } => {
-                self.renderer.flush(Some(Verbatim {
+            Phase::Verbatim(forwardable) => {
+                let by_reference = self.by_reference && self.holds(payload);
+                self.renderer.format().flush(Some(Verbatim {
                     payload,
-                    by_reference: self.by_reference && self.holds(payload),
-                    role,
-                    block,
+                    by_reference,
+                    forwardable,
                 }));
             }
-            Phase::Rewrite => self.renderer.flush(None),
+            Phase::Rewrite => self.renderer.format().flush(None),
             Phase::Finishing => {
-                self.calls.finish(&mut self.summary.tool_calls);
+                self.finish_calls();
                 self.write_end();
             }
             Phase::Ended => {}
@@ -993,17 +1018,18 @@ impl State {
     /// client's stream.
     fn write_end(&mut self) {
         self.stream.phase = Phase::Ended;
-        if !self.finish_on {
+        if !self.options.finish_on {
             self.renderer.close();
             return;
         }
-        let hide = self.mode == ToolCallMode::Hide;
+        let hide = self.options.mode == ToolCallMode::Hide;
         let mut others = smallvec::SmallVec::<[(u32, Finish<'_>, bool); 4]>::new();
-        for choice in &self.others[..self.stream.others_used] {
+        for choice in &self.choices[1..=self.stream.others] {
             let (finish, called) = shown(choice.finish.get(), &choice.tool_calls, hide);
             others.push((choice.index, finish, called));
         }
-        let (finish, made_calls) = shown(self.finish.get(), &self.summary.tool_calls, hide);
+        let first = self.choices[0].finish.get();
+        let (finish, made_calls) = shown(first, &self.summary.tool_calls, hide);
         let end = End {
             finish,
             made_calls,
@@ -1042,54 +1068,10 @@ impl State {
     }
 }
 
-/// What a call's argument fragment reaches: the renderer, with the
-/// relay's options.
-struct Out<'a> {
-    renderer: &'a mut Renderer,
-    spans: &'a mut Vec<u8>,
-    mode: ToolCallMode,
-    values: bool,
-    max_arguments: usize,
-    max_stream_arguments: usize,
-    /// The arguments the stream's calls have collected so far.
-    stream_arguments: &'a mut usize,
-}
-
-impl Out<'_> {
-    /// Appends `fragment` to the call in `slot` of `calls` (of chat choice
-    /// `choice`) and scans it; writes the fragment when calls are
-    /// forwarded, the new text of the target values when they stream, and
-    /// the call's end once its arguments are complete.
-    fn arguments(
-        self,
-        calls: &mut Calls,
-        slot: usize,
-        call: &mut ToolCallSummary,
-        choice: u32,
-        fragment: &str,
-    ) {
-        self.spans.clear();
-        // This call's limit, or less when the stream's is nearer.
-        let stream_left = self
-            .max_stream_arguments
-            .saturating_sub(*self.stream_arguments);
-        let max = self
-            .max_arguments
-            .min(call.arguments.len().saturating_add(stream_left));
-        let taken = calls.push(slot, call, fragment, max, self.spans);
-        if taken {
-            *self.stream_arguments += fragment.len();
-        }
-        let forward = self.mode == ToolCallMode::Forward;
-        if taken && forward && !fragment.is_empty() {
-            self.renderer.call_arguments(choice, call.index, fragment);
-        }
-        if self.values && !self.spans.is_empty() {
-            self.renderer.value(choice, self.spans);
-        }
-        if forward && calls.newly_complete(slot, call) {
-            self.renderer.call_end(choice, call.index, &call.arguments);
-        }
+/// This event cannot go out as it came.
+fn unforwardable(phase: &mut Phase) {
+    if let Phase::Verbatim(_) = phase {
+        *phase = Phase::Rewrite;
     }
 }
 

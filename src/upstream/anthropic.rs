@@ -15,7 +15,9 @@
 //! fragments of a call never opened.
 
 use super::reader::{At, Doc};
-use super::{CallDelta, CallRef, Finish, Format, ItemKind, Sink, Upstream, UpstreamError, text};
+use super::{
+    CallDelta, CallRef, Finish, Format, Forwardable, ItemKind, Sink, Upstream, UpstreamError, text,
+};
 use crate::Error;
 use crate::neutral::AnthropicUsage;
 use crate::sse::SseEvent;
@@ -86,8 +88,10 @@ pub(super) fn decode(
                 )?;
                 let verbatim = Upstream::Verbatim {
                     payload: event.data(),
-                    role: false,
-                    block: index,
+                    forwardable: Forwardable {
+                        announces: false,
+                        part: index,
+                    },
                 };
                 match doc.string(kind)? {
                     Some("text_delta") => {

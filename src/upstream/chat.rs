@@ -12,7 +12,7 @@
 use smallvec::SmallVec;
 
 use super::reader::{At, Doc};
-use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError};
+use super::{CallDelta, CallRef, Finish, Format, Forwardable, Sink, Upstream, UpstreamError};
 use crate::Error;
 use crate::neutral::ChatUsage;
 
@@ -78,8 +78,10 @@ pub(super) fn decode(
     {
         sink.event(Upstream::Verbatim {
             payload: data,
-            role: only.fields[ROLE].is_some(),
-            block: None,
+            forwardable: Forwardable {
+                announces: only.fields[ROLE].is_some(),
+                part: None,
+            },
         })?;
     }
     for choice in &read {

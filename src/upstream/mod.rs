@@ -242,11 +242,21 @@ pub enum Upstream<'a> {
     Verbatim {
         /// The event's JSON.
         payload: &'a [u8],
-        /// Whether it carries the message's `role` (chat).
-        role: bool,
-        /// The content block its delta belongs to (Anthropic).
-        block: Option<u64>,
+        /// What the output's renderer needs to know to carry it as it came.
+        forwardable: Forwardable,
     },
+}
+
+/// What an upstream event that may go out as it came says of itself, in no
+/// format's words.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Forwardable {
+    /// Whether it announces the message: names who speaks (chat's `role`),
+    /// which a client is told once.
+    pub announces: bool,
+    /// The index upstream gives the part of the message it adds to
+    /// (Anthropic's content block), which the renderer must number the same.
+    pub part: Option<u64>,
 }
 
 /// What an output item that upstream opens holds.

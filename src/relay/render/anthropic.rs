@@ -33,9 +33,9 @@
 
 use std::io::Write as _;
 
-use super::{Base, Emptied, End, Failure, Verbatim, write_json_string};
+use super::{Base, CallStart, Emptied, End, Failure, Render, Verbatim, write_json_string};
 use crate::neutral::Usage;
-use crate::upstream::Format;
+use crate::upstream::{Format, Forwardable, ItemKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Prose {
@@ -95,199 +95,6 @@ impl Anthropic {
         }
     }
 
-    pub(super) fn reset(&mut self) {
-        let old = std::mem::replace(self, Anthropic::fresh(Base::empty()));
-        self.base = old.base;
-        self.pending = old.pending.emptied();
-        self.calls = old.calls.emptied();
-        self.starts = old.starts.emptied();
-        self.open = old.open.emptied();
-    }
-
-    pub(super) fn retained(&self) -> usize {
-        self.pending.capacity()
-            + 4 * (self.calls.capacity() + self.open.capacity())
-            + self.starts.capacity()
-    }
-
-    pub(super) fn text(&mut self, text: &[u8]) {
-        self.prose(Prose::Text, text);
-    }
-
-    pub(super) fn reasoning(&mut self, text: &[u8]) {
-        self.prose(Prose::Thinking, text);
-    }
-
-    /// Anthropic has no refusal block: a refusal is text (and its stop
-    /// reason says `refusal`).
-    pub(super) fn refusal(&mut self, text: &[u8]) {
-        self.text(text);
-    }
-
-    /// The reasoning's state as its thinking block's `signature_delta`: a
-    /// state that comes without thinking text (a Responses reasoning item
-    /// with no summary) opens a thinking block of its own.
-    pub(super) fn reasoning_state(&mut self, signature: &str) {
-        if signature.is_empty() {
-            return;
-        }
-        self.write_pending();
-        self.open_prose(Prose::Thinking);
-        let Some((Prose::Thinking, index)) = self.prose else {
-            return;
-        };
-        let frame = delta_head(&mut self.base.frame, index);
-        frame.extend_from_slice(br#"{"type":"signature_delta","signature":"#);
-        write_json_string(frame, signature);
-        frame.extend_from_slice(b"}}");
-        self.base.push_named(b"content_block_delta");
-    }
-
-    /// Upstream opens an item: the open text or thinking block ends, so
-    /// that what comes next (another reasoning item's signature) is a block
-    /// of its own.
-    pub(super) fn item(&mut self) {
-        self.write_pending();
-        self.close_prose();
-    }
-
-    pub(super) fn call_start(&mut self, ordinal: u32, id: &str, name: &str) {
-        if ordinal as usize != self.calls.len() {
-            return;
-        }
-        self.write_pending();
-        // What the model wrote before it called is over; text after the
-        // call (its values, or more answer) opens a block after it, as
-        // upstream numbers them.
-        self.close_prose();
-        let index = self.start_block();
-        let frame = &mut self.base.frame;
-        frame.extend_from_slice(br#"{"type":"tool_use","id":"#);
-        write_json_string(frame, id);
-        frame.extend_from_slice(br#","name":"#);
-        write_json_string(frame, name);
-        frame.extend_from_slice(br#","input":{}}}"#);
-        self.base.push_named(b"content_block_start");
-        self.calls.push(index);
-        self.starts.push(Start::Blank);
-    }
-
-    pub(super) fn call_arguments(&mut self, ordinal: u32, fragment: &str) {
-        let at = ordinal as usize;
-        let (Some(&index), Some(start)) = (self.calls.get(at), self.starts.get_mut(at)) else {
-            return;
-        };
-        let fragment = match *start {
-            Start::Object => fragment,
-            Start::NotObject => return,
-            Start::Blank => {
-                let fragment = fragment.trim_ascii_start();
-                match fragment.as_bytes().first() {
-                    None => return,
-                    Some(b'{') => *start = Start::Object,
-                    Some(_) => {
-                        *start = Start::NotObject;
-                        return;
-                    }
-                }
-                fragment
-            }
-        };
-        self.write_pending();
-        let frame = delta_head(&mut self.base.frame, index);
-        frame.extend_from_slice(br#"{"type":"input_json_delta","partial_json":"#);
-        write_json_string(frame, fragment);
-        frame.extend_from_slice(b"}}");
-        self.base.push_named(b"content_block_delta");
-    }
-
-    pub(super) fn usage(&mut self, usage: &Usage) {
-        self.usage = *usage;
-    }
-
-    /// Writes the pending delta, or, for an Anthropic delta whose block is
-    /// the open block of the same index here, the upstream event itself.
-    pub(super) fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
-        if !self.started && self.base.named() {
-            self.start();
-        }
-        if let Some(Verbatim {
-            payload,
-            by_reference,
-            block: Some(block),
-            ..
-        }) = verbatim
-            && self.started
-            && !self.pending.is_empty()
-            && self
-                .prose
-                .is_some_and(|(_, index)| u64::from(index) == block)
-        {
-            self.pending.clear();
-            let event = Some(&b"content_block_delta"[..]);
-            if by_reference {
-                self.base.encoder.push_shared_frame(event, payload);
-            } else {
-                self.base.encoder.push_frame(&crate::sse::SseFrame {
-                    event,
-                    data: payload,
-                    ..crate::sse::SseFrame::default()
-                });
-            }
-            return;
-        }
-        self.write_pending();
-    }
-
-    pub(super) fn end(&mut self, end: &End<'_>) {
-        self.close();
-        let words = end.finish.words(Format::Anthropic, end.made_calls);
-        let frame = &mut self.base.frame;
-        frame.clear();
-        frame.extend_from_slice(br#"{"type":"message_delta","delta":{"stop_reason":"#);
-        write_json_string(frame, words.reason);
-        frame.extend_from_slice(br#","stop_sequence":"#);
-        match words.detail {
-            Some(sequence) => write_json_string(frame, sequence),
-            None => frame.extend_from_slice(b"null"),
-        }
-        frame.extend_from_slice(br#"},"usage":"#);
-        self.write_usage();
-        self.base.frame.push(b'}');
-        self.base.push_named(b"message_delta");
-        self.base.frame.clear();
-        self.base
-            .frame
-            .extend_from_slice(br#"{"type":"message_stop"}"#);
-        self.base.push_named(b"message_stop");
-    }
-
-    /// Closes every open block, in index order.
-    pub(super) fn close(&mut self) {
-        self.start();
-        self.write_pending();
-        self.open.clear();
-        self.open.extend(self.prose.take().map(|(_, index)| index));
-        self.open.append(&mut self.calls);
-        self.open.sort_unstable();
-        for at in 0..self.open.len() {
-            self.stop_block(self.open[at]);
-        }
-        self.open.clear();
-    }
-
-    /// `event: error` with `{"type":"error","error":{"type":…,"message":…}}`.
-    pub(super) fn error(&mut self, failure: &Failure<'_>) {
-        let frame = &mut self.base.frame;
-        frame.clear();
-        frame.extend_from_slice(br#"{"type":"error","error":{"type":"#);
-        write_json_string(frame, failure.error_type);
-        frame.extend_from_slice(br#","message":"#);
-        write_json_string(frame, failure.message);
-        frame.extend_from_slice(b"}}");
-        self.base.push_named(b"error");
-    }
-
     /// Appends text to the open prose block of `kind`, opening it first.
     fn prose(&mut self, kind: Prose, text: &[u8]) {
         if text.is_empty() {
@@ -334,26 +141,6 @@ impl Anthropic {
         }
     }
 
-    /// `message_start`, once.
-    pub(super) fn start(&mut self) {
-        if std::mem::replace(&mut self.started, true) {
-            return;
-        }
-        let base = &mut self.base;
-        let frame = &mut base.frame;
-        frame.clear();
-        frame.extend_from_slice(br#"{"type":"message_start","message":{"id":"#);
-        write_json_string(frame, super::or_no_id(&base.id));
-        frame.extend_from_slice(br#","type":"message","role":"assistant","model":"#);
-        write_json_string(frame, &base.model);
-        frame.extend_from_slice(
-            br#","content":[],"stop_reason":null,"stop_sequence":null,"usage":"#,
-        );
-        self.write_usage();
-        self.base.frame.extend_from_slice(b"}}");
-        self.base.push_named(b"message_start");
-    }
-
     /// Appends the usage object to the frame.
     fn write_usage(&mut self) {
         let frame = &mut self.base.frame;
@@ -393,6 +180,236 @@ impl Anthropic {
         frame.clear();
         let _ = write!(frame, r#"{{"type":"content_block_stop","index":{index}}}"#);
         self.base.push_named(b"content_block_stop");
+    }
+}
+
+impl Render for Anthropic {
+    fn base(&self) -> &Base {
+        &self.base
+    }
+
+    fn base_mut(&mut self) -> &mut Base {
+        &mut self.base
+    }
+
+    /// A text or thinking delta may go out as it came (when its block is
+    /// numbered here as upstream numbers it: see `flush`).
+    fn may_forward(&self, _forwardable: Forwardable) -> bool {
+        true
+    }
+
+    fn reset(&mut self) {
+        let old = std::mem::replace(self, Anthropic::fresh(Base::empty()));
+        self.base = old.base;
+        self.pending = old.pending.emptied();
+        self.calls = old.calls.emptied();
+        self.starts = old.starts.emptied();
+        self.open = old.open.emptied();
+    }
+
+    fn retained(&self) -> usize {
+        self.pending.capacity()
+            + 4 * (self.calls.capacity() + self.open.capacity())
+            + self.starts.capacity()
+    }
+
+    fn text(&mut self, _choice: u32, text: &[u8]) {
+        self.prose(Prose::Text, text);
+    }
+
+    fn reasoning(&mut self, _choice: u32, text: &[u8]) {
+        self.prose(Prose::Thinking, text);
+    }
+
+    /// Anthropic has no refusal block: a refusal is text (and its stop
+    /// reason says `refusal`).
+    fn refusal(&mut self, choice: u32, text: &[u8]) {
+        self.text(choice, text);
+    }
+
+    /// The reasoning's state as its thinking block's `signature_delta`: a
+    /// state that comes without thinking text (a Responses reasoning item
+    /// with no summary) opens a thinking block of its own.
+    fn reasoning_state(&mut self, signature: &str) {
+        if signature.is_empty() {
+            return;
+        }
+        self.write_pending();
+        self.open_prose(Prose::Thinking);
+        let Some((Prose::Thinking, index)) = self.prose else {
+            return;
+        };
+        let frame = delta_head(&mut self.base.frame, index);
+        frame.extend_from_slice(br#"{"type":"signature_delta","signature":"#);
+        write_json_string(frame, signature);
+        frame.extend_from_slice(b"}}");
+        self.base.push_named(b"content_block_delta");
+    }
+
+    /// Upstream opens an item: the open text or thinking block ends, so
+    /// that what comes next (another reasoning item's signature) is a block
+    /// of its own.
+    fn item(&mut self, _kind: ItemKind, _id: Option<&str>) {
+        self.write_pending();
+        self.close_prose();
+    }
+
+    fn call_start(&mut self, _choice: u32, call: &CallStart<'_>) {
+        if call.ordinal as usize != self.calls.len() {
+            return;
+        }
+        self.write_pending();
+        // What the model wrote before it called is over; text after the
+        // call (its values, or more answer) opens a block after it, as
+        // upstream numbers them.
+        self.close_prose();
+        let index = self.start_block();
+        let frame = &mut self.base.frame;
+        frame.extend_from_slice(br#"{"type":"tool_use","id":"#);
+        write_json_string(frame, call.id);
+        frame.extend_from_slice(br#","name":"#);
+        write_json_string(frame, call.name);
+        frame.extend_from_slice(br#","input":{}}}"#);
+        self.base.push_named(b"content_block_start");
+        self.calls.push(index);
+        self.starts.push(Start::Blank);
+    }
+
+    fn call_arguments(&mut self, _choice: u32, ordinal: u32, fragment: &str) {
+        let at = ordinal as usize;
+        let (Some(&index), Some(start)) = (self.calls.get(at), self.starts.get_mut(at)) else {
+            return;
+        };
+        let fragment = match *start {
+            Start::Object => fragment,
+            Start::NotObject => return,
+            Start::Blank => {
+                let fragment = fragment.trim_ascii_start();
+                match fragment.as_bytes().first() {
+                    None => return,
+                    Some(b'{') => *start = Start::Object,
+                    Some(_) => {
+                        *start = Start::NotObject;
+                        return;
+                    }
+                }
+                fragment
+            }
+        };
+        self.write_pending();
+        let frame = delta_head(&mut self.base.frame, index);
+        frame.extend_from_slice(br#"{"type":"input_json_delta","partial_json":"#);
+        write_json_string(frame, fragment);
+        frame.extend_from_slice(b"}}");
+        self.base.push_named(b"content_block_delta");
+    }
+
+    fn usage(&mut self, usage: &Usage) {
+        self.usage = *usage;
+    }
+
+    /// Writes the pending delta, or, for an Anthropic delta whose block is
+    /// the open block of the same index here, the upstream event itself.
+    fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
+        if !self.started && self.base.named() {
+            self.start();
+        }
+        if let Some(Verbatim {
+            payload,
+            by_reference,
+            forwardable: Forwardable {
+                part: Some(block), ..
+            },
+        }) = verbatim
+            && self.started
+            && !self.pending.is_empty()
+            && self
+                .prose
+                .is_some_and(|(_, index)| u64::from(index) == block)
+        {
+            self.pending.clear();
+            let event = Some(&b"content_block_delta"[..]);
+            if by_reference {
+                self.base.encoder.push_shared_frame(event, payload);
+            } else {
+                self.base.encoder.push_frame(&crate::sse::SseFrame {
+                    event,
+                    data: payload,
+                    ..crate::sse::SseFrame::default()
+                });
+            }
+            return;
+        }
+        self.write_pending();
+    }
+
+    fn end(&mut self, end: &End<'_>) {
+        self.close();
+        let words = end.finish.words(Format::Anthropic, end.made_calls);
+        let frame = &mut self.base.frame;
+        frame.clear();
+        frame.extend_from_slice(br#"{"type":"message_delta","delta":{"stop_reason":"#);
+        write_json_string(frame, words.reason);
+        frame.extend_from_slice(br#","stop_sequence":"#);
+        match words.detail {
+            Some(sequence) => write_json_string(frame, sequence),
+            None => frame.extend_from_slice(b"null"),
+        }
+        frame.extend_from_slice(br#"},"usage":"#);
+        self.write_usage();
+        self.base.frame.push(b'}');
+        self.base.push_named(b"message_delta");
+        self.base.frame.clear();
+        self.base
+            .frame
+            .extend_from_slice(br#"{"type":"message_stop"}"#);
+        self.base.push_named(b"message_stop");
+    }
+
+    /// Closes every open block, in index order.
+    fn close(&mut self) {
+        self.start();
+        self.write_pending();
+        self.open.clear();
+        self.open.extend(self.prose.take().map(|(_, index)| index));
+        self.open.append(&mut self.calls);
+        self.open.sort_unstable();
+        for at in 0..self.open.len() {
+            self.stop_block(self.open[at]);
+        }
+        self.open.clear();
+    }
+
+    /// `event: error` with `{"type":"error","error":{"type":…,"message":…}}`.
+    fn error(&mut self, failure: &Failure<'_>) {
+        let frame = &mut self.base.frame;
+        frame.clear();
+        frame.extend_from_slice(br#"{"type":"error","error":{"type":"#);
+        write_json_string(frame, failure.error_type);
+        frame.extend_from_slice(br#","message":"#);
+        write_json_string(frame, failure.message);
+        frame.extend_from_slice(b"}}");
+        self.base.push_named(b"error");
+    }
+
+    /// `message_start`, once.
+    fn start(&mut self) {
+        if std::mem::replace(&mut self.started, true) {
+            return;
+        }
+        let base = &mut self.base;
+        let frame = &mut base.frame;
+        frame.clear();
+        frame.extend_from_slice(br#"{"type":"message_start","message":{"id":"#);
+        write_json_string(frame, super::or_no_id(&base.id));
+        frame.extend_from_slice(br#","type":"message","role":"assistant","model":"#);
+        write_json_string(frame, &base.model);
+        frame.extend_from_slice(
+            br#","content":[],"stop_reason":null,"stop_sequence":null,"usage":"#,
+        );
+        self.write_usage();
+        self.base.frame.extend_from_slice(b"}}");
+        self.base.push_named(b"message_start");
     }
 }
 

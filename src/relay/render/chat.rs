@@ -17,10 +17,10 @@
 use std::io::Write as _;
 
 use super::{
-    Base, Emptied, End, Failure, Verbatim, append, write_code, write_field, write_json_string,
+    Base, CallStart, Emptied, End, Failure, Render, Verbatim, append, write_code, write_field,
+    write_json_string,
 };
-use crate::neutral::Usage;
-use crate::upstream::Format;
+use crate::upstream::{Format, Forwardable};
 
 /// The texts one upstream event brought to one choice, escaped and without
 /// quotes, waiting to be written.
@@ -129,23 +129,6 @@ impl Chat {
         }
     }
 
-    pub(super) fn reset(&mut self) {
-        let old = std::mem::replace(self, Chat::fresh(Base::empty(), Vec::new(), Vec::new()));
-        let mut choices = old.choices;
-        for choice in &mut choices {
-            choice.reset();
-        }
-        *self = Chat::fresh(old.base, choices, old.head.emptied());
-    }
-
-    pub(super) fn retained(&self) -> usize {
-        self.choices.iter().map(Pending::capacity).sum::<usize>() + self.head.capacity()
-    }
-
-    pub(super) fn role_sent(&self) -> bool {
-        self.choices[0].role_sent
-    }
-
     fn choice(&mut self, index: u32) -> &mut Pending {
         let at = match self.choices[..self.used]
             .iter()
@@ -163,89 +146,6 @@ impl Chat {
             }
         };
         &mut self.choices[at]
-    }
-
-    pub(super) fn text(&mut self, choice: u32, text: &[u8]) {
-        append(&mut self.choice(choice).text, text);
-    }
-
-    pub(super) fn value(&mut self, choice: u32, span: &[u8]) {
-        append(&mut self.choice(choice).spans, span);
-    }
-
-    pub(super) fn reasoning(&mut self, choice: u32, text: &[u8]) {
-        append(&mut self.choice(choice).reasoning, text);
-    }
-
-    pub(super) fn refusal(&mut self, choice: u32, text: &[u8]) {
-        append(&mut self.choice(choice).refusal, text);
-    }
-
-    /// `{"index":…,"id":…,"type":"function","function":{"name":…,"arguments":""}}`
-    pub(super) fn call_start(&mut self, choice: u32, ordinal: u32, id: &str, name: &str) {
-        let out = self.choice(choice).call();
-        let _ = write!(out, r#"{{"index":{ordinal},"id":"#);
-        write_json_string(out, id);
-        out.extend_from_slice(br#","type":"function","function":{"name":"#);
-        write_json_string(out, name);
-        out.extend_from_slice(br#","arguments":""}}"#);
-    }
-
-    /// `{"index":…,"function":{"arguments":…}}`
-    pub(super) fn call_arguments(&mut self, choice: u32, ordinal: u32, fragment: &str) {
-        let out = self.choice(choice).call();
-        let _ = write!(out, r#"{{"index":{ordinal},"function":{{"arguments":"#);
-        write_json_string(out, fragment);
-        out.extend_from_slice(b"}}");
-    }
-
-    pub(super) fn usage(&mut self, _usage: &Usage) {}
-
-    /// The first chunk, as OpenAI's own: choice 0's role, with empty
-    /// content.
-    pub(super) fn start(&mut self) {
-        if self.choices[0].role_sent {
-            return;
-        }
-        self.choices[0].role_sent = true;
-        self.head();
-        self.base.frame.extend_from_slice(
-            br#"{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
-        );
-        self.base.push_data();
-    }
-
-    pub(super) fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
-        if let Some(Verbatim {
-            payload,
-            by_reference,
-            role,
-            ..
-        }) = verbatim
-        {
-            // The chunk goes as it came (its text with it), after a chunk
-            // with the role if the client has not had it; the spans of its
-            // calls follow in a chunk of their own.
-            let choice = &mut self.choices[0];
-            let spans = std::mem::take(&mut choice.spans);
-            choice.clear();
-            if !role && !choice.role_sent {
-                self.chunk(0, None);
-            }
-            self.choices[0].role_sent = true;
-            self.choices[0].spans = spans;
-            if by_reference {
-                self.base.encoder.push_shared_frame(None, payload);
-            } else {
-                self.base.encoder.push_data(payload);
-            }
-        }
-        for at in 0..self.used {
-            if !self.choices[at].is_empty() {
-                self.introduce(self.choices[at].index);
-                self.chunk(at, None);
-            }
-        }
     }
 
     /// Gives every choice below `index` that the client has not seen its
@@ -286,58 +186,6 @@ impl Chat {
             .iter()
             .position(|c| c.index == index)
             .unwrap_or(0)
-    }
-
-    pub(super) fn end(&mut self, end: &End<'_>) {
-        self.finish(end);
-        if let Some((Format::OpenAiChat, raw)) = end.raw_usage {
-            // Upstream's own object, with whatever details it counts.
-            self.usage_chunk(raw.as_bytes());
-        } else if let Some(usage) = end.usage {
-            let usage = usage.chat();
-            let mut json = std::mem::take(&mut self.choices[0].text);
-            json.clear();
-            let _ = write!(
-                json,
-                r#"{{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{}"#,
-                usage.prompt_tokens.unwrap_or(0),
-                usage.completion_tokens.unwrap_or(0),
-                usage.total_tokens.unwrap_or(0)
-            );
-            if let Some(cached) = usage.cached_tokens {
-                let _ = write!(
-                    json,
-                    r#","prompt_tokens_details":{{"cached_tokens":{cached}}}"#
-                );
-            }
-            if let Some(reasoning) = usage.reasoning_tokens {
-                let _ = write!(
-                    json,
-                    r#","completion_tokens_details":{{"reasoning_tokens":{reasoning}}}"#
-                );
-            }
-            json.push(b'}');
-            self.usage_chunk(&json);
-            json.clear();
-            self.choices[0].text = json;
-        }
-        self.base.encoder.push_done();
-    }
-
-    pub(super) fn close(&mut self) {}
-
-    /// `{"error":{"message":…,"type":…,"code":…}}`
-    pub(super) fn error(&mut self, failure: &Failure<'_>) {
-        let frame = &mut self.base.frame;
-        frame.clear();
-        frame.extend_from_slice(br#"{"error":{"message":"#);
-        write_json_string(frame, failure.message);
-        frame.extend_from_slice(br#","type":"#);
-        write_json_string(frame, failure.error_type);
-        frame.extend_from_slice(br#","code":"#);
-        write_code(frame, failure.code);
-        frame.extend_from_slice(b"}}");
-        self.base.push_data();
     }
 
     /// `{"id":…,"object":"chat.completion.chunk","created":…,"model":…,"choices":[`
@@ -452,5 +300,168 @@ impl Chat {
         }
         frame.push(b'}');
         choice.clear();
+    }
+}
+
+impl Render for Chat {
+    fn base(&self) -> &Base {
+        &self.base
+    }
+
+    fn base_mut(&mut self) -> &mut Base {
+        &mut self.base
+    }
+
+    fn has_choices(&self) -> bool {
+        true
+    }
+
+    /// A chunk that announces the role may go out only while the client
+    /// has not had it.
+    fn may_forward(&self, forwardable: Forwardable) -> bool {
+        !(forwardable.announces && self.choices[0].role_sent)
+    }
+
+    fn reset(&mut self) {
+        let old = std::mem::replace(self, Chat::fresh(Base::empty(), Vec::new(), Vec::new()));
+        let mut choices = old.choices;
+        for choice in &mut choices {
+            choice.reset();
+        }
+        *self = Chat::fresh(old.base, choices, old.head.emptied());
+    }
+
+    fn retained(&self) -> usize {
+        self.choices.iter().map(Pending::capacity).sum::<usize>() + self.head.capacity()
+    }
+
+    fn text(&mut self, choice: u32, text: &[u8]) {
+        append(&mut self.choice(choice).text, text);
+    }
+
+    fn value(&mut self, choice: u32, span: &[u8]) {
+        append(&mut self.choice(choice).spans, span);
+    }
+
+    fn reasoning(&mut self, choice: u32, text: &[u8]) {
+        append(&mut self.choice(choice).reasoning, text);
+    }
+
+    fn refusal(&mut self, choice: u32, text: &[u8]) {
+        append(&mut self.choice(choice).refusal, text);
+    }
+
+    /// `{"index":…,"id":…,"type":"function","function":{"name":…,"arguments":""}}`
+    fn call_start(&mut self, choice: u32, call: &CallStart<'_>) {
+        let out = self.choice(choice).call();
+        let _ = write!(out, r#"{{"index":{},"id":"#, call.ordinal);
+        write_json_string(out, call.id);
+        out.extend_from_slice(br#","type":"function","function":{"name":"#);
+        write_json_string(out, call.name);
+        out.extend_from_slice(br#","arguments":""}}"#);
+    }
+
+    /// `{"index":…,"function":{"arguments":…}}`
+    fn call_arguments(&mut self, choice: u32, ordinal: u32, fragment: &str) {
+        let out = self.choice(choice).call();
+        let _ = write!(out, r#"{{"index":{ordinal},"function":{{"arguments":"#);
+        write_json_string(out, fragment);
+        out.extend_from_slice(b"}}");
+    }
+
+    /// The first chunk, as OpenAI's own: choice 0's role, with empty
+    /// content.
+    fn start(&mut self) {
+        if self.choices[0].role_sent {
+            return;
+        }
+        self.choices[0].role_sent = true;
+        self.head();
+        self.base.frame.extend_from_slice(
+            br#"{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
+        );
+        self.base.push_data();
+    }
+
+    fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
+        if let Some(Verbatim {
+            payload,
+            by_reference,
+            forwardable,
+        }) = verbatim
+        {
+            // The chunk goes as it came (its text with it), after a chunk
+            // with the role if the client has not had it; the spans of its
+            // calls follow in a chunk of their own.
+            let choice = &mut self.choices[0];
+            let spans = std::mem::take(&mut choice.spans);
+            choice.clear();
+            if !forwardable.announces && !choice.role_sent {
+                self.chunk(0, None);
+            }
+            self.choices[0].role_sent = true;
+            self.choices[0].spans = spans;
+            if by_reference {
+                self.base.encoder.push_shared_frame(None, payload);
+            } else {
+                self.base.encoder.push_data(payload);
+            }
+        }
+        for at in 0..self.used {
+            if !self.choices[at].is_empty() {
+                self.introduce(self.choices[at].index);
+                self.chunk(at, None);
+            }
+        }
+    }
+
+    fn end(&mut self, end: &End<'_>) {
+        self.finish(end);
+        if let Some((Format::OpenAiChat, raw)) = end.raw_usage {
+            // Upstream's own object, with whatever details it counts.
+            self.usage_chunk(raw.as_bytes());
+        } else if let Some(usage) = end.usage {
+            let usage = usage.chat();
+            let mut json = std::mem::take(&mut self.choices[0].text);
+            json.clear();
+            let _ = write!(
+                json,
+                r#"{{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{}"#,
+                usage.prompt_tokens.unwrap_or(0),
+                usage.completion_tokens.unwrap_or(0),
+                usage.total_tokens.unwrap_or(0)
+            );
+            if let Some(cached) = usage.cached_tokens {
+                let _ = write!(
+                    json,
+                    r#","prompt_tokens_details":{{"cached_tokens":{cached}}}"#
+                );
+            }
+            if let Some(reasoning) = usage.reasoning_tokens {
+                let _ = write!(
+                    json,
+                    r#","completion_tokens_details":{{"reasoning_tokens":{reasoning}}}"#
+                );
+            }
+            json.push(b'}');
+            self.usage_chunk(&json);
+            json.clear();
+            self.choices[0].text = json;
+        }
+        self.base.encoder.push_done();
+    }
+
+    /// `{"error":{"message":…,"type":…,"code":…}}`
+    fn error(&mut self, failure: &Failure<'_>) {
+        let frame = &mut self.base.frame;
+        frame.clear();
+        frame.extend_from_slice(br#"{"error":{"message":"#);
+        write_json_string(frame, failure.message);
+        frame.extend_from_slice(br#","type":"#);
+        write_json_string(frame, failure.error_type);
+        frame.extend_from_slice(br#","code":"#);
+        write_code(frame, failure.code);
+        frame.extend_from_slice(b"}}");
+        self.base.push_data();
     }
 }

@@ -54,7 +54,7 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use super::{Base, Emptied, End, Failure, write_json_string};
+use super::{Base, CallStart, Emptied, End, Failure, Render, Verbatim, write_json_string};
 use crate::neutral::Usage;
 use crate::scan::DEFAULT_MAX_DEPTH;
 use crate::sse::{LineEnding, SseEncoder};
@@ -129,134 +129,6 @@ impl Gemini {
             usage: None,
             made_id: String::new(),
         }
-    }
-
-    pub(super) fn reset(&mut self) {
-        let old = std::mem::replace(self, Gemini::fresh(Base::empty()));
-        self.base = old.base;
-        self.parts = old.parts.emptied();
-        self.id = old.id.map(Emptied::emptied);
-        // Calls are reused as they come, each cleared when it opens.
-        self.calls = old.calls;
-        self.made_id = old.made_id.emptied();
-    }
-
-    pub(super) fn retained(&self) -> usize {
-        let calls: usize = self
-            .calls
-            .iter()
-            .map(|call| {
-                call.id.capacity()
-                    + call.name.capacity()
-                    + call.arguments.capacity()
-                    + call.signature.capacity()
-            })
-            .sum();
-        self.parts.capacity()
-            + self.id.as_ref().map_or(0, String::capacity)
-            + calls
-            + self.made_id.capacity()
-    }
-
-    pub(super) fn text(&mut self, text: &[u8]) {
-        self.prose(Prose::Text, text);
-    }
-
-    pub(super) fn reasoning(&mut self, text: &[u8]) {
-        self.prose(Prose::Thought, text);
-    }
-
-    pub(super) fn refusal(&mut self, text: &[u8]) {
-        self.prose(Prose::Text, text);
-    }
-
-    pub(super) fn call_start(&mut self, ordinal: u32, id: &str, name: &str) {
-        if ordinal as usize != self.used {
-            return;
-        }
-        if self.used == self.calls.len() {
-            self.calls.push(Call::default());
-        }
-        let call = &mut self.calls[self.used];
-        self.used += 1;
-        call.id.clear();
-        call.id.push_str(id);
-        call.name.clear();
-        call.name.push_str(name);
-        call.ready = false;
-        call.arguments.clear();
-        call.blank = true;
-        call.signature.clear();
-    }
-
-    pub(super) fn call_signature(&mut self, ordinal: u32, signature: &str) {
-        if let Some(call) = self.calls[..self.used].get_mut(ordinal as usize) {
-            call.signature.clear();
-            call.signature.push_str(signature);
-        }
-    }
-
-    pub(super) fn call_arguments(&mut self, ordinal: u32, fragment: &str) {
-        if let Some(call) = self.calls[..self.used].get_mut(ordinal as usize) {
-            call.blank &= fragment.trim_ascii().is_empty();
-        }
-    }
-
-    /// Writes the call's part now that its arguments are whole, or, while
-    /// a call before it is not written, keeps them until it is.
-    pub(super) fn call_end(&mut self, ordinal: u32, arguments: &str) {
-        let at = ordinal as usize;
-        if at < self.next_call || at >= self.used {
-            return;
-        }
-        if at == self.next_call {
-            self.write_call(arguments);
-            self.write_ready_calls();
-        } else {
-            let call = &mut self.calls[at];
-            call.ready = true;
-            call.arguments.clear();
-            call.arguments.push_str(arguments);
-        }
-    }
-
-    pub(super) fn usage(&mut self, usage: &Usage) {
-        self.usage = Some(*usage);
-    }
-
-    /// Writes what the upstream event brought, as one event.
-    pub(super) fn flush(&mut self) {
-        if !self.parts.is_empty() {
-            self.write_event(None);
-        }
-    }
-
-    pub(super) fn end(&mut self, end: &End<'_>) {
-        self.write_remaining_calls();
-        let reason = match end.finish.words(Format::Gemini, end.made_calls).reason {
-            // A call left out for its arguments: the answer is not whole.
-            "STOP" if self.dropped => "MALFORMED_FUNCTION_CALL",
-            reason => reason,
-        };
-        self.write_event(Some(reason));
-    }
-
-    pub(super) fn close(&mut self) {
-        self.write_remaining_calls();
-        self.flush();
-    }
-
-    /// `{"error":{"code":…,"message":…,"status":…}}`
-    pub(super) fn error(&mut self, failure: &Failure<'_>) {
-        let (code, status) = google_status(failure);
-        let frame = &mut self.base.frame;
-        frame.clear();
-        let _ = write!(frame, r#"{{"error":{{"code":{code},"message":"#);
-        write_json_string(frame, failure.message);
-        frame.extend_from_slice(br#","status":"#);
-        write_json_string(frame, status);
-        frame.extend_from_slice(b"}}");
-        self.base.push_data();
     }
 
     /// Appends escaped text to a part of `kind`, opening one first.
@@ -412,6 +284,146 @@ impl Gemini {
         frame.push(b'}');
         self.base.push_data();
         self.parts.clear();
+    }
+}
+
+impl Render for Gemini {
+    fn base(&self) -> &Base {
+        &self.base
+    }
+
+    fn base_mut(&mut self) -> &mut Base {
+        &mut self.base
+    }
+
+    fn reset(&mut self) {
+        let old = std::mem::replace(self, Gemini::fresh(Base::empty()));
+        self.base = old.base;
+        self.parts = old.parts.emptied();
+        self.id = old.id.map(Emptied::emptied);
+        // Calls are reused as they come, each cleared when it opens.
+        self.calls = old.calls;
+        self.made_id = old.made_id.emptied();
+    }
+
+    fn retained(&self) -> usize {
+        let calls: usize = self
+            .calls
+            .iter()
+            .map(|call| {
+                call.id.capacity()
+                    + call.name.capacity()
+                    + call.arguments.capacity()
+                    + call.signature.capacity()
+            })
+            .sum();
+        self.parts.capacity()
+            + self.id.as_ref().map_or(0, String::capacity)
+            + calls
+            + self.made_id.capacity()
+    }
+
+    fn text(&mut self, _choice: u32, text: &[u8]) {
+        self.prose(Prose::Text, text);
+    }
+
+    fn reasoning(&mut self, _choice: u32, text: &[u8]) {
+        self.prose(Prose::Thought, text);
+    }
+
+    fn refusal(&mut self, _choice: u32, text: &[u8]) {
+        self.prose(Prose::Text, text);
+    }
+
+    fn call_start(&mut self, _choice: u32, start: &CallStart<'_>) {
+        if start.ordinal as usize != self.used {
+            return;
+        }
+        if self.used == self.calls.len() {
+            self.calls.push(Call::default());
+        }
+        let call = &mut self.calls[self.used];
+        self.used += 1;
+        call.id.clear();
+        call.id.push_str(start.id);
+        call.name.clear();
+        call.name.push_str(start.name);
+        call.ready = false;
+        call.arguments.clear();
+        call.blank = true;
+        call.signature.clear();
+    }
+
+    /// Gemini gives the signature back on the call's part.
+    fn call_signature(&mut self, _choice: u32, ordinal: u32, signature: &str) {
+        if let Some(call) = self.calls[..self.used].get_mut(ordinal as usize) {
+            call.signature.clear();
+            call.signature.push_str(signature);
+        }
+    }
+
+    fn call_arguments(&mut self, _choice: u32, ordinal: u32, fragment: &str) {
+        if let Some(call) = self.calls[..self.used].get_mut(ordinal as usize) {
+            call.blank &= fragment.trim_ascii().is_empty();
+        }
+    }
+
+    /// Writes the call's part now that its arguments are whole, or, while
+    /// a call before it is not written, keeps them until it is.
+    fn call_end(&mut self, _choice: u32, ordinal: u32, arguments: &str) {
+        let at = ordinal as usize;
+        if at < self.next_call || at >= self.used {
+            return;
+        }
+        if at == self.next_call {
+            self.write_call(arguments);
+            self.write_ready_calls();
+        } else {
+            let call = &mut self.calls[at];
+            call.ready = true;
+            call.arguments.clear();
+            call.arguments.push_str(arguments);
+        }
+    }
+
+    fn usage(&mut self, usage: &Usage) {
+        self.usage = Some(*usage);
+    }
+
+    /// Writes what the upstream event brought, as one event.
+    /// Its finish goes out once, at the end: no event goes out as it came.
+    fn flush(&mut self, _verbatim: Option<Verbatim<'_>>) {
+        if !self.parts.is_empty() {
+            self.write_event(None);
+        }
+    }
+
+    fn end(&mut self, end: &End<'_>) {
+        self.write_remaining_calls();
+        let reason = match end.finish.words(Format::Gemini, end.made_calls).reason {
+            // A call left out for its arguments: the answer is not whole.
+            "STOP" if self.dropped => "MALFORMED_FUNCTION_CALL",
+            reason => reason,
+        };
+        self.write_event(Some(reason));
+    }
+
+    fn close(&mut self) {
+        self.write_remaining_calls();
+        self.flush(None);
+    }
+
+    /// `{"error":{"code":…,"message":…,"status":…}}`
+    fn error(&mut self, failure: &Failure<'_>) {
+        let (code, status) = google_status(failure);
+        let frame = &mut self.base.frame;
+        frame.clear();
+        let _ = write!(frame, r#"{{"error":{{"code":{code},"message":"#);
+        write_json_string(frame, failure.message);
+        frame.extend_from_slice(br#","status":"#);
+        write_json_string(frame, status);
+        frame.extend_from_slice(b"}}");
+        self.base.push_data();
     }
 }
 

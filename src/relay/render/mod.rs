@@ -31,7 +31,7 @@ use crate::UnknownName;
 use crate::neutral::{Finish, Usage};
 use crate::scan::plain::plain_words;
 use crate::sse::SseEncoder;
-use crate::upstream::{Code, Format, ItemKind};
+use crate::upstream::{Code, Format, Forwardable, ItemKind};
 
 use self::anthropic::Anthropic;
 use self::chat::Chat;
@@ -137,10 +137,8 @@ pub(super) struct Verbatim<'a> {
     /// Whether it goes out by reference (the caller takes frames), not
     /// copied.
     pub(super) by_reference: bool,
-    /// Whether a chat chunk carries the role.
-    pub(super) role: bool,
-    /// The block an Anthropic delta belongs to.
-    pub(super) block: Option<u64>,
+    /// What it says of itself.
+    pub(super) forwardable: Forwardable,
 }
 
 /// How the response ended, after the relay's own rules (with calls hidden,
@@ -169,7 +167,115 @@ pub(super) struct Failure<'a> {
     pub(super) code: Option<Code<'a>>,
 }
 
-/// The renderer of one output format.
+/// What a renderer does with the relay's output events. The relay filters
+/// choices before a renderer sees them: a format without choices
+/// ([`has_choices`](Render::has_choices) false) gets choice 0's events
+/// alone, so its `choice` arguments are always 0. The default methods are
+/// what a format that has no place for an event does: nothing.
+pub(super) trait Render {
+    /// What every renderer keeps.
+    fn base(&self) -> &Base;
+
+    fn base_mut(&mut self) -> &mut Base;
+
+    /// Bytes held in its own buffers that outlive a stream, beyond its
+    /// [`Base`].
+    fn retained(&self) -> usize;
+
+    /// Back to its fresh state, keeping its buffers.
+    fn reset(&mut self);
+
+    /// Whether the format carries several choices (chat).
+    fn has_choices(&self) -> bool {
+        false
+    }
+
+    /// Upstream's response has started: the client's first frame goes out
+    /// now (chat's role, Anthropic's `message_start`, Responses'
+    /// `response.created`), not with the first text.
+    fn start(&mut self) {}
+
+    /// Answer text of `choice`, escaped.
+    fn text(&mut self, choice: u32, text: &[u8]);
+
+    /// A target value's span of `choice`: raw JSON string text, answer text
+    /// unless the format keeps it apart.
+    fn value(&mut self, choice: u32, span: &[u8]) {
+        self.text(choice, span);
+    }
+
+    /// Reasoning text of `choice`, escaped.
+    fn reasoning(&mut self, choice: u32, text: &[u8]);
+
+    /// A piece of the opaque state of the reasoning being written, for a
+    /// format that has a place for another provider's.
+    fn reasoning_state(&mut self, _state: &str) {}
+
+    /// Upstream opens an item of `kind`, with its id if it gave one.
+    fn item(&mut self, _kind: ItemKind, _id: Option<&str>) {}
+
+    /// Refusal text of `choice`, escaped.
+    fn refusal(&mut self, choice: u32, text: &[u8]);
+
+    /// A forwarded call of `choice` opens.
+    fn call_start(&mut self, choice: u32, call: &CallStart<'_>);
+
+    /// The signature upstream attached to a forwarded call.
+    fn call_signature(&mut self, _choice: u32, _ordinal: u32, _signature: &str) {}
+
+    /// A fragment of a forwarded call's arguments, as upstream sent it.
+    fn call_arguments(&mut self, choice: u32, ordinal: u32, fragment: &str);
+
+    /// A forwarded call's `arguments` are now one whole, valid JSON value
+    /// (what comes after it can only be whitespace or make them invalid).
+    /// A call whose arguments never get there (none, cut off, invalid) gets
+    /// no `call_end`.
+    fn call_end(&mut self, _choice: u32, _ordinal: u32, _arguments: &str) {}
+
+    /// The latest merged token counts.
+    fn usage(&mut self, _usage: &Usage) {}
+
+    /// Whether an upstream event of this format may go out as it came.
+    fn may_forward(&self, _forwardable: Forwardable) -> bool {
+        false
+    }
+
+    /// One upstream event is done: writes what it brought, or, when
+    /// `verbatim` says the event is in this format and unchanged, the
+    /// event itself where the format's rules allow.
+    fn flush(&mut self, verbatim: Option<Verbatim<'_>>);
+
+    /// Whether the answer outgrew what the renderer may keep of it: the
+    /// client's stream must end with an error, as what was kept can no
+    /// longer be written whole.
+    fn outgrown(&self) -> bool {
+        false
+    }
+
+    /// The response is over: writes the end (after a `flush`).
+    fn end(&mut self, end: &End<'_>);
+
+    /// The response is over, and its end is left out (a gateway chaining
+    /// responses): closes what is open (after a `flush`).
+    fn close(&mut self) {}
+
+    /// Writes an error that ends the client's stream (after a `flush`).
+    fn error(&mut self, failure: &Failure<'_>);
+}
+
+/// A forwarded call that opens.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct CallStart<'a> {
+    /// Its ordinal within its choice, from 0.
+    pub(super) ordinal: u32,
+    pub(super) id: &'a str,
+    pub(super) name: &'a str,
+    /// Upstream's id for the call's item, if it gave one.
+    pub(super) item: Option<&'a str>,
+}
+
+/// The renderer of one output format: the formats behind [`Render`],
+/// dispatched without a virtual call.
 #[derive(Debug)]
 pub(super) enum Renderer {
     Chat(Chat),
@@ -212,6 +318,12 @@ impl Renderer {
         }
     }
 
+    /// The format's renderer, for the events that go to it as they are.
+    #[inline]
+    pub(super) fn format(&mut self) -> &mut dyn Render {
+        each!(self, r => r)
+    }
+
     /// Becomes the renderer of `output` (not [`OutputFormat::Same`]), keeping the
     /// response's names and created time.
     pub(super) fn switch(&mut self, output: OutputFormat) {
@@ -224,18 +336,12 @@ impl Renderer {
         }
     }
 
-    /// Whether the format carries several choices (chat); the others carry
-    /// choice 0 alone.
-    pub(super) fn has_choices(&self) -> bool {
-        matches!(self, Renderer::Chat(_))
-    }
-
     fn base(&self) -> &Base {
-        each!(self, r => &r.base)
+        each!(self, r => r.base())
     }
 
     fn base_mut(&mut self) -> &mut Base {
-        each!(self, r => &mut r.base)
+        each!(self, r => r.base_mut())
     }
 
     pub(super) fn set_created(&mut self, created: u64) {
@@ -248,16 +354,6 @@ impl Renderer {
     /// the end (Responses' `response.completed`).
     pub(super) fn set_max_kept(&mut self, max: usize) {
         self.base_mut().max_kept = max;
-    }
-
-    /// Whether the answer outgrew what the renderer may keep of it: the
-    /// client's stream must end with an error, as what was kept can no
-    /// longer be written whole.
-    pub(super) fn outgrown(&self) -> bool {
-        match self {
-            Renderer::Responses(r) => r.outgrown(),
-            _ => false,
-        }
     }
 
     pub(super) fn take(&mut self) -> Bytes {
@@ -277,7 +373,7 @@ impl Renderer {
 
     /// Bytes held in buffers that outlive a stream.
     pub(super) fn retained(&self) -> usize {
-        each!(self, r => r.base.retained() + r.retained())
+        each!(self, r => r.base().retained() + r.retained())
     }
 
     pub(super) fn reset(&mut self) {
@@ -290,184 +386,29 @@ impl Renderer {
         self.base_mut().set_response(id, model, created);
     }
 
-    /// Upstream's response has started: the client's first frame goes out
-    /// now (chat's role, Anthropic's `message_start`, Responses'
-    /// `response.created`), not with the first text. Gemini has no frame
-    /// without content.
-    pub(super) fn start(&mut self) {
-        match self {
-            Renderer::Chat(r) => r.start(),
-            Renderer::Anthropic(r) => r.start(),
-            Renderer::Responses(r) => r.start(),
-            Renderer::Gemini(_) => {}
-        }
-    }
-
-    /// Answer text of `choice`, escaped.
-    pub(super) fn text(&mut self, choice: u32, text: &[u8]) {
-        match self {
-            Renderer::Chat(r) => r.text(choice, text),
-            Renderer::Anthropic(r) if choice == 0 => r.text(text),
-            Renderer::Responses(r) if choice == 0 => r.text(text),
-            Renderer::Gemini(r) if choice == 0 => r.text(text),
-            _ => {}
-        }
-    }
-
-    /// A target value's span of `choice`: raw JSON string text. Answer text
-    /// in every format but chat, which keeps it apart from a chunk's own
-    /// text.
-    pub(super) fn value(&mut self, choice: u32, span: &[u8]) {
-        match self {
-            Renderer::Chat(r) => r.value(choice, span),
-            _ => self.text(choice, span),
-        }
-    }
-
-    /// Reasoning text of `choice`, escaped.
-    pub(super) fn reasoning(&mut self, choice: u32, text: &[u8]) {
-        match self {
-            Renderer::Chat(r) => r.reasoning(choice, text),
-            Renderer::Anthropic(r) if choice == 0 => r.reasoning(text),
-            Renderer::Responses(r) if choice == 0 => r.reasoning(text),
-            Renderer::Gemini(r) if choice == 0 => r.reasoning(text),
-            _ => {}
-        }
-    }
-
-    /// A piece of the opaque state of the reasoning being written:
-    /// Anthropic carries it as the thinking block's signature, Responses as
-    /// the reasoning item's `encrypted_content`; chat and Gemini have no
-    /// place for another provider's.
-    pub(super) fn reasoning_state(&mut self, state: &str) {
-        match self {
-            Renderer::Anthropic(r) => r.reasoning_state(state),
-            Renderer::Responses(r) => r.reasoning_state(state),
-            Renderer::Chat(_) | Renderer::Gemini(_) => {}
-        }
-    }
-
-    /// Upstream opens an item of `kind`, with its id if it gave one: a
-    /// format of items opens one (Responses, with that id), a format of
-    /// blocks ends the open one (Anthropic, so that two reasoning items'
-    /// signatures stay apart).
-    pub(super) fn item(&mut self, kind: ItemKind, id: Option<&str>) {
-        match self {
-            Renderer::Anthropic(r) => r.item(),
-            Renderer::Responses(r) => r.item(kind, id),
-            Renderer::Chat(_) | Renderer::Gemini(_) => {}
-        }
-    }
-
-    /// Refusal text of `choice`, escaped.
-    pub(super) fn refusal(&mut self, choice: u32, text: &[u8]) {
-        match self {
-            Renderer::Chat(r) => r.refusal(choice, text),
-            Renderer::Anthropic(r) if choice == 0 => r.refusal(text),
-            Renderer::Responses(r) if choice == 0 => r.refusal(text),
-            Renderer::Gemini(r) if choice == 0 => r.refusal(text),
-            _ => {}
-        }
-    }
-
-    /// A forwarded call opens: the call's ordinal within its choice, id and
-    /// name, and upstream's id for its item, if it gave one.
-    pub(super) fn call_start(
-        &mut self,
-        choice: u32,
-        ordinal: u32,
-        id: &str,
-        name: &str,
-        item: Option<&str>,
-    ) {
-        match self {
-            Renderer::Chat(r) => r.call_start(choice, ordinal, id, name),
-            Renderer::Anthropic(r) if choice == 0 => r.call_start(ordinal, id, name),
-            Renderer::Responses(r) if choice == 0 => r.call_start(ordinal, id, name, item),
-            Renderer::Gemini(r) if choice == 0 => r.call_start(ordinal, id, name),
-            _ => {}
-        }
-    }
-
-    /// The signature upstream attached to a forwarded call: Gemini gives
-    /// it back on the call's part, the other formats have no place for it.
-    pub(super) fn call_signature(&mut self, choice: u32, ordinal: u32, signature: &str) {
-        if let Renderer::Gemini(r) = self
-            && choice == 0
-        {
-            r.call_signature(ordinal, signature);
-        }
-    }
-
-    /// A fragment of a forwarded call's arguments, as upstream sent it.
-    pub(super) fn call_arguments(&mut self, choice: u32, ordinal: u32, fragment: &str) {
-        match self {
-            Renderer::Chat(r) => r.call_arguments(choice, ordinal, fragment),
-            Renderer::Anthropic(r) if choice == 0 => r.call_arguments(ordinal, fragment),
-            Renderer::Responses(r) if choice == 0 => r.call_arguments(ordinal, fragment),
-            Renderer::Gemini(r) if choice == 0 => r.call_arguments(ordinal, fragment),
-            _ => {}
-        }
-    }
-
-    /// A forwarded call's `arguments` are now one whole, valid JSON value
-    /// (what comes after it can only be whitespace or make them invalid).
-    /// A call whose arguments never get there (none, cut off, invalid) gets
-    /// no `call_end`.
-    pub(super) fn call_end(&mut self, choice: u32, ordinal: u32, arguments: &str) {
-        if let Renderer::Gemini(r) = self
-            && choice == 0
-        {
-            r.call_end(ordinal, arguments);
-        }
-    }
-
-    /// The latest merged token counts.
-    pub(super) fn usage(&mut self, usage: &Usage) {
-        each!(self, r => r.usage(usage));
-    }
-
-    /// One upstream event is done: writes what it brought, or, when
-    /// `verbatim` says the event is in this format and unchanged, the
-    /// event itself where the format's rules allow.
-    pub(super) fn flush(&mut self, verbatim: Option<Verbatim<'_>>) {
-        match self {
-            Renderer::Chat(r) => r.flush(verbatim),
-            Renderer::Anthropic(r) => r.flush(verbatim),
-            // Its sequence numbers and item ids are the relay's own.
-            Renderer::Responses(r) => r.flush(),
-            // Its finish goes out once, at the end.
-            Renderer::Gemini(r) => r.flush(),
-        }
-    }
-
-    /// Whether an event of this format may go out as it came: a chat chunk
-    /// that carries the role only while the client has not had it.
-    pub(super) fn may_forward(&self, role: bool) -> bool {
-        match self {
-            Renderer::Chat(chat) => !(role && chat.role_sent()),
-            Renderer::Anthropic(_) => true,
-            Renderer::Responses(_) | Renderer::Gemini(_) => false,
-        }
-    }
-
     /// The response is over: closes what is open and writes the end.
     pub(super) fn end(&mut self, end: &End<'_>) {
-        self.flush(None);
-        each!(self, r => r.end(end));
+        each!(self, r => {
+            r.flush(None);
+            r.end(end);
+        });
     }
 
     /// The response is over, and its end is left out (a gateway chaining
     /// responses): closes what is open, writes no end.
     pub(super) fn close(&mut self) {
-        self.flush(None);
-        each!(self, r => r.close());
+        each!(self, r => {
+            r.flush(None);
+            r.close();
+        });
     }
 
     /// Writes an error that ends the client's stream.
     pub(super) fn error(&mut self, failure: &Failure<'_>) {
-        self.flush(None);
-        each!(self, r => r.error(failure));
+        each!(self, r => {
+            r.flush(None);
+            r.error(failure);
+        });
     }
 }
 

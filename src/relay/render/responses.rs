@@ -39,7 +39,9 @@
 
 use std::io::Write as _;
 
-use super::{Base, Emptied, End, Failure, write_escaped, write_json_string};
+use super::{
+    Base, CallStart, Emptied, End, Failure, Render, Verbatim, write_escaped, write_json_string,
+};
 use crate::neutral::Usage;
 use crate::upstream::Code;
 use crate::upstream::{Format, ItemKind};
@@ -171,20 +173,6 @@ impl Responses {
         }
     }
 
-    pub(super) fn reset(&mut self) {
-        let old = std::mem::replace(self, Responses::fresh(Base::empty()));
-        self.base = old.base;
-        self.id = old.id.emptied();
-        // Items are reused as they come, each cleared when it opens.
-        self.items = old.items;
-        self.calls = old.calls.emptied();
-        self.pending = old.pending.emptied();
-    }
-
-    pub(super) fn outgrown(&self) -> bool {
-        self.outgrown
-    }
-
     /// Counts `len` more bytes kept, unless they would pass the limit.
     fn keep(&mut self, len: usize) -> bool {
         if self.outgrown || self.kept.saturating_add(len) > self.base.max_kept {
@@ -193,87 +181,6 @@ impl Responses {
         }
         self.kept += len;
         true
-    }
-
-    pub(super) fn retained(&self) -> usize {
-        let items: usize = self
-            .items
-            .iter()
-            .map(|item| {
-                item.text.capacity()
-                    + item.refusal.capacity()
-                    + item.call_id.capacity()
-                    + item.name.capacity()
-                    + item.id.capacity()
-                    + item.state.capacity()
-            })
-            .sum();
-        items + self.id.capacity() + self.pending.capacity() + 8 * self.calls.capacity()
-    }
-
-    pub(super) fn text(&mut self, text: &[u8]) {
-        self.message_text(Part::Text, text);
-    }
-
-    pub(super) fn refusal(&mut self, text: &[u8]) {
-        self.message_text(Part::Refusal, text);
-    }
-
-    pub(super) fn reasoning(&mut self, text: &[u8]) {
-        if text.is_empty() {
-            return;
-        }
-        let at = self.open_reasoning();
-        if self.items[at].text_part.is_none() {
-            self.write_pending();
-            self.items[at].text_part = Some(0);
-            self.part_event(b"response.reasoning_summary_part.added", at, 0);
-            self.base
-                .frame
-                .extend_from_slice(br#","part":{"type":"summary_text","text":""}}"#);
-            self.push();
-        }
-        self.pend(at, Part::Summary, text);
-    }
-
-    /// A piece of the reasoning's state, kept for its `encrypted_content`:
-    /// a state without summary text is a reasoning item of its own.
-    pub(super) fn reasoning_state(&mut self, state: &str) {
-        if state.is_empty() {
-            return;
-        }
-        let at = self.open_reasoning();
-        let item = &mut self.items[at];
-        let from = item.state.len();
-        write_escaped(&mut item.state, state);
-        if !self.keep(self.items[at].state.len() - from) {
-            self.items[at].state.truncate(from);
-        }
-    }
-
-    /// Upstream opens an item: the open message or reasoning item closes
-    /// and one of `kind` opens with upstream's id, unless the open one is
-    /// already that item.
-    pub(super) fn item(&mut self, kind: ItemKind, id: Option<&str>) {
-        let open = match kind {
-            ItemKind::Message => self.message,
-            ItemKind::Reasoning => self.reasoning,
-        };
-        if let (Some(at), Some(id)) = (open, id)
-            && self.items[at].id == id
-        {
-            return;
-        }
-        // Items without text would cost nothing kept, and an upstream could
-        // open them without end.
-        if !self.keep(ITEM + id.map_or(0, str::len)) {
-            return;
-        }
-        self.close_prose();
-        match kind {
-            ItemKind::Message => self.message = Some(self.open_item(Kind::Message, id)),
-            ItemKind::Reasoning => self.reasoning = Some(self.open_item(Kind::Reasoning, id)),
-        }
     }
 
     /// The open reasoning item, opened first (closing an open message).
@@ -295,111 +202,6 @@ impl Responses {
             .flatten()
         {
             self.close_item(open);
-        }
-    }
-
-    pub(super) fn call_start(&mut self, ordinal: u32, id: &str, name: &str, item: Option<&str>) {
-        if ordinal as usize != self.calls.len() {
-            return;
-        }
-        // What the model wrote before it called is over; text after the
-        // call opens a message item after it.
-        self.close_prose();
-        let at = self.reserve_item(Kind::Call);
-        self.items[at].call_id.push_str(id);
-        self.items[at].name.push_str(name);
-        self.items[at].set_id(item);
-        self.added(at);
-        self.calls.push(at);
-    }
-
-    pub(super) fn call_arguments(&mut self, ordinal: u32, fragment: &str) {
-        let Some(&at) = self
-            .calls
-            .get(ordinal as usize)
-            .filter(|_| !fragment.is_empty())
-        else {
-            return;
-        };
-        self.write_pending();
-        let item = &mut self.items[at];
-        let from = item.text.len();
-        write_escaped(&mut item.text, fragment);
-        if !self.keep(self.items[at].text.len() - from) {
-            self.items[at].text.truncate(from);
-            return;
-        }
-        self.item_event(b"response.function_call_arguments.delta", at);
-        let frame = &mut self.base.frame;
-        frame.extend_from_slice(br#","delta":""#);
-        frame.extend_from_slice(&self.items[at].text[from..]);
-        frame.extend_from_slice(br#""}"#);
-        self.push();
-    }
-
-    pub(super) fn usage(&mut self, usage: &Usage) {
-        self.usage = Some(*usage);
-    }
-
-    pub(super) fn flush(&mut self) {
-        if !self.started && self.base.named() {
-            self.start();
-        }
-        self.write_pending();
-    }
-
-    pub(super) fn end(&mut self, end: &End<'_>) {
-        self.close();
-        let words = end.finish.words(Format::OpenAiResponses, end.made_calls);
-        let (kind, status): (&[u8], &[u8]) = match words.reason {
-            "incomplete" => (b"response.incomplete", b"incomplete"),
-            _ => (b"response.completed", b"completed"),
-        };
-        let reason = words.detail.map(str::as_bytes);
-        self.event(kind);
-        self.base.frame.extend_from_slice(br#","response":"#);
-        self.response_object(status, reason, None);
-        self.base.frame.push(b'}');
-        self.push_as(kind);
-    }
-
-    /// Closes every open item, in output order.
-    pub(super) fn close(&mut self) {
-        self.start();
-        self.write_pending();
-        for at in 0..self.used {
-            if self.items[at].open {
-                self.close_item(at);
-            }
-        }
-        self.message = None;
-        self.reasoning = None;
-        self.calls.clear();
-    }
-
-    /// `response.failed`, with the error in the response.
-    pub(super) fn error(&mut self, failure: &Failure<'_>) {
-        self.start();
-        self.event(b"response.failed");
-        self.base.frame.extend_from_slice(br#","response":"#);
-        self.response_object(b"failed", None, Some(failure));
-        self.base.frame.push(b'}');
-        self.push_as(b"response.failed");
-    }
-
-    /// `response.created` and `response.in_progress`, once.
-    pub(super) fn start(&mut self) {
-        if std::mem::replace(&mut self.started, true) {
-            return;
-        }
-        self.id.clear();
-        self.id.push_str(super::or_no_id(&self.base.id));
-        for kind in [&b"response.created"[..], b"response.in_progress"] {
-            self.event(kind);
-            self.base.frame.extend_from_slice(br#","response":"#);
-            self.response_object(b"in_progress", None, None);
-            self.base.frame.push(b'}');
-            self.push_as(kind);
         }
     }
 
@@ -708,6 +510,218 @@ impl Responses {
 
     fn push_as(&mut self, kind: &[u8]) {
         self.base.push_named(kind);
+    }
+}
+
+impl Render for Responses {
+    fn base(&self) -> &Base {
+        &self.base
+    }
+
+    fn base_mut(&mut self) -> &mut Base {
+        &mut self.base
+    }
+
+    fn reset(&mut self) {
+        let old = std::mem::replace(self, Responses::fresh(Base::empty()));
+        self.base = old.base;
+        self.id = old.id.emptied();
+        // Items are reused as they come, each cleared when it opens.
+        self.items = old.items;
+        self.calls = old.calls.emptied();
+        self.pending = old.pending.emptied();
+    }
+
+    fn outgrown(&self) -> bool {
+        self.outgrown
+    }
+
+    fn retained(&self) -> usize {
+        let items: usize = self
+            .items
+            .iter()
+            .map(|item| {
+                item.text.capacity()
+                    + item.refusal.capacity()
+                    + item.call_id.capacity()
+                    + item.name.capacity()
+                    + item.id.capacity()
+                    + item.state.capacity()
+            })
+            .sum();
+        items + self.id.capacity() + self.pending.capacity() + 8 * self.calls.capacity()
+    }
+
+    fn text(&mut self, _choice: u32, text: &[u8]) {
+        self.message_text(Part::Text, text);
+    }
+
+    fn refusal(&mut self, _choice: u32, text: &[u8]) {
+        self.message_text(Part::Refusal, text);
+    }
+
+    fn reasoning(&mut self, _choice: u32, text: &[u8]) {
+        if text.is_empty() {
+            return;
+        }
+        let at = self.open_reasoning();
+        if self.items[at].text_part.is_none() {
+            self.write_pending();
+            self.items[at].text_part = Some(0);
+            self.part_event(b"response.reasoning_summary_part.added", at, 0);
+            self.base
+                .frame
+                .extend_from_slice(br#","part":{"type":"summary_text","text":""}}"#);
+            self.push();
+        }
+        self.pend(at, Part::Summary, text);
+    }
+
+    /// A piece of the reasoning's state, kept for its `encrypted_content`:
+    /// a state without summary text is a reasoning item of its own.
+    fn reasoning_state(&mut self, state: &str) {
+        if state.is_empty() {
+            return;
+        }
+        let at = self.open_reasoning();
+        let item = &mut self.items[at];
+        let from = item.state.len();
+        write_escaped(&mut item.state, state);
+        if !self.keep(self.items[at].state.len() - from) {
+            self.items[at].state.truncate(from);
+        }
+    }
+
+    /// Upstream opens an item: the open message or reasoning item closes
+    /// and one of `kind` opens with upstream's id, unless the open one is
+    /// already that item.
+    fn item(&mut self, kind: ItemKind, id: Option<&str>) {
+        let open = match kind {
+            ItemKind::Message => self.message,
+            ItemKind::Reasoning => self.reasoning,
+        };
+        if let (Some(at), Some(id)) = (open, id)
+            && self.items[at].id == id
+        {
+            return;
+        }
+        // Items without text would cost nothing kept, and an upstream could
+        // open them without end.
+        if !self.keep(ITEM + id.map_or(0, str::len)) {
+            return;
+        }
+        self.close_prose();
+        match kind {
+            ItemKind::Message => self.message = Some(self.open_item(Kind::Message, id)),
+            ItemKind::Reasoning => self.reasoning = Some(self.open_item(Kind::Reasoning, id)),
+        }
+    }
+
+    fn call_start(&mut self, _choice: u32, call: &CallStart<'_>) {
+        if call.ordinal as usize != self.calls.len() {
+            return;
+        }
+        // What the model wrote before it called is over; text after the
+        // call opens a message item after it.
+        self.close_prose();
+        let at = self.reserve_item(Kind::Call);
+        self.items[at].call_id.push_str(call.id);
+        self.items[at].name.push_str(call.name);
+        self.items[at].set_id(call.item);
+        self.added(at);
+        self.calls.push(at);
+    }
+
+    fn call_arguments(&mut self, _choice: u32, ordinal: u32, fragment: &str) {
+        let Some(&at) = self
+            .calls
+            .get(ordinal as usize)
+            .filter(|_| !fragment.is_empty())
+        else {
+            return;
+        };
+        self.write_pending();
+        let item = &mut self.items[at];
+        let from = item.text.len();
+        write_escaped(&mut item.text, fragment);
+        if !self.keep(self.items[at].text.len() - from) {
+            self.items[at].text.truncate(from);
+            return;
+        }
+        self.item_event(b"response.function_call_arguments.delta", at);
+        let frame = &mut self.base.frame;
+        frame.extend_from_slice(br#","delta":""#);
+        frame.extend_from_slice(&self.items[at].text[from..]);
+        frame.extend_from_slice(br#""}"#);
+        self.push();
+    }
+
+    fn usage(&mut self, usage: &Usage) {
+        self.usage = Some(*usage);
+    }
+
+    /// Its sequence numbers and item ids are the relay's own: no event goes
+    /// out as it came.
+    fn flush(&mut self, _verbatim: Option<Verbatim<'_>>) {
+        if !self.started && self.base.named() {
+            self.start();
+        }
+        self.write_pending();
+    }
+
+    fn end(&mut self, end: &End<'_>) {
+        self.close();
+        let words = end.finish.words(Format::OpenAiResponses, end.made_calls);
+        let (kind, status): (&[u8], &[u8]) = match words.reason {
+            "incomplete" => (b"response.incomplete", b"incomplete"),
+            _ => (b"response.completed", b"completed"),
+        };
+        let reason = words.detail.map(str::as_bytes);
+        self.event(kind);
+        self.base.frame.extend_from_slice(br#","response":"#);
+        self.response_object(status, reason, None);
+        self.base.frame.push(b'}');
+        self.push_as(kind);
+    }
+
+    /// Closes every open item, in output order.
+    fn close(&mut self) {
+        self.start();
+        self.write_pending();
+        for at in 0..self.used {
+            if self.items[at].open {
+                self.close_item(at);
+            }
+        }
+        self.message = None;
+        self.reasoning = None;
+        self.calls.clear();
+    }
+
+    /// `response.failed`, with the error in the response.
+    fn error(&mut self, failure: &Failure<'_>) {
+        self.start();
+        self.event(b"response.failed");
+        self.base.frame.extend_from_slice(br#","response":"#);
+        self.response_object(b"failed", None, Some(failure));
+        self.base.frame.push(b'}');
+        self.push_as(b"response.failed");
+    }
+
+    /// `response.created` and `response.in_progress`, once.
+    fn start(&mut self) {
+        if std::mem::replace(&mut self.started, true) {
+            return;
+        }
+        self.id.clear();
+        self.id.push_str(super::or_no_id(&self.base.id));
+        for kind in [&b"response.created"[..], b"response.in_progress"] {
+            self.event(kind);
+            self.base.frame.extend_from_slice(br#","response":"#);
+            self.response_object(b"in_progress", None, None);
+            self.base.frame.push(b'}');
+            self.push_as(kind);
+        }
     }
 }
 
