@@ -97,6 +97,15 @@ impl State {
     }
 }
 
+/// Makes the id of a call Gemini gave none, in `out`: `call_` + the
+/// `responseId` of the event that carries it + `_` + the call's ordinal in
+/// the response. The decoder names such calls so; the Gemini renderer leaves
+/// out an id a reader would make the same.
+pub(crate) fn made_call_id(out: &mut String, response_id: &str, ordinal: u64) {
+    out.clear();
+    let _ = write!(out, "call_{response_id}_{ordinal}");
+}
+
 pub(super) fn decode(
     doc: Result<Doc<'_>, Error>,
     state: &mut State,
@@ -214,8 +223,7 @@ fn function_call(
             let id = match doc.string(id)?.filter(|id| !id.is_empty()) {
                 Some(id) => id,
                 None => {
-                    state.id.clear();
-                    let _ = write!(state.id, "call_{}_{ordinal}", response_id.unwrap_or(""));
+                    made_call_id(&mut state.id, response_id.unwrap_or(""), ordinal);
                     &state.id
                 }
             };

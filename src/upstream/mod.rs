@@ -30,7 +30,7 @@ mod anthropic;
 mod bedrock;
 mod chat;
 pub(crate) mod formats;
-mod gemini;
+pub(crate) mod gemini;
 mod input;
 #[cfg(feature = "test-windows")]
 #[doc(hidden)]

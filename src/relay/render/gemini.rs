@@ -51,13 +51,13 @@
 //!   `responseId` is the first one upstream named, for every event
 //!   (`argstream` while it named none, as in every format).
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 
 use super::{Base, CallStart, Emptied, End, Failure, Render, Verbatim, write_json_string};
 use crate::neutral::Usage;
 use crate::scan::DEFAULT_MAX_DEPTH;
 use crate::sse::{LineEnding, SseEncoder};
+use crate::upstream::gemini::made_call_id;
 use crate::upstream::{Code, Format};
 
 /// The kind of the text part being written.
@@ -209,9 +209,9 @@ impl Gemini {
         let ordinal = self.written;
         self.written += 1;
         self.freeze_id();
-        self.made_id.clear();
+        // The response id the client reads is the one every event carries.
         let id = super::or_no_id(self.id.as_deref().unwrap_or(""));
-        let _ = write!(self.made_id, "call_{id}_{ordinal}");
+        made_call_id(&mut self.made_id, id, u64::from(ordinal));
         let call = &self.calls[at];
         let parts = &mut self.parts;
         parts.extend_from_slice(br#"{"functionCall":{"#);
