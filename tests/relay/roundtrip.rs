@@ -86,15 +86,17 @@ fn goes_out(output: OutputFormat, arguments: &str) -> bool {
 }
 
 /// The calls a client of `output` reads back, for the calls upstream made.
-/// Gemini's arguments are compared as JSON values (`{}` for none), and a
-/// call that had no id gets the one a Gemini reader makes, not compared.
+/// Gemini's arguments are compared as JSON values (`{}` for none). A call
+/// that had no id (a Gemini call) reaches a Gemini client with none, and
+/// the others with the id the relay makes: `None` here, whose id is checked
+/// to be there and distinct from the other calls', not compared.
 fn read_back_calls(output: OutputFormat, calls: &[readback::Call]) -> Vec<ReadCall> {
     calls
         .iter()
         .filter(|call| goes_out(output, &call.arguments))
         .map(|call| {
             let id =
-                (output != OutputFormat::Gemini || !call.id.is_empty()).then(|| call.id.clone());
+                (output == OutputFormat::Gemini || !call.id.is_empty()).then(|| call.id.clone());
             (id, call.name.clone(), as_read(output, &call.arguments))
         })
         .collect()
@@ -204,6 +206,21 @@ fn check(name: &str, body: &[u8]) {
                     .collect();
                 assert_eq!(back.calls.len(), want_calls.len(), "{what}: calls");
                 assert_eq!(got, want_calls, "{what}: calls");
+                // An id the relay made: there, and no other call's, so that
+                // the client can answer each call.
+                let made = back
+                    .calls
+                    .iter()
+                    .zip(&want_calls)
+                    .filter(|(_, want)| want.0.is_none());
+                for (call, _) in made {
+                    let same = back.calls.iter().filter(|c| c.id == call.id).count();
+                    assert!(
+                        !call.id.is_empty() && same == 1,
+                        "{what}: made id {:?}",
+                        call.id
+                    );
+                }
             } else {
                 assert!(back.calls.is_empty(), "{what}: hidden calls");
             }
