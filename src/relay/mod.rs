@@ -441,9 +441,10 @@ impl Relay {
     /// Sets the limit on a response's chat choices (default
     /// [`DEFAULT_MAX_CHOICES`]): an upstream event about a choice whose
     /// index is `max` or more is [`ErrorKind::TooManyChoices`], as choices
-    /// are kept apart, each with its own calls and text.
+    /// are kept apart, each with its own calls and text. Choice 0 is always
+    /// kept: a `max` of 0 counts as 1.
     pub fn with_max_choices(mut self, max: usize) -> Relay {
-        self.state.options.max_choices = max;
+        self.state.options.max_choices = max.max(1);
         self
     }
 

@@ -84,11 +84,14 @@ pub(super) fn decode(
             },
         })?;
     }
+    // Choice 0's events need no `Choice` before them: the commonest chunk
+    // has none at all.
+    let mut current = 0;
     for choice in &read {
-        sink.event(Upstream::Choice(choice.index))?;
+        about(choice.index, &mut current, sink)?;
         deltas(&doc, &choice.fields, sink)?;
     }
-    sink.event(Upstream::Choice(0))?;
+    about(0, &mut current, sink)?;
     if let Some(at) = usage {
         let [
             prompt,
@@ -121,12 +124,22 @@ pub(super) fn decode(
     for choice in &read {
         // The empty string some providers send means "not yet".
         if let Some(reason) = doc.string(choice.finish)?.filter(|r| !r.is_empty()) {
-            sink.event(Upstream::Choice(choice.index))?;
+            about(choice.index, &mut current, sink)?;
             let finish = Finish::read(Format::OpenAiChat, reason, None);
             sink.event(Upstream::Finish(finish))?;
         }
     }
-    sink.event(Upstream::Choice(0))
+    about(0, &mut current, sink)
+}
+
+/// Tells the sink that the events after are about choice `index`, unless
+/// they already are (`current`).
+fn about(index: u32, current: &mut u32, sink: &mut impl Sink) -> Result<(), Error> {
+    if index == *current {
+        return Ok(());
+    }
+    *current = index;
+    sink.event(Upstream::Choice(index))
 }
 
 /// The members of a choice's delta (or message) that the decoder reads, in
