@@ -304,18 +304,24 @@ impl SseEncoder {
 
     fn put_retry(&mut self, millis: u64) {
         let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        let mut rest = millis;
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        self.put_field(b"retry: ", &digits[start..]);
+        self.put_field(b"retry: ", decimal(millis, &mut digits));
     }
+}
+
+/// `n` in decimal, written at the end of `digits`, without the formatting
+/// machinery.
+pub(crate) fn decimal(n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut start = digits.len();
+    let mut rest = n;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    &digits[start..]
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@
 //! ```
 
 mod decode;
-mod encode;
+pub(crate) mod encode;
 
 pub use decode::{DEFAULT_MAX_EVENT_SIZE, SseDecoder, SseEvent};
 pub use encode::{LineEnding, SseEncoder, SseFrame};

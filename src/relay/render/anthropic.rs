@@ -33,7 +33,9 @@
 
 use std::io::Write as _;
 
-use super::{Base, CallStart, Emptied, End, Failure, Render, Verbatim, write_json_string};
+use super::{
+    Base, CallStart, Emptied, End, Failure, Render, Verbatim, write_json_string, write_number,
+};
 use crate::neutral::Usage;
 use crate::upstream::{Format, Forwardable, ItemKind};
 
@@ -178,7 +180,12 @@ impl Anthropic {
     fn stop_block(&mut self, index: u32) {
         let frame = &mut self.base.frame;
         frame.clear();
-        let _ = write!(frame, r#"{{"type":"content_block_stop","index":{index}}}"#);
+        write_number(
+            frame,
+            br#"{"type":"content_block_stop","index":"#,
+            index.into(),
+            b"}",
+        );
         self.base.push_named(b"content_block_stop");
     }
 }
@@ -416,9 +423,11 @@ impl Render for Anthropic {
 /// Starts the frame of a `content_block_delta` up to its `delta` value.
 fn delta_head(frame: &mut Vec<u8>, index: u32) -> &mut Vec<u8> {
     frame.clear();
-    let _ = write!(
+    write_number(
         frame,
-        r#"{{"type":"content_block_delta","index":{index},"delta":"#
+        br#"{"type":"content_block_delta","index":"#,
+        index.into(),
+        br#","delta":"#,
     );
     frame
 }

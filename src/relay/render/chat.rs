@@ -18,7 +18,7 @@ use std::io::Write as _;
 
 use super::{
     Base, CallStart, Emptied, End, Failure, Render, Verbatim, append, write_code, write_field,
-    write_json_string,
+    write_json_string, write_number,
 };
 use crate::upstream::{Format, Forwardable};
 
@@ -259,7 +259,12 @@ impl Chat {
     fn choice_delta(&mut self, at: usize, finish: Option<&str>) {
         let choice = &mut self.choices[at];
         let frame = &mut self.base.frame;
-        let _ = write!(frame, r#"{{"index":{},"delta":{{"#, choice.index);
+        write_number(
+            frame,
+            br#"{"index":"#,
+            choice.index.into(),
+            br#","delta":{"#,
+        );
         let mut first = true;
         let mut field = |frame: &mut Vec<u8>| {
             if !std::mem::take(&mut first) {
@@ -354,7 +359,7 @@ impl Render for Chat {
     /// `{"index":…,"id":…,"type":"function","function":{"name":…,"arguments":""}}`
     fn call_start(&mut self, choice: u32, call: &CallStart<'_>) {
         let out = self.choice(choice).call();
-        let _ = write!(out, r#"{{"index":{},"id":"#, call.ordinal);
+        write_number(out, br#"{"index":"#, call.ordinal.into(), br#","id":"#);
         write_json_string(out, call.id);
         out.extend_from_slice(br#","type":"function","function":{"name":"#);
         write_json_string(out, call.name);
@@ -364,7 +369,12 @@ impl Render for Chat {
     /// `{"index":…,"function":{"arguments":…}}`
     fn call_arguments(&mut self, choice: u32, ordinal: u32, fragment: &str) {
         let out = self.choice(choice).call();
-        let _ = write!(out, r#"{{"index":{ordinal},"function":{{"arguments":"#);
+        write_number(
+            out,
+            br#"{"index":"#,
+            ordinal.into(),
+            br#","function":{"arguments":"#,
+        );
         write_json_string(out, fragment);
         out.extend_from_slice(b"}}");
     }

@@ -573,6 +573,17 @@ pub(super) fn write_code(out: &mut Vec<u8>, code: Option<Code<'_>>) {
     }
 }
 
+/// Appends `before`, `n` in decimal and `after`: the numbers of the
+/// frames written for every event (a chunk's choice index, a block's index,
+/// a sequence number) without the formatting machinery, which costs more
+/// than the rest of a small frame.
+pub(super) fn write_number(out: &mut Vec<u8>, before: &[u8], n: u64, after: &[u8]) {
+    let mut digits = [0u8; 20];
+    out.extend_from_slice(before);
+    out.extend_from_slice(crate::sse::encode::decimal(n, &mut digits));
+    out.extend_from_slice(after);
+}
+
 /// Appends `"name":"` + escaped text + `"`.
 pub(super) fn write_field(out: &mut Vec<u8>, name: &[u8], escaped: &[u8]) {
     out.extend_from_slice(name);
@@ -645,7 +656,23 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, text: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::write_json_string;
+    use super::{write_json_string, write_number};
+
+    /// Every number of digits, and the ends, as `format!` writes them.
+    #[test]
+    fn numbers_read_as_format_writes_them() {
+        let mut n = 1u64;
+        let mut cases = vec![0, u64::MAX, u64::from(u32::MAX)];
+        while let Some(next) = n.checked_mul(10) {
+            cases.extend([n - 1, n, n + 1]);
+            n = next;
+        }
+        for n in cases {
+            let mut out = b"x".to_vec();
+            write_number(&mut out, b"[", n, b"]");
+            assert_eq!(out, format!("x[{n}]").into_bytes());
+        }
+    }
 
     /// Every character class at every place in a word of eight, as JSON
     /// reads it back: the same text.

@@ -41,6 +41,7 @@ use std::io::Write as _;
 
 use super::{
     Base, CallStart, Emptied, End, Failure, Render, Verbatim, write_escaped, write_json_string,
+    write_number,
 };
 use crate::neutral::Usage;
 use crate::upstream::Code;
@@ -469,7 +470,7 @@ impl Responses {
         frame.clear();
         frame.extend_from_slice(br#"{"type":""#);
         frame.extend_from_slice(kind);
-        let _ = write!(frame, r#"","sequence_number":{}"#, self.sequence);
+        write_number(frame, br#"","sequence_number":"#, self.sequence, b"");
         self.sequence += 1;
     }
 
@@ -479,18 +480,18 @@ impl Responses {
         let frame = &mut self.base.frame;
         frame.extend_from_slice(br#","item_id":"#);
         write_item_id(frame, &self.id, &self.items[at], at);
-        let _ = write!(frame, r#","output_index":{at}"#);
+        write_number(frame, br#","output_index":"#, at as u64, b"");
     }
 
     /// An event about a part of the item at `at`: its content index, or
     /// for reasoning its summary index.
     fn part_event(&mut self, kind: &[u8], at: usize, index: u32) {
         self.item_event(kind, at);
-        let name = match self.items[at].kind {
-            Kind::Reasoning => "summary_index",
-            _ => "content_index",
+        let name: &[u8] = match self.items[at].kind {
+            Kind::Reasoning => br#","summary_index":"#,
+            _ => br#","content_index":"#,
         };
-        let _ = write!(self.base.frame, r#","{name}":{index}"#);
+        write_number(&mut self.base.frame, name, index.into(), b"");
     }
 
     /// Writes the frame as an event named by its type.
