@@ -16,6 +16,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use smallvec::{SmallVec, smallvec};
 
 use self::calls::Calls;
 use self::render::{CallStart, End, Failure, Renderer, Verbatim, write_escaped};
@@ -207,8 +208,9 @@ struct State {
     summary: Summary,
     /// The response's choices, choice 0 first, then the others a chat
     /// output keeps apart, in the order they appeared; `1 + stream.others`
-    /// of them are in use.
-    choices: Vec<Choice>,
+    /// of them are in use. Choice 0 is held inline, so that a new relay
+    /// allocates nothing for it.
+    choices: SmallVec<[Choice; 1]>,
     spare_strings: Vec<String>,
     /// Escaped text and target-value spans on their way to the renderer.
     escaped: Vec<u8>,
@@ -339,7 +341,7 @@ impl Relay {
                 },
                 renderer: Renderer::new(OutputFormat::OpenAiChat),
                 summary: Summary::default(),
-                choices: vec![Choice::default()],
+                choices: smallvec![Choice::default()],
                 spare_strings: Vec::new(),
                 escaped: Vec::new(),
                 spans: Vec::new(),
@@ -1024,7 +1026,7 @@ impl State {
             return;
         }
         let hide = self.options.mode == ToolCallMode::Hide;
-        let mut others = smallvec::SmallVec::<[(u32, Finish<'_>, bool); 4]>::new();
+        let mut others = SmallVec::<[(u32, Finish<'_>, bool); 4]>::new();
         for choice in &self.choices[1..=self.stream.others] {
             let (finish, called) = shown(choice.finish.get(), &choice.tool_calls, hide);
             others.push((choice.index, finish, called));

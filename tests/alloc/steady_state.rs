@@ -86,3 +86,19 @@ fn relaying_an_event_allocates_nothing_in_steady_state() {
     assert_eq!(allocations, 0);
     assert_eq!(relay.summary(), &first);
 }
+
+/// A relay made for each stream pays for its keys and nothing else: its
+/// choice 0, its renderer and its buffers wait for the first event.
+#[test]
+fn a_new_relay_allocates_only_for_its_keys() {
+    let keys: Vec<String> = (0..10).map(|i| format!("key_{i}")).collect();
+    counting_alloc::watch_this_thread();
+    let before = counting_alloc::this_thread();
+    let relay = Relay::new(&keys);
+    let allocations = counting_alloc::this_thread() - before;
+    drop(relay);
+    println!("Relay::new with 10 keys: {allocations} allocations");
+    // The keys' table: its list, its names, its index by first byte and
+    // the shared handle (docs/performance.md counts 4).
+    assert!(allocations <= 4, "{allocations} allocations");
+}
