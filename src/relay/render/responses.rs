@@ -382,10 +382,16 @@ impl Responses {
 
     /// `response.output_item.added` for the item at `at`.
     fn added(&mut self, at: usize) {
-        self.event(b"response.output_item.added");
+        self.item_whole(b"response.output_item.added", at, false);
+    }
+
+    /// An event that carries the item at `at` whole, as it is so far
+    /// (`done`: as it ended).
+    fn item_whole(&mut self, kind: &[u8], at: usize, done: bool) {
+        self.event(kind);
         let frame = &mut self.base.frame;
-        let _ = write!(frame, r#","output_index":{at},"item":"#);
-        write_item(frame, &self.id, &self.items[at], at, false);
+        write_number(frame, br#","output_index":"#, at as u64, br#","item":"#);
+        write_item(frame, &self.id, &self.items[at], at, done);
         frame.push(b'}');
         self.push();
     }
@@ -456,12 +462,7 @@ impl Responses {
             }
         }
         self.items[at].open = false;
-        self.event(b"response.output_item.done");
-        let frame = &mut self.base.frame;
-        let _ = write!(frame, r#","output_index":{at},"item":"#);
-        write_item(frame, &self.id, &self.items[at], at, true);
-        frame.push(b'}');
-        self.push();
+        self.item_whole(b"response.output_item.done", at, true);
     }
 
     /// Starts an event's frame: `{"type":…,"sequence_number":…`.
