@@ -18,6 +18,7 @@ use super::reader::{At, Doc};
 use super::{
     CallDelta, CallRef, Finish, Format, Forwardable, ItemKind, Sink, Upstream, UpstreamError, text,
 };
+use super::{key, keys};
 use crate::Error;
 use crate::neutral::AnthropicUsage;
 use crate::sse::SseEvent;
@@ -30,33 +31,33 @@ pub(super) fn decode(
     super::typed_event(doc, event, |doc, root, kind| {
         match kind {
             b"message_start" => {
-                let message = doc.get_object(root, "message")?;
+                let message = doc.get_object(root, key!("message"))?;
                 sink.event(Upstream::Response {
-                    id: doc.str(message, "id")?,
-                    model: doc.str(message, "model")?,
+                    id: doc.str(message, key!("id"))?,
+                    model: doc.str(message, key!("model"))?,
                     created: None,
                 })?;
-                usage(&doc, doc.get_object(message, "usage")?, sink)?;
+                usage(&doc, doc.get_object(message, key!("usage"))?, sink)?;
                 sink.event(Upstream::Start)
             }
             b"content_block_start" => {
-                let index = doc.unsigned(root, "index")?;
-                let block = doc.get_object(root, "content_block")?;
-                match doc.str(block, "type")? {
+                let index = doc.unsigned(root, key!("index"))?;
+                let block = doc.get_object(root, key!("content_block"))?;
+                match doc.str(block, key!("type"))? {
                     Some("tool_use") => {
                         let call = CallRef { index, item: None };
                         sink.event(Upstream::Call(CallDelta {
                             call,
                             opens: true,
-                            id: doc.str(block, "id")?,
-                            name: doc.str(block, "name")?,
+                            id: doc.str(block, key!("id"))?,
+                            name: doc.str(block, key!("name"))?,
                             arguments: None,
                             signature: None,
                         }))?;
                         // The API opens every call with `"input": {}` and
                         // streams it; a block that brings its input whole
                         // (a proxy, a replay) gives the call those arguments.
-                        match doc.get_object(block, "input")? {
+                        match doc.get_object(block, key!("input"))? {
                             Some(input) if doc.has_members(input)? => {
                                 sink.event(Upstream::CallDone {
                                     call,
@@ -66,13 +67,13 @@ pub(super) fn decode(
                             _ => Ok(()),
                         }
                     }
-                    Some("text") => text(doc.str(block, "text")?, Upstream::Text, sink),
+                    Some("text") => text(doc.str(block, key!("text"))?, Upstream::Text, sink),
                     // Each thinking block has its own signature: a block
                     // that follows another is an item of its own.
                     Some("thinking") => {
                         let kind = ItemKind::Reasoning;
                         sink.event(Upstream::Item { kind, id: None })?;
-                        text(doc.str(block, "thinking")?, Upstream::Reasoning, sink)
+                        text(doc.str(block, key!("thinking"))?, Upstream::Reasoning, sink)
                     }
                     _ => Ok(()),
                 }
@@ -80,11 +81,11 @@ pub(super) fn decode(
             b"content_block_delta" => {
                 // The commonest event: each object's members looked up in
                 // one pass.
-                let [index, delta] = doc.pick(root, ["index", "delta"])?;
+                let [index, delta] = doc.pick(root, keys!["index", "delta"])?;
                 let index = doc.unsigned_at(index)?;
                 let [kind, text_at, thinking, partial_json, signature] = doc.pick(
                     doc.object(delta)?,
-                    ["type", "text", "thinking", "partial_json", "signature"],
+                    keys!["type", "text", "thinking", "partial_json", "signature"],
                 )?;
                 let verbatim = Upstream::Verbatim {
                     payload: event.data(),
@@ -119,9 +120,9 @@ pub(super) fn decode(
                 }
             }
             b"message_delta" => {
-                let delta = doc.get_object(root, "delta")?;
-                usage(&doc, doc.get_object(root, "usage")?, sink)?;
-                let [reason, sequence] = doc.pick(delta, ["stop_reason", "stop_sequence"])?;
+                let delta = doc.get_object(root, key!("delta"))?;
+                usage(&doc, doc.get_object(root, key!("usage"))?, sink)?;
+                let [reason, sequence] = doc.pick(delta, keys!["stop_reason", "stop_sequence"])?;
                 match doc.string(reason)? {
                     Some(reason) => {
                         let sequence = doc.string(sequence)?;
@@ -133,10 +134,10 @@ pub(super) fn decode(
             }
             b"message_stop" => sink.event(Upstream::End),
             b"error" => {
-                let error = doc.get_object(root, "error")?;
+                let error = doc.get_object(root, key!("error"))?;
                 sink.event(Upstream::Error(UpstreamError {
-                    message: doc.str(error, "message")?,
-                    error_type: doc.str(error, "type")?,
+                    message: doc.str(error, key!("message"))?,
+                    error_type: doc.str(error, key!("type"))?,
                     code: None,
                     raw: error.map_or("null", |at| doc.raw(at)),
                 }))
@@ -155,7 +156,7 @@ fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Erro
     };
     let [input, created, read, output] = doc.pick(
         at,
-        [
+        keys![
             "input_tokens",
             "cache_creation_input_tokens",
             "cache_read_input_tokens",

@@ -22,6 +22,7 @@
 
 use super::reader::{At, Doc};
 use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError, text};
+use super::{key, keys};
 use crate::Error;
 use crate::neutral::BedrockUsage;
 
@@ -49,19 +50,19 @@ pub(super) fn decode(
     let root = Some(doc.root()?);
     let block = || -> Result<CallRef<'_>, Error> {
         Ok(CallRef {
-            index: doc.unsigned(root, "contentBlockIndex")?,
+            index: doc.unsigned(root, key!("contentBlockIndex"))?,
             item: None,
         })
     };
     match frame.event_type {
         b"contentBlockStart" => {
-            let start = doc.get_object(root, "start")?;
-            match doc.get_object(start, "toolUse")? {
+            let start = doc.get_object(root, key!("start"))?;
+            match doc.get_object(start, key!("toolUse"))? {
                 Some(tool) => sink.event(Upstream::Call(CallDelta {
                     call: block()?,
                     opens: true,
-                    id: doc.str(Some(tool), "toolUseId")?,
-                    name: doc.str(Some(tool), "name")?,
+                    id: doc.str(Some(tool), key!("toolUseId"))?,
+                    name: doc.str(Some(tool), key!("name"))?,
                     arguments: None,
                     signature: None,
                 })),
@@ -69,16 +70,16 @@ pub(super) fn decode(
             }
         }
         b"contentBlockDelta" => {
-            let delta = doc.get_object(root, "delta")?;
+            let delta = doc.get_object(root, key!("delta"))?;
             let [text_at, tool, reasoning] =
-                doc.pick(delta, ["text", "toolUse", "reasoningContent"])?;
+                doc.pick(delta, keys!["text", "toolUse", "reasoningContent"])?;
             text(doc.string(text_at)?, Upstream::Text, sink)?;
             text(
-                doc.str(doc.object(reasoning)?, "text")?,
+                doc.str(doc.object(reasoning)?, key!("text"))?,
                 Upstream::Reasoning,
                 sink,
             )?;
-            match doc.str(doc.object(tool)?, "input")? {
+            match doc.str(doc.object(tool)?, key!("input"))? {
                 Some(input) => sink.event(Upstream::Call(CallDelta {
                     call: block()?,
                     opens: false,
@@ -90,7 +91,7 @@ pub(super) fn decode(
                 None => Ok(()),
             }
         }
-        b"messageStop" => match doc.str(root, "stopReason")? {
+        b"messageStop" => match doc.str(root, key!("stopReason"))? {
             Some(reason) => sink.event(Upstream::Finish(Finish::read(
                 Format::Bedrock,
                 reason,
@@ -100,7 +101,7 @@ pub(super) fn decode(
         },
         b"messageStart" => sink.event(Upstream::Start),
         b"metadata" => {
-            usage(&doc, doc.get_object(root, "usage")?, sink)?;
+            usage(&doc, doc.get_object(root, key!("usage"))?, sink)?;
             sink.event(Upstream::End)
         }
         // contentBlockStop, and events yet to come.
@@ -128,7 +129,7 @@ fn exception(
         }));
     };
     sink.event(Upstream::Error(UpstreamError {
-        message: doc.str(Some(root), "message")?,
+        message: doc.str(Some(root), key!("message"))?,
         error_type,
         code: None,
         raw: doc.raw(root),
@@ -141,7 +142,7 @@ fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Erro
     };
     let [input, output, total, read, write] = doc.pick(
         at,
-        [
+        keys![
             "inputTokens",
             "outputTokens",
             "totalTokens",

@@ -13,6 +13,7 @@ use smallvec::SmallVec;
 
 use super::reader::{At, Doc};
 use super::{CallDelta, CallRef, Finish, Format, Forwardable, Sink, Upstream, UpstreamError};
+use super::{key, keys};
 use crate::Error;
 use crate::neutral::ChatUsage;
 
@@ -29,7 +30,7 @@ pub(super) fn decode(
     let root = Some(doc.root()?);
     let [error, id, model, created, object, usage, choices] = doc.pick(
         root,
-        [
+        keys![
             "error", "id", "model", "created", "object", "usage", "choices",
         ],
     )?;
@@ -48,14 +49,14 @@ pub(super) fn decode(
     for choice in doc.elements(choices)? {
         let [index, finish, delta, message] = doc.pick(
             doc.object(Some(choice))?,
-            ["index", "finish_reason", "delta", "message"],
+            keys!["index", "finish_reason", "delta", "message"],
         )?;
         let index = doc.small_at(index)?.unwrap_or(0);
         // A provider that sends the whole answer in one chunk sends a
         // `message` instead of a `delta`.
         let fields = doc.pick(
             doc.object(delta.or(message))?,
-            [
+            keys![
                 "role",
                 "content",
                 "reasoning_content",
@@ -101,7 +102,7 @@ pub(super) fn decode(
             completion_details,
         ] = doc.pick(
             usage,
-            [
+            keys![
                 "prompt_tokens",
                 "completion_tokens",
                 "total_tokens",
@@ -113,8 +114,9 @@ pub(super) fn decode(
             prompt_tokens: doc.unsigned_at(prompt)?,
             completion_tokens: doc.unsigned_at(completion)?,
             total_tokens: doc.unsigned_at(total)?,
-            cached_tokens: doc.unsigned(doc.object(prompt_details)?, "cached_tokens")?,
-            reasoning_tokens: doc.unsigned(doc.object(completion_details)?, "reasoning_tokens")?,
+            cached_tokens: doc.unsigned(doc.object(prompt_details)?, key!("cached_tokens"))?,
+            reasoning_tokens: doc
+                .unsigned(doc.object(completion_details)?, key!("reasoning_tokens"))?,
         };
         sink.event(Upstream::Usage {
             usage: counts.into(),
@@ -194,9 +196,9 @@ fn upstream_error<'t>(doc: &Doc<'t>, at: At) -> Result<UpstreamError<'t>, Error>
     }
     let error = doc.object(Some(at))?;
     Ok(UpstreamError {
-        message: doc.str(error, "message")?,
-        error_type: doc.str(error, "type")?,
-        code: doc.code(error, "code")?,
+        message: doc.str(error, key!("message"))?,
+        error_type: doc.str(error, key!("type"))?,
+        code: doc.code(error, key!("code"))?,
         raw: doc.raw(at),
     })
 }
@@ -223,7 +225,7 @@ fn deltas(doc: &Doc<'_>, fields: &[Option<At>; 6], sink: &mut impl Sink) -> Resu
         }
         content => {
             for part in doc.elements(content)? {
-                let [kind, text] = doc.pick(doc.object(Some(part))?, ["type", "text"])?;
+                let [kind, text] = doc.pick(doc.object(Some(part))?, keys!["type", "text"])?;
                 let text = doc.string(text)?;
                 if doc.string(kind)? == Some("text") {
                     super::text(text, Upstream::Text, sink)?;
@@ -233,11 +235,13 @@ fn deltas(doc: &Doc<'_>, fields: &[Option<At>; 6], sink: &mut impl Sink) -> Resu
     }
     super::text(doc.string(refusal)?, Upstream::Refusal, sink)?;
     for (position, call) in doc.elements(tool_calls)?.enumerate() {
-        let [index, id, kind, function] =
-            doc.pick(doc.object(Some(call))?, ["index", "id", "type", "function"])?;
+        let [index, id, kind, function] = doc.pick(
+            doc.object(Some(call))?,
+            keys!["index", "id", "type", "function"],
+        )?;
         // Checked for its type, as a strict reader would; not used.
         doc.string(kind)?;
-        let [name, arguments] = doc.pick(doc.object(function)?, ["name", "arguments"])?;
+        let [name, arguments] = doc.pick(doc.object(function)?, keys!["name", "arguments"])?;
         sink.event(Upstream::Call(CallDelta {
             call: CallRef {
                 // Without an `index`, a call is told apart by its place in

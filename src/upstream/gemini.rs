@@ -45,6 +45,7 @@ use std::fmt::Write as _;
 use self::partial::{Assembler, Piece};
 use super::reader::{At, Doc, Scalar};
 use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError, text};
+use super::{key, keys};
 use crate::neutral::{GeminiUsage, KeptFinish};
 use crate::{Error, ErrorKind};
 
@@ -126,7 +127,7 @@ pub(super) fn decode(
         created,
     ] = doc.pick(
         root,
-        [
+        keys![
             "error",
             "candidates",
             "usageMetadata",
@@ -139,9 +140,9 @@ pub(super) fn decode(
     if let Some(error) = doc.object(error)? {
         let at = Some(error);
         return sink.event(Upstream::Error(UpstreamError {
-            message: doc.str(at, "message")?,
-            error_type: doc.str(at, "status")?,
-            code: doc.code(at, "code")?,
+            message: doc.str(at, key!("message"))?,
+            error_type: doc.str(at, key!("status"))?,
+            code: doc.code(at, key!("code"))?,
             raw: doc.raw(error),
         }));
     }
@@ -154,13 +155,13 @@ pub(super) fn decode(
     let mut first = None;
     for candidate in doc.elements(candidates)? {
         let candidate = doc.object(Some(candidate))?;
-        if first.is_none() && doc.unsigned(candidate, "index")?.unwrap_or(0) == 0 {
+        if first.is_none() && doc.unsigned(candidate, key!("index"))?.unwrap_or(0) == 0 {
             first = candidate;
         }
     }
     if let Some(candidate) = first {
-        let [content, finish] = doc.pick(Some(candidate), ["content", "finishReason"])?;
-        let parts = doc.get(doc.object(content)?, "parts")?;
+        let [content, finish] = doc.pick(Some(candidate), keys!["content", "finishReason"])?;
+        let parts = doc.get(doc.object(content)?, key!("parts"))?;
         for part in doc.elements(parts)? {
             read_part(&doc, state, doc.object(Some(part))?, response_id, sink)?;
         }
@@ -168,7 +169,10 @@ pub(super) fn decode(
             state.keep_finish(word);
         }
     }
-    if doc.str(doc.object(feedback)?, "blockReason")?.is_some() {
+    if doc
+        .str(doc.object(feedback)?, key!("blockReason"))?
+        .is_some()
+    {
         state.keep_finish("SAFETY");
     }
     read_usage(&doc, doc.object(usage)?, sink)
@@ -183,7 +187,7 @@ fn read_part(
 ) -> Result<(), Error> {
     let [text_at, thought, call, signature] = doc.pick(
         part,
-        ["text", "thought", "functionCall", "thoughtSignature"],
+        keys!["text", "thought", "functionCall", "thoughtSignature"],
     )?;
     let wrap = match doc.boolean(thought)? {
         Some(true) => Upstream::Reasoning,
@@ -208,7 +212,7 @@ fn function_call(
 ) -> Result<(), Error> {
     let [name, args, pieces, more, id] = doc.pick(
         Some(call),
-        ["name", "args", "partialArgs", "willContinue", "id"],
+        keys!["name", "args", "partialArgs", "willContinue", "id"],
     )?;
     let more = doc.boolean(more)?.unwrap_or(false);
     let name = doc.string(name)?.filter(|name| !name.is_empty());
@@ -258,7 +262,7 @@ fn function_call(
         let piece = doc.object(Some(piece))?;
         let [path, string, number, boolean, null, piece_more] = doc.pick_with_nulls(
             piece,
-            [
+            keys![
                 "jsonPath",
                 "stringValue",
                 "numberValue",
@@ -325,7 +329,7 @@ fn read_usage(doc: &Doc<'_>, usage: Option<At>, sink: &mut impl Sink) -> Result<
     };
     let [prompt, tool_prompt, candidates, thoughts, total, cached] = doc.pick(
         usage,
-        [
+        keys![
             "promptTokenCount",
             "toolUsePromptTokenCount",
             "candidatesTokenCount",

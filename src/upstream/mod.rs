@@ -484,12 +484,12 @@ fn read_detection(doc: Doc<'_>) -> (Option<&str>, Option<Format>) {
     let Ok(root) = doc.root() else {
         return (None, None);
     };
-    let kind = doc.str(Some(root), "type").ok().flatten();
+    let kind = doc.str(Some(root), key!("type")).ok().flatten();
     let by_members = FORMATS.iter().find_map(|row| match row.detect {
         Detect::Members(members) => members
             .iter()
             .any(|&member| {
-                doc.pick_with_nulls(Some(root), [member])
+                doc.pick_with_nulls(Some(root), [READ_BY_A_DECODER.key(member)])
                     .is_ok_and(|[found]| found.is_some())
             })
             .then_some(row.format),
@@ -509,19 +509,19 @@ fn decode_undetected(
         return Ok(());
     };
     let root = doc.root()?;
-    if doc.str(Some(root), "type")? == Some("ping") {
+    if doc.str(Some(root), key!("type"))? == Some("ping") {
         return Ok(());
     }
     // `{"type":"error","error":{...}}` (Anthropic), `{"error":{...}}`
     // (chat), or `{"type":"error","code":...,"message":...}` (Responses).
-    let (at, raw) = match doc.object(doc.get(Some(root), "error")?) {
+    let (at, raw) = match doc.object(doc.get(Some(root), key!("error"))?) {
         Ok(Some(at)) => (at, doc.raw(at)),
         _ => (root, doc.raw(root)),
     };
     sink.event(Upstream::Error(UpstreamError {
-        message: doc.str(Some(at), "message")?,
-        error_type: doc.str(Some(at), "type")?,
-        code: doc.code(Some(at), "code")?,
+        message: doc.str(Some(at), key!("message"))?,
+        error_type: doc.str(Some(at), key!("type"))?,
+        code: doc.code(Some(at), key!("code"))?,
         raw,
     }))
 }
@@ -539,7 +539,7 @@ fn typed_event(
         return Ok(());
     };
     let root = Some(doc.root()?);
-    let kind = match doc.str(root, "type")? {
+    let kind = match doc.str(root, key!("type"))? {
         Some(kind) => kind.as_bytes(),
         None => event.event_type(),
     };
@@ -567,9 +567,30 @@ fn text<'a>(
     }
 }
 
+/// The [`Key`](reader::Key) of a member name a decoder reads, made at
+/// compile time: a name missing from [`READ_BY_A_DECODER`] does not compile.
+macro_rules! key {
+    ($name:literal) => {
+        const {
+            let key = $crate::upstream::READ_BY_A_DECODER.key($name);
+            assert!(key.is_known(), "the reader skips members of this name");
+            key
+        }
+    };
+}
+
+/// The keys of several member names, each made as [`key!`] makes it.
+macro_rules! keys {
+    ($($name:literal),+ $(,)?) => {
+        [$($crate::upstream::key!($name)),+]
+    };
+}
+
+pub(crate) use {key, keys};
+
 /// Every member name some decoder reads: the reader lays these out and
 /// skips every other member's value. A decoder that looks up a name missing
-/// here fails a debug assertion in the tests.
+/// here does not compile ([`key!`]).
 pub(crate) static READ_BY_A_DECODER: Names = Names::of(&[
     "id",
     "args",

@@ -124,7 +124,7 @@ fn walk(
     };
     match (*step, &value) {
         (Step::Member(name), Found::Object(_)) => {
-            let [member] = doc.pick_with_nulls(Some(at), [name])?;
+            let [member] = doc.pick_with_nulls(Some(at), [READ_BY_A_DECODER.key(name)])?;
             let inner = format!("{path}.{name}");
             match member {
                 Some(member) => walk(doc, member, inner, rest, found)?,

@@ -24,6 +24,7 @@
 //! inside `response` by [`ResponsesUsage`]; `response.failed` is an
 //! upstream error with the response's `error`.
 
+use super::key;
 use super::reader::{At, Doc};
 use super::{CallDelta, CallRef, Finish, Format, ItemKind, Sink, Upstream, UpstreamError, text};
 use crate::Error;
@@ -39,9 +40,9 @@ pub(super) fn decode(
         let Some(name) = kind.strip_prefix(b"response.") else {
             return match kind {
                 b"error" => sink.event(Upstream::Error(UpstreamError {
-                    message: doc.str(root, "message")?,
-                    error_type: doc.str(root, "type")?,
-                    code: doc.code(root, "code")?,
+                    message: doc.str(root, key!("message"))?,
+                    error_type: doc.str(root, key!("type"))?,
+                    code: doc.code(root, key!("code"))?,
                     raw: root.map_or("null", |at| doc.raw(at)),
                 })),
                 _ => Ok(()),
@@ -49,40 +50,40 @@ pub(super) fn decode(
         };
         let call = || -> Result<CallRef<'_>, Error> {
             Ok(CallRef {
-                index: doc.unsigned(root, "output_index")?,
-                item: doc.str(root, "item_id")?,
+                index: doc.unsigned(root, key!("output_index"))?,
+                item: doc.str(root, key!("item_id"))?,
             })
         };
         match name {
             b"created" | b"in_progress" => {
-                let response = doc.get_object(root, "response")?;
+                let response = doc.get_object(root, key!("response"))?;
                 sink.event(Upstream::Response {
-                    id: doc.str(response, "id")?,
-                    model: doc.str(response, "model")?,
-                    created: doc.unsigned(response, "created_at")?,
+                    id: doc.str(response, key!("id"))?,
+                    model: doc.str(response, key!("model"))?,
+                    created: doc.unsigned(response, key!("created_at"))?,
                 })?;
                 sink.event(Upstream::Start)
             }
             b"output_item.added" => {
-                let item = doc.get_object(root, "item")?;
-                let kind = match doc.str(item, "type")? {
+                let item = doc.get_object(root, key!("item"))?;
+                let kind = match doc.str(item, key!("type"))? {
                     Some("function_call") => None,
                     Some("message") => Some(ItemKind::Message),
                     Some("reasoning") => Some(ItemKind::Reasoning),
                     _ => return Ok(()),
                 };
                 if let Some(kind) = kind {
-                    let id = doc.str(item, "id")?;
+                    let id = doc.str(item, key!("id"))?;
                     return sink.event(Upstream::Item { kind, id });
                 }
                 sink.event(Upstream::Call(CallDelta {
                     call: CallRef {
-                        index: doc.unsigned(root, "output_index")?,
-                        item: doc.str(item, "id")?,
+                        index: doc.unsigned(root, key!("output_index"))?,
+                        item: doc.str(item, key!("id"))?,
                     },
                     opens: true,
-                    id: doc.str(item, "call_id")?,
-                    name: doc.str(item, "name")?,
+                    id: doc.str(item, key!("call_id"))?,
+                    name: doc.str(item, key!("name"))?,
                     arguments: None,
                     signature: None,
                 }))
@@ -90,20 +91,20 @@ pub(super) fn decode(
             // A call's finished item carries its whole arguments too: they
             // are the call's when neither a delta nor `arguments.done` came.
             b"output_item.done" => {
-                let item = doc.get_object(root, "item")?;
-                match doc.str(item, "type")? {
+                let item = doc.get_object(root, key!("item"))?;
+                match doc.str(item, key!("type"))? {
                     Some("function_call") => {}
                     Some("reasoning") => {
-                        let state = doc.str(item, "encrypted_content")?;
+                        let state = doc.str(item, key!("encrypted_content"))?;
                         return text(state, Upstream::ReasoningState, sink);
                     }
                     _ => return Ok(()),
                 }
-                match doc.str(item, "arguments")?.filter(|a| !a.is_empty()) {
+                match doc.str(item, key!("arguments"))?.filter(|a| !a.is_empty()) {
                     Some(arguments) => sink.event(Upstream::CallDone {
                         call: CallRef {
-                            index: doc.unsigned(root, "output_index")?,
-                            item: doc.str(item, "id")?,
+                            index: doc.unsigned(root, key!("output_index"))?,
+                            item: doc.str(item, key!("id"))?,
                         },
                         arguments,
                     }),
@@ -115,28 +116,28 @@ pub(super) fn decode(
                 opens: false,
                 id: None,
                 name: None,
-                arguments: doc.str(root, "delta")?,
+                arguments: doc.str(root, key!("delta"))?,
                 signature: None,
             })),
-            b"function_call_arguments.done" => match doc.str(root, "arguments")? {
+            b"function_call_arguments.done" => match doc.str(root, key!("arguments"))? {
                 Some(arguments) => sink.event(Upstream::CallDone {
                     call: call()?,
                     arguments,
                 }),
                 None => Ok(()),
             },
-            b"output_text.delta" => text(doc.str(root, "delta")?, Upstream::Text, sink),
-            b"refusal.delta" => text(doc.str(root, "delta")?, Upstream::Refusal, sink),
+            b"output_text.delta" => text(doc.str(root, key!("delta"))?, Upstream::Text, sink),
+            b"refusal.delta" => text(doc.str(root, key!("delta"))?, Upstream::Refusal, sink),
             b"reasoning_summary_text.delta" | b"reasoning_text.delta" => {
-                text(doc.str(root, "delta")?, Upstream::Reasoning, sink)
+                text(doc.str(root, key!("delta"))?, Upstream::Reasoning, sink)
             }
             b"completed" | b"incomplete" | b"failed" => {
-                let response = doc.get_object(root, "response")?;
-                usage(&doc, doc.get_object(response, "usage")?, sink)?;
+                let response = doc.get_object(root, key!("response"))?;
+                usage(&doc, doc.get_object(response, key!("usage"))?, sink)?;
                 match name {
                     b"completed" | b"incomplete" => {
-                        let details = doc.get_object(response, "incomplete_details")?;
-                        let reason = doc.str(details, "reason")?;
+                        let details = doc.get_object(response, key!("incomplete_details"))?;
+                        let reason = doc.str(details, key!("reason"))?;
                         let status = if name == b"completed" {
                             "completed"
                         } else {
@@ -146,11 +147,11 @@ pub(super) fn decode(
                         sink.event(Upstream::Finish(finish))?;
                     }
                     _ => {
-                        let error = doc.get_object(response, "error")?;
+                        let error = doc.get_object(response, key!("error"))?;
                         return sink.event(Upstream::Error(UpstreamError {
-                            message: doc.str(error, "message")?,
-                            error_type: doc.str(error, "type")?,
-                            code: doc.code(error, "code")?,
+                            message: doc.str(error, key!("message"))?,
+                            error_type: doc.str(error, key!("type"))?,
+                            code: doc.code(error, key!("code"))?,
                             raw: error.map_or("null", |at| doc.raw(at)),
                         }));
                     }
@@ -166,14 +167,14 @@ fn usage(doc: &Doc<'_>, at: Option<At>, sink: &mut impl Sink) -> Result<(), Erro
     let Some(usage) = at else {
         return Ok(());
     };
-    let details = doc.get_object(at, "input_tokens_details")?;
-    let output_details = doc.get_object(at, "output_tokens_details")?;
+    let details = doc.get_object(at, key!("input_tokens_details"))?;
+    let output_details = doc.get_object(at, key!("output_tokens_details"))?;
     let counts = ResponsesUsage {
-        input_tokens: doc.unsigned(at, "input_tokens")?,
-        output_tokens: doc.unsigned(at, "output_tokens")?,
-        total_tokens: doc.unsigned(at, "total_tokens")?,
-        cached_tokens: doc.unsigned(details, "cached_tokens")?,
-        reasoning_tokens: doc.unsigned(output_details, "reasoning_tokens")?,
+        input_tokens: doc.unsigned(at, key!("input_tokens"))?,
+        output_tokens: doc.unsigned(at, key!("output_tokens"))?,
+        total_tokens: doc.unsigned(at, key!("total_tokens"))?,
+        cached_tokens: doc.unsigned(details, key!("cached_tokens"))?,
+        reasoning_tokens: doc.unsigned(output_details, key!("reasoning_tokens"))?,
     };
     sink.event(Upstream::Usage {
         usage: counts.into(),

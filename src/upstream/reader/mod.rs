@@ -95,7 +95,7 @@ mod tests {
             TABLE
                 .names
                 .iter()
-                .all(|n| TABLE.known_id(n) == TABLE.id(n.as_bytes()))
+                .all(|n| TABLE.key(n).id == TABLE.id(n.as_bytes()))
         );
         ids.sort_unstable();
         ids.dedup();
@@ -114,11 +114,7 @@ mod tests {
                 "{stranger}"
             );
         }
-        assert_eq!(
-            TABLE.known_id("absent"),
-            super::names::SHARED,
-            "no member has it"
-        );
+        assert!(!TABLE.key("absent").is_known(), "no member has it");
         // The decoders' table: no two names share a slot.
         let decoders = &super::super::READ_BY_A_DECODER;
         for slots in &decoders.slots {
@@ -225,11 +221,21 @@ mod tests {
         let mut reader = EventReader::new(&Names::ALL);
         let doc = reader.read(doc).unwrap();
         let root = Some(doc.root().unwrap());
-        assert_eq!(doc.unsigned(doc.get(root, "a").unwrap(), "n"), Ok(Some(42)));
-        assert_eq!(doc.str(root, "s"), Ok(Some("p\"q")));
-        assert_eq!(doc.raw(doc.get(root, "s").unwrap().unwrap()), r#""p\"q""#);
-        assert_eq!(doc.str(root, "missing"), Ok(None));
-        assert!(doc.str(root, "a").is_err(), "an object is not a string");
+        let key = |name| Names::ALL.key(name);
+        assert_eq!(
+            doc.unsigned(doc.get(root, key("a")).unwrap(), key("n")),
+            Ok(Some(42))
+        );
+        assert_eq!(doc.str(root, key("s")), Ok(Some("p\"q")));
+        assert_eq!(
+            doc.raw(doc.get(root, key("s")).unwrap().unwrap()),
+            r#""p\"q""#
+        );
+        assert_eq!(doc.str(root, key("missing")), Ok(None));
+        assert!(
+            doc.str(root, key("a")).is_err(),
+            "an object is not a string"
+        );
     }
 
     /// A skipped member leaves no trace but in its object's raw text; the
@@ -240,9 +246,10 @@ mod tests {
         let mut reader = EventReader::new(&KEPT);
         let doc = reader.read(payload).unwrap();
         let root = doc.root().unwrap();
-        assert_eq!(doc.str(Some(root), "type"), Ok(Some("t")));
-        let u = doc.get_object(Some(root), "u").unwrap();
-        assert_eq!(doc.unsigned(u, "keep"), Ok(Some(1)));
+        let key = |name| KEPT.key(name);
+        assert_eq!(doc.str(Some(root), key("type")), Ok(Some("t")));
+        let u = doc.get_object(Some(root), key("u")).unwrap();
+        assert_eq!(doc.unsigned(u, key("keep")), Ok(Some(1)));
         assert!(doc.has_members(u.unwrap()).unwrap());
         assert_eq!(doc.raw(u.unwrap()), r#"{"keep": 1, "skip": "y"}"#);
         // `type`, `u` and the escaped name, which the table never sees.

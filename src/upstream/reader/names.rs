@@ -16,7 +16,7 @@ pub(crate) struct Names {
     pub(super) names: &'static [&'static str],
     /// The id of the name of each length and hash: [`NO_NAME`], a name's
     /// index plus one, or [`SHARED`].
-    pub(super) slots: [[u8; 64]; 32],
+    pub(super) slots: [[u8; 64]; SLOTTED],
     /// What mixes a name's bytes into its slot.
     seed: u32,
     /// Each name shorter than 16 bytes as two little-endian words, zero
@@ -26,6 +26,10 @@ pub(crate) struct Names {
     /// Every member is laid out, with no id: tests' readers.
     pub(super) all: bool,
 }
+
+/// Each name shorter than this has a slot; a longer one is looked for among
+/// the names one by one.
+const SLOTTED: usize = 32;
 
 /// A member name the table does not hold.
 pub(super) const NO_NAME: u8 = 0;
@@ -55,13 +59,13 @@ impl Names {
     }
 
     /// The slots of `names` under `seed`, and whether two names share one.
-    const fn slots(names: &[&str], seed: u32) -> ([[u8; 64]; 32], bool) {
-        let mut slots = [[NO_NAME; 64]; 32];
+    const fn slots(names: &[&str], seed: u32) -> ([[u8; 64]; SLOTTED], bool) {
+        let mut slots = [[NO_NAME; 64]; SLOTTED];
         let mut shared = false;
         let mut i = 0;
         while i < names.len() {
             let name = names[i].as_bytes();
-            if name.len() < 32 {
+            if name.len() < SLOTTED {
                 let slot = &mut slots[name.len()][Names::hash(name, seed)];
                 if *slot == NO_NAME {
                     *slot = i as u8 + 1;
@@ -98,7 +102,7 @@ impl Names {
     #[cfg(test)]
     pub(crate) const ALL: Names = Names {
         names: &[],
-        slots: [[NO_NAME; 64]; 32],
+        slots: [[NO_NAME; 64]; SLOTTED],
         seed: 1,
         words: [[0; 2]; SHARED as usize],
         all: true,
@@ -134,14 +138,23 @@ impl Names {
     /// decoded), or [`NO_NAME`].
     #[inline]
     pub(super) fn id(&self, name: &[u8]) -> u8 {
-        match self.slots.get(name.len()) {
-            Some(slots) => match slots[Names::hash(name, self.seed)] {
-                NO_NAME => NO_NAME,
-                SHARED => self.search(name),
-                id if same_bytes(self.names[usize::from(id - 1)].as_bytes(), name) => id,
-                _ => NO_NAME,
-            },
-            None => self.search(name),
+        match self.slot(name) {
+            NO_NAME => NO_NAME,
+            SHARED => self.search(name),
+            id if same_bytes(self.names[usize::from(id - 1)].as_bytes(), name) => id,
+            _ => NO_NAME,
+        }
+    }
+
+    /// What the slot of a name of these bytes holds: [`NO_NAME`],
+    /// [`SHARED`] (a name too long for a slot is looked for among all), or
+    /// the id of the one name there, which may not be this one.
+    #[inline(always)]
+    const fn slot(&self, name: &[u8]) -> u8 {
+        if name.len() < SLOTTED {
+            self.slots[name.len()][Names::hash(name, self.seed)]
+        } else {
+            SHARED
         }
     }
 
@@ -189,31 +202,65 @@ impl Names {
         Some((open + len + 2, id))
     }
 
-    /// The id of `key`, one of the names: no byte is compared unless its
-    /// slot is shared.
-    /// A key the table does not hold (a decoder's bug, which a debug
-    /// assertion catches) gets [`SHARED`], which no member has. Inlined into
-    /// each lookup, where the key is a constant the compiler may fold.
-    #[inline(always)]
-    pub(super) fn known_id(&self, key: &str) -> u8 {
-        let id = match self.slots.get(key.len()) {
-            Some(slots) => match slots[Names::hash(key.as_bytes(), self.seed)] {
-                SHARED => self.search(key.as_bytes()),
-                id => id,
-            },
-            None => self.search(key.as_bytes()),
+    /// The [`Key`] of `name`: its id when the table holds it. Made at
+    /// compile time by the decoders' [`key!`](crate::upstream::key), so
+    /// that their lookups compare ids worked out once.
+    pub(crate) const fn key<'k>(&self, name: &'k str) -> Key<'k> {
+        let bytes = name.as_bytes();
+        let id = match self.slot(bytes) {
+            SHARED => self.search(bytes),
+            id if id != NO_NAME && same_name(self.names[id as usize - 1].as_bytes(), bytes) => id,
+            _ => NO_NAME,
         };
-        if id == NO_NAME { SHARED } else { id }
+        Key {
+            name,
+            id: if id == NO_NAME { SHARED } else { id },
+        }
     }
 
     /// The id of `name` by a search through the names.
     #[cold]
-    fn search(&self, name: &[u8]) -> u8 {
-        self.names
-            .iter()
-            .position(|known| known.as_bytes() == name)
-            .map_or(NO_NAME, |i| i as u8 + 1)
+    const fn search(&self, name: &[u8]) -> u8 {
+        let mut i = 0;
+        while i < self.names.len() {
+            if same_name(self.names[i].as_bytes(), name) {
+                return i as u8 + 1;
+            }
+            i += 1;
+        }
+        NO_NAME
     }
+}
+
+/// A member name a decoder looks up, with its id in the reader's table.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Key<'k> {
+    pub(super) name: &'k str,
+    /// [`SHARED`] for a name the table lacks, which no member has.
+    pub(super) id: u8,
+}
+
+impl Key<'_> {
+    /// Whether the table holds the name, so that a member of this name is
+    /// laid out and can be found.
+    pub(crate) const fn is_known(&self) -> bool {
+        self.id != SHARED
+    }
+}
+
+/// Whether `a` and `b` are the same bytes, in a constant context.
+const fn same_name(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// The eight bytes of `input` from `at` as a little-endian word, if there.
