@@ -17,7 +17,10 @@
 //! (`naive-w4`, `naive-w4-fresh`, with the same suffixes); and for the
 //! same-format bound, the streams without calls relayed in their own
 //! format (`same-w4`, `same-w4-anthropic`) beside the SSE decode alone
-//! (`sse-w4`, `sse-w4-anthropic`). The repetitions default to 100.
+//! (`sse-w4`, `sse-w4-anthropic`); and every pair of a corpus and an
+//! output, calls forwarded (`pair-chat-anthropic`, `pair-responses-gemini`,
+//! ...: a corpus of `chat`, `anthropic` or `responses`, an output's name).
+//! The repetitions default to 100.
 
 use std::hint::black_box;
 
@@ -118,9 +121,33 @@ fn main() {
                 .map(|_| sse_decode_corpus(&mut decoder, black_box(&corpus)).0)
                 .sum()
         }
+        pair if pair.starts_with("pair-") => {
+            let (corpus, output) = pair_workload(pair);
+            let corpus = Corpus::load_format(corpus);
+            let mut relay = Relay::new(&corpus.keys)
+                .with_output(output)
+                .with_tool_calls(argstream::ToolCallMode::Forward);
+            (0..reps)
+                .map(|_| counted(relay_corpus(&mut relay, black_box(&corpus))))
+                .sum()
+        }
         other => panic!("unknown workload {other}"),
     };
     println!("{name} x{reps}: {total}, {events} upstream events");
+}
+
+/// The corpus and the output of a `pair-<corpus>-<output>` workload: a
+/// corpus of `chat`, `anthropic` or `responses`, an output format's name.
+fn pair_workload(name: &str) -> (Upstream, argstream::OutputFormat) {
+    let rest = &name["pair-".len()..];
+    let (corpus, output) = rest.split_once('-').expect("pair-<corpus>-<output>");
+    let corpus = match corpus {
+        "chat" => Upstream::Chat,
+        "anthropic" => Upstream::Anthropic,
+        "responses" => Upstream::Responses,
+        other => panic!("unknown corpus {other}"),
+    };
+    (corpus, output.parse().expect("an output format"))
 }
 
 /// The corpus a `w4` workload relays.
