@@ -7,9 +7,9 @@
 #   scan_vs_serde: a byte n, n % 16 plan bytes, the document
 #   sse_split:     a limit byte, n and n % 16 bytes of plan A, m and m % 16
 #                  bytes of plan B, the stream
-#   scan_structured, relay_split: bytes that `arbitrary` reads as a
-#                  generated case; the documents and streams serve as varied
-#                  starting bytes.
+#   scan_structured, relay_split, capi_relay: bytes that `arbitrary` reads
+#                  as a generated case; the documents and streams serve as
+#                  varied starting bytes.
 #   reader_vs_serde: one event's data, as it is: the documents below, and
 #                  the events of the recorded streams under
 #                  $ARGSTREAM_TESTDATA/streams/ (default ../shared/data from
@@ -76,6 +76,7 @@ for doc in "${json[@]}"; do
   seed scan_vs_serde '\x03\x02\x05\x03' "$doc" # 2, 5, 3, ...
   seed scan_structured '' "$doc"
   seed reader_vs_serde '' "$doc"
+  seed capi_relay '' "$doc"
 done
 
 # Event streams aimed at the WHATWG rules.
@@ -104,12 +105,13 @@ for stream in "${sse[@]}"; do
   seed sse_split '\x08\x01\x03\x02\x02\x07' "$stream" # limit 8; 3s vs 2,7s
   seed sse_split '\x00\x00\x01\x01' "$stream"   # limit 0
   seed relay_split '' "$stream"
+  seed capi_relay '' "$stream"
 done
 
 # The bundled Gemini and Bedrock examples as starting bytes: Bedrock's
 # binary frames for the frame decoder's differential target and the relay.
 for example in ../examples/data/voice_agent_gemini.sse ../examples/data/voice_agent_bedrock.eventstream; do
-  for target in relay_split eventstream_vs_smithy; do
+  for target in relay_split eventstream_vs_smithy capi_relay; do
     mkdir -p "corpus/$target"
     cp "$example" "corpus/$target/seed-$(sha1sum "$example" | cut -c1-16)"
   done
