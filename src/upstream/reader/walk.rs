@@ -39,23 +39,29 @@ pub(super) struct Node {
     pub(super) decoded_end: u32,
 }
 
-/// An open bracket: its node, or [`SKIPPED`] for one inside a skipped value.
+/// An open bracket: its node, or [`SKIPPED`] for one walked without a
+/// layout.
 #[derive(Clone, Copy, Debug)]
 struct Open {
     node: u32,
     object: bool,
 }
 
-/// The node of a container that is skipped, not laid out.
+/// The node of a container that is walked without a layout.
 const SKIPPED: u32 = u32::MAX;
+
+/// A member's name read: where its value starts, to be read as the walk
+/// reads its value; or, its value walked already without a layout (no
+/// decoder reads it), the index past that value.
+enum Member {
+    Read(usize),
+    Skipped(usize),
+}
 
 /// The nodes and open brackets a reader makes room for at its first event:
 /// a chat chunk lays out some 30 nodes, nested four deep.
 const NODES_AT_FIRST: usize = 64;
 const OPEN_AT_FIRST: usize = 16;
-
-/// The walk's `skip_from` while no value is skipped.
-const NOT_SKIPPING: usize = usize::MAX;
 
 /// Reads payloads with buffers that are reused.
 #[derive(Debug)]
@@ -116,10 +122,7 @@ impl EventReader {
         })
     }
 
-    /// The pass: a value, then what may follow it (a comma, a closing
-    /// bracket, the end), then a member's name when a comma in an object
-    /// calls for one, each in the order JSON has them, with no state to
-    /// dispatch on between them.
+    /// The pass: the root value, then nothing but space.
     fn walk(&mut self, input: &[u8]) -> Result<(), Error> {
         if u32::try_from(input.len()).is_err() {
             // Positions are kept in 32 bits; no event is 4 GiB.
@@ -134,21 +137,35 @@ impl EventReader {
             self.nodes.reserve(NODES_AT_FIRST);
             self.open.reserve(OPEN_AT_FIRST);
         }
+        let end = self.value::<true>(input, skip_space(input, 0))?;
+        let end = skip_space(input, end);
+        if end == input.len() {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorKind::TrailingContent, end as u64))
+        }
+    }
+
+    /// The value at `pos` and everything in it, checked: returns the index
+    /// just past it. Each value, then what may follow it (a comma, a
+    /// closing bracket, the value's end), then a member's name when a comma
+    /// in an object calls for one, in the order JSON has them, with no
+    /// state to dispatch on between them. With `LAY_OUT`, the value is laid
+    /// out, and so are its members whose names the table holds; the others'
+    /// values are walked without it, as is everything in them.
+    fn value<const LAY_OUT: bool>(&mut self, input: &[u8], mut pos: usize) -> Result<usize, Error> {
         let fail = |kind, at: usize| Err(Error::new(kind, at as u64));
-        let mut pos = skip_space(input, 0);
-        // While a member's value is skipped: how many brackets were open
-        // when it began. Nothing inside it is laid out.
-        let mut skip_from = NOT_SKIPPING;
+        // The brackets open around the value, which its end closes again.
+        let around = self.open.len();
         'value: loop {
             // A value starts at `pos`.
-            let keep = skip_from == NOT_SKIPPING;
             let Some(&b) = input.get(pos) else {
                 return fail(ErrorKind::Truncated, pos);
             };
             pos = match b {
                 b'"' => {
                     let (end, escaped) = lex_string(input, pos)?;
-                    if keep {
+                    if LAY_OUT {
                         self.push_string(input, pos, end, escaped)?;
                     }
                     end
@@ -158,7 +175,7 @@ impl EventReader {
                         return fail(ErrorKind::TooDeep, pos);
                     }
                     let object = b == b'{';
-                    let node = if keep {
+                    let node = if LAY_OUT {
                         let kind = if object { Kind::Object } else { Kind::Array };
                         self.push(kind, pos, pos + 1);
                         (self.nodes.len() - 1) as u32
@@ -169,10 +186,13 @@ impl EventReader {
                     let inner = skip_space(input, pos + 1);
                     match (object, input.get(inner)) {
                         (true, Some(b'}')) | (false, Some(b']')) => self.close(inner),
-                        (true, _) => {
-                            pos = self.name(input, inner, keep, &mut skip_from)?;
-                            continue 'value;
-                        }
+                        (true, _) => match self.member::<LAY_OUT>(input, inner)? {
+                            Member::Read(value) => {
+                                pos = value;
+                                continue 'value;
+                            }
+                            Member::Skipped(end) => end,
+                        },
                         (false, _) => {
                             pos = inner;
                             continue 'value;
@@ -186,39 +206,40 @@ impl EventReader {
                         Read::Exhausted(_) => return fail(ErrorKind::Truncated, input.len()),
                         Read::Invalid(at) => return fail(ErrorKind::InvalidNumber, at),
                     };
-                    if keep {
+                    if LAY_OUT {
                         self.push(Kind::Number, pos, end);
                     }
                     end
                 }
-                b't' => self.literal(input, pos, b"true", Kind::True, keep)?,
-                b'f' => self.literal(input, pos, b"false", Kind::False, keep)?,
-                b'n' => self.literal(input, pos, b"null", Kind::Null, keep)?,
+                b't' => self.literal::<LAY_OUT>(input, pos, b"true", Kind::True)?,
+                b'f' => self.literal::<LAY_OUT>(input, pos, b"false", Kind::False)?,
+                b'n' => self.literal::<LAY_OUT>(input, pos, b"null", Kind::Null)?,
                 _ => return fail(ErrorKind::UnexpectedByte, pos),
             };
             // A value ended just before `pos`: what follows it.
             loop {
-                if skip_from == self.open.len() {
-                    // The skipped value ended here.
-                    skip_from = NOT_SKIPPING;
+                if self.open.len() == around {
+                    // The walk's own value ended.
+                    return Ok(pos);
                 }
-                pos = skip_space(input, pos);
                 let Some(&top) = self.open.last() else {
-                    if pos == input.len() {
-                        return Ok(());
-                    }
-                    return fail(ErrorKind::TrailingContent, pos);
+                    return Ok(pos);
                 };
+                pos = skip_space(input, pos);
                 match input.get(pos) {
                     Some(b',') => {
                         let next = skip_space(input, pos + 1);
-                        pos = if top.object {
-                            let keep = skip_from == NOT_SKIPPING;
-                            self.name(input, next, keep, &mut skip_from)?
-                        } else {
-                            next
-                        };
-                        continue 'value;
+                        if !top.object {
+                            pos = next;
+                            continue 'value;
+                        }
+                        match self.member::<LAY_OUT>(input, next)? {
+                            Member::Read(value) => {
+                                pos = value;
+                                continue 'value;
+                            }
+                            Member::Skipped(end) => pos = end,
+                        }
                     }
                     Some(b'}') if top.object => pos = self.close(pos),
                     Some(b']') if !top.object => pos = self.close(pos),
@@ -229,77 +250,74 @@ impl EventReader {
         }
     }
 
-    /// A member's name at `pos`, its colon and the space after: returns
-    /// where its value starts. With `keep`, a name the table holds is laid
-    /// out; any other has its value skipped, which `skip_from` records.
+    /// A member's name at `pos`, its colon and the space after. With
+    /// `LAY_OUT`, a name the table holds is laid out, and the member's value
+    /// is to be read where it starts; any other member's value is walked
+    /// here without a layout.
     #[inline(always)]
-    fn name(
-        &mut self,
-        input: &[u8],
-        pos: usize,
-        keep: bool,
-        skip_from: &mut usize,
-    ) -> Result<usize, Error> {
+    fn member<const LAY_OUT: bool>(&mut self, input: &[u8], pos: usize) -> Result<Member, Error> {
         match input.get(pos) {
             Some(b'"') => {}
             Some(_) => return Err(Error::new(ErrorKind::UnexpectedByte, pos as u64)),
             None => return Err(Error::new(ErrorKind::Truncated, pos as u64)),
         }
-        let short = if keep {
+        let short = if LAY_OUT {
             self.wanted.short_name(input, pos)
         } else {
             None
         };
-        let end = if let Some((end, id)) = short {
-            self.plain_name(pos, end, id, skip_from);
-            end
-        } else {
-            self.long_name(input, pos, keep, skip_from)?
+        let (end, read) = match short {
+            Some((end, id)) => (end, self.plain_name(pos, end, id)),
+            None => self.long_name::<LAY_OUT>(input, pos)?,
         };
         let colon = skip_space(input, end);
-        match input.get(colon) {
-            Some(b':') => Ok(skip_space(input, colon + 1)),
-            Some(_) => Err(Error::new(ErrorKind::UnexpectedByte, colon as u64)),
-            None => Err(Error::new(ErrorKind::Truncated, colon as u64)),
+        let value = match input.get(colon) {
+            Some(b':') => skip_space(input, colon + 1),
+            Some(_) => return Err(Error::new(ErrorKind::UnexpectedByte, colon as u64)),
+            None => return Err(Error::new(ErrorKind::Truncated, colon as u64)),
+        };
+        if read {
+            Ok(Member::Read(value))
+        } else {
+            self.value::<false>(input, value).map(Member::Skipped)
         }
     }
 
     /// A name [`Names::short_name`] does not take (longer, escaped, past
-    /// ASCII, or inside a skipped value), through the lexer: returns the
-    /// index past its closing quote.
-    fn long_name(
+    /// ASCII, or inside a value walked without a layout), through the
+    /// lexer: returns the index past its closing quote, and whether the
+    /// member's value is to be read.
+    fn long_name<const LAY_OUT: bool>(
         &mut self,
         input: &[u8],
         pos: usize,
-        keep: bool,
-        skip_from: &mut usize,
-    ) -> Result<usize, Error> {
+    ) -> Result<(usize, bool), Error> {
         let (end, escaped) = lex_string(input, pos)?;
-        if keep {
-            if escaped {
-                self.push_string(input, pos, end, true)?;
-                self.name_last_decoded();
-            } else {
-                let id = self.wanted.id(&input[pos + 1..end - 1]);
-                self.plain_name(pos, end, id, skip_from);
-            }
+        if !LAY_OUT {
+            return Ok((end, true));
         }
-        Ok(end)
+        if escaped {
+            self.push_string(input, pos, end, true)?;
+            self.name_last_decoded();
+            return Ok((end, true));
+        }
+        let id = self.wanted.id(&input[pos + 1..end - 1]);
+        Ok((end, self.plain_name(pos, end, id)))
     }
 
     /// Lays out the name from its quote at `pos` to just past its closing
-    /// quote at `end`, with its `id`; or, when the table has no such name,
-    /// records in `skip_from` that its value is skipped.
+    /// quote at `end`, with its `id`, when the table holds it: returns
+    /// whether it does, so that its value is read.
     #[inline(always)]
-    fn plain_name(&mut self, pos: usize, end: usize, id: u8, skip_from: &mut usize) {
-        if id != NO_NAME || self.wanted.all {
-            self.push(Kind::String, pos, end);
-            if let Some(node) = self.nodes.last_mut() {
-                node.name = id;
-            }
-        } else {
-            *skip_from = self.open.len();
+    fn plain_name(&mut self, pos: usize, end: usize, id: u8) -> bool {
+        if id == NO_NAME && !self.wanted.all {
+            return false;
         }
+        self.push(Kind::String, pos, end);
+        if let Some(node) = self.nodes.last_mut() {
+            node.name = id;
+        }
+        true
     }
 
     fn push(&mut self, kind: Kind, start: usize, end: usize) {
@@ -376,13 +394,12 @@ impl EventReader {
         Ok(())
     }
 
-    fn literal(
+    fn literal<const LAY_OUT: bool>(
         &mut self,
         input: &[u8],
         at: usize,
         word: &[u8],
         kind: Kind,
-        keep: bool,
     ) -> Result<usize, Error> {
         for (i, &want) in word.iter().enumerate() {
             match input.get(at + i) {
@@ -391,7 +408,7 @@ impl EventReader {
                 None => return Err(Error::new(ErrorKind::Truncated, input.len() as u64)),
             }
         }
-        if keep {
+        if LAY_OUT {
             self.push(kind, at, at + word.len());
         }
         Ok(at + word.len())
