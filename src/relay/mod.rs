@@ -675,7 +675,7 @@ impl Relay {
                     event.data_offset() + error.offset(),
                 ),
             })?;
-        if state.renderer.format().outgrown() && state.stream.phase != Phase::Ended {
+        if state.renderer.outgrown() && state.stream.phase != Phase::Ended {
             state.outgrown();
             return Err(Error::new(ErrorKind::ResponseTooLarge, event.offset()));
         }
@@ -713,11 +713,11 @@ impl Sink for State {
             Upstream::Response { id, model, created } => {
                 self.renderer.response(id, model, created);
             }
-            Upstream::Start => self.renderer.format().start(),
+            Upstream::Start => self.renderer.start(),
             Upstream::Verbatim { forwardable, .. } => {
                 if self.stream.phase == Phase::Rewrite
                     && self.stream.same
-                    && self.renderer.format().may_forward(forwardable)
+                    && self.renderer.may_forward(forwardable)
                 {
                     self.stream.phase = Phase::Verbatim(forwardable);
                 }
@@ -807,7 +807,7 @@ impl State {
         if index == 0 {
             return Some(0);
         }
-        if !self.renderer.format().has_choices() {
+        if !self.renderer.has_choices() {
             return None;
         }
         let used = 1 + self.stream.others;
@@ -832,15 +832,15 @@ impl State {
                 }
                 self.escaped.clear();
                 write_escaped(&mut self.escaped, text);
-                let renderer = self.renderer.format();
+                let renderer = &mut self.renderer;
                 match event {
                     Upstream::Text(_) => renderer.text(index, &self.escaped),
                     Upstream::Reasoning(_) => renderer.reasoning(index, &self.escaped),
                     _ => renderer.refusal(index, &self.escaped),
                 }
             }
-            Upstream::ReasoningState(state) => self.renderer.format().reasoning_state(state),
-            Upstream::Item { kind, id } => self.renderer.format().item(kind, id),
+            Upstream::ReasoningState(state) => self.renderer.reasoning_state(state),
+            Upstream::Item { kind, id } => self.renderer.item(kind, id),
             Upstream::Call(delta) => self.call(at, &delta)?,
             Upstream::CallError { call, error } => {
                 let choice = part(&mut self.choices, &mut self.summary, at);
@@ -904,7 +904,7 @@ impl State {
                     unforwardable(&mut self.stream.phase);
                 }
                 let call = &choice.summaries[slot];
-                let renderer = self.renderer.format();
+                let renderer = &mut self.renderer;
                 if !choice.calls.announce(slot) {
                     let start = CallStart {
                         ordinal: call.index,
@@ -947,7 +947,7 @@ impl State {
         if taken {
             self.stream.stream_arguments += fragment.len();
         }
-        let renderer = self.renderer.format();
+        let renderer = &mut self.renderer;
         let forward = options.mode == ToolCallMode::Forward;
         if taken && forward && !fragment.is_empty() {
             renderer.call_arguments(choice.index, call.index, fragment);
@@ -972,7 +972,7 @@ impl State {
         set_text(&mut self.summary.usage, &mut self.spare_strings, raw);
         let merged = self.stream.usage.get_or_insert_default();
         merged.update(usage);
-        self.renderer.format().usage(merged);
+        self.renderer.usage(merged);
     }
 
     /// Writes what this upstream event brought before the error, then the
@@ -1002,13 +1002,13 @@ impl State {
         match self.stream.phase {
             Phase::Verbatim(forwardable) => {
                 let by_reference = self.by_reference && self.holds(payload);
-                self.renderer.format().flush(Some(Verbatim {
+                self.renderer.flush(Some(Verbatim {
                     payload,
                     by_reference,
                     forwardable,
                 }));
             }
-            Phase::Rewrite => self.renderer.format().flush(None),
+            Phase::Rewrite => self.renderer.flush(None),
             Phase::Finishing => {
                 self.finish_calls();
                 self.write_end();

@@ -296,6 +296,26 @@ macro_rules! each {
     };
 }
 
+/// Methods of [`Renderer`] that call the same [`Render`] method of whichever
+/// renderer it is, each match arm a direct call the compiler may inline.
+macro_rules! forward {
+    () => {};
+    (fn $name:ident(&mut self $(, $arg:ident: $ty:ty)*) $(-> $ret:ty)?; $($rest:tt)*) => {
+        #[inline]
+        pub(super) fn $name(&mut self $(, $arg: $ty)*) $(-> $ret)? {
+            each!(self, r => r.$name($($arg),*))
+        }
+        forward!($($rest)*);
+    };
+    (fn $name:ident(&self $(, $arg:ident: $ty:ty)*) $(-> $ret:ty)?; $($rest:tt)*) => {
+        #[inline]
+        pub(super) fn $name(&self $(, $arg: $ty)*) $(-> $ret)? {
+            each!(self, r => r.$name($($arg),*))
+        }
+        forward!($($rest)*);
+    };
+}
+
 impl Renderer {
     /// The renderer for `output`; [`OutputFormat::Same`] starts as chat until the
     /// upstream format is known.
@@ -318,10 +338,23 @@ impl Renderer {
         }
     }
 
-    /// The format's renderer, for the events that go to it as they are.
-    #[inline]
-    pub(super) fn format(&mut self) -> &mut dyn Render {
-        each!(self, r => r)
+    forward! {
+        fn has_choices(&self) -> bool;
+        fn start(&mut self);
+        fn text(&mut self, choice: u32, text: &[u8]);
+        fn value(&mut self, choice: u32, span: &[u8]);
+        fn reasoning(&mut self, choice: u32, text: &[u8]);
+        fn reasoning_state(&mut self, state: &str);
+        fn item(&mut self, kind: ItemKind, id: Option<&str>);
+        fn refusal(&mut self, choice: u32, text: &[u8]);
+        fn call_start(&mut self, choice: u32, call: &CallStart<'_>);
+        fn call_signature(&mut self, choice: u32, ordinal: u32, signature: &str);
+        fn call_arguments(&mut self, choice: u32, ordinal: u32, fragment: &str);
+        fn call_end(&mut self, choice: u32, ordinal: u32, arguments: &str);
+        fn usage(&mut self, usage: &Usage);
+        fn may_forward(&self, forwardable: Forwardable) -> bool;
+        fn flush(&mut self, verbatim: Option<Verbatim<'_>>);
+        fn outgrown(&self) -> bool;
     }
 
     /// Becomes the renderer of `output` (not [`OutputFormat::Same`]), keeping the
