@@ -31,8 +31,6 @@
 //! `message_stop`. A refusal is text, as Anthropic has no refusal block. An
 //! error is `event: error` with `{"type":"error","error":{"type":…,"message":…}}`.
 
-use std::io::Write as _;
-
 use super::{
     Base, CallStart, Emptied, End, Failure, Render, Verbatim, write_json_string, write_number,
 };
@@ -147,17 +145,15 @@ impl Anthropic {
     fn write_usage(&mut self) {
         let frame = &mut self.base.frame;
         let usage = self.usage.anthropic();
-        let _ = write!(
-            frame,
-            r#"{{"input_tokens":{},"output_tokens":{}"#,
-            usage.input_tokens.unwrap_or(0),
-            usage.output_tokens.unwrap_or(0)
-        );
+        let input = usage.input_tokens.unwrap_or(0);
+        write_number(frame, br#"{"input_tokens":"#, input, b"");
+        let output = usage.output_tokens.unwrap_or(0);
+        write_number(frame, br#","output_tokens":"#, output, b"");
         if let Some(read) = usage.cache_read_input_tokens {
-            let _ = write!(frame, r#","cache_read_input_tokens":{read}"#);
+            write_number(frame, br#","cache_read_input_tokens":"#, read, b"");
         }
         if let Some(created) = usage.cache_creation_input_tokens {
-            let _ = write!(frame, r#","cache_creation_input_tokens":{created}"#);
+            write_number(frame, br#","cache_creation_input_tokens":"#, created, b"");
         }
         frame.push(b'}');
     }
@@ -170,9 +166,11 @@ impl Anthropic {
         self.next += 1;
         let frame = &mut self.base.frame;
         frame.clear();
-        let _ = write!(
+        write_number(
             frame,
-            r#"{{"type":"content_block_start","index":{index},"content_block":"#
+            br#"{"type":"content_block_start","index":"#,
+            index.into(),
+            br#","content_block":"#,
         );
         index
     }

@@ -199,7 +199,7 @@ impl Chat {
             head.extend_from_slice(br#"{"id":"#);
             write_json_string(head, super::or_no_id(&base.id));
             head.extend_from_slice(br#","object":"chat.completion.chunk","created":"#);
-            let _ = write!(head, "{}", base.created());
+            write_number(head, b"", base.created(), b"");
             head.extend_from_slice(br#","model":"#);
             write_json_string(head, &base.model);
             head.extend_from_slice(br#","choices":["#);
@@ -434,24 +434,28 @@ impl Render for Chat {
             let usage = usage.chat();
             let mut json = std::mem::take(&mut self.choices[0].text);
             json.clear();
-            let _ = write!(
-                json,
-                r#"{{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{}"#,
-                usage.prompt_tokens.unwrap_or(0),
-                usage.completion_tokens.unwrap_or(0),
-                usage.total_tokens.unwrap_or(0)
+            let count = |n: Option<u64>| n.unwrap_or(0);
+            write_number(
+                &mut json,
+                br#"{"prompt_tokens":"#,
+                count(usage.prompt_tokens),
+                b"",
+            );
+            let completion = count(usage.completion_tokens);
+            write_number(&mut json, br#","completion_tokens":"#, completion, b"");
+            write_number(
+                &mut json,
+                br#","total_tokens":"#,
+                count(usage.total_tokens),
+                b"",
             );
             if let Some(cached) = usage.cached_tokens {
-                let _ = write!(
-                    json,
-                    r#","prompt_tokens_details":{{"cached_tokens":{cached}}}"#
-                );
+                let details = br#","prompt_tokens_details":{"cached_tokens":"#;
+                write_number(&mut json, details, cached, b"}");
             }
             if let Some(reasoning) = usage.reasoning_tokens {
-                let _ = write!(
-                    json,
-                    r#","completion_tokens_details":{{"reasoning_tokens":{reasoning}}}"#
-                );
+                let details = br#","completion_tokens_details":{"reasoning_tokens":"#;
+                write_number(&mut json, details, reasoning, b"}");
             }
             json.push(b'}');
             self.usage_chunk(&json);

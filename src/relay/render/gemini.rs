@@ -53,7 +53,9 @@
 
 use std::io::Write as _;
 
-use super::{Base, CallStart, Emptied, End, Failure, Render, Verbatim, write_json_string};
+use super::{
+    Base, CallStart, Emptied, End, Failure, Render, Verbatim, write_json_string, write_number,
+};
 use crate::neutral::Usage;
 use crate::scan::DEFAULT_MAX_DEPTH;
 use crate::sse::{LineEnding, SseEncoder};
@@ -262,18 +264,23 @@ impl Gemini {
         frame.extend_from_slice(br#","index":0}]"#);
         if let Some(usage) = self.usage.filter(|_| finish.is_some()) {
             let usage = usage.gemini();
-            let _ = write!(
+            let count = |n: Option<u64>| n.unwrap_or(0);
+            let prompt = count(usage.prompt_token_count);
+            write_number(
                 frame,
-                r#","usageMetadata":{{"promptTokenCount":{},"candidatesTokenCount":{},"totalTokenCount":{}"#,
-                usage.prompt_token_count.unwrap_or(0),
-                usage.candidates_token_count.unwrap_or(0),
-                usage.total_token_count.unwrap_or(0)
+                br#","usageMetadata":{"promptTokenCount":"#,
+                prompt,
+                b"",
             );
+            let candidates = count(usage.candidates_token_count);
+            write_number(frame, br#","candidatesTokenCount":"#, candidates, b"");
+            let total = count(usage.total_token_count);
+            write_number(frame, br#","totalTokenCount":"#, total, b"");
             if let Some(cached) = usage.cached_content_token_count {
-                let _ = write!(frame, r#","cachedContentTokenCount":{cached}"#);
+                write_number(frame, br#","cachedContentTokenCount":"#, cached, b"");
             }
             if let Some(reasoning) = usage.thoughts_token_count {
-                let _ = write!(frame, r#","thoughtsTokenCount":{reasoning}"#);
+                write_number(frame, br#","thoughtsTokenCount":"#, reasoning, b"");
             }
             frame.push(b'}');
         }

@@ -218,9 +218,11 @@ impl Responses {
         let frame = &mut self.base.frame;
         frame.extend_from_slice(br#"{"id":"#);
         write_json_string(frame, &self.id);
-        let _ = write!(
+        write_number(
             frame,
-            r#","object":"response","created_at":{created},"status":""#
+            br#","object":"response","created_at":"#,
+            created,
+            br#","status":""#,
         );
         frame.extend_from_slice(status);
         frame.extend_from_slice(br#"","error":"#);
@@ -261,15 +263,19 @@ impl Responses {
         );
         if let Some(usage) = self.usage.filter(|_| status != b"in_progress") {
             let usage = usage.responses();
-            let _ = write!(
-                frame,
-                r#"{{"input_tokens":{},"input_tokens_details":{{"cached_tokens":{},"cache_write_tokens":0}},"output_tokens":{},"output_tokens_details":{{"reasoning_tokens":{}}},"total_tokens":{}}}"#,
-                usage.input_tokens.unwrap_or(0),
-                usage.cached_tokens.unwrap_or(0),
-                usage.output_tokens.unwrap_or(0),
-                usage.reasoning_tokens.unwrap_or(0),
-                usage.total_tokens.unwrap_or(0)
-            );
+            let count = |n: Option<u64>| n.unwrap_or(0);
+            let input = count(usage.input_tokens);
+            write_number(frame, br#"{"input_tokens":"#, input, b"");
+            let cached = count(usage.cached_tokens);
+            let details = br#","input_tokens_details":{"cached_tokens":"#;
+            write_number(frame, details, cached, br#","cache_write_tokens":0}"#);
+            let output = count(usage.output_tokens);
+            write_number(frame, br#","output_tokens":"#, output, b"");
+            let reasoning = count(usage.reasoning_tokens);
+            let details = br#","output_tokens_details":{"reasoning_tokens":"#;
+            write_number(frame, details, reasoning, b"}");
+            let total = count(usage.total_tokens);
+            write_number(frame, br#","total_tokens":"#, total, b"}");
         } else {
             frame.extend_from_slice(b"null");
         }
