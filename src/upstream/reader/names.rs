@@ -5,23 +5,23 @@ use crate::scan::plain::not_plain;
 
 /// The member names a reader lays out, as a table built at compile time
 /// that names each of them by a small number, its id, for a few
-/// instructions: a slot per name length (below 32) and hash of its first,
-/// second and last bytes, checked against the name itself. A member whose name is
-/// in the table is laid out with its id, so that a lookup compares ids, not
-/// bytes; any other member's value is skipped. Two names that share a slot
-/// are told apart by comparing their bytes; a name 32 bytes long or more
-/// is looked for among the names one by one.
+/// instructions: a slot per name length (below 32) and hash of its words
+/// (a name of fewer than 16 bytes read whole in two, a longer one's first
+/// and last eight bytes), checked against the name itself. A member whose
+/// name is in the table is laid out with its id, so that a lookup compares
+/// ids, not bytes; any other member's value is skipped. Two names that
+/// share a slot are told apart by comparing their bytes; a name 32 bytes
+/// long or more is looked for among the names one by one.
 #[derive(Debug)]
 pub(crate) struct Names {
     pub(super) names: &'static [&'static str],
-    /// The id of the name of each length and hash: [`NO_NAME`], a name's
-    /// index plus one, or [`SHARED`].
-    pub(super) slots: [[u8; 64]; SLOTTED],
-    /// What mixes a name's bytes into its slot.
-    seed: u32,
-    /// Each name shorter than 16 bytes as two little-endian words, zero
-    /// past its end: a name read whole in the walk's words is checked
-    /// against it in two comparisons.
+    /// The id of the name of each length and hash, at `len << 6 | hash`:
+    /// [`NO_NAME`], a name's index plus one, or [`SHARED`].
+    pub(super) slots: [u8; SLOTTED << 6],
+    /// What mixes a name's words into its slot: an odd multiplier.
+    seed: u64,
+    /// Each name's [`words`]: a name shorter than 16 bytes read whole in
+    /// the walk's words is checked against them in two comparisons.
     words: [[u64; 2]; SHARED as usize],
     /// Every member is laid out, with no id: tests' readers.
     pub(super) all: bool,
@@ -36,37 +36,49 @@ pub(super) const NO_NAME: u8 = 0;
 /// A slot that two names or more share.
 pub(super) const SHARED: u8 = u8::MAX;
 
+/// The seeds tried: the odd multiples of the first, itself odd, which
+/// spread over all 64 bits (close multipliers would hash alike).
+const FIRST_SEED: u64 = 0x9E37_79B9_7F4A_7C15;
+const SEEDS: u64 = 1024;
+
 impl Names {
-    /// The table of `names` (fewer than 255), with the first hash seed
-    /// from 1 to 255 under which no two names share a slot, if one does
-    /// (a test holds the decoders' table to that).
+    /// The table of `names` (fewer than 255), with the first seed under
+    /// which no two names share a slot, if one does (a test holds the
+    /// decoders' table to that).
     pub(crate) const fn of(names: &'static [&'static str]) -> Names {
         assert!(names.len() < SHARED as usize, "ids are bytes");
-        let mut seed = 1;
+        let mut tried = 0;
         loop {
+            let seed = FIRST_SEED.wrapping_mul(2 * tried + 1);
             let (slots, shared) = Names::slots(names, seed);
-            if !shared || seed == 255 {
+            tried += 1;
+            if !shared || tried == SEEDS {
+                let mut words = [[0; 2]; SHARED as usize];
+                let mut i = 0;
+                while i < names.len() {
+                    words[i] = words_of(names[i].as_bytes());
+                    i += 1;
+                }
                 return Names {
                     names,
                     slots,
                     seed,
-                    words: Names::words(names),
+                    words,
                     all: false,
                 };
             }
-            seed += 1;
         }
     }
 
     /// The slots of `names` under `seed`, and whether two names share one.
-    const fn slots(names: &[&str], seed: u32) -> ([[u8; 64]; SLOTTED], bool) {
-        let mut slots = [[NO_NAME; 64]; SLOTTED];
+    const fn slots(names: &[&str], seed: u64) -> ([u8; SLOTTED << 6], bool) {
+        let mut slots = [NO_NAME; SLOTTED << 6];
         let mut shared = false;
         let mut i = 0;
         while i < names.len() {
             let name = names[i].as_bytes();
             if name.len() < SLOTTED {
-                let slot = &mut slots[name.len()][Names::hash(name, seed)];
+                let slot = &mut slots[slot_of(name.len(), words_of(name), seed)];
                 if *slot == NO_NAME {
                     *slot = i as u8 + 1;
                 } else {
@@ -79,60 +91,15 @@ impl Names {
         (slots, shared)
     }
 
-    /// The words of each name shorter than 16 bytes.
-    const fn words(names: &[&str]) -> [[u64; 2]; SHARED as usize] {
-        let mut words = [[0; 2]; SHARED as usize];
-        let mut i = 0;
-        while i < names.len() {
-            let name = names[i].as_bytes();
-            if name.len() < 16 {
-                let mut at = 0;
-                while at < name.len() {
-                    words[i][at / 8] |= (name[at] as u64) << (8 * (at % 8));
-                    at += 1;
-                }
-            }
-            i += 1;
-        }
-        words
-    }
-
-    /// Every name: a reader that lays everything out (its list is empty, so
-    /// that lookups by any name pass the debug check).
+    /// Every name: a reader that lays everything out.
     #[cfg(test)]
     pub(crate) const ALL: Names = Names {
         names: &[],
-        slots: [[NO_NAME; 64]; SLOTTED],
-        seed: 1,
+        slots: [NO_NAME; SLOTTED << 6],
+        seed: FIRST_SEED,
         words: [[0; 2]; SHARED as usize],
         all: true,
     };
-
-    /// A name's slot among those of its length: its first, second and last
-    /// bytes, mixed by `seed`, for three bytes or more; its first byte for
-    /// one or two (as [`Names::short_name`] mixes them too).
-    #[inline(always)]
-    const fn hash(name: &[u8], seed: u32) -> usize {
-        match name {
-            [] => 0,
-            [first, second, .., last] => Names::mix(name.len(), *first, *second, *last, seed),
-            [first, ..] => Names::mix(name.len(), *first, 0, 0, seed),
-        }
-    }
-
-    /// The one hash of a name, from its length and its first, second and
-    /// last bytes: [`Names::hash`] takes them from a slice, the walk's
-    /// [`Names::short_name`] from the words it read the name in. The
-    /// second and last bytes count from three bytes on.
-    #[inline(always)]
-    const fn mix(len: usize, first: u8, second: u8, last: u8, seed: u32) -> usize {
-        let mix = match len {
-            0 => 0,
-            1 | 2 => first as u32,
-            _ => (first as u32) + (second as u32).wrapping_mul(seed) + (last as u32) * 3,
-        };
-        (mix & 63) as usize
-    }
 
     /// The id of a member named `name` (raw, as the payload writes it, or
     /// decoded), or [`NO_NAME`].
@@ -152,7 +119,7 @@ impl Names {
     #[inline(always)]
     const fn slot(&self, name: &[u8]) -> u8 {
         if name.len() < SLOTTED {
-            self.slots[name.len()][Names::hash(name, self.seed)]
+            self.slots[slot_of(name.len(), words_of(name), self.seed)]
         } else {
             SHARED
         }
@@ -182,18 +149,7 @@ impl Names {
             // An escape, a control character, a byte past ASCII.
             return None;
         }
-        let byte = |at: usize| {
-            let word = if at < 8 { first } else { second };
-            (word >> (8 * (at % 8))) as u8
-        };
-        let hash = Names::mix(
-            len,
-            byte(0),
-            byte(1),
-            byte(len.saturating_sub(1)),
-            self.seed,
-        );
-        let id = match self.slots[len][hash] {
+        let id = match self.slots[slot_of(len, [first, second], self.seed)] {
             NO_NAME => NO_NAME,
             SHARED => self.search(&input[open + 1..open + 1 + len]),
             id if self.words[usize::from(id - 1)] == [first, second] => id,
@@ -261,6 +217,31 @@ const fn same_name(a: &[u8], b: &[u8]) -> bool {
         i += 1;
     }
     true
+}
+
+/// The two words a name is hashed from: a name shorter than 16 bytes as
+/// the walk reads it, in two little-endian words with zeros past its end; a
+/// longer one's first eight bytes and its last eight.
+const fn words_of(name: &[u8]) -> [u64; 2] {
+    let mut padded = [0; 16];
+    let (first, last) = if name.len() < 16 {
+        padded.split_at_mut(name.len()).0.copy_from_slice(name);
+        (padded.first_chunk(), padded.last_chunk())
+    } else {
+        (name.first_chunk(), name.last_chunk())
+    };
+    match (first, last) {
+        (Some(first), Some(last)) => [u64::from_le_bytes(*first), u64::from_le_bytes(*last)],
+        _ => [0; 2],
+    }
+}
+
+/// The one hash of a name: its length (below [`SLOTTED`]) picks 64 slots,
+/// and its [`words`](words_of), mixed by a multiply, one of them.
+#[inline(always)]
+const fn slot_of(len: usize, words: [u64; 2], seed: u64) -> usize {
+    let mixed = (words[0] ^ words[1].rotate_left(29)).wrapping_mul(seed);
+    (len % SLOTTED) << 6 | (mixed >> 58) as usize
 }
 
 /// The eight bytes of `input` from `at` as a little-endian word, if there.
