@@ -765,27 +765,30 @@ impl State {
             + spare
     }
 
+    /// Back to a fresh stream, keeping the options and every buffer. Every
+    /// field is named, so that one added must be thought of here.
     fn reset(&mut self) {
-        self.renderer.reset();
-        let summary = &mut self.summary;
-        summary.content.clear();
-        let texts = [
-            &mut summary.finish_reason,
-            &mut summary.usage,
-            &mut summary.upstream_error,
-        ];
-        for mut text in texts.into_iter().filter_map(Option::take) {
-            text.clear();
-            self.spare_strings.push(text);
-        }
-        for at in 0..=self.stream.others {
-            let choice = part(&mut self.choices, &mut self.summary, at);
+        let State {
+            options: _,
+            renderer,
+            summary,
+            choices,
+            spare_strings,
+            // Scratch, emptied before each use.
+            escaped: _,
+            spans: _,
+            // How the caller takes the output, for the relay's life.
+            by_reference: _,
+            stream,
+        } = self;
+        renderer.reset();
+        for at in 0..=stream.others {
+            let choice = part(choices, summary, at);
             choice.calls.reset(choice.summaries);
             choice.finish.clear();
         }
-        self.summary.saw_done = false;
-        self.summary.content_truncated = false;
-        self.stream = Stream::default();
+        summary.reset(spare_strings);
+        *stream = Stream::default();
     }
 
     /// Makes the renderer the one of the output asked for, given the

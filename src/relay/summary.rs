@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 
-use super::render::{floor_boundary, write_json_string};
+use super::render::{Emptied, floor_boundary, write_json_string};
 use crate::Error;
 
 /// What a relay collected from the stream.
@@ -70,6 +70,35 @@ impl Summary {
         let kept = floor_boundary(text, room);
         self.content.push_str(kept);
         self.content_truncated |= kept.len() < text.len();
+    }
+
+    /// Back to its fresh state ([`Default`]) for the next stream, keeping
+    /// its buffers: the content's, the list of calls' (whose summaries the
+    /// calls have taken back), and its strings, which go to `spare`. Every
+    /// field is named, so that one added must be thought of here.
+    pub(super) fn reset(&mut self, spare: &mut Vec<String>) {
+        let Summary {
+            content,
+            finish_reason,
+            tool_calls,
+            usage,
+            upstream_error,
+            saw_done: _,
+            content_truncated: _,
+        } = std::mem::take(self);
+        for mut text in [finish_reason, usage, upstream_error].into_iter().flatten() {
+            text.clear();
+            spare.push(text);
+        }
+        debug_assert!(
+            tool_calls.is_empty(),
+            "the calls take their summaries back first"
+        );
+        *self = Summary {
+            content: content.emptied(),
+            tool_calls,
+            ..Summary::default()
+        };
     }
 
     /// The bytes its strings and its list of calls hold.
