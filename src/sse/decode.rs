@@ -335,7 +335,13 @@ impl SseDecoder {
             let room = self
                 .max_event_size
                 .saturating_sub(self.buffers.data_len() + self.line.len());
-            let Some(found) = memchr::memchr2(b'\r', b'\n', &read[self.pos..]) else {
+            let rest = &read[self.pos..];
+            // A blank line, which ends an event, needs no search.
+            let found = match rest.first() {
+                Some(b'\n' | b'\r') => Some(0),
+                _ => memchr::memchr2(b'\r', b'\n', rest),
+            };
+            let Some(found) = found else {
                 if read.len() - self.pos > room {
                     return Err(self.fail());
                 }
@@ -499,7 +505,13 @@ impl Buffers {
             return None;
         }
         self.start.get_or_insert(start);
-        let (name, value) = match memchr::memchr(b':', line) {
+        // Most lines are data lines: their colon needs no search.
+        let colon = if line.starts_with(b"data:") {
+            Some(4)
+        } else {
+            memchr::memchr(b':', line)
+        };
+        let (name, value) = match colon {
             Some(colon) => {
                 let skip = colon + 1 + usize::from(line.get(colon + 1) == Some(&b' '));
                 (&line[..colon], range.start + skip..range.end)
