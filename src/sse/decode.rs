@@ -186,11 +186,14 @@ struct Buffers {
     /// Holds the joined data of an event with more than one `data` line, or
     /// of one whose line spanned reads. Reused: split off at dispatch.
     joined: BytesMut,
-    /// The event type buffer, copied: a slice of a line that spanned reads
-    /// would pin that line's buffer until dispatch, so that the next line
+    /// The event type of the event being built: a slice of the read that
+    /// held its line, or of `names`.
+    event: Option<Bytes>,
+    /// Where an event type whose line spanned reads is copied: a slice of
+    /// that line would pin its buffer until dispatch, so that the next line
     /// spanning reads (the data) had to allocate anew. Names are short; the
     /// copy is cheap and the buffer is reclaimed once the event is dropped.
-    event: Option<BytesMut>,
+    names: Option<BytesMut>,
     last_event_id: Bytes,
     /// The `retry` field of the event being built.
     event_retry: Option<u64>,
@@ -275,13 +278,13 @@ impl SseDecoder {
         self.bom_matched = 0;
         self.skip_lf = false;
         let joined = std::mem::take(&mut self.buffers.joined);
-        let event = self.buffers.event.take();
+        let names = self.buffers.names.take();
         self.buffers = Buffers::default();
         self.buffers.joined = joined;
         reclaim(&mut self.buffers.joined);
-        self.buffers.event = event.map(|mut name| {
-            name.clear();
-            name
+        self.buffers.names = names.map(|mut names| {
+            names.clear();
+            names
         });
         self.failed = None;
         self.finished = false;
@@ -362,11 +365,13 @@ impl SseDecoder {
                 }
             }
             let event = if self.line.is_empty() {
-                self.buffers.line(read, self.pos..end, self.line_start)
+                self.buffers
+                    .line::<false>(read, self.pos..end, self.line_start)
             } else {
                 self.line.extend_from_slice(&read[self.pos..end]);
                 let line = self.line.split().freeze();
-                self.buffers.line(&line, 0..line.len(), self.line_start)
+                self.buffers
+                    .line::<true>(&line, 0..line.len(), self.line_start)
             };
             self.pos = next;
             self.line_start = self.front_offset + next as u64;
@@ -403,7 +408,10 @@ impl SseDecoder {
         }
         if !self.line.is_empty() {
             let line = self.line.split().freeze();
-            if let Some(event) = self.buffers.line(&line, 0..line.len(), self.line_start) {
+            if let Some(event) = self
+                .buffers
+                .line::<true>(&line, 0..line.len(), self.line_start)
+            {
                 return Some(event);
             }
         }
@@ -495,8 +503,14 @@ impl Buffers {
     }
 
     /// Interprets one line, `source[range]`, that began at stream offset
-    /// `start`; a blank line may give an event.
-    fn line(&mut self, source: &Bytes, range: Range<usize>, start: u64) -> Option<SseEvent> {
+    /// `start`; a blank line may give an event. `SPANNED`: the line spanned
+    /// reads, and `source` is the decoder's line buffer.
+    fn line<const SPANNED: bool>(
+        &mut self,
+        source: &Bytes,
+        range: Range<usize>,
+        start: u64,
+    ) -> Option<SseEvent> {
         let line = &source[range.clone()];
         let Some(&first) = line.first() else {
             return self.dispatch();
@@ -524,15 +538,17 @@ impl Buffers {
                     .get_or_insert(start + (value.start - range.start) as u64);
                 self.push_data(source, value);
             }
-            b"event" => {
-                // Room for a few names: each is split off at dispatch, and
-                // the buffer taken back whole once they are dropped.
-                let name = self
-                    .event
+            b"event" if SPANNED => {
+                // Room for a few names: each is split off, and the buffer
+                // taken back whole once they are dropped.
+                let names = self
+                    .names
                     .get_or_insert_with(|| BytesMut::with_capacity(EVENT_NAMES));
-                name.clear();
-                name.extend_from_slice(&source[value]);
+                names.clear();
+                names.extend_from_slice(&source[value]);
+                self.event = Some(names.split().freeze());
             }
+            b"event" => self.event = Some(source.slice(value)),
             b"id" if memchr::memchr(0, &source[value.clone()]).is_none() => {
                 self.last_event_id = source.slice(value);
             }
@@ -570,11 +586,7 @@ impl Buffers {
     fn dispatch(&mut self) -> Option<SseEvent> {
         let start = self.start.take();
         let data_start = self.data_start.take();
-        let event = self
-            .event
-            .as_mut()
-            .map(|name| name.split().freeze())
-            .filter(|name| !name.is_empty());
+        let event = self.event.take().filter(|name| !name.is_empty());
         let retry = self.event_retry.take();
         let data = match std::mem::take(&mut self.data) {
             Data::None => return None,
