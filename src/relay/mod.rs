@@ -796,7 +796,8 @@ impl State {
     fn pick_renderer(&mut self, format: Option<Format>) {
         let output = match (self.options.output, format) {
             (OutputFormat::Same, Some(format)) => OutputFormat::of(format),
-            (OutputFormat::Same, None) => return,
+            // Until the upstream's format is known, chat.
+            (OutputFormat::Same, None) => OutputFormat::OpenAiChat,
             (output, _) => output,
         };
         self.renderer.switch(output);

@@ -4,7 +4,7 @@
 //! what the Responses output keeps, what a reset relay retains, and
 //! `write_error`.
 
-use argstream::{ErrorKind, Format, Relay, ToolCallMode};
+use argstream::{ErrorKind, Format, OutputFormat, Relay, ToolCallMode};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
@@ -450,4 +450,34 @@ fn the_stream_limit_on_arguments_holds_across_calls() {
             .iter()
             .all(|call| call.error.is_none())
     );
+}
+
+/// With the upstream's own format as the output, a relay answers in chat
+/// until a stream's format is known: before its first stream, after a
+/// reset (not in the last stream's format), and after another output was
+/// asked for first.
+#[test]
+fn the_same_output_is_chat_until_the_format_is_known() {
+    let stream = std::fs::read("examples/data/voice_agent_anthropic.sse").expect("bundled");
+    let mut relay = Relay::new(&["pre_exec_msg"]).with_output(OutputFormat::Same);
+    assert_eq!(relay.output_format(), OutputFormat::OpenAiChat);
+    relay.feed(Bytes::from(stream)).expect("relays");
+    relay.finish().expect("relays");
+    assert_eq!(relay.output_format(), OutputFormat::Anthropic);
+    relay.output();
+
+    relay.reset();
+    assert_eq!(relay.output_format(), OutputFormat::OpenAiChat);
+    relay.write_error("upstream_error", "the upstream went away");
+    let out = relay.output();
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.starts_with("data: {\"error\":"),
+        "a chat error, not the last stream's format: {text}"
+    );
+
+    let relay = Relay::new(&["pre_exec_msg"])
+        .with_output(OutputFormat::Anthropic)
+        .with_output(OutputFormat::Same);
+    assert_eq!(relay.output_format(), OutputFormat::OpenAiChat);
 }
