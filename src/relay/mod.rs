@@ -281,6 +281,24 @@ struct Choice {
     finish: KeptFinish,
 }
 
+impl Choice {
+    /// Back to its fresh state for the next stream, keeping its buffers:
+    /// its calls take their summaries back from `first` (the
+    /// [`Summary`]'s, for choice 0) or from its own list. Every field is
+    /// named, so that one added must be thought of here.
+    fn reset(&mut self, first: Option<&mut Vec<ToolCallSummary>>) {
+        let Choice {
+            index,
+            calls,
+            tool_calls,
+            finish,
+        } = self;
+        *index = 0;
+        calls.reset(first.unwrap_or(tool_calls));
+        finish.clear();
+    }
+}
+
 /// A choice's parts, borrowed apart.
 struct Part<'a> {
     index: u32,
@@ -731,8 +749,17 @@ impl Sink for State {
                 }
             }
             // What belongs to the choice the events are about, if the client
-            // gets that choice.
-            event => {
+            // gets that choice. Listed, so that a new kind of event must be
+            // placed on one side or the other.
+            event @ (Upstream::Text(_)
+            | Upstream::Reasoning(_)
+            | Upstream::Refusal(_)
+            | Upstream::ReasoningState(_)
+            | Upstream::Item { .. }
+            | Upstream::Call(_)
+            | Upstream::CallError { .. }
+            | Upstream::CallDone { .. }
+            | Upstream::Finish(_)) => {
                 if let Some(at) = self.choice_at() {
                     self.choice_event(at, event)?;
                 }
@@ -782,10 +809,8 @@ impl State {
             stream,
         } = self;
         renderer.reset();
-        for at in 0..=stream.others {
-            let choice = part(choices, summary, at);
-            choice.calls.reset(choice.summaries);
-            choice.finish.clear();
+        for (at, choice) in choices[..=stream.others].iter_mut().enumerate() {
+            choice.reset((at == 0).then_some(&mut summary.tool_calls));
         }
         summary.reset(spare_strings);
         *stream = Stream::default();
@@ -876,6 +901,7 @@ impl State {
                     }
                 }
             }
+            // The stream's own events, which `event` handles.
             _ => {}
         }
         Ok(())
