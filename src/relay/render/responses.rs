@@ -37,8 +37,6 @@
 //! reason, as [`Finish::words`](crate::neutral::Finish::words) gives them,
 //! with the usage of [`Usage::responses`].
 
-use std::io::Write as _;
-
 use super::{
     Base, CallStart, Emptied, End, Failure, Render, Verbatim, write_escaped, write_json_string,
     write_number,
@@ -770,7 +768,7 @@ fn write_item_id(out: &mut Vec<u8>, response: &str, item: &Item, at: usize) {
         Kind::Call => b"\"fc_",
     });
     write_escaped(out, response);
-    let _ = write!(out, "_{at}\"");
+    write_number(out, b"_", at as u64, b"\"");
 }
 
 /// A content or summary part with its text.
