@@ -30,7 +30,7 @@ mod anthropic;
 mod bedrock;
 mod chat;
 pub(crate) mod formats;
-pub(crate) mod gemini;
+mod gemini;
 mod input;
 #[cfg(feature = "test-windows")]
 #[doc(hidden)]
@@ -38,6 +38,7 @@ pub mod probe;
 mod reader;
 mod responses;
 
+pub(crate) use self::gemini::made_call_id;
 pub(crate) use self::input::{Input, Message};
 
 use std::fmt;
@@ -199,7 +200,9 @@ pub enum Upstream<'a> {
     /// Refusal text, decoded.
     Refusal(&'a str),
     /// The events after this one, up to the next `Choice`, are about the
-    /// chat choice of this index; each upstream event starts at choice 0.
+    /// chat choice of this index. Each upstream event starts at choice 0
+    /// and ends back at it, and a decoder says `Choice` only where the
+    /// choice changes: events with none before them are about choice 0.
     Choice(u32),
     /// A tool call starts, or more of it arrives.
     Call(CallDelta<'a>),
@@ -250,6 +253,7 @@ pub enum Upstream<'a> {
 /// What an upstream event that may go out as it came says of itself, in no
 /// format's words.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Forwardable {
     /// Whether it announces the message: names who speaks (chat's `role`),
     /// which a client is told once.

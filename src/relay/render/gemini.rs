@@ -59,7 +59,7 @@ use super::{
 use crate::neutral::Usage;
 use crate::scan::DEFAULT_MAX_DEPTH;
 use crate::sse::{LineEnding, SseEncoder};
-use crate::upstream::gemini::made_call_id;
+use crate::upstream::made_call_id;
 use crate::upstream::{Code, Format};
 
 /// The kind of the text part being written.
