@@ -87,10 +87,12 @@ fn relaying_an_event_allocates_nothing_in_steady_state() {
     assert_eq!(relay.summary(), &first);
 }
 
-/// A relay made for each stream pays for its keys and nothing else: its
-/// choice 0, its renderer and its buffers wait for the first event.
+/// A relay made for each stream allocates its keys' table (their text and
+/// the shared handle) and its chat renderer's frame and list of choices,
+/// nothing for its choice 0 or its other buffers, which wait for the first
+/// event.
 #[test]
-fn a_new_relay_allocates_only_for_its_keys() {
+fn a_new_relay_makes_four_allocations() {
     let keys: Vec<String> = (0..10).map(|i| format!("key_{i}")).collect();
     counting_alloc::watch_this_thread();
     let before = counting_alloc::this_thread();
@@ -98,7 +100,5 @@ fn a_new_relay_allocates_only_for_its_keys() {
     let allocations = counting_alloc::this_thread() - before;
     drop(relay);
     println!("Relay::new with 10 keys: {allocations} allocations");
-    // The keys' table: its list, its names, its index by first byte and
-    // the shared handle (docs/performance.md counts 4).
     assert!(allocations <= 4, "{allocations} allocations");
 }
