@@ -164,9 +164,9 @@ impl EventReader {
             };
             pos = match b {
                 b'"' => {
-                    let (end, escaped) = lex_string(input, pos)?;
+                    let (end, escapes) = lex_string(input, pos)?;
                     if LAY_OUT {
-                        self.push_string(input, pos, end, escaped)?;
+                        self.push_string(input, pos, end, escapes)?;
                     }
                     end
                 }
@@ -292,12 +292,12 @@ impl EventReader {
         input: &[u8],
         pos: usize,
     ) -> Result<(usize, bool), Error> {
-        let (end, escaped) = lex_string(input, pos)?;
+        let (end, escapes) = lex_string(input, pos)?;
         if !LAY_OUT {
             return Ok((end, true));
         }
-        if escaped {
-            self.push_string(input, pos, end, true)?;
+        if escapes != Escapes::None {
+            self.push_string(input, pos, end, escapes)?;
             self.name_last_decoded();
             return Ok((end, true));
         }
@@ -353,13 +353,13 @@ impl EventReader {
         input: &[u8],
         open: usize,
         end: usize,
-        escaped: bool,
+        escapes: Escapes,
     ) -> Result<(), Error> {
         self.push(Kind::String, open, end);
-        if escaped {
-            return self.decode_last(input, open, end);
+        if escapes == Escapes::None {
+            return Ok(());
         }
-        Ok(())
+        self.decode_last(input, escapes == Escapes::Ascii)
     }
 
     /// Gives the member name just laid out and decoded its id. A name with
@@ -373,19 +373,17 @@ impl EventReader {
         }
     }
 
-    /// Decodes the escaped string just laid out, from its quote at `open`
-    /// to just past its closing quote at `end`.
+    /// Decodes the escaped string just laid out. With `ascii`, the lexer
+    /// found every byte ASCII, and the runs between escapes are copied
+    /// without a UTF-8 check.
     #[inline(never)]
-    fn decode_last(&mut self, input: &[u8], open: usize, end: usize) -> Result<(), Error> {
+    fn decode_last(&mut self, input: &[u8], ascii: bool) -> Result<(), Error> {
+        let Some(&Node { start, end, .. }) = self.nodes.last() else {
+            return Ok(());
+        };
         let from = self.decoded.len();
-        // `false`: check each run's UTF-8 again, as before the flag
-        // existed (`!lexer.take_non_ascii()` would skip it for ASCII).
-        decode_string_text(
-            &input[open + 1..end - 1],
-            (open + 1) as u64,
-            false,
-            &mut self.decoded,
-        )?;
+        let text = start as usize + 1..end as usize - 1;
+        decode_string_text(&input[text], u64::from(start) + 1, ascii, &mut self.decoded)?;
         if let Some(node) = self.nodes.last_mut() {
             node.next = from as u32;
             node.decoded_end = self.decoded.len() as u32;
@@ -415,10 +413,21 @@ impl EventReader {
     }
 }
 
+/// What a string has that its layout must decode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Escapes {
+    /// No escape: the string is its raw text.
+    None,
+    /// Escapes, in a string of ASCII bytes.
+    Ascii,
+    /// Escapes, in a string with bytes past ASCII (checked UTF-8).
+    NotAscii,
+}
+
 /// Checks the string whose opening quote is at `open`: returns the index
-/// past its closing quote and whether it has an escape.
+/// past its closing quote and what it has to decode.
 #[inline]
-fn lex_string(input: &[u8], open: usize) -> Result<(usize, bool), Error> {
+fn lex_string(input: &[u8], open: usize) -> Result<(usize, Escapes), Error> {
     // Keys and most values are short printable ASCII: the plain run finds
     // their end for less than the lexer's setup. Anything else (an escape, a
     // control character, a byte past ASCII) goes to the lexer from where the
@@ -426,7 +435,7 @@ fn lex_string(input: &[u8], open: usize) -> Result<(usize, bool), Error> {
     let mut pos = plain_words(input, open + 1);
     while let Some(&b) = input.get(pos) {
         match b {
-            b'"' => return Ok((pos + 1, false)),
+            b'"' => return Ok((pos + 1, Escapes::None)),
             b'\\' | 0x00..=0x1F | 0x80..=0xFF => break,
             _ => pos += 1,
         }
@@ -435,12 +444,19 @@ fn lex_string(input: &[u8], open: usize) -> Result<(usize, bool), Error> {
 }
 
 /// The rest of a string from `pos`, where its plain run stopped, through the
-/// key scanner's lexer.
+/// key scanner's lexer (the run before it is plain ASCII).
 #[inline(never)]
-fn lex_string_text(input: &[u8], mut pos: usize) -> Result<(usize, bool), Error> {
+fn lex_string_text(input: &[u8], mut pos: usize) -> Result<(usize, Escapes), Error> {
     let mut lexer = StringLexer::new();
     match lexer.scan(input, &mut pos, None)? {
-        Scanned::Closed(close) => Ok((close + 1, lexer.take_escaped())),
+        Scanned::Closed(close) => {
+            let escapes = match (lexer.take_escaped(), lexer.take_non_ascii()) {
+                (false, _) => Escapes::None,
+                (true, false) => Escapes::Ascii,
+                (true, true) => Escapes::NotAscii,
+            };
+            Ok((close + 1, escapes))
+        }
         Scanned::Exhausted => Err(Error::new(ErrorKind::Truncated, input.len() as u64)),
     }
 }
