@@ -19,7 +19,8 @@
 //! format (`same-w4`, `same-w4-anthropic`) beside the SSE decode alone
 //! (`sse-w4`, `sse-w4-anthropic`); and every pair of a corpus and an
 //! output, calls forwarded (`pair-chat-anthropic`, `pair-responses-gemini`,
-//! ...: a corpus of `chat`, `anthropic` or `responses`, an output's name).
+//! ...: a corpus of `chat`, `anthropic`, `responses` or `gemini`, an
+//! output's name).
 //! The repetitions default to 100.
 
 use std::hint::black_box;
@@ -137,7 +138,8 @@ fn main() {
 }
 
 /// The corpus and the output of a `pair-<corpus>-<output>` workload: a
-/// corpus of `chat`, `anthropic` or `responses`, an output format's name.
+/// corpus of `chat`, `anthropic`, `responses` or `gemini`, an output
+/// format's name.
 fn pair_workload(name: &str) -> (Upstream, argstream::OutputFormat) {
     let rest = &name["pair-".len()..];
     let (corpus, output) = rest.split_once('-').expect("pair-<corpus>-<output>");
@@ -145,6 +147,7 @@ fn pair_workload(name: &str) -> (Upstream, argstream::OutputFormat) {
         "chat" => Upstream::Chat,
         "anthropic" => Upstream::Anthropic,
         "responses" => Upstream::Responses,
+        "gemini" => Upstream::Gemini,
         other => panic!("unknown corpus {other}"),
     };
     (corpus, output.parse().expect("an output format"))

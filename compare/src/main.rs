@@ -301,6 +301,7 @@ impl Run {
             Upstream::Chat => "chat completions",
             Upstream::Anthropic => "Anthropic",
             Upstream::Responses => "Responses",
+            Upstream::Gemini => "Gemini",
         };
         let streams = corpus.streams.len();
         let mut relay = Relay::new(&corpus.keys);

@@ -336,6 +336,9 @@ pub enum Upstream {
     Anthropic,
     /// OpenAI's Responses events.
     Responses,
+    /// Google Gemini's `GenerateContentResponse` events (the profile's
+    /// pairs; the report's rows stay with the three above).
+    Gemini,
 }
 
 impl Upstream {
@@ -345,6 +348,7 @@ impl Upstream {
             Upstream::Chat => "streams/openai-compatible",
             Upstream::Anthropic => "streams/anthropic",
             Upstream::Responses => "streams/openai-responses",
+            Upstream::Gemini => "streams/gemini",
         }
     }
 }
@@ -402,6 +406,7 @@ impl Corpus {
             Upstream::Chat => b"\"tool_calls\"",
             Upstream::Anthropic => b"\"tool_use\"",
             Upstream::Responses => b"\"function_call\"",
+            Upstream::Gemini => b"\"functionCall\"",
         };
         let streams = self
             .streams
@@ -423,6 +428,7 @@ impl Corpus {
             Upstream::Chat => argstream::Output::OpenAiChat,
             Upstream::Anthropic => argstream::Output::Anthropic,
             Upstream::Responses => argstream::Output::OpenAiResponses,
+            Upstream::Gemini => argstream::Output::Gemini,
         }
     }
 
@@ -480,6 +486,22 @@ fn first_string_key(format: Upstream, body: &[u8]) -> Option<String> {
                     && event.item_id == first_call
                 {
                     arguments.extend(event.delta);
+                }
+            }
+            Upstream::Gemini => {
+                // Gemini sends a call's arguments whole, as an object.
+                let Ok(event) = serde_json::from_str::<serde_json::Value>(payload) else {
+                    continue;
+                };
+                let parts = event["candidates"][0]["content"]["parts"].as_array();
+                let first = parts
+                    .into_iter()
+                    .flatten()
+                    .find_map(|part| part["functionCall"]["args"].as_object());
+                if let Some(args) = first
+                    && arguments.is_empty()
+                {
+                    arguments = serde_json::Value::Object(args.clone()).to_string();
                 }
             }
         }
@@ -767,6 +789,7 @@ fn reserialise(format: Upstream, data: &str, frame: &mut Vec<u8>) -> usize {
         Upstream::Chat => reserialise_as::<ChatChunk>(data, frame),
         Upstream::Anthropic => reserialise_as::<AnthropicEvent>(data, frame),
         Upstream::Responses => reserialise_as::<ResponsesEvent>(data, frame),
+        Upstream::Gemini => reserialise_as::<serde_json::Value>(data, frame),
     }
     frame.extend_from_slice(b"\n\n");
     frame.len()
