@@ -302,11 +302,16 @@ impl<'t> Doc<'t> {
             return None;
         }
         let digits = &self.text.as_bytes()[(node.start as usize)..(node.end as usize)];
-        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        if digits.is_empty() {
             return None;
         }
+        // One pass: a sign, a fraction or an exponent is no digit.
         digits.iter().try_fold(0u64, |n, &d| {
-            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+            let digit = d.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            n.checked_mul(10)?.checked_add(u64::from(digit))
         })
     }
 
