@@ -48,8 +48,9 @@ impl<'t> Doc<'t> {
     /// member is absent or `null`.
     #[inline(always)]
     pub(crate) fn get(&self, at: Option<At>, key: Key<'_>) -> Result<Option<At>, Error> {
-        let [found] = self.pick(at, [key])?;
-        Ok(found)
+        // The one value found is checked once, not each member of its name.
+        let [found] = self.pick_with_nulls(at, [key])?;
+        Ok(found.filter(|&value| !self.is_null(value)))
     }
 
     /// The values of the members `keys` of the object at `at`, in one pass
@@ -61,13 +62,7 @@ impl<'t> Doc<'t> {
         at: Option<At>,
         keys: [Key<'_>; N],
     ) -> Result<[Option<At>; N], Error> {
-        let mut found = self.pick_with_nulls(at, keys)?;
-        for value in &mut found {
-            if value.is_some_and(|value| self.nodes[value].kind == Kind::Null) {
-                *value = None;
-            }
-        }
-        Ok(found)
+        self.find::<N, false>(at, keys)
     }
 
     /// As [`pick`](Doc::pick), but a `null` member is found too: for a
@@ -78,13 +73,24 @@ impl<'t> Doc<'t> {
         at: Option<At>,
         keys: [Key<'_>; N],
     ) -> Result<[Option<At>; N], Error> {
+        self.find::<N, true>(at, keys)
+    }
+
+    /// [`pick`](Doc::pick), with `null` members found when `NULLS`.
+    #[inline(always)]
+    fn find<const N: usize, const NULLS: bool>(
+        &self,
+        at: Option<At>,
+        keys: [Key<'_>; N],
+    ) -> Result<[Option<At>; N], Error> {
         let mut found = [None; N];
         let Some(at) = at else { return Ok(found) };
+        let value_of = |value: At| (NULLS || self.nodes[value].kind != Kind::Null).then_some(value);
         if self.wanted.all {
             for (name, value) in self.members(at)? {
                 let name = self.name(name);
                 if let Some(slot) = keys.iter().position(|key| key.name.as_bytes() == name) {
-                    found[slot] = Some(value);
+                    found[slot] = value_of(value);
                 }
             }
             return Ok(found);
@@ -94,7 +100,7 @@ impl<'t> Doc<'t> {
         for (name, value) in self.members(at)? {
             let id = self.nodes[name].name;
             if let Some(slot) = keys.iter().position(|key| key.id == id) {
-                found[slot] = Some(value);
+                found[slot] = value_of(value);
             }
         }
         Ok(found)
