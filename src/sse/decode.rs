@@ -519,9 +519,12 @@ impl Buffers {
             return None;
         }
         self.start.get_or_insert(start);
-        // Most lines are data lines: their colon needs no search.
+        // Most lines are data lines, and most others name the event: their
+        // colon needs no search.
         let colon = if line.starts_with(b"data:") {
             Some(4)
+        } else if line.starts_with(b"event:") {
+            Some(5)
         } else {
             memchr::memchr(b':', line)
         };
