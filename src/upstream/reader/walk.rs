@@ -313,14 +313,17 @@ impl EventReader {
         if id == NO_NAME && !self.wanted.all {
             return false;
         }
-        self.push(Kind::String, pos, end);
-        if let Some(node) = self.nodes.last_mut() {
-            node.name = id;
-        }
+        self.push_named(Kind::String, pos, end, id);
         true
     }
 
     fn push(&mut self, kind: Kind, start: usize, end: usize) {
+        self.push_named(kind, start, end, NO_NAME);
+    }
+
+    /// Lays out a value, or a member's name with its id.
+    #[inline(always)]
+    fn push_named(&mut self, kind: Kind, start: usize, end: usize, name: u8) {
         self.nodes.push(Node {
             kind,
             start: start as u32,
@@ -328,7 +331,7 @@ impl EventReader {
             next: 0,
             decoded_end: 0,
             escaped: false,
-            name: NO_NAME,
+            name,
         });
     }
 
