@@ -279,8 +279,19 @@ impl EventReader {
         if read {
             Ok(Member::Read(value))
         } else {
-            self.value::<false>(input, value).map(Member::Skipped)
+            self.skip(input, value).map(Member::Skipped)
         }
+    }
+
+    /// The value at `pos` of a member no decoder reads, walked without a
+    /// layout: returns the index just past it. A string, the commonest, is
+    /// lexed at once, without the walk's setup.
+    #[inline(never)]
+    fn skip(&mut self, input: &[u8], pos: usize) -> Result<usize, Error> {
+        if input.get(pos) == Some(&b'"') {
+            return lex_string(input, pos).map(|(end, _)| end);
+        }
+        self.value::<false>(input, pos)
     }
 
     /// A name [`Names::short_name`] does not take (longer, escaped, past
