@@ -29,7 +29,6 @@ use bytes::Bytes;
 
 use crate::UnknownName;
 use crate::neutral::{Finish, Usage};
-use crate::scan::plain::plain_words;
 use crate::sse::SseEncoder;
 use crate::upstream::{Code, Format, Forwardable, ItemKind};
 
@@ -645,51 +644,102 @@ pub(super) fn append(buffer: &mut Vec<u8>, bytes: &[u8]) {
     buffer.extend_from_slice(bytes);
 }
 
-/// Appends `text` escaped for a JSON string, without quotes: plain runs
-/// eight bytes at a time ([`plain_words`]), the rest byte by byte.
+/// Appends `text` escaped for a JSON string, without quotes: the runs
+/// between the bytes JSON must escape are copied whole, found eight bytes
+/// at a time ([`next_escape`]).
 pub(crate) fn write_escaped(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     out.reserve(bytes.len().max(if out.capacity() == 0 { TEXT } else { 0 }));
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        i = plain_words(bytes, i);
-        let Some(&b) = bytes.get(i) else { break };
-        let escape: &[u8] = match b {
-            b'"' => br#"\""#,
-            b'\\' => br"\\",
-            b'\n' => br"\n",
-            b'\r' => br"\r",
-            b'\t' => br"\t",
-            0x00..=0x1F => b"",
+    loop {
+        let at = next_escape(bytes, start);
+        out.extend_from_slice(&bytes[start..at]);
+        let Some(&b) = bytes.get(at) else { return };
+        match b {
+            b'"' => out.extend_from_slice(br#"\""#),
+            b'\\' => out.extend_from_slice(br"\\"),
+            b'\n' => out.extend_from_slice(br"\n"),
+            b'\r' => out.extend_from_slice(br"\r"),
+            b'\t' => out.extend_from_slice(br"\t"),
             _ => {
-                i += 1;
-                continue;
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let hex = [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
+                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hex[0], hex[1]]);
             }
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[usize::from(b >> 4)],
-                HEX[usize::from(b & 15)],
-            ]);
-        } else {
-            out.extend_from_slice(escape);
         }
-        i += 1;
-        start = i;
+        start = at + 1;
     }
-    out.extend_from_slice(&bytes[start..]);
+}
+
+/// Where the first byte from `from` that JSON must escape (a control
+/// character, `"` or `\\`) is, or the length when there is none: eight
+/// bytes a step, and the last few read as one word padded with spaces.
+/// Text outside ASCII needs no escape and goes at the same speed.
+fn next_escape(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(word) = bytes.get(at..at + 8) {
+        let flagged = to_escape(u64::from_le_bytes(word.try_into().unwrap_or([b' '; 8])));
+        if flagged != 0 {
+            return at + (flagged.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let rest = bytes.get(at..).unwrap_or_default();
+    if rest.is_empty() {
+        return bytes.len();
+    }
+    let mut word = [b' '; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    match to_escape(u64::from_le_bytes(word)) {
+        0 => bytes.len(),
+        flagged => at + (flagged.trailing_zeros() / 8) as usize,
+    }
+}
+
+/// The bytes of `word` (read little-endian) that JSON must escape, each as
+/// the high bit of its lane: below 0x20, `"` or `\\`. As in
+/// [`not_plain`](crate::scan::plain::not_plain), a lane that matches may
+/// flag the lanes above it too, never one below: the lowest flagged lane is
+/// exact.
+fn to_escape(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    let quote = has_zero(word ^ (ONES * u64::from(b'"')));
+    let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
+    control | quote | backslash
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{write_json_string, write_number};
+    use super::{next_escape, write_json_string, write_number};
+
+    /// Every byte value at every place of texts up to 20 bytes long, from
+    /// every start: the first byte that needs an escape, as a byte loop
+    /// finds it.
+    #[test]
+    fn next_escape_agrees_with_a_byte_loop() {
+        let escaped = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+        for len in 0..20 {
+            for at in 0..=len {
+                for stop in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    if at < len {
+                        bytes[at] = stop;
+                    }
+                    for from in 0..=len {
+                        let expected = (from..len).find(|&i| escaped(bytes[i])).unwrap_or(len);
+                        assert_eq!(
+                            next_escape(&bytes, from),
+                            expected,
+                            "{len} {at} {stop:#x} {from}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     /// Every number of digits, and the ends, as `format!` writes them.
     #[test]
