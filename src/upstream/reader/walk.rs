@@ -200,12 +200,7 @@ impl EventReader {
                     }
                 }
                 b'-' | b'0'..=b'9' => {
-                    let end = match number::read(input, pos + 1, Num::start(b)) {
-                        Read::Ended(end) => end,
-                        Read::Exhausted(num) if num.is_complete() => input.len(),
-                        Read::Exhausted(_) => return fail(ErrorKind::Truncated, input.len()),
-                        Read::Invalid(at) => return fail(ErrorKind::InvalidNumber, at),
-                    };
+                    let end = number_end(input, pos, b)?;
                     if LAY_OUT {
                         self.push(Kind::Number, pos, end);
                     }
@@ -284,14 +279,17 @@ impl EventReader {
     }
 
     /// The value at `pos` of a member no decoder reads, walked without a
-    /// layout: returns the index just past it. A string, the commonest, is
-    /// lexed at once, without the walk's setup.
+    /// layout: returns the index just past it. A scalar (a string, the
+    /// commonest, a number, a `null`) is read at once, without the walk's
+    /// setup.
     #[inline(never)]
     fn skip(&mut self, input: &[u8], pos: usize) -> Result<usize, Error> {
-        if input.get(pos) == Some(&b'"') {
-            return lex_string(input, pos).map(|(end, _)| end);
+        match input.get(pos) {
+            Some(b'"') => lex_string(input, pos).map(|(end, _)| end),
+            Some(&b @ (b'-' | b'0'..=b'9')) => number_end(input, pos, b),
+            Some(b'n') => self.literal::<false>(input, pos, b"null", Kind::Null),
+            _ => self.value::<false>(input, pos),
         }
-        self.value::<false>(input, pos)
     }
 
     /// A name [`Names::short_name`] does not take (longer, escaped, past
@@ -472,6 +470,18 @@ fn lex_string_text(input: &[u8], mut pos: usize) -> Result<(usize, Escapes), Err
             Ok((close + 1, escapes))
         }
         Scanned::Exhausted => Err(Error::new(ErrorKind::Truncated, input.len() as u64)),
+    }
+}
+
+/// Checks the number whose first byte `b` is at `pos`: returns the index
+/// just past it.
+#[inline(always)]
+fn number_end(input: &[u8], pos: usize, b: u8) -> Result<usize, Error> {
+    match number::read(input, pos + 1, Num::start(b)) {
+        Read::Ended(end) => Ok(end),
+        Read::Exhausted(num) if num.is_complete() => Ok(input.len()),
+        Read::Exhausted(_) => Err(Error::new(ErrorKind::Truncated, input.len() as u64)),
+        Read::Invalid(at) => Err(Error::new(ErrorKind::InvalidNumber, at as u64)),
     }
 }
 
