@@ -139,12 +139,17 @@ mod tests {
             "crested",
             "functiom",
             "finish_reasom",
+            // Long names that differ from one the table holds only in the
+            // middle, or only at the end, and one too long for the words.
+            "input_tokens_xetails",
+            "input_tokens_detailz",
+            "completion_tokens_detailz",
             "x\\u0041",
         ];
         for name in table.names.iter().chain(&strangers) {
             let payload = format!("\"{name}\":1}}                  ");
             let short = table.short_name(payload.as_bytes(), 0);
-            if name.len() <= 15 && !name.contains('\\') {
+            if name.len() <= 23 && !name.contains('\\') {
                 let (end, id) = short.expect(name);
                 assert_eq!(end, name.len() + 2, "{name}");
                 assert_eq!(id, table.id(name.as_bytes()), "{name}");

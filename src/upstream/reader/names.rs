@@ -126,7 +126,7 @@ impl Names {
     }
 
     /// The member name whose opening quote is at `open`, when it is plain
-    /// text shorter than 16 bytes whose words are in the payload: where it
+    /// text shorter than 24 bytes whose words are in the payload: where it
     /// ends (past its closing quote) and its id, from the words the walk
     /// reads it in. `None` sends any other name to the lexer.
     #[inline(always)]
@@ -140,7 +140,7 @@ impl Names {
             let second = word_at(input, open + 9)?;
             let stops = not_plain(second);
             if stops == 0 {
-                return None;
+                return self.longer_name(input, open);
             }
             let len = (stops.trailing_zeros() / 8) as usize;
             (8 + len, first, second & low_bytes(len))
@@ -153,6 +153,30 @@ impl Names {
             NO_NAME => NO_NAME,
             SHARED => self.search(&input[open + 1..open + 1 + len]),
             id if self.words[usize::from(id - 1)] == [first, second] => id,
+            _ => NO_NAME,
+        };
+        Some((open + len + 2, id))
+    }
+
+    /// [`short_name`](Names::short_name) for a name of 16 to 23 bytes: its
+    /// third word holds its end. Hashed from its first eight bytes and its
+    /// last eight, as the table is, and checked against the name whole.
+    #[inline(never)]
+    fn longer_name(&self, input: &[u8], open: usize) -> Option<(usize, u8)> {
+        let stops = not_plain(word_at(input, open + 17)?);
+        if stops == 0 {
+            return None;
+        }
+        let len = 16 + (stops.trailing_zeros() / 8) as usize;
+        let name = input.get(open + 1..open + 1 + len)?;
+        if input.get(open + 1 + len) != Some(&b'"') {
+            return None;
+        }
+        let words = [word_at(name, 0)?, word_at(name, len - 8)?];
+        let id = match self.slots[slot_of(len, words, self.seed)] {
+            NO_NAME => NO_NAME,
+            SHARED => self.search(name),
+            id if same_bytes(self.names[usize::from(id - 1)].as_bytes(), name) => id,
             _ => NO_NAME,
         };
         Some((open + len + 2, id))
