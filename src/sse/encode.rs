@@ -201,6 +201,30 @@ impl SseEncoder {
         self
     }
 
+    /// Appends a frame of `event` (when given) and `line` as its data,
+    /// without looking for line breaks in it: for a caller that wrote
+    /// `line` itself and knows it holds none (JSON whose strings are all
+    /// escaped), which saves a search of every frame.
+    pub(crate) fn push_line(&mut self, event: Option<&[u8]>, line: &[u8]) -> &mut SseEncoder {
+        debug_assert!(
+            memchr::memchr2(b'\r', b'\n', line).is_none(),
+            "a line holds no line break"
+        );
+        let event_len = event.map_or(0, |event| event.len() + b"event: \r\n".len());
+        self.buf
+            .reserve(event_len + line.len() + b"data: \r\n\r\n".len());
+        if let Some(event) = event {
+            self.buf.extend_from_slice(b"event: ");
+            self.buf.extend_from_slice(event);
+            self.end_line();
+        }
+        self.buf.extend_from_slice(b"data: ");
+        self.buf.extend_from_slice(line);
+        self.end_line();
+        self.end_frame();
+        self
+    }
+
     /// Appends a comment line and a blank line: `: <text>\n\n`, cut at the
     /// first line break in `text`. Decoders ignore it; proxies see traffic,
     /// so it serves as a keep-alive.

@@ -243,7 +243,8 @@ impl Chat {
         frame.extend_from_slice(br#"],"usage":"#);
         frame.extend_from_slice(usage);
         frame.push(b'}');
-        self.base.push_data();
+        // Upstream's usage object may come as it was sent.
+        self.base.push_upstream();
     }
 
     /// One chunk with the pending texts of `choices[at]`.

@@ -532,18 +532,25 @@ impl Base {
         self.created.unwrap_or(self.default_created)
     }
 
-    /// Writes the scratch frame as a data-only event.
+    /// Writes the scratch frame as a data-only event. The frame is the
+    /// renderer's own JSON, every string in it escaped, so it is one line:
+    /// a frame that carries upstream's JSON as it came goes through
+    /// [`push_upstream`](Base::push_upstream) instead.
     pub(super) fn push_data(&mut self) {
-        self.encoder.push_data(&self.frame);
+        self.encoder.push_line(None, &self.frame);
     }
 
-    /// Writes the scratch frame as an event named `name`.
+    /// Writes the scratch frame, one line as for
+    /// [`push_data`](Base::push_data), as an event named `name`.
     pub(super) fn push_named(&mut self, name: &[u8]) {
-        self.encoder.push_frame(&crate::sse::SseFrame {
-            event: Some(name),
-            data: &self.frame,
-            ..crate::sse::SseFrame::default()
-        });
+        self.encoder.push_line(Some(name), &self.frame);
+    }
+
+    /// Writes the scratch frame as a data-only event, when it carries a
+    /// piece of upstream's JSON as it came, which may hold line breaks
+    /// between its tokens: each line its own `data:` line.
+    pub(super) fn push_upstream(&mut self) {
+        self.encoder.push_data(&self.frame);
     }
 }
 

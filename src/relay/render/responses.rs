@@ -507,11 +507,7 @@ impl Responses {
             .iter()
             .position(|&b| b == b'"')
             .map_or(9, |n| 9 + n);
-        self.base.encoder.push_frame(&crate::sse::SseFrame {
-            event: Some(&frame[9..end]),
-            data: frame,
-            ..crate::sse::SseFrame::default()
-        });
+        self.base.encoder.push_line(Some(&frame[9..end]), frame);
     }
 
     fn push_as(&mut self, kind: &[u8]) {
