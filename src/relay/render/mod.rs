@@ -616,10 +616,18 @@ pub(super) fn write_code(out: &mut Vec<u8>, code: Option<Code<'_>>) {
 /// frames written for every event (a chunk's choice index, a block's index,
 /// a sequence number) without the formatting machinery, which costs more
 /// than the rest of a small frame.
+/// Inlined, so that the text around the number, known where it is
+/// called, is copied without a call; a number of one digit (most indexes)
+/// is one byte.
+#[inline]
 pub(super) fn write_number(out: &mut Vec<u8>, before: &[u8], n: u64, after: &[u8]) {
-    let mut digits = [0u8; 20];
     out.extend_from_slice(before);
-    out.extend_from_slice(crate::sse::encode::decimal(n, &mut digits));
+    if n < 10 {
+        out.push(b'0' + n as u8);
+    } else {
+        let mut digits = [0u8; 20];
+        out.extend_from_slice(crate::sse::encode::decimal(n, &mut digits));
+    }
     out.extend_from_slice(after);
 }
 
