@@ -28,7 +28,8 @@ pub(super) fn decode(
     event: &SseEvent,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {
-    super::typed_event(doc, event, |doc, root, kind| {
+    let read = keys!["type", "index", "delta"];
+    super::typed_event(doc, event, read, |doc, root, kind, [_, index, delta]| {
         match kind {
             b"message_start" => {
                 let message = doc.get_object(root, key!("message"))?;
@@ -41,7 +42,7 @@ pub(super) fn decode(
                 sink.event(Upstream::Start)
             }
             b"content_block_start" => {
-                let index = doc.unsigned(root, key!("index"))?;
+                let index = doc.unsigned_at(index)?;
                 let block = doc.get_object(root, key!("content_block"))?;
                 match doc.str(block, key!("type"))? {
                     Some("tool_use") => {
@@ -81,7 +82,6 @@ pub(super) fn decode(
             b"content_block_delta" => {
                 // The commonest event: each object's members looked up in
                 // one pass.
-                let [index, delta] = doc.pick(root, keys!["index", "delta"])?;
                 let index = doc.unsigned_at(index)?;
                 let [kind, text_at, thinking, partial_json, signature] = doc.pick(
                     doc.object(delta)?,
@@ -120,7 +120,7 @@ pub(super) fn decode(
                 }
             }
             b"message_delta" => {
-                let delta = doc.get_object(root, key!("delta"))?;
+                let delta = doc.object(delta)?;
                 usage(&doc, doc.get_object(root, key!("usage"))?, sink)?;
                 let [reason, sequence] = doc.pick(delta, keys!["stop_reason", "stop_sequence"])?;
                 match doc.string(reason)? {

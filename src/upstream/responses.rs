@@ -24,9 +24,9 @@
 //! inside `response` by [`ResponsesUsage`]; `response.failed` is an
 //! upstream error with the response's `error`.
 
-use super::key;
 use super::reader::{At, Doc};
 use super::{CallDelta, CallRef, Finish, Format, ItemKind, Sink, Upstream, UpstreamError, text};
+use super::{key, keys};
 use crate::Error;
 use crate::neutral::ResponsesUsage;
 use crate::sse::SseEvent;
@@ -36,7 +36,8 @@ pub(super) fn decode(
     event: &SseEvent,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {
-    super::typed_event(doc, event, |doc, root, kind| {
+    let read = keys!["type", "delta"];
+    super::typed_event(doc, event, read, |doc, root, kind, [_, delta]| {
         let Some(name) = kind.strip_prefix(b"response.") else {
             return match kind {
                 b"error" => sink.event(Upstream::Error(UpstreamError {
@@ -116,7 +117,7 @@ pub(super) fn decode(
                 opens: false,
                 id: None,
                 name: None,
-                arguments: doc.str(root, key!("delta"))?,
+                arguments: doc.string(delta)?,
                 signature: None,
             })),
             b"function_call_arguments.done" => match doc.str(root, key!("arguments"))? {
@@ -126,10 +127,10 @@ pub(super) fn decode(
                 }),
                 None => Ok(()),
             },
-            b"output_text.delta" => text(doc.str(root, key!("delta"))?, Upstream::Text, sink),
-            b"refusal.delta" => text(doc.str(root, key!("delta"))?, Upstream::Refusal, sink),
+            b"output_text.delta" => text(doc.string(delta)?, Upstream::Text, sink),
+            b"refusal.delta" => text(doc.string(delta)?, Upstream::Refusal, sink),
             b"reasoning_summary_text.delta" | b"reasoning_text.delta" => {
-                text(doc.str(root, key!("delta"))?, Upstream::Reasoning, sink)
+                text(doc.string(delta)?, Upstream::Reasoning, sink)
             }
             b"completed" | b"incomplete" | b"failed" => {
                 let response = doc.get_object(root, key!("response"))?;
