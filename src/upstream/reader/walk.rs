@@ -404,6 +404,9 @@ impl EventReader {
         Ok(())
     }
 
+    /// The literal `word` at `at`, checked: compared whole, and byte by
+    /// byte only to find where one that is not `word` goes wrong.
+    #[inline(always)]
     fn literal<const LAY_OUT: bool>(
         &mut self,
         input: &[u8],
@@ -411,18 +414,29 @@ impl EventReader {
         word: &[u8],
         kind: Kind,
     ) -> Result<usize, Error> {
-        for (i, &want) in word.iter().enumerate() {
-            match input.get(at + i) {
-                Some(&b) if b == want => {}
-                Some(_) => return Err(Error::new(ErrorKind::InvalidLiteral, (at + i) as u64)),
-                None => return Err(Error::new(ErrorKind::Truncated, input.len() as u64)),
-            }
+        if input.get(at..at + word.len()) != Some(word) {
+            return Err(literal_error(input, at, word));
         }
         if LAY_OUT {
             self.push(kind, at, at + word.len());
         }
         Ok(at + word.len())
     }
+}
+
+/// Why the bytes at `at` are not the literal `word`: the first byte that
+/// differs, or the end of the input.
+#[cold]
+fn literal_error(input: &[u8], at: usize, word: &[u8]) -> Error {
+    for (i, &want) in word.iter().enumerate() {
+        match input.get(at + i) {
+            Some(&b) if b == want => {}
+            Some(_) => return Error::new(ErrorKind::InvalidLiteral, (at + i) as u64),
+            None => return Error::new(ErrorKind::Truncated, input.len() as u64),
+        }
+    }
+    // Not reached: the literal is there whole.
+    Error::new(ErrorKind::InvalidLiteral, at as u64)
 }
 
 /// What a string has that its layout must decode.
