@@ -206,6 +206,12 @@ impl EventReader {
                     }
                     end
                 }
+                // Space before a value: most JSON has none after a colon,
+                // so it is looked for only where the value would start.
+                b' ' | b'\n' | b'\r' | b'\t' => {
+                    pos = skip_space(input, pos + 1);
+                    continue 'value;
+                }
                 b't' => self.literal::<LAY_OUT>(input, pos, b"true", Kind::True)?,
                 b'f' => self.literal::<LAY_OUT>(input, pos, b"false", Kind::False)?,
                 b'n' => self.literal::<LAY_OUT>(input, pos, b"null", Kind::Null)?,
@@ -245,7 +251,8 @@ impl EventReader {
         }
     }
 
-    /// A member's name at `pos`, its colon and the space after. With
+    /// A member's name at `pos` and its colon (the space after is skipped
+    /// where the value is read). With
     /// `LAY_OUT`, a name the table holds is laid out, and the member's value
     /// is to be read where it starts; any other member's value is walked
     /// here without a layout.
@@ -267,7 +274,7 @@ impl EventReader {
         };
         let colon = skip_space(input, end);
         let value = match input.get(colon) {
-            Some(b':') => skip_space(input, colon + 1),
+            Some(b':') => colon + 1,
             Some(_) => return Err(Error::new(ErrorKind::UnexpectedByte, colon as u64)),
             None => return Err(Error::new(ErrorKind::Truncated, colon as u64)),
         };
