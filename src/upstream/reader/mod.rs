@@ -173,8 +173,13 @@ mod tests {
 
     #[test]
     fn errors_name_the_byte_whether_read_or_skipped() {
-        let cases: [(&[u8], ErrorKind, u64); 11] = [
+        let cases: [(&[u8], ErrorKind, u64); 16] = [
             (br#"{"a":1,}"#, ErrorKind::UnexpectedByte, 7),
+            (br#"{"a": nul"#, ErrorKind::Truncated, 9),
+            (br#"{"a":nulx}"#, ErrorKind::InvalidLiteral, 8),
+            (br#"{"a": fals}"#, ErrorKind::InvalidLiteral, 10),
+            (br#"{"a": }"#, ErrorKind::UnexpectedByte, 6),
+            (br#"{"a": -}"#, ErrorKind::InvalidNumber, 7),
             (br#"{"a":"\q"}"#, ErrorKind::InvalidEscape, 7),
             (br#"{"a":01}"#, ErrorKind::InvalidNumber, 6),
             (br#"{"a":tru}"#, ErrorKind::InvalidLiteral, 8),
