@@ -520,28 +520,30 @@ impl Buffers {
         }
         self.start.get_or_insert(start);
         // Most lines are data lines, and most others name the event: their
-        // colon needs no search.
-        let colon = if line.starts_with(b"data:") {
-            Some(4)
+        // field is told by their start, with no search for the colon.
+        let (field, colon) = if line.starts_with(b"data:") {
+            (Field::Data, Some(4))
         } else if line.starts_with(b"event:") {
-            Some(5)
+            (Field::Event, Some(5))
         } else {
-            memchr::memchr(b':', line)
+            let colon = memchr::memchr(b':', line);
+            let name = colon.map_or(line, |colon| &line[..colon]);
+            (Field::named(name), colon)
         };
-        let (name, value) = match colon {
+        let value = match colon {
             Some(colon) => {
                 let skip = colon + 1 + usize::from(line.get(colon + 1) == Some(&b' '));
-                (&line[..colon], range.start + skip..range.end)
+                range.start + skip..range.end
             }
-            None => (line, range.end..range.end),
+            None => range.end..range.end,
         };
-        match name {
-            b"data" => {
+        match field {
+            Field::Data => {
                 self.data_start
                     .get_or_insert(start + (value.start - range.start) as u64);
                 self.push_data(source, value);
             }
-            b"event" if SPANNED => {
+            Field::Event if SPANNED => {
                 // Room for a few names: each is split off, and the buffer
                 // taken back whole once they are dropped.
                 let names = self
@@ -551,11 +553,11 @@ impl Buffers {
                 names.extend_from_slice(&source[value]);
                 self.event = Some(names.split().freeze());
             }
-            b"event" => self.event = Some(source.slice(value)),
-            b"id" if memchr::memchr(0, &source[value.clone()]).is_none() => {
+            Field::Event => self.event = Some(source.slice(value)),
+            Field::Id if memchr::memchr(0, &source[value.clone()]).is_none() => {
                 self.last_event_id = source.slice(value);
             }
-            b"retry" => {
+            Field::Retry => {
                 if let Some(millis) = parse_digits(&source[value]) {
                     self.event_retry = Some(millis);
                     self.retry = Some(millis);
@@ -604,6 +606,28 @@ impl Buffers {
             offset: start.unwrap_or_default(),
             data_offset: data_start.or(start).unwrap_or_default(),
         })
+    }
+}
+
+/// The fields of a line that the decoder keeps; any other is ignored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Data,
+    Event,
+    Id,
+    Retry,
+    Other,
+}
+
+impl Field {
+    fn named(name: &[u8]) -> Field {
+        match name {
+            b"data" => Field::Data,
+            b"event" => Field::Event,
+            b"id" => Field::Id,
+            b"retry" => Field::Retry,
+            _ => Field::Other,
+        }
     }
 }
 
