@@ -214,6 +214,7 @@ impl<'t> Doc<'t> {
     }
 
     /// The string at `at`, decoded; `None` for absent.
+    #[inline(always)]
     pub(crate) fn string(&self, at: Option<At>) -> Result<Option<&'t str>, Error> {
         match at {
             None => Ok(None),
