@@ -141,6 +141,7 @@ impl<'t> Doc<'t> {
     }
 
     /// The unsigned integer at `at`; `None` for absent.
+    #[inline(always)]
     pub(crate) fn unsigned_at(&self, at: Option<At>) -> Result<Option<u64>, Error> {
         at.map(|at| {
             self.integer(at)
@@ -151,6 +152,7 @@ impl<'t> Doc<'t> {
 
     /// The integer at `at`, which must fit a `u32` (an index); `None` for
     /// absent.
+    #[inline(always)]
     pub(crate) fn small_at(&self, at: Option<At>) -> Result<Option<u32>, Error> {
         at.map(|at| {
             self.integer(at)
