@@ -36,6 +36,7 @@ pub(crate) struct Doc<'t> {
 
 impl<'t> Doc<'t> {
     /// The root, which must be an object.
+    #[inline(always)]
     pub(crate) fn root(&self) -> Result<At, Error> {
         match self.nodes.first() {
             Some(node) if node.kind == Kind::Object => Ok(0),
@@ -197,6 +198,7 @@ impl<'t> Doc<'t> {
     }
 
     /// The object at `at`, or `None` for absent or `null`.
+    #[inline(always)]
     pub(crate) fn object(&self, at: Option<At>) -> Result<Option<At>, Error> {
         match at.map(|at| &self.nodes[at]) {
             None => Ok(None),
