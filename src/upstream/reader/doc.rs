@@ -189,6 +189,7 @@ impl<'t> Doc<'t> {
     }
 
     /// The element positions of the array at `at`; `None` is empty.
+    #[inline(always)]
     pub(crate) fn elements(&self, at: Option<At>) -> Result<Elements<'_, 't>, Error> {
         let (at, end) = match at {
             Some(at) => self.inside(at, Kind::Array)?,
@@ -230,6 +231,7 @@ impl<'t> Doc<'t> {
     }
 
     /// Whether the value at `at` is a string.
+    #[inline(always)]
     pub(crate) fn is_string(&self, at: At) -> bool {
         self.nodes[at].kind == Kind::String
     }
