@@ -293,6 +293,7 @@ impl<'t> Doc<'t> {
     }
 
     /// A string's decoded text; `None` if the value is not a string.
+    #[inline]
     fn text(&self, at: At) -> Option<&'t str> {
         let node = &self.nodes[at];
         if node.kind != Kind::String {
