@@ -220,6 +220,12 @@ mod tests {
         let error = reader.read(&nested(7)).map(drop).unwrap_err();
         assert_eq!((error.kind(), error.offset()), (ErrorKind::TooDeep, 11));
         assert!(reader.read(&nested(6)).is_ok());
+        // An empty array that is skipped is held to the limit too.
+        reader.set_max_depth(2);
+        let error = reader.read(b"{\"a\":[]}").map(drop).unwrap_err();
+        assert_eq!((error.kind(), error.offset()), (ErrorKind::TooDeep, 5));
+        reader.set_max_depth(3);
+        assert!(reader.read(b"{\"a\":[]}").is_ok());
     }
 
     #[test]

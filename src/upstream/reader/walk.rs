@@ -292,14 +292,21 @@ impl EventReader {
 
     /// The value at `pos` of a member no decoder reads, walked without a
     /// layout: returns the index just past it. A scalar (a string, the
-    /// commonest, a number, a `null`) is read at once, without the walk's
-    /// setup.
+    /// commonest, a number, a `null`) or an empty array is read at once,
+    /// without the walk's setup.
     #[inline(never)]
     fn skip(&mut self, input: &[u8], pos: usize) -> Result<usize, Error> {
         match input.get(pos) {
             Some(b'"') => lex_string(input, pos).map(|(end, _)| end),
             Some(&b @ (b'-' | b'0'..=b'9')) => number_end(input, pos, b),
             Some(b'n') => self.literal::<false>(input, pos, b"null", Kind::Null),
+            // An empty array (the `logprobs` of a Responses delta) within
+            // the nesting limit, which the walk would refuse as it does.
+            Some(b'[')
+                if input.get(pos + 1) == Some(&b']') && self.open.len() + 1 < self.max_depth =>
+            {
+                Ok(pos + 2)
+            }
             _ => self.value::<false>(input, pos),
         }
     }
