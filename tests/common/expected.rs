@@ -64,6 +64,57 @@ pub fn pick_key(expected: &Expected) -> Option<String> {
     })
 }
 
+/// The first string-valued key of the first call that has one, among
+/// calls' arguments given as JSON text (text that does not parse is passed
+/// over): the key a corpus test tracks.
+pub fn first_string_key<'a>(arguments: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    arguments.into_iter().find_map(|text| {
+        let value: Value = serde_json::from_str(text).ok()?;
+        let (key, _) = value.as_object()?.iter().find(|(_, v)| v.is_string())?;
+        Some(key.clone())
+    })
+}
+
+/// The string values of `key` in calls' arguments given as JSON text,
+/// joined in order: the text a relay streams as the target values.
+pub fn target_text<'a>(arguments: impl IntoIterator<Item = &'a str>, key: &str) -> String {
+    arguments
+        .into_iter()
+        .filter_map(|text| {
+            let value: Value = serde_json::from_str(text).ok()?;
+            value.get(key)?.as_str().map(str::to_owned)
+        })
+        .collect()
+}
+
+/// Checks how a relay's whole chat output ended: with an `error`, cut off
+/// (an error, no finish, no `[DONE]`) when there is no `finish`, else with
+/// one finish chunk (`tool_calls` read as `stop`, calls being hidden) and
+/// `[DONE]`.
+pub fn check_ending(
+    name: &str,
+    whole: &[u8],
+    seen: &client::Client,
+    error: bool,
+    finish: Option<&str>,
+) {
+    if error {
+        assert_eq!((seen.errors.len(), seen.done), (1, 0), "{name}: error");
+    } else if let Some(finish) = finish {
+        assert!(whole.ends_with(b"data: [DONE]\n\n"), "{name}");
+        assert_eq!((seen.errors.len(), seen.done), (0, 1), "{name}");
+        let want = if finish == "tool_calls" {
+            "stop"
+        } else {
+            finish
+        };
+        assert_eq!(seen.finish_reasons, [want], "{name}: one finish chunk");
+    } else {
+        assert_eq!((seen.errors.len(), seen.done), (1, 0), "{name}: cut off");
+        assert!(seen.finish_reasons.is_empty(), "{name}");
+    }
+}
+
 /// Whether `whole` interleaves `a` and `b`, each in order.
 pub fn is_shuffle(whole: &str, a: &str, b: &str) -> bool {
     let (w, a, b): (Vec<char>, Vec<char>, Vec<char>) = (
@@ -118,19 +169,14 @@ pub fn check(name: &str, body: &[u8], expected: &Expected, format: &str) -> Vec<
     assert_eq!(seen.roles, ["assistant"], "{name}: one role");
     assert_eq!(seen.reasoning, expected.reasoning, "{name}: reasoning");
     assert!(seen.calls.is_empty(), "{name}: calls hidden");
-    if expected.error {
-        assert_eq!((seen.errors.len(), seen.done), (1, 0), "{name}: error");
-    } else if expected.finish.is_none() {
-        assert_eq!((seen.errors.len(), seen.done), (1, 0), "{name}: cut off");
-        assert!(seen.finish_reasons.is_empty(), "{name}");
-    } else {
-        assert!(whole.ends_with(b"data: [DONE]\n\n"), "{name}");
-        assert_eq!((seen.errors.len(), seen.done), (0, 1), "{name}");
-        let want = match expected.finish.as_deref() {
-            Some("tool_calls") => "stop",
-            other => other.unwrap(),
-        };
-        assert_eq!(seen.finish_reasons, [want], "{name}: one finish chunk");
+    check_ending(
+        name,
+        &whole,
+        &seen,
+        expected.error,
+        expected.finish.as_deref(),
+    );
+    if !expected.error && expected.finish.is_some() {
         let usage: Vec<(u64, u64, u64)> = seen
             .usage
             .iter()

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use argstream::{Format, OutputFormat, Relay, ToolCallMode};
 use bytes::Bytes;
-use common::expected::is_shuffle;
+use common::expected::{first_string_key, is_shuffle, target_text};
 use common::readback::{self, Meaning};
 use serde_json::Value;
 
@@ -45,14 +45,7 @@ fn relay(make: &dyn Fn() -> Relay, upstream: &[u8], piece: usize) -> (Vec<u8>, R
 /// The first top-level string key of the first call with one: a key the
 /// stream really streams.
 fn pick_key(meaning: &Meaning) -> String {
-    meaning
-        .calls
-        .iter()
-        .find_map(|call| {
-            let value: Value = serde_json::from_str(&call.arguments).ok()?;
-            let (key, _) = value.as_object()?.iter().find(|(_, v)| v.is_string())?;
-            Some(key.clone())
-        })
+    first_string_key(meaning.calls.iter().map(|call| call.arguments.as_str()))
         .unwrap_or_else(|| "pre_exec_msg".to_owned())
 }
 
@@ -122,14 +115,7 @@ fn check(name: &str, body: &[u8]) {
     };
     let key = pick_key(&upstream);
     // The target values' text, call by call.
-    let targets: String = upstream
-        .calls
-        .iter()
-        .filter_map(|call| {
-            let value: Value = serde_json::from_str(&call.arguments).ok()?;
-            value.get(&key)?.as_str().map(str::to_owned)
-        })
-        .collect();
+    let targets = target_text(upstream.calls.iter().map(|c| c.arguments.as_str()), &key);
     let mut summaries = Vec::new();
     for (output, format) in OUTPUTS {
         for (mode, values) in MODES {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::common;
 use crate::common::client::{self, Client};
-use crate::common::expected::is_shuffle;
+use crate::common::expected::{check_ending, first_string_key, is_shuffle, target_text};
 use crate::common::upstream::{self, Reference};
 use crate::common::{named_events, rules};
 
@@ -140,14 +140,7 @@ pub fn relay(
 /// The first top-level string key of the first call's arguments: a key the
 /// recorded stream really streams, to use as the target.
 pub fn pick_key(reference: &Reference) -> Option<String> {
-    reference.calls.iter().find_map(|call| {
-        let value: Value = serde_json::from_str(&call.arguments).ok()?;
-        value
-            .as_object()?
-            .iter()
-            .find(|(_, v)| v.is_string())
-            .map(|(k, _)| k.clone())
-    })
+    first_string_key(reference.calls.iter().map(|call| call.arguments.as_str()))
 }
 
 /// Every recorded stream of `dir`, relayed at feed sizes 1, 7, 4096 and
@@ -168,14 +161,7 @@ pub fn corpus(dir: &str, format: &str) {
         let reference = upstream::reference(&upstream);
         assert_eq!(reference.format, format, "{name}");
         let key = pick_key(&reference).unwrap_or_else(|| "pre_exec_msg".to_owned());
-        let targets: String = reference
-            .calls
-            .iter()
-            .filter_map(|call| {
-                let value: Value = serde_json::from_str(&call.arguments).ok()?;
-                value.get(&key)?.as_str().map(str::to_owned)
-            })
-            .collect();
+        let targets = target_text(reference.calls.iter().map(|c| c.arguments.as_str()), &key);
         with_targets += usize::from(!targets.is_empty());
         with_calls += usize::from(!reference.calls.is_empty());
         let (whole, relayer, result) = relay(&upstream, &[&key], upstream.len());
@@ -192,20 +178,14 @@ pub fn corpus(dir: &str, format: &str) {
         assert_eq!(seen.reasoning, reference.reasoning, "{name}: reasoning");
         assert_eq!(seen.refusal, reference.refusal, "{name}: refusal");
         assert!(seen.calls.is_empty(), "{name}: calls hidden");
-        if reference.error {
-            assert_eq!((seen.errors.len(), seen.done), (1, 0), "{name}");
-        } else if reference.finish.is_none() {
-            // Cut off: an error, no finish and no [DONE].
-            assert_eq!((seen.errors.len(), seen.done), (1, 0), "{name}: cut off");
-            assert!(seen.finish_reasons.is_empty(), "{name}");
-        } else {
-            assert!(whole.ends_with(b"data: [DONE]\n\n"), "{name}");
-            assert_eq!((seen.errors.len(), seen.done), (0, 1), "{name}");
-            let want = match reference.finish.as_deref() {
-                Some("tool_calls") => "stop",
-                other => other.unwrap(),
-            };
-            assert_eq!(seen.finish_reasons, [want], "{name}: one finish chunk");
+        check_ending(
+            &name,
+            &whole,
+            &seen,
+            reference.error,
+            reference.finish.as_deref(),
+        );
+        if !reference.error && reference.finish.is_some() {
             assert_eq!(
                 seen.usage.len(),
                 usize::from(reference.usage),
