@@ -14,7 +14,7 @@
 //! call, and the `input_json_delta`s of its block are dropped by the relay as
 //! fragments of a call never opened.
 
-use super::reader::{At, Doc};
+use super::reader::{At, Doc, Names};
 use super::{
     CallDelta, CallRef, Finish, Format, Forwardable, ItemKind, Sink, Upstream, UpstreamError, text,
 };
@@ -22,6 +22,9 @@ use super::{key, keys};
 use crate::Error;
 use crate::neutral::AnthropicUsage;
 use crate::sse::SseEvent;
+
+/// The names this decoder reads, as [`key!`] finds them.
+const READ: Names = super::formats::read_by(Format::Anthropic);
 
 pub(super) fn decode(
     doc: Result<Doc<'_>, Error>,

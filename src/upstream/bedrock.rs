@@ -20,11 +20,14 @@
 //! upstream error, of the exception's type, with the payload's `message`.
 //! Every payload's padding member `p` and unknown events are ignored.
 
-use super::reader::{At, Doc};
+use super::reader::{At, Doc, Names};
 use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError, text};
 use super::{key, keys};
 use crate::Error;
 use crate::neutral::BedrockUsage;
+
+/// The names this decoder reads, as [`key!`] finds them.
+const READ: Names = super::formats::read_by(Format::Bedrock);
 
 /// One Bedrock event: a frame's headers and payload, or an SSE event's name
 /// and data for a stream that a proxy turned into SSE.

@@ -11,11 +11,14 @@
 
 use smallvec::SmallVec;
 
-use super::reader::{At, Doc};
+use super::reader::{At, Doc, Names};
 use super::{CallDelta, CallRef, Finish, Format, Forwardable, Sink, Upstream, UpstreamError};
 use super::{key, keys};
 use crate::Error;
 use crate::neutral::ChatUsage;
+
+/// The names this decoder reads, as [`key!`] finds them.
+const READ: Names = super::formats::read_by(Format::OpenAiChat);
 
 /// Decodes one event, `doc` as the reader read its `data`.
 pub(super) fn decode(

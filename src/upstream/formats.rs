@@ -10,6 +10,7 @@
 //! the compiler asks for, and a row here.
 
 use super::Format;
+use super::reader::{Names, same_name};
 
 /// One format's row.
 #[derive(Debug)]
@@ -24,6 +25,11 @@ pub(crate) struct Row {
     /// Whether a renderer answers in it: a client of a format without one
     /// is answered in chat.
     pub(crate) renders: bool,
+    /// The member names its decoder reads, besides [`COMMON_NAMES`]: the
+    /// reader lays these out of its events and skips every other member.
+    /// A decoder that looks up a name missing here does not compile
+    /// ([`key!`](super::key)).
+    pub(crate) reads: &'static [&'static str],
     /// The paths its decoder reads, each in its order of reading: member
     /// names after `.`, `[*]` for every element of an array, `$` the root.
     /// Read by the probe of the tests (feature `test-windows`).
@@ -54,6 +60,34 @@ pub(crate) const FORMATS: [Row; 5] = [
         aliases: &["openai", "chat"],
         detect: Detect::Otherwise,
         renders: true,
+        reads: &[
+            "arguments",
+            "cached_tokens",
+            "choices",
+            "completion_tokens",
+            "completion_tokens_details",
+            "content",
+            "created",
+            "delta",
+            "finish_reason",
+            "function",
+            "id",
+            "index",
+            "model",
+            "name",
+            "object",
+            "prompt_tokens",
+            "prompt_tokens_details",
+            "reasoning",
+            "reasoning_content",
+            "reasoning_tokens",
+            "refusal",
+            "role",
+            "text",
+            "tool_calls",
+            "total_tokens",
+            "usage",
+        ],
         paths: &[
             "$.id",
             "$.model",
@@ -96,6 +130,30 @@ pub(crate) const FORMATS: [Row; 5] = [
         aliases: &["responses"],
         detect: Detect::Prefixes(&[b"response."]),
         renders: true,
+        reads: &[
+            "arguments",
+            "cached_tokens",
+            "call_id",
+            "created_at",
+            "delta",
+            "encrypted_content",
+            "id",
+            "incomplete_details",
+            "input_tokens",
+            "input_tokens_details",
+            "item",
+            "item_id",
+            "model",
+            "name",
+            "output_index",
+            "output_tokens",
+            "output_tokens_details",
+            "reason",
+            "reasoning_tokens",
+            "response",
+            "total_tokens",
+            "usage",
+        ],
         paths: &[
             "$.output_index",
             "$.item_id",
@@ -125,6 +183,26 @@ pub(crate) const FORMATS: [Row; 5] = [
         aliases: &[],
         detect: Detect::Prefixes(&[b"message_", b"content_block_"]),
         renders: true,
+        reads: &[
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+            "content_block",
+            "delta",
+            "id",
+            "index",
+            "input",
+            "input_tokens",
+            "model",
+            "name",
+            "output_tokens",
+            "partial_json",
+            "signature",
+            "stop_reason",
+            "stop_sequence",
+            "text",
+            "thinking",
+            "usage",
+        ],
         paths: &[
             "$.message.id",
             "$.message.model",
@@ -158,6 +236,40 @@ pub(crate) const FORMATS: [Row; 5] = [
         aliases: &["google", "vertex"],
         detect: Detect::Members(&["candidates", "usageMetadata", "promptFeedback"]),
         renders: true,
+        reads: &[
+            "args",
+            "blockReason",
+            "boolValue",
+            "cachedContentTokenCount",
+            "candidates",
+            "candidatesTokenCount",
+            "content",
+            "createTime",
+            "finishReason",
+            "functionCall",
+            "id",
+            "index",
+            "jsonPath",
+            "modelVersion",
+            "name",
+            "nullValue",
+            "numberValue",
+            "partialArgs",
+            "parts",
+            "promptFeedback",
+            "promptTokenCount",
+            "responseId",
+            "status",
+            "stringValue",
+            "text",
+            "thought",
+            "thoughtSignature",
+            "thoughtsTokenCount",
+            "toolUsePromptTokenCount",
+            "totalTokenCount",
+            "usageMetadata",
+            "willContinue",
+        ],
         paths: &[
             "$.error.status",
             "$.responseId",
@@ -193,6 +305,24 @@ pub(crate) const FORMATS: [Row; 5] = [
         aliases: &[],
         detect: Detect::Frames,
         renders: false,
+        reads: &[
+            "cacheReadInputTokens",
+            "cacheWriteInputTokens",
+            "contentBlockIndex",
+            "delta",
+            "input",
+            "inputTokens",
+            "name",
+            "outputTokens",
+            "reasoningContent",
+            "start",
+            "stopReason",
+            "text",
+            "toolUse",
+            "toolUseId",
+            "totalTokens",
+            "usage",
+        ],
         paths: &[
             "$.contentBlockIndex",
             "$.start.toolUse.toolUseId",
@@ -220,6 +350,82 @@ pub(crate) const NAMES: [&str; FORMATS.len()] = {
     names
 };
 
+/// The member names read in any format's events, before the format is
+/// known too (an error, a ping, detection).
+pub(crate) const COMMON_NAMES: &[&str] = &["code", "error", "message", "type"];
+
+/// Every member name some decoder reads, each once: the rows' and the
+/// common ones. The ids of the reader's tables are indexes here.
+const READ: [&str; GATHERED.1] = {
+    let mut read = [""; GATHERED.1];
+    read.copy_from_slice(GATHERED.0.split_at(GATHERED.1).0);
+    read
+};
+
+/// The rows' names and the common ones, each once, in the first of
+/// `MAX_NAMES` places, and how many they are.
+const GATHERED: ([&str; MAX_NAMES], usize) = {
+    let mut read = [""; MAX_NAMES];
+    let mut count = 0;
+    let mut row = 0;
+    while row <= FORMATS.len() {
+        let names = if row < FORMATS.len() {
+            FORMATS[row].reads
+        } else {
+            COMMON_NAMES
+        };
+        let mut i = 0;
+        while i < names.len() {
+            if !holds(read.split_at(count).0, names[i]) {
+                read[count] = names[i];
+                count += 1;
+            }
+            i += 1;
+        }
+        row += 1;
+    }
+    (read, count)
+};
+
+/// More names than the reader's tables can hold (their ids are bytes).
+const MAX_NAMES: usize = 255;
+
+/// The names read before the format is known (detection's included): the
+/// table of every name read.
+pub(crate) static READ_BY_A_DECODER: Names = Names::of(&READ);
+
+/// Each format's table, in the table's order: its row's names and the
+/// common ones, with the ids [`READ_BY_A_DECODER`] gives them.
+pub(crate) static READ_BY_FORMAT: [Names; FORMATS.len()] = {
+    let mut tables = [const { Names::of(&[]) }; FORMATS.len()];
+    let mut row = 0;
+    while row < FORMATS.len() {
+        tables[row] = read_by(FORMATS[row].format);
+        row += 1;
+    }
+    tables
+};
+
+/// The table of the names `format`'s decoder reads: what its [`key!`]
+/// looks names up in, at compile time.
+///
+/// [`key!`]: super::key
+pub(crate) const fn read_by(format: Format) -> Names {
+    Names::of_some(&READ, &[FORMATS[format as usize].reads, COMMON_NAMES])
+}
+
+/// Whether `names` holds `name`, in a constant context.
+const fn holds(names: &[&str], name: &str) -> bool {
+    let mut i = 0;
+    while i < names.len() {
+        if same_name(names[i].as_bytes(), name.as_bytes()) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
 /// The paths any format's events are read at before the format is known
 /// (an error, a ping, detection).
 #[cfg_attr(not(feature = "test-windows"), allow(dead_code))]
@@ -234,12 +440,49 @@ pub(crate) const COMMON_PATHS: &[&str] = &[
 
 #[cfg(test)]
 mod tests {
-    use super::FORMATS;
+    use super::{COMMON_NAMES, FORMATS, READ, READ_BY_A_DECODER, READ_BY_FORMAT};
 
     #[test]
     fn the_rows_are_in_the_formats_order() {
         for (at, row) in FORMATS.iter().enumerate() {
             assert_eq!(row.format as usize, at, "{}", row.name);
+        }
+    }
+
+    /// Every member name on a row's paths is one its decoder reads, so the
+    /// probe's paths are laid out by the format's own table.
+    #[test]
+    fn a_rows_paths_name_what_it_reads() {
+        for row in &FORMATS {
+            for path in row.paths {
+                let names = path
+                    .split(['.', '[', ']', '*', '$'])
+                    .filter(|n| !n.is_empty());
+                for name in names {
+                    assert!(
+                        row.reads.contains(&name) || COMMON_NAMES.contains(&name),
+                        "{}: {name} in {path}",
+                        row.name
+                    );
+                }
+            }
+        }
+    }
+
+    /// A format's table finds the names it reads, with the ids of the
+    /// table of all, and no other name.
+    #[test]
+    fn each_format_lays_out_its_own_names_with_the_common_ids() {
+        for row in &FORMATS {
+            let own = &READ_BY_FORMAT[row.format as usize];
+            for name in READ {
+                let key = own.key(name);
+                let reads = row.reads.contains(&name) || COMMON_NAMES.contains(&name);
+                assert_eq!(key.is_known(), reads, "{}: {name}", row.name);
+                if reads {
+                    assert_eq!(key, READ_BY_A_DECODER.key(name), "{name}");
+                }
+            }
         }
     }
 }

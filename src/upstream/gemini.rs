@@ -43,11 +43,14 @@ mod partial;
 use std::fmt::Write as _;
 
 use self::partial::{Assembler, Piece};
-use super::reader::{At, Doc, Scalar};
+use super::reader::{At, Doc, Names, Scalar};
 use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError, text};
 use super::{key, keys};
 use crate::neutral::{GeminiUsage, KeptFinish};
 use crate::{Error, ErrorKind};
+
+/// The names this decoder reads, as [`key!`] finds them.
+const READ: Names = super::formats::read_by(Format::Gemini);
 
 /// What a Gemini stream carries from one event to the next.
 #[derive(Debug, Default)]

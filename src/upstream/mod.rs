@@ -50,7 +50,7 @@ use crate::{Error, UnknownName};
 
 pub use crate::neutral::{Finish, Usage};
 
-use self::formats::{Detect, FORMATS, Row};
+use self::formats::{Detect, FORMATS, READ_BY_A_DECODER, READ_BY_A_DECODER as READ, Row};
 pub use self::reader::Code;
 use self::reader::{At, Doc, EventReader, Names};
 
@@ -351,7 +351,7 @@ impl Decoder {
     pub fn new(format: Option<Format>) -> Decoder {
         Decoder {
             format,
-            reader: EventReader::new(&READ_BY_A_DECODER),
+            reader: EventReader::new(names_read(format)),
             gemini: gemini::State::default(),
         }
     }
@@ -374,6 +374,7 @@ impl Decoder {
     /// Forgets the stream and a detected format; a given one stays.
     pub fn reset(&mut self, given: Option<Format>) {
         self.format = given;
+        self.reader.set_names(names_read(given));
         self.gemini.reset();
     }
 
@@ -398,7 +399,10 @@ impl Decoder {
     /// # Errors
     /// As [`decode`](Decoder::decode), with offsets in the frame's payload.
     pub fn decode_frame(&mut self, frame: &Frame, sink: &mut impl Sink) -> Result<(), Error> {
-        self.format.get_or_insert(Format::Bedrock);
+        if self.format.is_none() {
+            self.format = Some(Format::Bedrock);
+            self.reader.set_names(names_read(self.format));
+        }
         sink.format(self.format);
         let event = bedrock::Event {
             event_type: frame.event_type().unwrap_or_default(),
@@ -434,36 +438,59 @@ impl Decoder {
     /// is not its format's JSON, with the offset in the payload where known;
     /// and whatever `sink` returns.
     pub fn decode(&mut self, event: &SseEvent, sink: &mut impl Sink) -> Result<(), Error> {
-        let data = event.data();
-        // The one pass over the event, which also tells the format while it
-        // is unknown; each decoder first takes what is not JSON (chat's
-        // `[DONE]`, an empty event), then reads the result.
-        let doc = self.reader.read(data);
-        if self.format.is_none() {
-            self.format = detect_in(event, doc.as_ref().ok());
-        }
-        let format = self.format;
-        sink.format(format);
-        let Some(format) = format else {
-            // A ping says nothing; an error reads the same in every format.
-            return decode_undetected(doc, data, sink);
+        let Some(format) = self.format else {
+            return self.detect_and_decode(event, sink);
         };
-        match format {
-            Format::OpenAiChat => chat::decode(doc, data, sink),
-            Format::Anthropic => anthropic::decode(doc, event, sink),
-            Format::OpenAiResponses => responses::decode(doc, event, sink),
-            Format::Gemini => gemini::decode(doc, &mut self.gemini, data, sink),
-            // Bedrock's events carried as SSE (by a proxy): named by the
-            // event, with no exceptions but in-stream `error` events.
-            Format::Bedrock => {
-                let event = bedrock::Event {
-                    event_type: event.event_type(),
-                    message_type: None,
-                    exception_type: None,
-                    payload: data,
-                };
-                bedrock::decode(doc, &event, sink)
-            }
+        sink.format(Some(format));
+        // The one pass over the event; each decoder first takes what is not
+        // JSON (chat's `[DONE]`, an empty event), then reads the result.
+        let doc = self.reader.read(event.data());
+        decode_in(format, doc, &mut self.gemini, event, sink)
+    }
+
+    /// [`decode`](Decoder::decode) while the format is unknown: the pass
+    /// over the event also tells it, and the events after the one that
+    /// told it are read for the names its decoder reads.
+    #[cold]
+    fn detect_and_decode(&mut self, event: &SseEvent, sink: &mut impl Sink) -> Result<(), Error> {
+        let doc = self.reader.read(event.data());
+        self.format = detect_in(event, doc.as_ref().ok());
+        sink.format(self.format);
+        let Some(format) = self.format else {
+            // A ping says nothing; an error reads the same in every format.
+            return decode_undetected(doc, event.data(), sink);
+        };
+        let decoded = decode_in(format, doc, &mut self.gemini, event, sink);
+        self.reader.set_names(names_read(Some(format)));
+        decoded
+    }
+}
+
+/// Decodes `event`, read as `doc`, in `format`.
+#[inline(always)]
+fn decode_in(
+    format: Format,
+    doc: Result<Doc<'_>, Error>,
+    gemini: &mut gemini::State,
+    event: &SseEvent,
+    sink: &mut impl Sink,
+) -> Result<(), Error> {
+    let data = event.data();
+    match format {
+        Format::OpenAiChat => chat::decode(doc, data, sink),
+        Format::Anthropic => anthropic::decode(doc, event, sink),
+        Format::OpenAiResponses => responses::decode(doc, event, sink),
+        Format::Gemini => gemini::decode(doc, gemini, data, sink),
+        // Bedrock's events carried as SSE (by a proxy): named by the event,
+        // with no exceptions but in-stream `error` events.
+        Format::Bedrock => {
+            let event = bedrock::Event {
+                event_type: event.event_type(),
+                message_type: None,
+                exception_type: None,
+                payload: data,
+            };
+            bedrock::decode(doc, &event, sink)
         }
     }
 }
@@ -576,11 +603,13 @@ fn text<'a>(
 }
 
 /// The [`Key`](reader::Key) of a member name a decoder reads, made at
-/// compile time: a name missing from [`READ_BY_A_DECODER`] does not compile.
+/// compile time from the `READ` table where it is used: a decoder's, made
+/// by [`formats::read_by`], or here, before the format is known, every
+/// decoder's. A name missing from the table does not compile.
 macro_rules! key {
     ($name:literal) => {
         const {
-            let key = $crate::upstream::READ_BY_A_DECODER.key($name);
+            let key = READ.key($name);
             assert!(key.is_known(), "the reader skips members of this name");
             key
         }
@@ -596,99 +625,11 @@ macro_rules! keys {
 
 pub(crate) use {key, keys};
 
-/// Every member name some decoder reads: the reader lays these out and
-/// skips every other member's value. A decoder that looks up a name missing
-/// here does not compile ([`key!`]).
-pub(crate) static READ_BY_A_DECODER: Names = Names::of(&[
-    "id",
-    "args",
-    "code",
-    "item",
-    "name",
-    "role",
-    "text",
-    "type",
-    "delta",
-    "error",
-    "index",
-    "input",
-    "model",
-    "parts",
-    "start",
-    "usage",
-    "object",
-    "reason",
-    "status",
-    "call_id",
-    "choices",
-    "content",
-    "created",
-    "item_id",
-    "message",
-    "refusal",
-    "thought",
-    "toolUse",
-    "function",
-    "jsonPath",
-    "response",
-    "thinking",
-    "arguments",
-    "boolValue",
-    "nullValue",
-    "reasoning",
-    "signature",
-    "toolUseId",
-    "candidates",
-    "createTime",
-    "created_at",
-    "responseId",
-    "stopReason",
-    "tool_calls",
-    "blockReason",
-    "inputTokens",
-    "numberValue",
-    "partialArgs",
-    "stop_reason",
-    "stop_sequence",
-    "stringValue",
-    "thoughtSignature",
-    "totalTokens",
-    "finishReason",
-    "functionCall",
-    "input_tokens",
-    "modelVersion",
-    "outputTokens",
-    "output_index",
-    "partial_json",
-    "total_tokens",
-    "willContinue",
-    "cached_tokens",
-    "encrypted_content",
-    "content_block",
-    "finish_reason",
-    "function_call",
-    "output_tokens",
-    "prompt_tokens",
-    "usageMetadata",
-    "promptFeedback",
-    "totalTokenCount",
-    "promptTokenCount",
-    "reasoningContent",
-    "reasoning_tokens",
-    "completion_tokens",
-    "contentBlockIndex",
-    "reasoning_content",
-    "incomplete_details",
-    "thoughtsTokenCount",
-    "cacheReadInputTokens",
-    "candidatesTokenCount",
-    "input_tokens_details",
-    "cacheWriteInputTokens",
-    "output_tokens_details",
-    "prompt_tokens_details",
-    "cache_read_input_tokens",
-    "cachedContentTokenCount",
-    "toolUsePromptTokenCount",
-    "completion_tokens_details",
-    "cache_creation_input_tokens",
-]);
+/// The table the reader lays a `format`'s events out by: the names its
+/// decoder reads, or, while the format is unknown, every decoder's.
+fn names_read(format: Option<Format>) -> &'static Names {
+    match format {
+        Some(format) => &formats::READ_BY_FORMAT[format as usize],
+        None => &READ_BY_A_DECODER,
+    }
+}

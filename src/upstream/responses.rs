@@ -24,12 +24,15 @@
 //! inside `response` by [`ResponsesUsage`]; `response.failed` is an
 //! upstream error with the response's `error`.
 
-use super::reader::{At, Doc};
+use super::reader::{At, Doc, Names};
 use super::{CallDelta, CallRef, Finish, Format, ItemKind, Sink, Upstream, UpstreamError, text};
 use super::{key, keys};
 use crate::Error;
 use crate::neutral::ResponsesUsage;
 use crate::sse::SseEvent;
+
+/// The names this decoder reads, as [`key!`] finds them.
+const READ: Names = super::formats::read_by(Format::OpenAiResponses);
 
 pub(super) fn decode(
     doc: Result<Doc<'_>, Error>,

@@ -29,7 +29,7 @@ mod walk;
 
 pub use self::doc::Code;
 pub(crate) use self::doc::{At, Doc, Scalar};
-pub(crate) use self::names::{Key, Names};
+pub(crate) use self::names::{Key, Names, same_name};
 pub(crate) use self::walk::EventReader;
 
 #[cfg(test)]

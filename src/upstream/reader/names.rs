@@ -23,6 +23,10 @@ pub(crate) struct Names {
     /// Each name's [`words`]: a name shorter than 16 bytes read whole in
     /// the walk's words is checked against them in two comparisons.
     words: [[u64; 2]; SHARED as usize],
+    /// Which names are laid out: the others keep their ids (a table made
+    /// for one format names its members as the table of all formats does)
+    /// but are skipped as any unknown name is.
+    kept: [bool; SHARED as usize],
     /// Every member is laid out, with no id: tests' readers.
     pub(super) all: bool,
 }
@@ -46,11 +50,32 @@ impl Names {
     /// which no two names share a slot, if one does (a test holds the
     /// decoders' table to that).
     pub(crate) const fn of(names: &'static [&'static str]) -> Names {
+        Names::of_some(names, &[names])
+    }
+
+    /// The table of `names` that lays out only those also in one of the
+    /// `kept` lists, each with its id among `names`: what one format's
+    /// decoder reads, named as [`of`](Names::of) names it.
+    pub(crate) const fn of_some(names: &'static [&'static str], kept: &[&[&str]]) -> Names {
         assert!(names.len() < SHARED as usize, "ids are bytes");
+        let mut keep = [false; SHARED as usize];
+        let mut i = 0;
+        while i < names.len() {
+            let mut list = 0;
+            while list < kept.len() {
+                let mut k = 0;
+                while k < kept[list].len() && !keep[i] {
+                    keep[i] = same_name(names[i].as_bytes(), kept[list][k].as_bytes());
+                    k += 1;
+                }
+                list += 1;
+            }
+            i += 1;
+        }
         let mut tried = 0;
         loop {
             let seed = FIRST_SEED.wrapping_mul(2 * tried + 1);
-            let (slots, shared) = Names::slots(names, seed);
+            let (slots, shared) = Names::slots(names, &keep, seed);
             tried += 1;
             if !shared || tried == SEEDS {
                 let mut words = [[0; 2]; SHARED as usize];
@@ -64,6 +89,7 @@ impl Names {
                     slots,
                     seed,
                     words,
+                    kept: keep,
                     all: false,
                 };
             }
@@ -71,13 +97,17 @@ impl Names {
     }
 
     /// The slots of `names` under `seed`, and whether two names share one.
-    const fn slots(names: &[&str], seed: u64) -> ([u8; SLOTTED << 6], bool) {
+    const fn slots(
+        names: &[&str],
+        keep: &[bool; SHARED as usize],
+        seed: u64,
+    ) -> ([u8; SLOTTED << 6], bool) {
         let mut slots = [NO_NAME; SLOTTED << 6];
         let mut shared = false;
         let mut i = 0;
         while i < names.len() {
             let name = names[i].as_bytes();
-            if name.len() < SLOTTED {
+            if keep[i] && name.len() < SLOTTED {
                 let slot = &mut slots[slot_of(name.len(), words_of(name), seed)];
                 if *slot == NO_NAME {
                     *slot = i as u8 + 1;
@@ -98,6 +128,7 @@ impl Names {
         slots: [NO_NAME; SLOTTED << 6],
         seed: FIRST_SEED,
         words: [[0; 2]; SHARED as usize],
+        kept: [false; SHARED as usize],
         all: true,
     };
 
@@ -203,7 +234,7 @@ impl Names {
     const fn search(&self, name: &[u8]) -> u8 {
         let mut i = 0;
         while i < self.names.len() {
-            if same_name(self.names[i].as_bytes(), name) {
+            if self.kept[i] && same_name(self.names[i].as_bytes(), name) {
                 return i as u8 + 1;
             }
             i += 1;
@@ -213,7 +244,7 @@ impl Names {
 }
 
 /// A member name a decoder looks up, with its id in the reader's table.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Key<'k> {
     pub(super) name: &'k str,
     /// [`SHARED`] for a name the table lacks, which no member has.
@@ -229,7 +260,7 @@ impl Key<'_> {
 }
 
 /// Whether `a` and `b` are the same bytes, in a constant context.
-const fn same_name(a: &[u8], b: &[u8]) -> bool {
+pub(crate) const fn same_name(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

@@ -87,6 +87,11 @@ impl EventReader {
         }
     }
 
+    /// Lays out the members `wanted` names from the next payload on.
+    pub(crate) fn set_names(&mut self, wanted: &'static Names) {
+        self.wanted = wanted;
+    }
+
     /// Sets the nesting limit: the array or object that would make `limit`
     /// containers open at once is refused with [`ErrorKind::TooDeep`].
     pub(crate) fn set_max_depth(&mut self, limit: usize) {
