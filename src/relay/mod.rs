@@ -397,7 +397,8 @@ impl Relay {
     /// event, or [`write_error`](Relay::write_error) before any), in chat.
     pub fn with_output(mut self, output: OutputFormat) -> Relay {
         self.state.options.output = output;
-        self.state.pick_renderer(self.state.options.format);
+        let known = self.state.stream.format.or(self.state.options.format);
+        self.state.pick_renderer(known);
         self
     }
 
@@ -715,9 +716,9 @@ impl Sink for State {
         self.stream.format = format;
         if self.options.output == OutputFormat::Same {
             self.pick_renderer(format);
+        } else {
+            self.is_same(format);
         }
-        self.stream.same =
-            format.is_some_and(|format| OutputFormat::of(format) == self.renderer.output());
     }
 
     fn event(&mut self, event: Upstream<'_>) -> Result<(), Error> {
@@ -826,6 +827,13 @@ impl State {
             (output, _) => output,
         };
         self.renderer.switch(output);
+        self.is_same(format);
+    }
+
+    /// Notes whether events of `format` may go out as they came.
+    fn is_same(&mut self, format: Option<Format>) {
+        self.stream.same =
+            format.is_some_and(|format| OutputFormat::of(format) == self.renderer.output());
     }
 
     /// Where the choice the events are about is in `choices`, kept from its

@@ -323,9 +323,10 @@ pub trait Sink {
     /// Takes one event.
     fn event(&mut self, event: Upstream<'_>) -> Result<(), Error>;
 
-    /// Told, before each message's events, the stream's format as given or
-    /// detected so far (`None` while the events say nothing), read in the
-    /// same pass as the message. Does nothing unless a sink needs it.
+    /// Told the stream's format before the events of its first message, and
+    /// again whenever it changes: `None` while the events say nothing, then
+    /// the format given or detected (in the same pass as the message that
+    /// tells it). Does nothing unless a sink needs it.
     fn format(&mut self, format: Option<Format>) {
         let _ = format;
     }
@@ -338,6 +339,8 @@ pub struct Decoder {
     format: Option<Format>,
     reader: EventReader,
     gemini: gemini::State,
+    /// Whether the sink has been told the format.
+    told: bool,
 }
 
 impl Default for Decoder {
@@ -353,6 +356,7 @@ impl Decoder {
             format,
             reader: EventReader::new(names_read(format)),
             gemini: gemini::State::default(),
+            told: false,
         }
     }
 
@@ -375,6 +379,7 @@ impl Decoder {
     pub fn reset(&mut self, given: Option<Format>) {
         self.format = given;
         self.reader.set_names(names_read(given));
+        self.told = false;
         self.gemini.reset();
     }
 
@@ -402,8 +407,9 @@ impl Decoder {
         if self.format.is_none() {
             self.format = Some(Format::Bedrock);
             self.reader.set_names(names_read(self.format));
+            self.told = false;
         }
-        sink.format(self.format);
+        self.tell(sink);
         let event = bedrock::Event {
             event_type: frame.event_type().unwrap_or_default(),
             message_type: frame.message_type(),
@@ -441,11 +447,20 @@ impl Decoder {
         let Some(format) = self.format else {
             return self.detect_and_decode(event, sink);
         };
-        sink.format(Some(format));
+        self.tell(sink);
         // The one pass over the event; each decoder first takes what is not
         // JSON (chat's `[DONE]`, an empty event), then reads the result.
         let doc = self.reader.read(event.data());
         decode_in(format, doc, &mut self.gemini, event, sink)
+    }
+
+    /// Tells `sink` the format, if not yet told.
+    #[inline(always)]
+    fn tell(&mut self, sink: &mut impl Sink) {
+        if !self.told {
+            self.told = true;
+            sink.format(self.format);
+        }
     }
 
     /// [`decode`](Decoder::decode) while the format is unknown: the pass
@@ -456,6 +471,7 @@ impl Decoder {
         let doc = self.reader.read(event.data());
         self.format = detect_in(event, doc.as_ref().ok());
         sink.format(self.format);
+        self.told = self.format.is_some();
         let Some(format) = self.format else {
             // A ping says nothing; an error reads the same in every format.
             return decode_undetected(doc, event.data(), sink);

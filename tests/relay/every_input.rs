@@ -65,3 +65,48 @@ fn the_first_frame_goes_out_when_the_upstream_starts() {
         );
     }
 }
+
+/// A decoder's sink is told the format once it is known, not at every
+/// event, and told again after a reset: `None` for each event that says
+/// nothing of it (a ping before the first), then the format once.
+#[test]
+fn a_sink_is_told_the_format_once_it_is_known() {
+    use argstream::upstream::{Decoder, Sink, Upstream};
+    use argstream::{Error, Format, SseDecoder};
+
+    #[derive(Default)]
+    struct Told(Vec<Option<Format>>);
+    impl Sink for Told {
+        fn event(&mut self, _: Upstream<'_>) -> Result<(), Error> {
+            Ok(())
+        }
+        fn format(&mut self, format: Option<Format>) {
+            self.0.push(format);
+        }
+    }
+    let ping = "event: ping\ndata: {\"type\":\"ping\"}\n\n";
+    let body = format!(
+        "{ping}{}",
+        anthropic(&[
+            message_start(),
+            delta(0, json!({"type":"text_delta","text":"hi"}))
+        ])
+    );
+    for given in [None, Some(Format::Anthropic)] {
+        let mut decoder = Decoder::new(given);
+        let mut told = Told::default();
+        for _ in 0..2 {
+            let mut sse = SseDecoder::new();
+            sse.feed(Bytes::from(body.clone()));
+            while let Some(event) = sse.next_event().unwrap() {
+                decoder.decode(&event, &mut told).unwrap();
+            }
+            decoder.reset(given);
+        }
+        let stream = match given {
+            None => vec![None, Some(Format::Anthropic)],
+            Some(_) => vec![Some(Format::Anthropic)],
+        };
+        assert_eq!(told.0, [stream.clone(), stream].concat(), "{given:?}");
+    }
+}
