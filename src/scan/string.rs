@@ -146,6 +146,57 @@ pub(crate) fn decode_string_text(
     Ok(())
 }
 
+/// Decodes the raw text (no quotes) of a string whose bytes have been
+/// checked as JSON string text, appending the bytes it stands for to `out`:
+/// the runs between escapes copied whole, found a word at a time, and the
+/// one-character escapes written as their byte. `base` is the offset of
+/// `raw[0]`, for errors. The runs are not checked again: the caller checks
+/// the UTF-8 of `out` once, for every string it decoded.
+pub(crate) fn decode_checked_text(raw: &[u8], base: u64, out: &mut Vec<u8>) -> Result<(), Error> {
+    out.reserve(raw.len());
+    let mut at = 0;
+    loop {
+        let run_end = next_backslash(raw, at);
+        out.extend_from_slice(&raw[at..run_end]);
+        if run_end == raw.len() {
+            return Ok(());
+        }
+        match raw.get(run_end + 1).copied().and_then(simple_escape) {
+            Some(ch) => {
+                out.push(ch as u8);
+                at = run_end + 2;
+            }
+            None => {
+                let (ch, len) = decode_escape(&raw[run_end..], base + run_end as u64)?;
+                out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
+                at = run_end + len;
+            }
+        }
+    }
+}
+
+/// The index of the first `\\` in `bytes` from `at`, or the length: eight
+/// bytes a step, then one at a time.
+fn next_backslash(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while let Some(word) = bytes
+        .get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        let lanes = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\\'));
+        // The lowest lane that was a backslash is the lowest flagged.
+        let found = lanes.wrapping_sub(ONES) & !lanes & (ONES << 7);
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let rest = bytes.get(at..).unwrap_or_default();
+    rest.iter()
+        .position(|&b| b == b'\\')
+        .map_or(bytes.len(), |i| at + i)
+}
+
 /// Appends bytes known to be ASCII to `out`. Without `unsafe` a `&str` costs
 /// a UTF-8 check; a short run is cheaper to push a character at a time, and
 /// a long one is checked at the standard library's ASCII speed, a word at a
@@ -708,6 +759,48 @@ fn first_where(bytes: &[u8], hit: impl Fn(u8) -> bool) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word-a-step search finds the first backslash from every start,
+    /// at every place, as a byte loop does.
+    #[test]
+    fn next_backslash_agrees_with_a_byte_loop() {
+        for len in 0..20 {
+            for at in 0..=len {
+                let mut bytes = vec![b'\\' ^ 1; len];
+                if at < len {
+                    bytes[at] = b'\\';
+                }
+                for from in 0..=len {
+                    let expected = (from..len).find(|&i| bytes[i] == b'\\').unwrap_or(len);
+                    assert_eq!(next_backslash(&bytes, from), expected, "{len} {at} {from}");
+                }
+            }
+        }
+    }
+
+    /// Checked text decodes to the bytes `decode_string_text` gives, escapes
+    /// of every kind included, and a bad escape is an error at its byte.
+    #[test]
+    fn checked_text_decodes_as_the_text_decoder_does() {
+        for raw in [
+            &br#"plain"#[..],
+            br#"a\"b\\c\/d\be\ff\ng\rh\ti"#,
+            br#"caf\u00e9 \ud83d\ude00 \u2028!"#,
+            "caf\u{e9} \\n \u{1F600}".as_bytes(),
+            br#"\"\"\"\"\"\"\"\"\"\""#,
+        ] {
+            let mut text = String::new();
+            decode_string_text(raw, 0, false, &mut text).unwrap();
+            let mut bytes = Vec::new();
+            decode_checked_text(raw, 0, &mut bytes).unwrap();
+            assert_eq!(bytes, text.as_bytes());
+        }
+        let error = decode_checked_text(br"ab\x", 10, &mut Vec::new()).unwrap_err();
+        assert_eq!(
+            (error.kind(), error.offset()),
+            (ErrorKind::InvalidEscape, 12)
+        );
+    }
 
     #[test]
     fn byte_searches_find_the_first_in_any_lane() {

@@ -3,7 +3,7 @@
 
 use crate::scan::number::{self, Num, Read};
 use crate::scan::plain::plain_words;
-use crate::scan::string::{Scanned, StringLexer, decode_string_text};
+use crate::scan::string::{Scanned, StringLexer, decode_checked_text};
 use crate::{Error, ErrorKind};
 
 use super::doc::Doc;
@@ -68,7 +68,7 @@ const OPEN_AT_FIRST: usize = 16;
 pub(crate) struct EventReader {
     nodes: Vec<Node>,
     open: Vec<Open>,
-    decoded: String,
+    decoded: Vec<u8>,
     wanted: &'static Names,
     max_depth: usize,
 }
@@ -80,7 +80,7 @@ impl EventReader {
         EventReader {
             nodes: Vec::new(),
             open: Vec::new(),
-            decoded: String::new(),
+            decoded: Vec::new(),
             wanted,
             // The key scanner's default, which is serde_json's.
             max_depth: crate::scan::DEFAULT_MAX_DEPTH,
@@ -124,10 +124,20 @@ impl EventReader {
             Err(_) => simdutf8::compat::from_utf8(payload)
                 .map_err(|error| Error::new(ErrorKind::InvalidUtf8, error.valid_up_to() as u64))?,
         };
+        // The decoded strings: their runs were checked in the payload and
+        // their escapes as they were decoded, so this check never fails
+        // either.
+        let decoded = match self.decoded.is_empty() {
+            true => "",
+            false => match simdutf8::basic::from_utf8(&self.decoded) {
+                Ok(decoded) => decoded,
+                Err(_) => return Err(Error::new(ErrorKind::InvalidUtf8, 0)),
+            },
+        };
         Ok(Doc {
             text,
             nodes: &self.nodes,
-            decoded: &self.decoded,
+            decoded,
             wanted: self.wanted,
         })
     }
@@ -395,7 +405,7 @@ impl EventReader {
         if escapes == Escapes::None {
             return Ok(());
         }
-        self.decode_last(input, escapes == Escapes::Ascii)
+        self.decode_last(input)
     }
 
     /// Gives the member name just laid out and decoded its id. A name with
@@ -404,22 +414,22 @@ impl EventReader {
     #[inline(never)]
     fn name_last_decoded(&mut self) {
         if let Some(node) = self.nodes.last_mut() {
-            let decoded = &self.decoded.as_bytes()[node.next as usize..node.decoded_end as usize];
+            let decoded = &self.decoded[node.next as usize..node.decoded_end as usize];
             node.name = self.wanted.id(decoded);
         }
     }
 
-    /// Decodes the escaped string just laid out. With `ascii`, the lexer
-    /// found every byte ASCII, and the runs between escapes are copied
-    /// without a UTF-8 check.
+    /// Decodes the escaped string just laid out: its runs were checked as
+    /// it was lexed, and the whole buffer's UTF-8 is checked once, when the
+    /// walk is done.
     #[inline(never)]
-    fn decode_last(&mut self, input: &[u8], ascii: bool) -> Result<(), Error> {
+    fn decode_last(&mut self, input: &[u8]) -> Result<(), Error> {
         let Some(&Node { start, end, .. }) = self.nodes.last() else {
             return Ok(());
         };
         let from = self.decoded.len();
         let text = start as usize + 1..end as usize - 1;
-        decode_string_text(&input[text], u64::from(start) + 1, ascii, &mut self.decoded)?;
+        decode_checked_text(&input[text], u64::from(start) + 1, &mut self.decoded)?;
         if let Some(node) = self.nodes.last_mut() {
             node.next = from as u32;
             node.decoded_end = self.decoded.len() as u32;
@@ -468,10 +478,8 @@ fn literal_error(input: &[u8], at: usize, word: &[u8]) -> Error {
 enum Escapes {
     /// No escape: the string is its raw text.
     None,
-    /// Escapes, in a string of ASCII bytes.
-    Ascii,
-    /// Escapes, in a string with bytes past ASCII (checked UTF-8).
-    NotAscii,
+    /// Escapes, decoded into the reader's buffer.
+    Some,
 }
 
 /// Checks the string whose opening quote is at `open`: returns the index
@@ -500,10 +508,9 @@ fn lex_string_text(input: &[u8], mut pos: usize) -> Result<(usize, Escapes), Err
     let mut lexer = StringLexer::new();
     match lexer.scan(input, &mut pos, None)? {
         Scanned::Closed(close) => {
-            let escapes = match (lexer.take_escaped(), lexer.take_non_ascii()) {
-                (false, _) => Escapes::None,
-                (true, false) => Escapes::Ascii,
-                (true, true) => Escapes::NotAscii,
+            let escapes = match lexer.take_escaped() {
+                false => Escapes::None,
+                true => Escapes::Some,
             };
             Ok((close + 1, escapes))
         }
