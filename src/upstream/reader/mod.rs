@@ -4,8 +4,10 @@
 //!
 //! A decoder reads a few fields of an event and ignores the rest
 //! (`system_fingerprint`, `logprobs`, `obfuscation`, a Responses event's
-//! whole `response.output`). The reader is told which member names any
-//! decoder reads ([`EventReader::new`]'s filter): the members it reads are
+//! whole `response.output`). The reader is told which member names the
+//! format's decoder reads, or, until the format is known, any decoder
+//! ([`EventReader::set_names`]; the tables are built from the rows of
+//! `formats.rs`): the members it reads are
 //! laid out as a flat list of byte positions, level by level; any other
 //! member's value is skipped, checked by the same lexers and a stack of open
 //! brackets but laid out nowhere, as serde_json's `IgnoredAny` skips. Array
@@ -16,7 +18,8 @@
 //! relay passes `usage` on byte for byte, skipped members and all), and an
 //! error, in the syntax or in a field's type, names the byte where it is.
 //! Escaped strings are decoded into one buffer the reader reuses, so after
-//! warm-up an event costs no allocation.
+//! warm-up an event costs no allocation; the walk checked their text, so
+//! the buffer's UTF-8 is checked once an event.
 
 //!
 //! Three files: the name table ([`names`]), the walk that checks an event
