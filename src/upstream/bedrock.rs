@@ -24,6 +24,7 @@ use super::reader::{At, Doc, Names};
 use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError, text};
 use super::{key, keys};
 use crate::Error;
+use crate::sse::SseEvent;
 use crate::neutral::BedrockUsage;
 
 /// The names this decoder reads, as [`key!`] finds them.
@@ -38,7 +39,28 @@ pub(super) struct Event<'a> {
     pub(super) payload: &'a [u8],
 }
 
+/// A Bedrock stream carries nothing from one event to the next.
+pub(super) type State = ();
+
+/// Decodes a Bedrock event carried as SSE (by a proxy): named by the
+/// event, with no exceptions but in-stream `error` events.
 pub(super) fn decode(
+    doc: Result<Doc<'_>, Error>,
+    _: &mut State,
+    event: &SseEvent,
+    sink: &mut impl Sink,
+) -> Result<(), Error> {
+    let event = Event {
+        event_type: event.event_type(),
+        message_type: None,
+        exception_type: None,
+        payload: event.data(),
+    };
+    decode_event(doc, &event, sink)
+}
+
+/// Decodes one Bedrock event, from a frame or an SSE event.
+pub(super) fn decode_event(
     doc: Result<Doc<'_>, Error>,
     frame: &Event<'_>,
     sink: &mut impl Sink,

@@ -16,16 +16,22 @@ use super::{CallDelta, CallRef, Finish, Format, Forwardable, Sink, Upstream, Ups
 use super::{key, keys};
 use crate::Error;
 use crate::neutral::ChatUsage;
+use crate::sse::SseEvent;
 
 /// The names this decoder reads, as [`key!`] finds them.
 const READ: Names = super::formats::read_by(Format::OpenAiChat);
 
+/// A chat stream carries nothing from one event to the next.
+pub(super) type State = ();
+
 /// Decodes one event, `doc` as the reader read its `data`.
 pub(super) fn decode(
     doc: Result<Doc<'_>, Error>,
-    data: &[u8],
+    _: &mut State,
+    event: &SseEvent,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {
+    let data = event.data();
     if data.trim_ascii() == b"[DONE]" {
         return sink.event(Upstream::End);
     }

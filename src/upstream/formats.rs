@@ -1,16 +1,79 @@
 //! The one table of formats: all the crate says of a format outside its
-//! decoder and its renderer, one row a format. Its name and the names it is
-//! read by, how a stream tells it, whether a renderer answers in it, and the
-//! paths its decoder reads (for the probe that holds the reader to
-//! serde_json) are read from here, by [`Format`]'s `name` and `FromStr`,
-//! detection, the output formats, the probe and the bindings.
+//! decoder, its renderer and its words in [`neutral`](crate::neutral).
+//!
+//! - [`each_format!`] lists the formats, a line each: the [`Format`]
+//!   variant, its decoder's module and, when clients speak it, its
+//!   renderer's. The enums [`Format`] and
+//!   [`OutputFormat`](crate::OutputFormat), the decoders' dispatch, the
+//!   state a decoder carries between events and the renderers' dispatch
+//!   are all made from this list.
+//! - [`FORMATS`] holds a row a format: its name and the names it is read
+//!   by, how a stream tells it, the member names its decoder reads and the
+//!   paths it reads them at. [`Format`]'s `name` and `FromStr`, detection,
+//!   the reader's tables, the output names, the probe that holds the reader
+//!   to serde_json and the bindings' lists of names read the rows.
 //!
 //! A new format is a decoder file, a renderer file (or none: its clients
-//! are answered in chat), a [`Format`] variant with its dispatch arms, which
-//! the compiler asks for, and a row here.
+//! are answered in chat), a line in the list, a row, and its words for a
+//! finish and its usage fields in [`neutral`](crate::neutral), where the
+//! compiler asks for them.
 
 use super::Format;
 use super::reader::{Names, same_name};
+
+/// Every format, a line each, in the order of [`Format`]'s variants and of
+/// [`FORMATS`]: the variant with its docs, the module of its decoder, and,
+/// when a renderer answers in it, `=>` the [`OutputFormat`] variant with
+/// its docs, its renderer's module and its renderer's type.
+///
+/// Calls `$then!` with the list, after any tokens given first: the
+/// macros that make the enums and each dispatch (`declare_formats!` in
+/// `upstream/mod.rs`, `declare_renderers!` in `relay/render/mod.rs`) take
+/// what they need of each line, so nothing else lists the formats.
+///
+/// [`OutputFormat`]: crate::OutputFormat
+macro_rules! each_format {
+    ($then:ident $($first:tt)*) => {
+        $then! {
+            $($first)*
+
+            /// OpenAI chat completions: `data: {chat.completion.chunk}` events and
+            /// `data: [DONE]`; the format most providers speak.
+            OpenAiChat chat =>
+                /// OpenAI `chat.completion.chunk` events and `data: [DONE]` (the
+                /// default).
+                OpenAiChat chat Chat;
+
+            /// The OpenAI Responses API: `response.output_text.delta`,
+            /// `response.function_call_arguments.delta`, ..., ending with
+            /// `response.completed` (no `[DONE]`).
+            OpenAiResponses responses =>
+                /// OpenAI Responses events: `response.created` ... `response.completed`.
+                OpenAiResponses responses Responses;
+
+            /// Anthropic Messages: `message_start`, `content_block_delta` with
+            /// `input_json_delta`, ..., `message_stop`.
+            Anthropic anthropic =>
+                /// Anthropic Messages events: `message_start` ... `message_stop`.
+                Anthropic anthropic Anthropic;
+
+            /// Google Gemini `streamGenerateContent?alt=sse`: `data:` events of
+            /// `candidates`, `usageMetadata`, ..., with no end but the body's; on
+            /// Vertex, call arguments streamed by JSON path (`partialArgs`).
+            Gemini gemini =>
+                /// Google Gemini `streamGenerateContent?alt=sse` events:
+                /// `GenerateContentResponse`s, the last with the `finishReason`.
+                Gemini gemini Gemini;
+
+            /// Amazon Bedrock `ConverseStream`: binary
+            /// `application/vnd.amazon.eventstream` frames, `messageStart` ...
+            /// `metadata`.
+            Bedrock bedrock;
+        }
+    };
+}
+
+pub(crate) use each_format;
 
 /// One format's row.
 #[derive(Debug)]
@@ -22,9 +85,6 @@ pub(crate) struct Row {
     pub(crate) aliases: &'static [&'static str],
     /// How a stream tells it.
     pub(crate) detect: Detect,
-    /// Whether a renderer answers in it: a client of a format without one
-    /// is answered in chat.
-    pub(crate) renders: bool,
     /// The member names its decoder reads, besides [`COMMON_NAMES`]: the
     /// reader lays these out of its events and skips every other member.
     /// A decoder that looks up a name missing here does not compile
@@ -59,7 +119,6 @@ pub(crate) const FORMATS: [Row; 5] = [
         name: "openai-chat",
         aliases: &["openai", "chat"],
         detect: Detect::Otherwise,
-        renders: true,
         reads: &[
             "arguments",
             "cached_tokens",
@@ -129,7 +188,6 @@ pub(crate) const FORMATS: [Row; 5] = [
         name: "openai-responses",
         aliases: &["responses"],
         detect: Detect::Prefixes(&[b"response."]),
-        renders: true,
         reads: &[
             "arguments",
             "cached_tokens",
@@ -182,7 +240,6 @@ pub(crate) const FORMATS: [Row; 5] = [
         name: "anthropic",
         aliases: &[],
         detect: Detect::Prefixes(&[b"message_", b"content_block_"]),
-        renders: true,
         reads: &[
             "cache_creation_input_tokens",
             "cache_read_input_tokens",
@@ -235,7 +292,6 @@ pub(crate) const FORMATS: [Row; 5] = [
         name: "gemini",
         aliases: &["google", "vertex"],
         detect: Detect::Members(&["candidates", "usageMetadata", "promptFeedback"]),
-        renders: true,
         reads: &[
             "args",
             "blockReason",
@@ -304,7 +360,6 @@ pub(crate) const FORMATS: [Row; 5] = [
         name: "bedrock",
         aliases: &[],
         detect: Detect::Frames,
-        renders: false,
         reads: &[
             "cacheReadInputTokens",
             "cacheWriteInputTokens",

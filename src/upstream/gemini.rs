@@ -47,6 +47,7 @@ use super::reader::{At, Doc, Names, Scalar};
 use super::{CallDelta, CallRef, Finish, Format, Sink, Upstream, UpstreamError, text};
 use super::{key, keys};
 use crate::neutral::{GeminiUsage, KeptFinish};
+use crate::sse::SseEvent;
 use crate::{Error, ErrorKind};
 
 /// The names this decoder reads, as [`key!`] finds them.
@@ -67,9 +68,9 @@ pub(super) struct State {
     fragment: String,
 }
 
-impl State {
+impl super::Carry for State {
     /// Back to its fresh state ([`Default`]), its buffers' memory kept.
-    pub(super) fn reset(&mut self) {
+    fn reset(&mut self) {
         let old = std::mem::take(self);
         let mut finish = old.finish;
         finish.clear();
@@ -87,13 +88,15 @@ impl State {
     }
 
     /// The body ended: the response's finish, if upstream gave one.
-    pub(super) fn finish(&self, sink: &mut impl Sink) -> Result<(), Error> {
+    fn finish(&mut self, sink: &mut impl Sink) -> Result<(), Error> {
         match self.finish.get() {
             Some(finish) => sink.event(Upstream::Finish(finish)),
             None => Ok(()),
         }
     }
+}
 
+impl State {
     fn keep_finish(&mut self, word: &str) {
         if !self.finish.is_some() {
             self.finish.set(Finish::read(Format::Gemini, word, None));
@@ -113,9 +116,10 @@ pub(crate) fn made_call_id(out: &mut String, response_id: &str, ordinal: u64) {
 pub(super) fn decode(
     doc: Result<Doc<'_>, Error>,
     state: &mut State,
-    data: &[u8],
+    event: &SseEvent,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {
+    let data = event.data();
     let Some(doc) = super::unless_empty(doc, data)? else {
         return Ok(());
     };

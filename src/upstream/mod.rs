@@ -26,17 +26,12 @@
 //! client's side, is `docs/relay.md` in the repository, which links back to
 //! these.
 
-mod anthropic;
-mod bedrock;
-mod chat;
 pub(crate) mod formats;
-mod gemini;
 mod input;
 #[cfg(feature = "test-windows")]
 #[doc(hidden)]
 pub mod probe;
 mod reader;
-mod responses;
 
 pub(crate) use self::gemini::made_call_id;
 pub(crate) use self::input::{Input, Message};
@@ -54,33 +49,100 @@ use self::formats::{Detect, FORMATS, READ_BY_A_DECODER, READ_BY_A_DECODER as REA
 pub use self::reader::Code;
 use self::reader::{At, Doc, EventReader, Names};
 
-/// An upstream wire format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Format {
-    /// OpenAI chat completions: `data: {chat.completion.chunk}` events and
-    /// `data: [DONE]`; the format most providers speak.
-    OpenAiChat,
-    /// The OpenAI Responses API: `response.output_text.delta`,
-    /// `response.function_call_arguments.delta`, ..., ending with
-    /// `response.completed` (no `[DONE]`).
-    OpenAiResponses,
-    /// Anthropic Messages: `message_start`, `content_block_delta` with
-    /// `input_json_delta`, ..., `message_stop`.
-    Anthropic,
-    /// Google Gemini `streamGenerateContent?alt=sse`: `data:` events of
-    /// `candidates`, `usageMetadata`, ..., with no end but the body's; on
-    /// Vertex, call arguments streamed by JSON path (`partialArgs`).
-    Gemini,
-    /// Amazon Bedrock `ConverseStream`: binary
-    /// `application/vnd.amazon.eventstream` frames, `messageStart` ...
-    /// `metadata`.
-    Bedrock,
+/// What `each_format!` makes here, from its list: a module a decoder,
+/// [`Format`], whether a format renders, the state the decoders carry
+/// between events and the dispatch of an event to its format's decoder.
+macro_rules! declare_formats {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident $decoder:ident $(=> $(#[$output_doc:meta])* $output:ident $renderer:ident $render_type:ident)?;
+    )*) => {
+        $(mod $decoder;)*
+
+        /// An upstream wire format.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Format {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Format {
+            /// Whether the relay has a renderer of this format: a client of
+            /// a format without one is answered in chat.
+            pub fn renders(self) -> bool {
+                match self {
+                    $(Format::$variant => renders!($($output)?),)*
+                }
+            }
+        }
+
+        /// What each format's decoder carries from one event of a stream
+        /// to the next.
+        #[derive(Debug, Default)]
+        struct Carried {
+            $($decoder: $decoder::State,)*
+        }
+
+        impl Carried {
+            /// Back to a new stream's state, buffers kept.
+            fn reset(&mut self) {
+                $(self.$decoder.reset();)*
+            }
+
+            /// The body of a stream in `format` ended.
+            fn finish(&mut self, format: Format, sink: &mut impl Sink) -> Result<(), Error> {
+                match format {
+                    $(Format::$variant => self.$decoder.finish(sink),)*
+                }
+            }
+        }
+
+        /// Decodes `event`, read as `doc`, with `format`'s decoder.
+        #[inline(always)]
+        fn decode_in(
+            format: Format,
+            doc: Result<Doc<'_>, Error>,
+            carried: &mut Carried,
+            event: &SseEvent,
+            sink: &mut impl Sink,
+        ) -> Result<(), Error> {
+            match format {
+                $(Format::$variant => $decoder::decode(doc, &mut carried.$decoder, event, sink),)*
+            }
+        }
+    };
 }
+
+/// `true` for a line of `each_format!` that names a renderer.
+macro_rules! renders {
+    () => {
+        false
+    };
+    ($output:ident) => {
+        true
+    };
+}
+
+formats::each_format!(declare_formats);
+
+/// What a format's decoder carries from one event of a stream to the next:
+/// nothing (`()`) for most formats.
+trait Carry: Default + fmt::Debug {
+    /// Back to a new stream's state, keeping buffers.
+    fn reset(&mut self) {}
+
+    /// The body ended: gives what the format holds back for its end.
+    fn finish(&mut self, sink: &mut impl Sink) -> Result<(), Error> {
+        let _ = sink;
+        Ok(())
+    }
+}
+
+impl Carry for () {}
 
 impl Format {
     /// The format's name on the command line: `openai-chat`,
     /// `openai-responses`, `anthropic`, `gemini` or `bedrock`.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         self.row().name
     }
 
@@ -96,14 +158,8 @@ impl Format {
         matches!(self.row().detect, Detect::Frames)
     }
 
-    /// Whether the relay has a renderer of this format: a client of a
-    /// format without one is answered in chat.
-    pub fn renders(self) -> bool {
-        self.row().renders
-    }
-
     /// The format's row in the table of formats.
-    pub(crate) fn row(self) -> &'static Row {
+    pub(crate) const fn row(self) -> &'static Row {
         &FORMATS[self as usize]
     }
 
@@ -338,7 +394,7 @@ pub trait Sink {
 pub struct Decoder {
     format: Option<Format>,
     reader: EventReader,
-    gemini: gemini::State,
+    carried: Carried,
     /// Whether the sink has been told the format.
     told: bool,
 }
@@ -355,7 +411,7 @@ impl Decoder {
         Decoder {
             format,
             reader: EventReader::new(names_read(format)),
-            gemini: gemini::State::default(),
+            carried: Carried::default(),
             told: false,
         }
     }
@@ -380,7 +436,7 @@ impl Decoder {
         self.format = given;
         self.reader.set_names(names_read(given));
         self.told = false;
-        self.gemini.reset();
+        self.carried.reset();
     }
 
     /// Decodes one message, an SSE event or a frame, into `sink`.
@@ -416,7 +472,7 @@ impl Decoder {
             exception_type: frame.exception_type(),
             payload: frame.payload(),
         };
-        bedrock::decode(self.reader.read(event.payload), &event, sink)
+        bedrock::decode_event(self.reader.read(event.payload), &event, sink)
     }
 
     /// The body ended: gives what a format holds back for its end (Gemini's
@@ -426,8 +482,8 @@ impl Decoder {
     /// Whatever `sink` returns.
     pub fn finish(&mut self, sink: &mut impl Sink) -> Result<(), Error> {
         match self.format {
-            Some(Format::Gemini) => self.gemini.finish(sink),
-            _ => Ok(()),
+            Some(format) => self.carried.finish(format, sink),
+            None => Ok(()),
         }
     }
 
@@ -451,7 +507,7 @@ impl Decoder {
         // The one pass over the event; each decoder first takes what is not
         // JSON (chat's `[DONE]`, an empty event), then reads the result.
         let doc = self.reader.read(event.data());
-        decode_in(format, doc, &mut self.gemini, event, sink)
+        decode_in(format, doc, &mut self.carried, event, sink)
     }
 
     /// Tells `sink` the format, if not yet told.
@@ -476,38 +532,9 @@ impl Decoder {
             // A ping says nothing; an error reads the same in every format.
             return decode_undetected(doc, event.data(), sink);
         };
-        let decoded = decode_in(format, doc, &mut self.gemini, event, sink);
+        let decoded = decode_in(format, doc, &mut self.carried, event, sink);
         self.reader.set_names(names_read(Some(format)));
         decoded
-    }
-}
-
-/// Decodes `event`, read as `doc`, in `format`.
-#[inline(always)]
-fn decode_in(
-    format: Format,
-    doc: Result<Doc<'_>, Error>,
-    gemini: &mut gemini::State,
-    event: &SseEvent,
-    sink: &mut impl Sink,
-) -> Result<(), Error> {
-    let data = event.data();
-    match format {
-        Format::OpenAiChat => chat::decode(doc, data, sink),
-        Format::Anthropic => anthropic::decode(doc, event, sink),
-        Format::OpenAiResponses => responses::decode(doc, event, sink),
-        Format::Gemini => gemini::decode(doc, gemini, data, sink),
-        // Bedrock's events carried as SSE (by a proxy): named by the event,
-        // with no exceptions but in-stream `error` events.
-        Format::Bedrock => {
-            let event = bedrock::Event {
-                event_type: event.event_type(),
-                message_type: None,
-                exception_type: None,
-                payload: data,
-            };
-            bedrock::decode(doc, &event, sink)
-        }
     }
 }
 

@@ -16,11 +16,6 @@
 //! what each pair of formats maps is `docs/relay.md` in the repository,
 //! which links back to these.
 
-mod anthropic;
-mod chat;
-mod gemini;
-mod responses;
-
 use std::fmt;
 use std::io::Write as _;
 use std::str::FromStr;
@@ -32,78 +27,107 @@ use crate::neutral::{Finish, Usage};
 use crate::sse::SseEncoder;
 use crate::upstream::{Code, Format, Forwardable, ItemKind};
 
-use self::anthropic::Anthropic;
-use self::chat::Chat;
-use self::gemini::Gemini;
-use self::responses::Responses;
+/// What `each_format!` makes here, from the lines of its list that name a
+/// renderer: a module a renderer, [`OutputFormat`] and its names, the
+/// [`Renderer`] enum, and `each!`, the match that calls a method of
+/// whichever renderer it is. `$d` is a `$` for `each!`'s own variables.
+macro_rules! declare_renderers {
+    ($d:tt $(
+        $(#[$doc:meta])*
+        $variant:ident $decoder:ident $(=> $(#[$output_doc:meta])* $output:ident $renderer:ident $render_type:ident)?;
+    )*) => {
+        $($(
+            mod $renderer;
+            use self::$renderer::$render_type;
+        )?)*
 
-/// The format a relay answers its client in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum OutputFormat {
-    /// OpenAI `chat.completion.chunk` events and `data: [DONE]` (the
-    /// default).
-    #[default]
-    OpenAiChat,
-    /// OpenAI Responses events: `response.created` ... `response.completed`.
-    OpenAiResponses,
-    /// Anthropic Messages events: `message_start` ... `message_stop`.
-    Anthropic,
-    /// Google Gemini `streamGenerateContent?alt=sse` events:
-    /// `GenerateContentResponse`s, the last with the `finishReason`.
-    Gemini,
-    /// The upstream's own format, given or detected (chat for a format that
-    /// has no renderer: Bedrock).
-    Same,
+        /// The format a relay answers its client in.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum OutputFormat {
+            $($($(#[$output_doc])* $output,)?)*
+            /// The upstream's own format, given or detected (chat for a
+            /// format that has no renderer: Bedrock).
+            Same,
+        }
+
+        impl OutputFormat {
+            /// The name on the command line: that of its [`Format`]
+            /// (`openai-chat`, `openai-responses`, `anthropic`, `gemini`),
+            /// or `same`.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $($(OutputFormat::$output => Format::$variant.name(),)?)*
+                    OutputFormat::Same => "same",
+                }
+            }
+
+            /// The output for a stream read in `format`: its own, or chat
+            /// for a format that has no renderer (Bedrock).
+            pub fn of(format: Format) -> OutputFormat {
+                match format {
+                    $($(Format::$variant => OutputFormat::$output,)?)*
+                    #[allow(unreachable_patterns)]
+                    _ => OutputFormat::default(),
+                }
+            }
+        }
+
+        /// The names of the formats a renderer answers in, then `same`.
+        const OUTPUT_NAMES: &[&str] = &[$($(OutputFormat::$output.name(),)?)* "same"];
+
+        /// The renderer of one output format: the formats behind
+        /// [`Render`], dispatched without a virtual call.
+        #[derive(Debug)]
+        pub(super) enum Renderer {
+            $($($render_type($render_type),)?)*
+        }
+
+        impl Renderer {
+            /// The renderer for `output`; [`OutputFormat::Same`] starts as
+            /// chat until the upstream format is known.
+            pub(super) fn new(output: OutputFormat) -> Renderer {
+                match output {
+                    $($(OutputFormat::$output => Renderer::$render_type($render_type::new()),)?)*
+                    OutputFormat::Same => Renderer::new(OutputFormat::default()),
+                }
+            }
+
+            /// Which output this renderer writes.
+            pub(super) fn output(&self) -> OutputFormat {
+                match self {
+                    $($(Renderer::$render_type(_) => OutputFormat::$output,)?)*
+                }
+            }
+        }
+
+        /// Calls the same method on whichever renderer it is.
+        macro_rules! each {
+            ($d renderer:ident, $d r:ident => $d call:expr) => {
+                match $d renderer {
+                    $($(Renderer::$render_type($d r) => $d call,)?)*
+                }
+            };
+        }
+    };
+}
+
+crate::upstream::formats::each_format!(declare_renderers $);
+
+/// Chat, the output of a client that asks for none and of a format without
+/// a renderer.
+impl Default for OutputFormat {
+    fn default() -> OutputFormat {
+        OutputFormat::OpenAiChat
+    }
 }
 
 impl OutputFormat {
-    /// The name on the command line: `openai-chat`, `openai-responses`,
-    /// `anthropic`, `gemini` or `same`.
-    pub fn name(self) -> &'static str {
-        match self {
-            OutputFormat::OpenAiChat => "openai-chat",
-            OutputFormat::OpenAiResponses => "openai-responses",
-            OutputFormat::Anthropic => "anthropic",
-            OutputFormat::Gemini => "gemini",
-            OutputFormat::Same => "same",
-        }
-    }
-
     /// Every output's name, as [`name`](OutputFormat::name) gives it: those of
     /// the formats a renderer answers in, and `same`.
     pub fn names() -> &'static [&'static str] {
-        &OUTPUT_NAMES
-    }
-
-    /// The output for a stream read in `format`: its own, or chat for a
-    /// format that has no renderer (Bedrock).
-    pub fn of(format: Format) -> OutputFormat {
-        match format {
-            _ if !format.renders() => OutputFormat::OpenAiChat,
-            Format::OpenAiResponses => OutputFormat::OpenAiResponses,
-            Format::Anthropic => OutputFormat::Anthropic,
-            Format::Gemini => OutputFormat::Gemini,
-            Format::OpenAiChat | Format::Bedrock => OutputFormat::OpenAiChat,
-        }
+        OUTPUT_NAMES
     }
 }
-
-/// The names of the formats a renderer answers in, then `same`.
-const OUTPUT_NAMES: [&str; 5] = {
-    let rows = &crate::upstream::formats::FORMATS;
-    let mut names = [""; 5];
-    let (mut i, mut n) = (0, 0);
-    while i < rows.len() {
-        if rows[i].renders {
-            names[n] = rows[i].name;
-            n += 1;
-        }
-        i += 1;
-    }
-    assert!(n == 4, "one output a rendered format, and same");
-    names[n] = "same";
-    names
-};
 
 impl fmt::Display for OutputFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -273,28 +297,6 @@ pub(super) struct CallStart<'a> {
     pub(super) item: Option<&'a str>,
 }
 
-/// The renderer of one output format: the formats behind [`Render`],
-/// dispatched without a virtual call.
-#[derive(Debug)]
-pub(super) enum Renderer {
-    Chat(Chat),
-    Anthropic(Anthropic),
-    Responses(Responses),
-    Gemini(Gemini),
-}
-
-/// Calls the same method on whichever renderer it is.
-macro_rules! each {
-    ($self:ident, $r:ident => $call:expr) => {
-        match $self {
-            Renderer::Chat($r) => $call,
-            Renderer::Anthropic($r) => $call,
-            Renderer::Responses($r) => $call,
-            Renderer::Gemini($r) => $call,
-        }
-    };
-}
-
 /// Methods of [`Renderer`] that call the same [`Render`] method of whichever
 /// renderer it is, each match arm a direct call the compiler may inline.
 macro_rules! forward {
@@ -316,27 +318,6 @@ macro_rules! forward {
 }
 
 impl Renderer {
-    /// The renderer for `output`; [`OutputFormat::Same`] starts as chat until the
-    /// upstream format is known.
-    pub(super) fn new(output: OutputFormat) -> Renderer {
-        match output {
-            OutputFormat::OpenAiChat | OutputFormat::Same => Renderer::Chat(Chat::new()),
-            OutputFormat::Anthropic => Renderer::Anthropic(Anthropic::new()),
-            OutputFormat::OpenAiResponses => Renderer::Responses(Responses::new()),
-            OutputFormat::Gemini => Renderer::Gemini(Gemini::new()),
-        }
-    }
-
-    /// Which output this renderer writes.
-    pub(super) fn output(&self) -> OutputFormat {
-        match self {
-            Renderer::Chat(_) => OutputFormat::OpenAiChat,
-            Renderer::Anthropic(_) => OutputFormat::Anthropic,
-            Renderer::Responses(_) => OutputFormat::OpenAiResponses,
-            Renderer::Gemini(_) => OutputFormat::Gemini,
-        }
-    }
-
     forward! {
         fn has_choices(&self) -> bool;
         fn start(&mut self);
