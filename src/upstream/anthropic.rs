@@ -26,12 +26,8 @@ use crate::sse::SseEvent;
 /// The names this decoder reads, as [`key!`] finds them.
 const READ: Names = super::formats::read_by(Format::Anthropic);
 
-/// An Anthropic stream carries nothing from one event to the next.
-pub(super) type State = ();
-
 pub(super) fn decode(
     doc: Result<Doc<'_>, Error>,
-    _: &mut State,
     event: &SseEvent,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {

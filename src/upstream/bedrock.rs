@@ -39,14 +39,10 @@ pub(super) struct Event<'a> {
     pub(super) payload: &'a [u8],
 }
 
-/// A Bedrock stream carries nothing from one event to the next.
-pub(super) type State = ();
-
 /// Decodes a Bedrock event carried as SSE (by a proxy): named by the
 /// event, with no exceptions but in-stream `error` events.
 pub(super) fn decode(
     doc: Result<Doc<'_>, Error>,
-    _: &mut State,
     event: &SseEvent,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {

@@ -21,13 +21,9 @@ use crate::sse::SseEvent;
 /// The names this decoder reads, as [`key!`] finds them.
 const READ: Names = super::formats::read_by(Format::OpenAiChat);
 
-/// A chat stream carries nothing from one event to the next.
-pub(super) type State = ();
-
 /// Decodes one event, `doc` as the reader read its `data`.
 pub(super) fn decode(
     doc: Result<Doc<'_>, Error>,
-    _: &mut State,
     event: &SseEvent,
     sink: &mut impl Sink,
 ) -> Result<(), Error> {

@@ -22,9 +22,11 @@ use super::Format;
 use super::reader::{Names, same_name};
 
 /// Every format, a line each, in the order of [`Format`]'s variants and of
-/// [`FORMATS`]: the variant with its docs, the module of its decoder, and,
-/// when a renderer answers in it, `=>` the [`OutputFormat`] variant with
-/// its docs, its renderer's module and its renderer's type.
+/// [`FORMATS`]: the variant with its docs, the module of its decoder (with,
+/// in parentheses, the type of the state it carries from one event to the
+/// next, if it keeps one), and, when a renderer answers in it, `=>` the
+/// [`OutputFormat`] variant with its docs, its renderer's module and its
+/// renderer's type.
 ///
 /// Calls `$then!` with the list, after any tokens given first: the
 /// macros that make the enums and each dispatch (`declare_formats!` in
@@ -60,7 +62,7 @@ macro_rules! each_format {
             /// Google Gemini `streamGenerateContent?alt=sse`: `data:` events of
             /// `candidates`, `usageMetadata`, ..., with no end but the body's; on
             /// Vertex, call arguments streamed by JSON path (`partialArgs`).
-            Gemini gemini =>
+            Gemini gemini(State) =>
                 /// Google Gemini `streamGenerateContent?alt=sse` events:
                 /// `GenerateContentResponse`s, the last with the `finishReason`.
                 Gemini gemini Gemini;

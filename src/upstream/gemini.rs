@@ -68,9 +68,9 @@ pub(super) struct State {
     fragment: String,
 }
 
-impl super::Carry for State {
+impl State {
     /// Back to its fresh state ([`Default`]), its buffers' memory kept.
-    fn reset(&mut self) {
+    pub(super) fn reset(&mut self) {
         let old = std::mem::take(self);
         let mut finish = old.finish;
         finish.clear();
@@ -88,15 +88,13 @@ impl super::Carry for State {
     }
 
     /// The body ended: the response's finish, if upstream gave one.
-    fn finish(&mut self, sink: &mut impl Sink) -> Result<(), Error> {
+    pub(super) fn finish(&mut self, sink: &mut impl Sink) -> Result<(), Error> {
         match self.finish.get() {
             Some(finish) => sink.event(Upstream::Finish(finish)),
             None => Ok(()),
         }
     }
-}
 
-impl State {
     fn keep_finish(&mut self, word: &str) {
         if !self.finish.is_some() {
             self.finish.set(Finish::read(Format::Gemini, word, None));

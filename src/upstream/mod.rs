@@ -50,12 +50,14 @@ pub use self::reader::Code;
 use self::reader::{At, Doc, EventReader, Names};
 
 /// What `each_format!` makes here, from its list: a module a decoder,
-/// [`Format`], whether a format renders, the state the decoders carry
-/// between events and the dispatch of an event to its format's decoder.
+/// [`Format`], whether a format renders, the state the decoders that keep
+/// one carry between events and the dispatch of an event to its format's
+/// decoder.
 macro_rules! declare_formats {
     ($(
         $(#[$doc:meta])*
-        $variant:ident $decoder:ident $(=> $(#[$output_doc:meta])* $output:ident $renderer:ident $render_type:ident)?;
+        $variant:ident $decoder:ident $(($state:ident))?
+            $(=> $(#[$output_doc:meta])* $output:ident $renderer:ident $render_type:ident)?;
     )*) => {
         $(mod $decoder;)*
 
@@ -75,23 +77,26 @@ macro_rules! declare_formats {
             }
         }
 
-        /// What each format's decoder carries from one event of a stream
-        /// to the next.
+        /// What the decoders that keep a state carry from one event of a
+        /// stream to the next, a field each.
         #[derive(Debug, Default)]
         struct Carried {
-            $($decoder: $decoder::State,)*
+            $($($decoder: $decoder::$state,)?)*
         }
 
         impl Carried {
             /// Back to a new stream's state, buffers kept.
             fn reset(&mut self) {
-                $(self.$decoder.reset();)*
+                $($(carried!(self.$decoder, $state).reset();)?)*
             }
 
-            /// The body of a stream in `format` ended.
+            /// The body of a stream in `format` ended: what the format holds
+            /// back for its end, if it keeps a state.
             fn finish(&mut self, format: Format, sink: &mut impl Sink) -> Result<(), Error> {
                 match format {
-                    $(Format::$variant => self.$decoder.finish(sink),)*
+                    $($(Format::$variant => carried!(self.$decoder, $state).finish(sink),)?)*
+                    #[allow(unreachable_patterns)]
+                    _ => Ok(()),
                 }
             }
         }
@@ -106,9 +111,22 @@ macro_rules! declare_formats {
             sink: &mut impl Sink,
         ) -> Result<(), Error> {
             match format {
-                $(Format::$variant => $decoder::decode(doc, &mut carried.$decoder, event, sink),)*
+                $(Format::$variant => $decoder::decode(
+                    doc,
+                    $(carried!(&mut carried.$decoder, $state),)?
+                    event,
+                    sink,
+                ),)*
             }
         }
+    };
+}
+
+/// The field of [`Carried`] a line of `each_format!` names with its state
+/// (the state's name, which drives the repetition, is not written out).
+macro_rules! carried {
+    ($field:expr, $state:ident) => {
+        $field
     };
 }
 
@@ -123,21 +141,6 @@ macro_rules! renders {
 }
 
 formats::each_format!(declare_formats);
-
-/// What a format's decoder carries from one event of a stream to the next:
-/// nothing (`()`) for most formats.
-trait Carry: Default + fmt::Debug {
-    /// Back to a new stream's state, keeping buffers.
-    fn reset(&mut self) {}
-
-    /// The body ended: gives what the format holds back for its end.
-    fn finish(&mut self, sink: &mut impl Sink) -> Result<(), Error> {
-        let _ = sink;
-        Ok(())
-    }
-}
-
-impl Carry for () {}
 
 impl Format {
     /// The format's name on the command line: `openai-chat`,

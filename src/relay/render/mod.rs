@@ -34,7 +34,8 @@ use crate::upstream::{Code, Format, Forwardable, ItemKind};
 macro_rules! declare_renderers {
     ($d:tt $(
         $(#[$doc:meta])*
-        $variant:ident $decoder:ident $(=> $(#[$output_doc:meta])* $output:ident $renderer:ident $render_type:ident)?;
+        $variant:ident $decoder:ident $(($state:ident))?
+            $(=> $(#[$output_doc:meta])* $output:ident $renderer:ident $render_type:ident)?;
     )*) => {
         $($(
             mod $renderer;
