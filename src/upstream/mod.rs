@@ -382,10 +382,12 @@ pub trait Sink {
     /// Takes one event.
     fn event(&mut self, event: Upstream<'_>) -> Result<(), Error>;
 
-    /// Told the stream's format before the events of its first message, and
-    /// again whenever it changes: `None` while the events say nothing, then
-    /// the format given or detected (in the same pass as the message that
-    /// tells it). Does nothing unless a sink needs it.
+    /// Told the stream's format: `None` before each message while the
+    /// events say nothing of it, then once, before the events of the
+    /// message that tells it (or of the first, when it was given), the
+    /// format; and so again after [`Decoder::reset`]. A decoder tells the
+    /// sink it decodes into, so a caller that changes sinks mid-stream
+    /// tells the new one itself. Does nothing unless a sink needs it.
     fn format(&mut self, format: Option<Format>) {
         let _ = format;
     }
@@ -475,7 +477,15 @@ impl Decoder {
             exception_type: frame.exception_type(),
             payload: frame.payload(),
         };
-        bedrock::decode_event(self.reader.read(event.payload), &event, sink)
+        if self.format == Some(Format::Bedrock) {
+            return bedrock::decode_event(self.reader.read(event.payload), &event, sink);
+        }
+        // A decoder given another format: the frame is still Bedrock's, read
+        // for Bedrock's names, and the format's come back after it.
+        self.reader.set_names(names_read(Some(Format::Bedrock)));
+        let decoded = bedrock::decode_event(self.reader.read(event.payload), &event, sink);
+        self.reader.set_names(names_read(self.format));
+        decoded
     }
 
     /// The body ended: gives what a format holds back for its end (Gemini's

@@ -585,3 +585,63 @@ fn a_body_is_frames_only_when_its_first_prelude_checks() {
         }
     }
 }
+
+/// A frame is Bedrock's whatever format a decoder was given: read for
+/// Bedrock's member names, its call fragment, finish and usage arrive, and
+/// the given format's own events still read as before after it.
+#[test]
+fn a_frame_reads_as_bedrock_whatever_format_the_decoder_was_given() {
+    use argstream::upstream::{Decoder, Sink, Upstream};
+    use argstream::{Error, Format, SseDecoder};
+
+    #[derive(Default)]
+    struct Seen(Vec<String>);
+    impl Sink for Seen {
+        fn event(&mut self, event: Upstream<'_>) -> Result<(), Error> {
+            self.0.push(match event {
+                Upstream::Call(call) => format!("call {:?}", call.arguments),
+                Upstream::Finish(finish) => format!("finish {finish:?}"),
+                Upstream::Usage { usage, .. } => format!("usage {:?}", usage.input),
+                Upstream::Text(text) => format!("text {text}"),
+                _ => return Ok(()),
+            });
+            Ok(())
+        }
+    }
+    let mut body = Vec::new();
+    let input = json!({"contentBlockIndex": 1, "delta": {"toolUse": {"input": "{\"a\":1}"}}});
+    push(&mut body, "contentBlockDelta", input);
+    push(&mut body, "messageStop", json!({"stopReason": "tool_use"}));
+    push(&mut body, "metadata", json!({"usage": {"inputTokens": 7}}));
+    let chunk = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n";
+    for given in [
+        None,
+        Some(Format::Bedrock),
+        Some(Format::OpenAiChat),
+        Some(Format::Anthropic),
+    ] {
+        let mut decoder = Decoder::new(given);
+        let mut seen = Seen::default();
+        let mut frames = FrameDecoder::new();
+        frames.feed(Bytes::from(body.clone()));
+        while let Some(frame) = frames.next_frame().unwrap() {
+            decoder.decode_frame(&frame, &mut seen).unwrap();
+        }
+        assert_eq!(
+            seen.0,
+            [
+                "call Some(\"{\\\"a\\\":1}\")",
+                "finish ToolCalls",
+                "usage Some(7)"
+            ],
+            "{given:?}"
+        );
+        if given == Some(Format::OpenAiChat) {
+            let mut sse = SseDecoder::new();
+            sse.feed(Bytes::from(chunk));
+            let event = sse.next_event().unwrap().unwrap();
+            decoder.decode(&event, &mut seen).unwrap();
+            assert_eq!(seen.0.last().map(String::as_str), Some("text hi"));
+        }
+    }
+}
