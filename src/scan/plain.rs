@@ -79,15 +79,24 @@ pub(crate) fn all_plain_bytes(bytes: &[u8]) -> bool {
 /// the others are not.
 #[inline]
 pub(crate) fn not_plain(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     // A lane below 0x20 wraps to its high bit; one from 0x80 has it.
     let control_or_outside_ascii = (word.wrapping_sub(ONES * 0x20) | word) & HIGHS;
-    let quote = has_zero(word ^ (ONES * u64::from(b'"')));
-    let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
-    control_or_outside_ascii | quote | backslash
+    control_or_outside_ascii | lanes_of(word, b'"') | lanes_of(word, b'\\')
 }
+
+/// The lanes of `word` that hold `byte`, each as its high bit: the test for
+/// "some byte is zero" of `word ^ byte`, whose lowest flagged lane is
+/// exact (see [`not_plain`]). The one lane test of the crate's word-at-a-time
+/// searches.
+#[inline(always)]
+pub(crate) fn lanes_of(word: u64, byte: u8) -> u64 {
+    let x = word ^ (ONES * u64::from(byte));
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// A byte of ones, a lane of a word each; and each lane's high bit.
+pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
+pub(crate) const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 #[cfg(test)]
 mod tests {

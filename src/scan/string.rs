@@ -11,7 +11,7 @@
 //! the fast gear refused, to find out why; its state survives between calls,
 //! so no byte is read twice.
 
-use super::plain::short_plain_prefix;
+use super::plain::{lanes_of, short_plain_prefix};
 use crate::error::{Error, ErrorKind};
 
 /// A byte range of a target value's raw JSON string text, in the caller's
@@ -178,14 +178,11 @@ pub(crate) fn decode_checked_text(raw: &[u8], base: u64, out: &mut Vec<u8>) -> R
 /// The index of the first `\\` in `bytes` from `at`, or the length: eight
 /// bytes a step, then one at a time.
 fn next_backslash(bytes: &[u8], mut at: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
     while let Some(word) = bytes
         .get(at..at + 8)
         .and_then(|w| <[u8; 8]>::try_from(w).ok())
     {
-        let lanes = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\\'));
-        // The lowest lane that was a backslash is the lowest flagged.
-        let found = lanes.wrapping_sub(ONES) & !lanes & (ONES << 7);
+        let found = lanes_of(u64::from_le_bytes(word), b'\\');
         if found != 0 {
             return at + (found.trailing_zeros() / 8) as usize;
         }

@@ -24,6 +24,7 @@ use bytes::Bytes;
 
 use crate::UnknownName;
 use crate::neutral::{Finish, Usage};
+use crate::scan::plain::{HIGHS, ONES, lanes_of};
 use crate::sse::SseEncoder;
 use crate::upstream::{Code, Format, Forwardable, ItemKind};
 
@@ -598,6 +599,7 @@ pub(super) fn write_code(out: &mut Vec<u8>, code: Option<Code<'_>>) {
 /// frames written for every event (a chunk's choice index, a block's index,
 /// a sequence number) without the formatting machinery, which costs more
 /// than the rest of a small frame.
+///
 /// Inlined, so that the text around the number, known where it is
 /// called, is copied without a call; a number of one digit (most indexes)
 /// is one byte.
@@ -699,13 +701,8 @@ fn next_escape(bytes: &[u8], from: usize) -> usize {
 /// flag the lanes above it too, never one below: the lowest flagged lane is
 /// exact.
 fn to_escape(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-    let quote = has_zero(word ^ (ONES * u64::from(b'"')));
-    let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
-    control | quote | backslash
+    control | lanes_of(word, b'"') | lanes_of(word, b'\\')
 }
 
 #[cfg(test)]
